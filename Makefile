@@ -1,0 +1,141 @@
+# libgpatch — non-recursive build. `make` builds build/libgpatch.so;
+# `make demo`, `make check`, `make bench`, `make install PREFIX=…`.
+# CONTEXT=ucontext builds without the assembly switch. SAN=1 builds with
+# AddressSanitizer and UBSan into build-asan/ (make check-asan does this).
+
+PREFIX ?= /usr/local
+CONTEXT ?= asm
+SAN ?= 0
+B ?= $(if $(filter 1,$(SAN)),build-asan,build)
+
+CC ?= cc
+ARCH := $(shell uname -m)
+PKGS := libuv libunwind
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+comma := ,
+SANFLAGS := $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+ALL_CFLAGS = -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARN) \
+  $(PKG_CFLAGS) $(SANFLAGS) $(if $(filter ucontext,$(CONTEXT)),-DGP_FORCE_UCONTEXT) \
+  -Iinclude $(CFLAGS)
+LIBS = $(PKG_LIBS) -ldl -pthread
+
+ARCH_SRC := arch/ctx.c arch/ucontext.c
+ifneq ($(CONTEXT),ucontext)
+ifneq ($(wildcard arch/$(ARCH)/switch.S),)
+ARCH_SRC += arch/$(ARCH)/switch.S
+endif
+endif
+CORE_SRC := $(wildcard core/*.c)
+SHIM_SRC := $(wildcard shim/*.c)
+LIB_SRC := $(ARCH_SRC) $(CORE_SRC) $(SHIM_SRC)
+obj = $(patsubst %,$(B)/obj/%.o,$(1))
+LIB_OBJ := $(call obj,$(LIB_SRC))
+CORE_OBJ := $(call obj,$(ARCH_SRC) $(CORE_SRC))
+
+LIB := $(B)/libgpatch.so
+DEPS_STAMP := build/.deps-ok
+
+UNIT_SRC := $(wildcard test/unit/test_*.c)
+UNIT_BIN := $(patsubst test/unit/%.c,$(B)/test/%,$(UNIT_SRC))
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLE_BIN := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
+BENCH_SRC := $(wildcard test/bench/bench_*.c)
+BENCH_BIN := $(patsubst test/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps check check-unit check-asan check-valgrind check-aarch64 \
+  check-ucontext demo bench install uninstall format clean examples tests
+
+all: $(LIB)
+
+# Installs what a fresh Debian machine lacks (apt-get only when needed).
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps
+	@scripts/deps
+	@mkdir -p build && touch $@
+
+$(B)/obj/%.c.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/%.S.o: %.S | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ) gpatch.map
+	$(CC) -shared $(SANFLAGS) -Wl,--version-script=gpatch.map \
+	  -Wl,-soname,libgpatch.so -Wl,-z,noexecstack -o $@ $(LIB_OBJ) $(LIBS)
+
+$(B)/libgpatch-core.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Unit tests link the core statically (they test internal functions too).
+$(B)/test/%: test/unit/%.c $(B)/libgpatch-core.a test/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icore -o $@ $< $(B)/libgpatch-core.a \
+	  $(shell pkg-config --libs cmocka) $(LIBS)
+
+$(B)/examples/%: examples/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B) -lgpatch -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
+
+$(B)/bench/%: test/bench/%.c $(B)/libgpatch-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icore -o $@ $< $(B)/libgpatch-core.a $(LIBS) \
+	  $(if $(wildcard /usr/lib/*/libboost_context.so),-DHAVE_BOOST_CONTEXT -lboost_context)
+
+examples: $(EXAMPLE_BIN)
+tests: $(LIB) $(UNIT_BIN) $(EXAMPLE_BIN)
+
+check: tests
+	@B=$(B) scripts/runtests
+	@$(MAKE) --no-print-directory check-aarch64
+
+check-unit: $(UNIT_BIN)
+	@B=$(B) scripts/runtests unit
+
+check-asan:
+	@$(MAKE) --no-print-directory SAN=1 OPT=-O1 check-unit
+
+check-valgrind: $(UNIT_BIN)
+	@B=$(B) VALGRIND=1 scripts/runtests unit
+
+check-ucontext:
+	@$(MAKE) --no-print-directory CONTEXT=ucontext B=build-ucontext check-unit
+
+# The arch tests, cross-compiled and run under qemu, when the tools exist.
+check-aarch64:
+	@scripts/aarch64-check
+
+demo: $(LIB) $(EXAMPLE_BIN)
+	@B=$(B) scripts/demo
+
+bench: $(LIB) $(BENCH_BIN) $(EXAMPLE_BIN)
+	@B=$(B) scripts/bench
+
+install: $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libgpatch.so
+	install -m 644 include/gpatch.h $(DESTDIR)$(PREFIX)/include/gpatch.h
+	sed 's|@LIBDIR@|$(PREFIX)/lib|' scripts/gpatch > $(DESTDIR)$(PREFIX)/bin/gpatch
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/gpatch
+	sed 's|@PREFIX@|$(PREFIX)|' gpatch.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gpatch.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libgpatch.so $(DESTDIR)$(PREFIX)/include/gpatch.h \
+	  $(DESTDIR)$(PREFIX)/bin/gpatch $(DESTDIR)$(PREFIX)/lib/pkgconfig/gpatch.pc
+
+format:
+	clang-format -i $(wildcard arch/*.[ch] core/*.[ch] shim/*.[ch] include/*.h \
+	  test/unit/*.[ch] test/bench/*.c test/shim/*.c examples/*.c)
+
+clean:
+	rm -rf build build-asan build-ucontext build-aarch64
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

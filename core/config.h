@@ -1,0 +1,52 @@
+/* config.h: the GPATCH_* environment, parsed once. */
+#ifndef GP_CONFIG_H
+#define GP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Families that can be patched (GPATCH_PATCH), as bits. */
+enum {
+  GP__PATCH_SOCKET = 1 << 0,  /* socket, connect, accept, read/write … */
+  GP__PATCH_TIME = 1 << 1,    /* sleep, usleep, nanosleep, clock_nanosleep */
+  GP__PATCH_SELECT = 1 << 2,  /* poll, select, epoll_wait … */
+  GP__PATCH_DNS = 1 << 3,     /* getaddrinfo and friends */
+  GP__PATCH_THREAD = 1 << 4,  /* pthreads and semaphores */
+  GP__PATCH_PROCESS = 1 << 5, /* fork, exec, waitpid, system */
+  GP__PATCH_SIGNAL = 1 << 6,  /* pause, sigwait, sigsuspend */
+  GP__PATCH_ALL = (1 << 7) - 1
+};
+
+enum gp__on_deadlock { GP__DEADLOCK_ABORT, GP__DEADLOCK_HANG };
+
+struct gp__config {
+  size_t stack_size;       /* GPATCH_STACK_SIZE: default coroutine stack */
+  unsigned patch;          /* GPATCH_PATCH: GP__PATCH_* bits */
+  int use_ucontext;        /* GPATCH_CONTEXT=ucontext */
+  unsigned max_blocking_ms; /* GPATCH_MAX_BLOCKING_MS, 0 = monitor off */
+  int on_deadlock;         /* GPATCH_ON_DEADLOCK: enum gp__on_deadlock */
+  int debug_signal;        /* GPATCH_DEBUG: the dump signal, 0 = off */
+  unsigned threadpool;     /* GPATCH_THREADPOOL: 0 = libuv's default */
+  int no_madv_guard;       /* GPATCH_NO_MADV_GUARD=1: test the fallback */
+};
+
+/* The configuration, valid after gp__config_init(). */
+extern struct gp__config gp__config;
+
+/* The default stack size when GPATCH_STACK_SIZE is unset. */
+#define GP__DEFAULT_STACK_SIZE (256 * 1024)
+
+/* Reads the environment (unless the program runs with AT_SECURE, when the
+ * defaults stand), once. A bad value is reported on stderr, naming the
+ * variable, and the default is used. Does not touch errno. */
+void gp__config_init(void);
+
+/* Parses a size with an optional K, M or G suffix. Returns 0 and sets *out,
+ * or -EINVAL. Exposed for the unit tests. */
+int gp__config_parse_size(const char *s, size_t *out);
+
+/* Parses a GPATCH_PATCH list such as "all", "socket,time" or "-thread".
+ * Returns 0 and sets *out, or -EINVAL. */
+int gp__config_parse_patch(const char *s, unsigned *out);
+
+#endif /* GP_CONFIG_H */

@@ -1,0 +1,265 @@
+/* coro.c: coroutine lifecycle (spawn, exit, join, detach, cancel) and wait
+ * queues. A coroutine is a pthread-like object: joinable by one joiner, or
+ * detached; its stack goes back to the pool the moment it finishes, its
+ * small struct when it is reaped. */
+#define _GNU_SOURCE
+#include "runtime.h"
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define GP__VALGRIND 1
+#endif
+#endif
+
+void (*gp__coro_exit_hook)(struct gp__coro *co);
+
+void gp__sched_started(struct gp__sched *s);
+_Noreturn void gp__sched_leave_dead(struct gp__sched *s);
+
+/* Sets up a fresh struct (zeroed) for scheduler s. */
+void gp__coro_init_struct(struct gp__sched *s, struct gp__coro *co)
+{
+  co->sched = s;
+  co->block_deadline = GP__NEVER;
+  gp__list_init(&co->ready_link);
+  gp__list_init(&co->all_link);
+  gp__waitq_init(&co->joiners);
+  GP__RUNTIME_ENTER();
+  uv_timer_init(&s->loop, &co->timer);
+  GP__RUNTIME_LEAVE();
+}
+
+static struct gp__coro *alloc_coro(struct gp__sched *s)
+{
+  struct gp__coro *co = s->free;
+  if (co) {
+    uv_timer_t timer = co->timer;
+    s->free = co->free_next;
+    memset(co, 0, sizeof(*co));
+    co->timer = timer; /* stays initialised, stopped, on the same loop */
+    co->sched = s;
+    co->block_deadline = GP__NEVER;
+    gp__list_init(&co->ready_link);
+    gp__list_init(&co->all_link);
+    gp__waitq_init(&co->joiners);
+    return co;
+  }
+  co = calloc(1, sizeof(*co));
+  if (co)
+    gp__coro_init_struct(s, co);
+  return co;
+}
+
+static void free_coro(struct gp__coro *co)
+{
+  struct gp__sched *s = co->sched;
+  gp__list_remove(&co->all_link);
+  co->free_next = s->free;
+  s->free = co;
+}
+
+static void coro_entry(void *arg)
+{
+  struct gp__coro *co = arg;
+  void *ret = (void *)-1; /* GP_CANCELED */
+
+  gp__sched_started(co->sched);
+  co->started = 1;
+  if (!co->canceled)
+    ret = co->fn(co->arg);
+  gp__coro_exit(ret);
+}
+
+int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
+                   const struct gp__spawn_opts *opts)
+{
+  struct gp__sched *s = gp__sched_get();
+  struct gp__coro *co;
+  struct gp__stack *st;
+  size_t size = gp__config.stack_size;
+  int err;
+
+  if (s == NULL)
+    return -ENOMEM;
+  if (opts && opts->stack_size)
+    size = opts->stack_size;
+  co = alloc_coro(s);
+  if (co == NULL)
+    return -ENOMEM;
+  err = gp__stack_get(&st, size);
+  if (err < 0)
+    goto fail_coro;
+  err = gp__ctx_make(&co->ctx, st->lo, st->size, coro_entry, co);
+  if (err < 0)
+    goto fail_stack;
+#ifdef GP__VALGRIND
+  co->vg_stack_id = VALGRIND_STACK_REGISTER(st->lo, st->lo + st->size);
+#endif
+  co->stack = st;
+  co->fn = fn;
+  co->arg = arg;
+  co->id = ++s->next_id;
+  co->detached = (opts && opts->detached) || out == NULL;
+  if (opts && opts->name)
+    strncpy(co->name, opts->name, sizeof(co->name) - 1);
+  co->state = GP__READY;
+  gp__list_push_back(&s->all, &co->all_link);
+  gp__list_push_back(&s->ready, &co->ready_link);
+  s->nready++;
+  s->nlive++;
+  if (out)
+    *out = co;
+  return 0;
+
+fail_stack:
+  gp__stack_put(st);
+fail_coro:
+  co->free_next = s->free;
+  s->free = co;
+  return err;
+}
+
+/* Called by the hub once a coroutine has switched away for the last time:
+ * its stack can be reused now that nothing runs on it. */
+void gp__coro_release(struct gp__sched *s, struct gp__coro *co)
+{
+  struct gp__stack *st = co->stack;
+  (void)s;
+  co->stack = NULL;
+#ifdef GP__VALGRIND
+  VALGRIND_STACK_DEREGISTER(co->vg_stack_id);
+#endif
+  gp__stack_put(st);
+  if (co->detached)
+    free_coro(co);
+}
+
+void gp__coro_exit(void *retval)
+{
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__coro *co = s->current;
+
+  GP__ASSERT(co->stack != NULL); /* not the thread's own context */
+  if (gp__coro_exit_hook)
+    gp__coro_exit_hook(co);
+  co->retval = retval;
+  co->state = GP__DEAD;
+  s->nlive--;
+  gp__waitq_wake_all(&co->joiners, 0);
+  gp__sched_leave_dead(s);
+}
+
+int gp__coro_wait_dead(struct gp__coro *co, uint64_t deadline)
+{
+  struct gp__sched *s = gp__sched_get();
+  int r;
+
+  if (s && co == s->current)
+    return -EDEADLK;
+  if (co->detached)
+    return -EINVAL;
+  while (co->state != GP__DEAD) {
+    r = gp__waitq_wait(&co->joiners, deadline, "join", co);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
+void *gp__coro_reap(struct gp__coro *co)
+{
+  void *ret = co->retval;
+  GP__ASSERT(co->state == GP__DEAD);
+  free_coro(co);
+  return ret;
+}
+
+int gp__coro_join(struct gp__coro *co, void **retval, uint64_t deadline)
+{
+  int r;
+
+  if (co->joining)
+    return -EINVAL;
+  co->joining = 1;
+  r = gp__coro_wait_dead(co, deadline);
+  co->joining = 0;
+  if (r < 0)
+    return r;
+  void *value = gp__coro_reap(co);
+  if (retval)
+    *retval = value;
+  return 0;
+}
+
+int gp__coro_detach(struct gp__coro *co)
+{
+  if (co->detached)
+    return -EINVAL;
+  co->detached = 1;
+  if (co->state == GP__DEAD && co->stack == NULL)
+    free_coro(co);
+  return 0;
+}
+
+int gp__coro_cancel(struct gp__coro *co)
+{
+  struct gp__wait *w;
+
+  if (co->state == GP__DEAD)
+    return 0;
+  if (!co->started) {
+    co->canceled = 1;
+    return 0;
+  }
+  if (co->state == GP__PARKED) {
+    w = co->wait;
+    w->unlink(w);
+    gp__wake(w, -ECANCELED);
+    return 0;
+  }
+  co->cancel_pending = 1;
+  return 0;
+}
+
+void gp__waitq_init(struct gp__waitq *q)
+{
+  gp__list_init(&q->waiters);
+}
+
+static void waitq_unlink(struct gp__wait *w)
+{
+  gp__list_remove(&w->link);
+}
+
+int gp__waitq_wait(struct gp__waitq *q, uint64_t deadline, const char *what,
+                   const void *obj)
+{
+  struct gp__wait w = {.unlink = waitq_unlink, .fd = -1, .what = what,
+                       .obj = obj};
+  gp__list_init(&w.link);
+  gp__list_push_back(&q->waiters, &w.link);
+  return gp__park(&w, deadline);
+}
+
+int gp__waitq_wake_one(struct gp__waitq *q, int result)
+{
+  struct gp__list *l = gp__list_pop_front(&q->waiters);
+  if (l == NULL)
+    return 0;
+  gp__wake(GP__CONTAINER(l, struct gp__wait, link), result);
+  return 1;
+}
+
+size_t gp__waitq_wake_all(struct gp__waitq *q, int result)
+{
+  size_t n = 0;
+  while (gp__waitq_wake_one(q, result))
+    n++;
+  return n;
+}

@@ -1,0 +1,268 @@
+/* debug.c: what the runtime tells people — the report of every coroutine
+ * with its backtrace (deadlocks, GPATCH_DEBUG's signal), stack overflow
+ * reports from a SIGSEGV handler on an alternate stack, and the blocking
+ * monitor (GPATCH_MAX_BLOCKING_MS). */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include "runtime.h"
+#include "config.h"
+#include "real.h"
+
+#include <errno.h>
+#include <libunwind.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Frames shown per coroutine. */
+#define MAX_FRAMES 32
+/* The alternate signal stack's size. */
+#define ALTSTACK_SIZE (64 * 1024)
+
+static struct sigaction old_segv; /* the handler before ours, to chain to */
+
+/* Formats into a fixed buffer and writes it to fd (no stdio: reports are
+ * written from contexts where stdio's locks may be held). */
+__attribute__((format(printf, 2, 3))) static void out(int fd, const char *fmt,
+                                                      ...)
+{
+  char buf[512];
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (n > (int)sizeof(buf) - 1)
+    n = sizeof(buf) - 1;
+  if (n > 0 && gp__real_write)
+    gp__real_write(fd, buf, (size_t)n);
+}
+
+void gp__debug_backtrace(struct gp__coro *co, int fd)
+{
+  unw_context_t uc;
+  unw_cursor_t cur;
+  int i = 0;
+
+  GP__RUNTIME_ENTER();
+  unw_getcontext(&uc);
+  if (co != co->sched->current &&
+      gp__ctx_unwind_context(&co->ctx, &uc) != 0) {
+    GP__RUNTIME_LEAVE();
+    out(fd, "    (no backtrace: the context was never saved)\n");
+    return;
+  }
+  if (unw_init_local(&cur, &uc) != 0) {
+    GP__RUNTIME_LEAVE();
+    out(fd, "    (no backtrace)\n");
+    return;
+  }
+  do {
+    unw_word_t ip = 0, off = 0;
+    char name[128];
+    unw_get_reg(&cur, UNW_REG_IP, &ip);
+    if (ip == 0)
+      break;
+    if (unw_get_proc_name(&cur, name, sizeof(name), &off) != 0)
+      strcpy(name, "??");
+    out(fd, "    #%-2d 0x%012lx %s+0x%lx\n", i, (unsigned long)ip, name,
+        (unsigned long)off);
+  } while (++i < MAX_FRAMES && unw_step(&cur) > 0);
+  GP__RUNTIME_LEAVE();
+}
+
+static const char *state_name(const struct gp__coro *co)
+{
+  switch (co->state) {
+  case GP__READY: return "ready";
+  case GP__RUNNING: return "running";
+  case GP__PARKED: return "waiting";
+  default: return "finished";
+  }
+}
+
+static void describe_wait(const struct gp__wait *w, char *buf, size_t n)
+{
+  if (w == NULL)
+    snprintf(buf, n, "-");
+  else if (w->fd >= 0)
+    snprintf(buf, n, "fd %d to become%s%s", w->fd,
+             (w->events & EPOLLIN) ? " readable" : "",
+             (w->events & EPOLLOUT) ? " writable" : "");
+  else if (w->obj && strcmp(w->what, "join") == 0)
+    snprintf(buf, n, "join of coroutine %llu",
+             (unsigned long long)((const struct gp__coro *)w->obj)->id);
+  else if (w->obj)
+    snprintf(buf, n, "%s %p", w->what, w->obj);
+  else
+    snprintf(buf, n, "%s", w->what);
+}
+
+void gp__debug_dump(struct gp__sched *s, int fd, const char *title)
+{
+  struct gp__list *l;
+  char what[96];
+
+  out(fd, "%s\n", title);
+  for (l = s->all.next; l != &s->all; l = l->next) {
+    struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
+    if (co->state == GP__DEAD)
+      continue;
+    describe_wait(co->wait, what, sizeof(what));
+    out(fd, "  coroutine %llu%s%s%s: %s%s%s\n", (unsigned long long)co->id,
+        co->name[0] ? " '" : "", co->name, co->name[0] ? "'" : "",
+        state_name(co), co->state == GP__PARKED ? " on " : "",
+        co->state == GP__PARKED ? what : "");
+    if (co != s->current && co->started)
+      gp__debug_backtrace(co, fd);
+  }
+}
+
+/* Writes an unsigned number without stdio (signal handlers). */
+static size_t fmt_u(char *p, unsigned long long v)
+{
+  char tmp[24];
+  size_t n = 0, i;
+  do
+    tmp[n++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  for (i = 0; i < n; i++)
+    p[i] = tmp[n - 1 - i];
+  return n;
+}
+
+void gp__debug_overflow(struct gp__coro *co)
+{
+  char msg[160];
+  size_t n = 0;
+  const char *a = "gpatch: coroutine ";
+  const char *b = " overflowed its ";
+  const char *c = " KiB stack; set GPATCH_STACK_SIZE\n";
+  struct sigaction dfl;
+
+  memcpy(msg + n, a, strlen(a));
+  n += strlen(a);
+  n += fmt_u(msg + n, co->id);
+  memcpy(msg + n, b, strlen(b));
+  n += strlen(b);
+  n += fmt_u(msg + n, co->stack ? co->stack->size / 1024 : 0);
+  memcpy(msg + n, c, strlen(c));
+  n += strlen(c);
+  if (write(2, msg, n) < 0)
+    (void)0; /* nothing more can be said */
+  /* Die the way a segfault does. */
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  gp__real_sigaction(SIGSEGV, &dfl, NULL);
+  raise(SIGSEGV);
+  _exit(128 + SIGSEGV);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uctx)
+{
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__coro *co = s ? s->current : NULL;
+
+  if (co && co->stack && gp__stack_guard_hit(co->stack, si->si_addr))
+    gp__debug_overflow(co);
+  /* Not ours: hand it on as if we had never been here. */
+  if (old_segv.sa_flags & SA_SIGINFO) {
+    if (old_segv.sa_sigaction) {
+      old_segv.sa_sigaction(sig, si, uctx);
+      return;
+    }
+  } else if (old_segv.sa_handler != SIG_DFL &&
+             old_segv.sa_handler != SIG_IGN) {
+    old_segv.sa_handler(sig);
+    return;
+  }
+  /* Default action: restore it and return; the fault recurs and kills. */
+  gp__real_sigaction(SIGSEGV, &old_segv, NULL);
+}
+
+int gp__debug_thread_init(struct gp__sched *s)
+{
+  static int installed;
+  stack_t ss, old;
+  struct sigaction sa;
+
+  /* The signal stack: only if the thread has none of its own. */
+  if (sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE)) {
+    s->altstack = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (s->altstack != MAP_FAILED) {
+      ss.ss_sp = s->altstack;
+      ss.ss_size = ALTSTACK_SIZE;
+      ss.ss_flags = 0;
+      sigaltstack(&ss, NULL);
+    } else {
+      s->altstack = NULL;
+    }
+  }
+  if (__atomic_exchange_n(&installed, 1, __ATOMIC_ACQ_REL))
+    return 0;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  return gp__real_sigaction(SIGSEGV, &sa, &old_segv) == 0 ? 0 : -errno;
+}
+
+/* The blocking monitor: a real thread that notices when the scheduler's
+ * thread has run one coroutine for longer than GPATCH_MAX_BLOCKING_MS without
+ * switching (a call the shim does not cover, or a long computation). */
+static void *monitor_main(void *arg)
+{
+  struct gp__sched *s = arg;
+  unsigned ms = gp__config.max_blocking_ms;
+  struct timespec tick = {.tv_sec = ms / 2000,
+                          .tv_nsec = (long)(ms % 2000) * 500000L};
+  uint64_t last = 0, since = gp__now(), reported = UINT64_MAX;
+
+  gp__tls.foreign = 1;
+  for (;;) {
+    uint64_t sw = __atomic_load_n(&s->switches, __ATOMIC_RELAXED), now;
+    gp__real_nanosleep(&tick, NULL);
+    now = gp__now();
+    if (sw != last || __atomic_load_n(&s->in_poll, __ATOMIC_RELAXED)) {
+      last = sw;
+      since = now;
+      continue;
+    }
+    if (now - since >= (uint64_t)ms * 1000000u && reported != sw) {
+      struct gp__coro *co = s->current;
+      reported = sw;
+      out(2,
+          "gpatch: coroutine %llu%s%s%s has run %llu ms without yielding "
+          "(a blocking call the shim does not cover, or a long computation);"
+          " every other coroutine waits\n",
+          (unsigned long long)co->id, co->name[0] ? " '" : "", co->name,
+          co->name[0] ? "'" : "",
+          (unsigned long long)((now - since) / 1000000));
+    }
+  }
+  return NULL;
+}
+
+void gp__debug_monitor_start(struct gp__sched *s)
+{
+  static int started;
+  pthread_t t;
+  pthread_attr_t a;
+
+  if (gp__config.max_blocking_ms == 0 ||
+      __atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+    return;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  GP__RUNTIME_ENTER();
+  if (gp__real_pthread_create(&t, &a, monitor_main, s) != 0)
+    out(2, "gpatch: cannot start the blocking monitor\n");
+  GP__RUNTIME_LEAVE();
+  pthread_attr_destroy(&a);
+}

@@ -1,0 +1,188 @@
+/* fdtab.c: per-fd state, and waiting for fd readiness.
+ *
+ * An fd is added to its scheduler's epoll set the first time a coroutine
+ * waits on it, edge-triggered for both directions, and stays there until it
+ * is closed: no epoll_ctl per message. Edge triggering is exact here because
+ * a coroutine parks only right after its own call reported EAGAIN, with no
+ * switch in between, so every later change to ready is reported.
+ *
+ * The table is indexed by fd number, in chunks allocated on first use. */
+#define _GNU_SOURCE
+#include "runtime.h"
+#include "real.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+/* Entries per chunk, and chunks: enough for fd numbers up to 2^20 * 64. */
+#define CHUNK 1024
+#define NCHUNKS (1 << 16)
+
+struct gp__fd {
+  struct gp__list waiters;  /* struct gp__wait of coroutines parked on it */
+  struct gp__sched *owner;  /* the scheduler whose epoll set holds it */
+  int registered;           /* in owner's epoll set */
+  int unpollable;           /* epoll refused it (a regular file): ready */
+};
+
+static struct gp__fd *chunks[NCHUNKS];
+
+static struct gp__fd *entry(int fd, int create)
+{
+  unsigned c = (unsigned)fd / CHUNK;
+  struct gp__fd *chunk;
+
+  if (fd < 0 || c >= NCHUNKS)
+    return NULL;
+  chunk = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
+  if (chunk == NULL) {
+    struct gp__fd *fresh;
+    if (!create)
+      return NULL;
+    fresh = calloc(CHUNK, sizeof(*fresh));
+    if (fresh == NULL)
+      return NULL;
+    for (int i = 0; i < CHUNK; i++)
+      gp__list_init(&fresh[i].waiters);
+    if (!__atomic_compare_exchange_n(&chunks[c], &chunk, fresh, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      free(fresh); /* another thread won; chunk holds its table */
+    else
+      chunk = fresh;
+  }
+  return &chunk[fd % CHUNK];
+}
+
+static void fd_unlink(struct gp__wait *w)
+{
+  if (gp__list_linked(&w->link)) {
+    gp__list_remove(&w->link);
+    w->co->sched->nfdwait--;
+  }
+}
+
+/* A thread that is not the fd's owner waits the plain way: a real poll, in
+ * slices so that deadlines still hold. */
+static int wait_foreign(int fd, uint32_t events, uint64_t deadline)
+{
+  struct pollfd p = {.fd = fd, .events = 0};
+  if (events & EPOLLIN)
+    p.events |= POLLIN;
+  if (events & EPOLLOUT)
+    p.events |= POLLOUT;
+  for (;;) {
+    uint64_t now = gp__now();
+    int ms = -1, n;
+    if (deadline != GP__NEVER) {
+      if (now >= deadline)
+        return -ETIMEDOUT;
+      ms = (int)((deadline - now + 999999) / 1000000);
+    }
+    n = gp__real_poll(&p, 1, ms);
+    if (n < 0)
+      return -errno;
+    if (n > 0)
+      return (p.revents & POLLNVAL) ? -EBADF : (int)(EPOLLIN | EPOLLOUT);
+  }
+}
+
+int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible)
+{
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__fd *e = entry(fd, 1);
+  struct gp__wait w = {.unlink = fd_unlink, .fd = fd, .events = events,
+                       .interruptible = interruptible, .what = "fd"};
+  int r;
+
+  if (fd < 0)
+    return -EBADF;
+  if (e == NULL)
+    return -ENOMEM;
+  if (e->unpollable)
+    return (int)events;
+  if (e->owner && e->owner != s)
+    return wait_foreign(fd, events, deadline);
+  if (!e->registered) {
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        .data.u64 = (uint64_t)fd};
+    if (gp__real_epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      int err = errno;
+      if (err == EEXIST) {
+        /* Left from a file closed behind our back: refresh it. */
+        gp__real_epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+        if (gp__real_epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+          return -errno;
+      } else if (err == EPERM) {
+        e->unpollable = 1; /* regular files and the like: always ready */
+        return (int)events;
+      } else {
+        return -err;
+      }
+    }
+    e->registered = 1;
+    e->owner = s;
+  }
+  gp__list_init(&w.link);
+  gp__list_push_back(&e->waiters, &w.link);
+  s->nfdwait++;
+  r = gp__park(&w, deadline);
+  return r < 0 ? r : (int)w.events;
+}
+
+void gp__fd_ready(struct gp__sched *s, int fd, uint32_t events)
+{
+  struct gp__fd *e = entry(fd, 0);
+  struct gp__list *l, *next;
+
+  (void)s;
+  if (e == NULL)
+    return;
+  /* Errors and hang-ups concern both directions: the retried call reports
+   * them. */
+  if (events & (EPOLLERR | EPOLLHUP))
+    events |= EPOLLIN | EPOLLOUT;
+  if (events & EPOLLRDHUP)
+    events |= EPOLLIN;
+  for (l = e->waiters.next; l != &e->waiters; l = next) {
+    struct gp__wait *w = GP__CONTAINER(l, struct gp__wait, link);
+    next = l->next;
+    if (w->events & events) {
+      fd_unlink(w);
+      w->events &= events;
+      gp__wake(w, 0);
+    }
+  }
+}
+
+static void drop(int fd, struct gp__fd *e, int result)
+{
+  while (!gp__list_empty(&e->waiters)) {
+    struct gp__wait *w =
+        GP__CONTAINER(e->waiters.next, struct gp__wait, link);
+    fd_unlink(w);
+    gp__wake(w, result);
+  }
+  if (e->registered && e->owner)
+    gp__real_epoll_ctl(e->owner->epfd, EPOLL_CTL_DEL, fd, NULL);
+  e->registered = 0;
+  e->unpollable = 0;
+  e->owner = NULL;
+}
+
+void gp__fd_forget(int fd)
+{
+  struct gp__fd *e = entry(fd, 0);
+  if (e)
+    drop(fd, e, -EBADF);
+}
+
+void gp__fd_fresh(int fd)
+{
+  struct gp__fd *e = entry(fd, 0);
+  if (e && (e->registered || e->unpollable))
+    drop(fd, e, -EBADF);
+}

@@ -1,0 +1,256 @@
+/* runtime.h: the coroutine runtime as the rest of the library sees it —
+ * coroutines, the per-thread scheduler and its hub, and the ways a coroutine
+ * parks (on a wait queue, a timer, or an fd) and is woken.
+ *
+ * Conventions: functions return 0 or a negative errno and never touch errno
+ * (the per-coroutine errno save/restore in the switch aside). Times are
+ * nanoseconds on CLOCK_MONOTONIC (uv_hrtime); a deadline is absolute, and
+ * GP__NEVER means none. */
+#ifndef GP_RUNTIME_H
+#define GP_RUNTIME_H
+
+#include "../arch/arch.h"
+#include "list.h"
+#include "stack.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#define GP__NEVER UINT64_MAX
+
+/* Marks what the library exports: gp_* and the interposed libc names. */
+#define GP_EXPORT __attribute__((visibility("default")))
+
+/* Aborts with a message when a runtime invariant fails; kept in release
+ * builds. Never used for anything the host program can cause. */
+#define GP__ASSERT(cond)                                                       \
+  ((cond) ? (void)0 : gp__assert_fail(#cond, __FILE__, __LINE__))
+_Noreturn void gp__assert_fail(const char *expr, const char *file, int line);
+
+/* One wait: lives on the parked coroutine's own stack for as long as it is
+ * parked. Whoever ends the wait unlinks it first, then calls gp__wake(). */
+struct gp__wait {
+  struct gp__coro *co;     /* the parked coroutine */
+  struct gp__list link;    /* in the wait queue or fd waiter list */
+  void (*unlink)(struct gp__wait *w); /* takes w out of what it waits on */
+  int result;              /* what gp__park() returns; set by the waker */
+  int fd;                  /* fd waits: the fd, else -1 */
+  uint32_t events;         /* fd waits: EPOLLIN/EPOLLOUT wanted, then got */
+  int interruptible;       /* a caught signal ends the wait with -EINTR */
+  const char *what;        /* for reports: "sleep", "event", "join" … */
+  const void *obj;         /* for reports: the object waited on */
+};
+
+/* A queue of parked coroutines (joiners, events, queues, locks). */
+struct gp__waitq {
+  struct gp__list waiters; /* struct gp__wait, oldest first */
+};
+
+enum gp__coro_state {
+  GP__READY,   /* in the ready queue */
+  GP__RUNNING, /* the current coroutine of its scheduler */
+  GP__PARKED,  /* waiting; ->wait says on what */
+  GP__DEAD     /* finished; a zombie until joined (or freed if detached) */
+};
+
+struct gp__coro {
+  struct gp__ctx ctx;       /* saved registers while not running */
+  struct gp__sched *sched;  /* the scheduler (thread) it runs on */
+  struct gp__stack *stack;  /* its stack; NULL for a thread's own stack */
+  uint64_t id;              /* 0 for the thread's original context */
+  int state;                /* enum gp__coro_state */
+  int saved_errno;          /* errno while switched out */
+  void *(*fn)(void *);      /* the entry function */
+  void *arg;                /* its argument */
+  void *retval;             /* what fn returned, once dead */
+  struct gp__list ready_link; /* in the scheduler's ready queue */
+  struct gp__list all_link; /* in the scheduler's list of live coroutines */
+  struct gp__wait *wait;    /* the current wait while parked */
+  struct gp__waitq joiners; /* coroutines waiting for this one to finish */
+  uv_timer_t timer;         /* for timed waits; initialised once */
+  uint64_t park_deadline;   /* the deadline of the current wait */
+  uint64_t block_deadline;  /* gp_timeout's deadline for this coroutine */
+  unsigned started : 1;     /* has run at least once */
+  unsigned detached : 1;    /* freed at exit, not joinable */
+  unsigned joining : 1;     /* a join is waiting on it */
+  unsigned cancel_pending : 1; /* the next wait fails with -ECANCELED */
+  unsigned canceled : 1;    /* killed before it started: fn never runs */
+  unsigned block_expired : 1; /* a wait ended by block_deadline */
+  unsigned is_hub : 1;      /* the scheduler's hub */
+  char name[16];            /* for reports; like pthread names, 15 chars */
+  void *local;              /* the shim's per-coroutine state, or NULL */
+  void *asan_fake_stack;    /* AddressSanitizer's bookkeeping */
+  const void *asan_bottom;  /* stack bounds for AddressSanitizer, set for */
+  size_t asan_size;         /* a thread's own stack on its first switch */
+  unsigned vg_stack_id;     /* valgrind's id for the registered stack */
+  struct gp__coro *free_next; /* in the scheduler's pool of structs */
+};
+
+struct gp__sched {
+  struct gp__coro *current; /* the running coroutine */
+  struct gp__coro *hub;     /* runs the loop; never parks */
+  struct gp__coro *main;    /* the thread's original context, id 0 */
+  struct gp__coro *prev;    /* the coroutine switched away from last */
+  struct gp__list ready;    /* struct gp__coro, FIFO */
+  size_t nready;            /* length of ready */
+  struct gp__list all;      /* every coroutine not yet reaped, hub aside */
+  size_t nlive;             /* coroutines not dead, main included */
+  struct gp__coro *free;    /* pooled coroutine structs */
+  uv_loop_t loop;           /* private loop: timers, threadpool */
+  int epfd;                 /* fd waits, plus the loop's own backend fd */
+  size_t nfdwait;           /* coroutines parked on fds */
+  size_t nexternal;         /* waits another thread may end */
+  uint64_t next_id;         /* id of the next coroutine */
+  uint64_t switches;        /* context switches so far */
+  int in_poll;              /* nonzero while the hub blocks in epoll_wait */
+  pid_t tid;                /* the thread it belongs to */
+  void *main_uc;            /* ucontext_t for main (fallback switch) */
+  void *altstack;           /* this thread's signal stack */
+};
+
+/* Per-thread state. */
+struct gp__tls {
+  struct gp__sched *sched;  /* this thread's scheduler, or NULL */
+  int depth;                /* >0 while the runtime calls out (libuv,
+                               libunwind): interposers pass through */
+  int foreign;              /* this thread never gets a scheduler */
+  int app;                  /* this thread runs application code */
+};
+extern __thread struct gp__tls gp__tls
+    __attribute__((tls_model("initial-exec")));
+
+#define GP__RUNTIME_ENTER() (gp__tls.depth++)
+#define GP__RUNTIME_LEAVE() (gp__tls.depth--)
+
+/* Process-wide set-up: the real-function table, the configuration, the
+ * context mechanism. Idempotent. */
+void gp__runtime_init(void);
+
+/* This thread's scheduler, made on first use: the running context becomes
+ * coroutine 0. Returns NULL when the memory for it cannot be had. */
+struct gp__sched *gp__sched_get(void);
+
+/* The running coroutine of this thread (making the scheduler if needed), or
+ * NULL. */
+struct gp__coro *gp__coro_current(void);
+
+/* Options for gp__coro_spawn. */
+struct gp__spawn_opts {
+  size_t stack_size;        /* 0: GPATCH_STACK_SIZE */
+  const char *name;         /* NULL: none */
+  int detached;             /* freed when it finishes */
+};
+
+/* Makes a coroutine that will run fn(arg), ready to run after those already
+ * ready. Returns 0 and sets *out (may be NULL when detached), or -ENOMEM. */
+int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
+                   const struct gp__spawn_opts *opts);
+
+/* Ends the calling coroutine with retval; never returns. The thread's
+ * original context (id 0) cannot exit this way. */
+_Noreturn void gp__coro_exit(void *retval);
+
+/* Waits until co has finished, then frees it and stores its return value.
+ * Returns 0, -EDEADLK (co is the caller), -EINVAL (detached, or joined by
+ * someone else), or the wait's error (-ETIMEDOUT, -ECANCELED). */
+int gp__coro_join(struct gp__coro *co, void **retval, uint64_t deadline);
+
+/* Waits until co has finished without freeing it. Same errors as join. */
+int gp__coro_wait_dead(struct gp__coro *co, uint64_t deadline);
+
+/* Frees a finished coroutine and returns its value. co must be dead. */
+void *gp__coro_reap(struct gp__coro *co);
+
+/* Marks co detached: freed when it finishes (at once if it has). Returns 0
+ * or -EINVAL when already detached. */
+int gp__coro_detach(struct gp__coro *co);
+
+/* Cancels co: it never starts if it has not; if parked its wait ends with
+ * -ECANCELED; if ready or running, its next wait does. Returns 0. */
+int gp__coro_cancel(struct gp__coro *co);
+
+/* Parks the running coroutine until someone calls gp__wake(w, …), the
+ * deadline passes (-ETIMEDOUT; w is unlinked), it is canceled (-ECANCELED),
+ * or, when w->interruptible, a signal is caught (-EINTR). w must be linked
+ * into whatever will wake it, with w->unlink set. Returns w->result. */
+int gp__park(struct gp__wait *w, uint64_t deadline);
+
+/* Ends the wait w with result and makes its coroutine ready. The caller has
+ * unlinked w. */
+void gp__wake(struct gp__wait *w, int result);
+
+/* Puts the running coroutine at the back of the ready queue and runs every
+ * coroutine ready before it once (gevent.sleep(0)). Returns 0 or
+ * -ECANCELED. */
+int gp__yield(void);
+
+/* Parks the running coroutine until the deadline. Returns 0, -ECANCELED,
+ * -ETIMEDOUT (a gp_timeout block expired first) or, when interruptible,
+ * -EINTR. */
+int gp__sleep_until(uint64_t deadline, int interruptible);
+
+void gp__waitq_init(struct gp__waitq *q);
+/* Parks the running coroutine on q. Returns what gp__park returns. */
+int gp__waitq_wait(struct gp__waitq *q, uint64_t deadline, const char *what,
+                   const void *obj);
+/* Wakes the oldest waiter with result. Returns 1 if one was woken, else 0. */
+int gp__waitq_wake_one(struct gp__waitq *q, int result);
+/* Wakes every waiter with result. Returns how many. */
+size_t gp__waitq_wake_all(struct gp__waitq *q, int result);
+
+/* Parks the running coroutine until fd is ready for events (EPOLLIN,
+ * EPOLLOUT). Call it only after the operation itself reported EAGAIN: fds
+ * are registered edge-triggered, once, and shared by all their waiters.
+ * Returns the events seen (> 0; error and hang-up conditions are reported
+ * as both directions, so that the retried call sees them), or -EBADF (the
+ * fd was closed under the wait), -ETIMEDOUT, -ECANCELED, -EINTR. An fd that
+ * cannot be polled (a regular file) is always ready. */
+int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible);
+
+/* The fd is about to be closed (or replaced by dup2): its waiters wake with
+ * -EBADF and its registration goes, so that the number can be reused at
+ * once. */
+void gp__fd_forget(int fd);
+
+/* The fd number was just returned by a call that creates an fd: any state
+ * left from an earlier file with that number (closed behind the runtime's
+ * back) is dropped. */
+void gp__fd_fresh(int fd);
+
+/* Nanoseconds on CLOCK_MONOTONIC. */
+uint64_t gp__now(void);
+
+/* Deadline for a timeout in ms from now (negative: GP__NEVER). */
+uint64_t gp__deadline_ms(int64_t ms);
+
+/* Runtime statistics, for reports, tests and benchmarks. */
+struct gp__stats {
+  uint64_t switches;        /* context switches */
+  size_t live;              /* coroutines not dead */
+  size_t ready;             /* coroutines ready to run */
+  size_t fd_waits;          /* coroutines parked on fds */
+};
+void gp__sched_stats(struct gp__stats *out);
+
+/* Hooks the shim sets: run when a coroutine exits (thread keys). */
+extern void (*gp__coro_exit_hook)(struct gp__coro *co);
+
+/* debug.c: the report of every coroutine (state, wait, backtrace) to fd. */
+void gp__debug_dump(struct gp__sched *s, int fd, const char *title);
+/* Prints a backtrace of the suspended coroutine co to fd. */
+void gp__debug_backtrace(struct gp__coro *co, int fd);
+/* Installs the overflow handler and the thread's signal stack. */
+int gp__debug_thread_init(struct gp__sched *s);
+/* Starts the blocking monitor if GPATCH_MAX_BLOCKING_MS is set. */
+void gp__debug_monitor_start(struct gp__sched *s);
+/* Reports a stack overflow of co to stderr (async-signal-safe). */
+void gp__debug_overflow(struct gp__coro *co);
+
+/* fdtab.c, for the hub: events arrived for fd. */
+void gp__fd_ready(struct gp__sched *s, int fd, uint32_t events);
+/* Wakes one interruptible waiter (the thread's main context first) with
+ * -EINTR. Returns 1 if one was woken. */
+int gp__sched_interrupt(struct gp__sched *s);
+
+#endif /* GP_RUNTIME_H */

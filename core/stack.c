@@ -1,0 +1,290 @@
+/* stack.c: coroutine stacks.
+ *
+ * Default-size stacks come from slabs: one mapping holds SLAB_STACKS stacks,
+ * each with a guard region below it. The guard is installed with
+ * MADV_GUARD_INSTALL (Linux 6.13+), which marks the pages without splitting
+ * the mapping: a slab stays one VMA whatever its size, so 100,000 stacks fit
+ * easily under the default vm.max_map_count of 65530.
+ *
+ * On older kernels the guard is mprotect(PROT_NONE), which costs two VMAs per
+ * stack; those are handed out only while a budget derived from
+ * vm.max_map_count lasts. Stacks past the budget get a canary word at their
+ * lowest address instead, checked whenever the coroutine switches away, and
+ * stderr says so once. Stacks of other sizes (pthread_attr_setstacksize) get
+ * mappings of their own, guarded the same way.
+ *
+ * The mappings use MAP_NORESERVE: a stack costs address space until it is
+ * touched, and only the pages it touches after that. */
+#define _GNU_SOURCE
+#include "stack.h"
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+/* Stacks per slab mapping. */
+#define SLAB_STACKS 64
+/* Guard below each stack: larger than one page so that a function with a big
+ * frame cannot step over it into the neighbouring stack. */
+#define GUARD_SIZE (64 * 1024)
+/* Free stacks kept with their memory; past this, memory goes back. */
+#define POOL_KEEP 1024
+/* The value of the canary word. */
+#define CANARY 0x6770617463686564ULL /* "gpatched" */
+
+static struct {
+  int lock;                       /* spinlock: schedulers of several threads */
+  struct gp__stack *free_default; /* free stacks of the default size */
+  struct gp__stack *free_other;   /* free stacks of other sizes */
+  size_t nfree_default;           /* length of free_default */
+  size_t nfree_other;             /* length of free_other */
+  int madv_state;                 /* 0 untried, 1 works, -1 does not */
+  long vma_budget;                /* mprotect guards still allowed */
+  int warned;                     /* the canary fallback was announced */
+  struct gp__stack_stats stats;   /* counters for reports */
+} pool = {.vma_budget = -1};
+
+static void lock(void)
+{
+  while (__atomic_exchange_n(&pool.lock, 1, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(&pool.lock, __ATOMIC_RELAXED))
+      ; /* spin: held only for list operations */
+}
+
+static void unlock(void)
+{
+  __atomic_store_n(&pool.lock, 0, __ATOMIC_RELEASE);
+}
+
+static size_t page_size(void)
+{
+  static size_t ps;
+  if (ps == 0)
+    ps = (size_t)sysconf(_SC_PAGESIZE);
+  return ps;
+}
+
+static size_t round_pages(size_t n)
+{
+  size_t ps = page_size();
+  return (n + ps - 1) & ~(ps - 1);
+}
+
+/* How many mprotect guards may be made: half of what vm.max_map_count leaves
+ * after the mappings the process has now, so the program keeps room. */
+static long compute_budget(void)
+{
+  long max = 65530, used = 0;
+  FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+  if (f) {
+    if (fscanf(f, "%ld", &max) != 1)
+      max = 65530;
+    fclose(f);
+  }
+  f = fopen("/proc/self/maps", "re");
+  if (f) {
+    int c;
+    while ((c = fgetc(f)) != EOF)
+      used += c == '\n';
+    fclose(f);
+  }
+  long budget = (max - used) / 2 / 2; /* two VMAs per guarded stack */
+  return budget > 0 ? budget : 0;
+}
+
+/* Installs the guard of st, choosing the strongest kind available. */
+static void guard(struct gp__stack *st)
+{
+  if (pool.madv_state >= 0 && !gp__config.no_madv_guard) {
+    if (madvise(st->guard, st->guard_size, MADV_GUARD_INSTALL) == 0) {
+      pool.madv_state = 1;
+      st->kind = GP__GUARD_MADVISE;
+      return;
+    }
+    pool.madv_state = -1;
+  }
+  if (pool.vma_budget < 0)
+    pool.vma_budget = compute_budget();
+  if (pool.vma_budget > 0 &&
+      mprotect(st->guard, st->guard_size, PROT_NONE) == 0) {
+    pool.vma_budget--;
+    pool.stats.guarded_mprotect++;
+    st->kind = GP__GUARD_MPROTECT;
+    return;
+  }
+  st->kind = GP__GUARD_CANARY;
+  st->canary = 1;
+  pool.stats.canary++;
+  *(volatile uint64_t *)st->lo = CANARY;
+  if (!pool.warned) {
+    pool.warned = 1;
+    fprintf(stderr,
+            "gpatch: vm.max_map_count leaves no room for more guard pages and "
+            "this kernel lacks MADV_GUARD_INSTALL; further coroutine stacks "
+            "are checked with a canary when they switch (overflow is caught "
+            "later, not at the faulting instruction)\n");
+  }
+}
+
+static int map_slab(size_t size)
+{
+  size_t slot = GUARD_SIZE + size;
+  char *base = mmap(NULL, slot * SLAB_STACKS, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                    -1, 0);
+  if (base == MAP_FAILED)
+    return -ENOMEM;
+  struct gp__stack *descs = calloc(SLAB_STACKS, sizeof(*descs));
+  if (descs == NULL) {
+    munmap(base, slot * SLAB_STACKS);
+    return -ENOMEM;
+  }
+  /* Push in reverse so that the lowest slot is handed out first. */
+  for (int i = SLAB_STACKS - 1; i >= 0; i--) {
+    struct gp__stack *st = &descs[i];
+    st->guard = base + (size_t)i * slot;
+    st->guard_size = GUARD_SIZE;
+    st->lo = st->guard + GUARD_SIZE;
+    st->size = size;
+    guard(st);
+    st->next = pool.free_default;
+    pool.free_default = st;
+    pool.nfree_default++;
+  }
+  pool.stats.mapped += SLAB_STACKS;
+  return 0;
+}
+
+static int map_own(struct gp__stack **out, size_t size)
+{
+  struct gp__stack *st = calloc(1, sizeof(*st));
+  char *base;
+  if (st == NULL)
+    return -ENOMEM;
+  base = mmap(NULL, GUARD_SIZE + size, PROT_READ | PROT_WRITE,
+              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) {
+    free(st);
+    return -ENOMEM;
+  }
+  st->guard = base;
+  st->guard_size = GUARD_SIZE;
+  st->lo = base + GUARD_SIZE;
+  st->size = size;
+  st->own_mapping = 1;
+  guard(st);
+  pool.stats.mapped++;
+  *out = st;
+  return 0;
+}
+
+static int get_locked(struct gp__stack **out, size_t size)
+{
+  struct gp__stack *st, **pp;
+  int err;
+
+  size = round_pages(size);
+  if (size == round_pages(gp__config.stack_size)) {
+    if (pool.free_default == NULL && (err = map_slab(size)) < 0)
+      return err;
+    st = pool.free_default;
+    pool.free_default = st->next;
+    pool.nfree_default--;
+    *out = st;
+    return 0;
+  }
+  for (pp = &pool.free_other; (st = *pp) != NULL; pp = &st->next)
+    if (st->size == size) {
+      *pp = st->next;
+      pool.nfree_other--;
+      *out = st;
+      return 0;
+    }
+  return map_own(out, size);
+}
+
+static void put_locked(struct gp__stack *st)
+{
+  if (st->canary)
+    *(volatile uint64_t *)st->lo = CANARY;
+  if (!st->own_mapping) {
+    if (pool.nfree_default >= POOL_KEEP) {
+      /* Keep the lowest page when a canary lives there. */
+      size_t keep = st->canary ? page_size() : 0;
+      madvise(st->lo + keep, st->size - keep, MADV_DONTNEED);
+    }
+    st->next = pool.free_default;
+    pool.free_default = st;
+    pool.nfree_default++;
+    return;
+  }
+  if (pool.nfree_other >= 64) {
+    if (st->kind == GP__GUARD_MPROTECT) {
+      pool.vma_budget++;
+      pool.stats.guarded_mprotect--;
+    } else if (st->kind == GP__GUARD_CANARY) {
+      pool.stats.canary--;
+    }
+    pool.stats.mapped--;
+    munmap(st->guard, st->guard_size + st->size);
+    free(st);
+    return;
+  }
+  st->next = pool.free_other;
+  pool.free_other = st;
+  pool.nfree_other++;
+}
+
+int gp__stack_get(struct gp__stack **out, size_t size)
+{
+  int err;
+  lock();
+  err = get_locked(out, size);
+  unlock();
+  return err;
+}
+
+void gp__stack_put(struct gp__stack *st)
+{
+  lock();
+  put_locked(st);
+  unlock();
+}
+
+int gp__stack_canary_dead(const struct gp__stack *st)
+{
+  return st->canary && *(const volatile uint64_t *)st->lo != CANARY;
+}
+
+int gp__stack_guard_hit(const struct gp__stack *st, const void *addr)
+{
+  const char *a = addr;
+  if (a >= st->guard && a < st->guard + st->guard_size)
+    return 1;
+  return st->canary && a >= st->lo && a < st->lo + page_size();
+}
+
+enum gp__guard_kind gp__stack_guard_kind(void)
+{
+  if (pool.madv_state > 0)
+    return GP__GUARD_MADVISE;
+  if (pool.vma_budget != 0)
+    return GP__GUARD_MPROTECT;
+  return GP__GUARD_CANARY;
+}
+
+void gp__stack_stats(struct gp__stack_stats *out)
+{
+  lock();
+  *out = pool.stats;
+  out->pooled = pool.nfree_default + pool.nfree_other;
+  unlock();
+}

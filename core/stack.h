@@ -1,0 +1,54 @@
+/* stack.h: coroutine stacks. mmap'd, committed lazily by the kernel, pooled,
+ * each with a guard region below it. */
+#ifndef GP_STACK_H
+#define GP_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* How a guard is made, for reports and tests. */
+enum gp__guard_kind {
+  GP__GUARD_MADVISE,   /* MADV_GUARD_INSTALL: no extra VMA per stack */
+  GP__GUARD_MPROTECT,  /* PROT_NONE pages: one extra VMA per stack */
+  GP__GUARD_CANARY     /* no hardware guard: a canary checked on switches */
+};
+
+struct gp__stack {
+  char *lo;                /* lowest usable byte */
+  size_t size;             /* usable bytes, above the guard */
+  char *guard;             /* the guard region just below lo, or NULL */
+  size_t guard_size;       /* its size in bytes */
+  int kind;                /* enum gp__guard_kind of this stack's guard */
+  int canary;              /* nonzero: no guard; a canary word sits at lo */
+  int own_mapping;         /* nonzero: a mapping of its own (odd size) */
+  struct gp__stack *next;  /* in the pool's free list */
+};
+
+/* Gets a stack of at least size usable bytes (rounded up to pages), from the
+ * pool when one is free. Returns 0 and sets *out, or -ENOMEM. */
+int gp__stack_get(struct gp__stack **out, size_t size);
+
+/* Returns a stack to the pool. Past a high-water mark its memory is given
+ * back to the kernel (MADV_DONTNEED); the address range stays reserved. */
+void gp__stack_put(struct gp__stack *st);
+
+/* Nonzero when the canary of a canary-guarded stack was overwritten. */
+int gp__stack_canary_dead(const struct gp__stack *st);
+
+/* Nonzero when addr lies in the guard region of st (or, for a canary stack,
+ * in its lowest page). */
+int gp__stack_guard_hit(const struct gp__stack *st, const void *addr);
+
+/* The guard kind the next default-size stacks get. */
+enum gp__guard_kind gp__stack_guard_kind(void);
+
+/* Statistics for reports and tests. */
+struct gp__stack_stats {
+  size_t mapped;       /* stacks ever mapped */
+  size_t pooled;       /* stacks free in the pool now */
+  size_t guarded_mprotect; /* stacks guarded with PROT_NONE pages */
+  size_t canary;       /* stacks with only a canary */
+};
+void gp__stack_stats(struct gp__stack_stats *out);
+
+#endif /* GP_STACK_H */

@@ -1,0 +1,31 @@
+/* init.c: which threads the shim patches. The process's main thread is the
+ * application's; so are threads the application creates through the thread
+ * shim. Everything else — libuv's threadpool, the blocking monitor, threads
+ * made before the library loaded — passes straight through. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <unistd.h>
+
+int gp__shim_adopt(unsigned family)
+{
+  if (gp__tls.foreign)
+    return 0;
+  gp__runtime_init();
+  if (!gp__tls.app && gettid() != getpid()) {
+    gp__tls.foreign = 1;
+    return 0;
+  }
+  if ((gp__config.patch & family) == 0)
+    return 0;
+  return gp__sched_get() != NULL;
+}
+
+int64_t gp__ts_to_ns(const struct timespec *ts)
+{
+  if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L)
+    return -1;
+  if (ts->tv_sec > INT64_MAX / 1000000000 - 1)
+    return INT64_MAX;
+  return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
