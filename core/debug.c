@@ -220,14 +220,16 @@ static void *monitor_main(void *arg)
 {
   struct gp__sched *s = arg;
   unsigned ms = gp__config.max_blocking_ms;
-  struct timespec tick = {.tv_sec = ms / 2000,
-                          .tv_nsec = (long)(ms % 2000) * 500000L};
-  uint64_t last = 0, since = gp__now(), reported = UINT64_MAX;
+  /* Sample four times per period: a run is seen within 1.25 periods. */
+  struct timespec tick = {.tv_sec = ms / 4000,
+                          .tv_nsec = (long)(ms % 4000) * 250000L};
+  uint64_t last = UINT64_MAX, since = 0, reported = UINT64_MAX;
 
   gp__tls.foreign = 1;
   for (;;) {
-    uint64_t sw = __atomic_load_n(&s->switches, __ATOMIC_RELAXED), now;
+    uint64_t sw, now;
     gp__real_nanosleep(&tick, NULL);
+    sw = __atomic_load_n(&s->switches, __ATOMIC_RELAXED);
     now = gp__now();
     if (sw != last || __atomic_load_n(&s->in_poll, __ATOMIC_RELAXED)) {
       last = sw;
@@ -249,14 +251,35 @@ static void *monitor_main(void *arg)
   return NULL;
 }
 
+/* GPATCH_DEBUG's signal, caught through libuv so that the report is made
+ * on the hub, between coroutines, never inside a signal handler. */
+static void on_debug_signal(uv_signal_t *h, int sig)
+{
+  char title[96];
+  snprintf(title, sizeof(title),
+           "gpatch: coroutines of thread %d (signal %d, GPATCH_DEBUG)",
+           ((struct gp__sched *)h->data)->tid, sig);
+  gp__debug_dump(h->data, 2, title);
+}
+
 void gp__debug_monitor_start(struct gp__sched *s)
 {
   static int started;
+  static uv_signal_t sig;
   pthread_t t;
   pthread_attr_t a;
 
-  if (gp__config.max_blocking_ms == 0 ||
-      __atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+  if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+    return;
+  if (gp__config.debug_signal) {
+    GP__RUNTIME_ENTER();
+    uv_signal_init(&s->loop, &sig);
+    sig.data = s;
+    if (uv_signal_start(&sig, on_debug_signal, gp__config.debug_signal) == 0)
+      uv_unref((uv_handle_t *)&sig); /* it must not hide a deadlock */
+    GP__RUNTIME_LEAVE();
+  }
+  if (gp__config.max_blocking_ms == 0)
     return;
   pthread_attr_init(&a);
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
