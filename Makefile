@@ -78,7 +78,7 @@ $(B)/libgpatch-core.a: $(CORE_OBJ)
 $(B)/test/%: test/unit/%.c $(B)/libgpatch-core.a test/unit/unit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icore -o $@ $< $(B)/libgpatch-core.a \
-	  $(shell pkg-config --libs cmocka) $(LIBS)
+	  $(shell pkg-config --libs cmocka) $(LIBS) -lm
 
 $(B)/examples/%: examples/%.c $(LIB)
 	@mkdir -p $(dir $@)

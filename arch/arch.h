@@ -81,7 +81,9 @@ int gp__ctx_init(int use_ucontext);
 
 /* Prepares ctx to start fn(arg) on the stack [lo, lo + size) the first time
  * it is switched to. Uses the top of the stack for the initial frame (and, in
- * the fallback, the ucontext_t). Returns 0, or -EINVAL when the stack is too
+ * the fallback, the ucontext_t). The new context starts with the caller's
+ * floating-point control state (MXCSR and x87 control word; FPCR), as a new
+ * thread inherits its creator's. Returns 0, or -EINVAL when the stack is too
  * small. Does not touch errno. */
 int gp__ctx_make(struct gp__ctx *ctx, void *lo, size_t size, gp__ctx_fn fn,
                  void *arg);

@@ -46,9 +46,11 @@ static void make_asm(struct gp__ctx *ctx, char *top, gp__ctx_fn fn,
   memset(top, 0, 16);
   f = (struct gp__frame *)(top - sizeof(*f));
   memset(f, 0, sizeof(*f));
+  /* The floating-point control state is the creator's, as POSIX has a new
+   * thread inherit its creator's environment (pthread_create). */
 #if defined(__x86_64__)
-  f->mxcsr = 0x1f80; /* the ABI's initial state: all exceptions masked */
-  f->fpucw = 0x037f;
+  __asm__ volatile("stmxcsr %0" : "=m"(f->mxcsr));
+  __asm__ volatile("fnstcw %0" : "=m"(f->fpucw));
   f->r12 = (uint64_t)(uintptr_t)fn;
   f->r13 = (uint64_t)(uintptr_t)arg;
   f->ret = (uint64_t)(uintptr_t)gp__ctx_entry_asm;
@@ -56,6 +58,7 @@ static void make_asm(struct gp__ctx *ctx, char *top, gp__ctx_fn fn,
   f->x[0] = (uint64_t)(uintptr_t)fn;
   f->x[1] = (uint64_t)(uintptr_t)arg;
   f->x[11] = (uint64_t)(uintptr_t)gp__ctx_entry_asm;
+  __asm__ volatile("mrs %0, fpcr" : "=r"(f->fpcr));
 #endif
   ctx->sp = f;
   ctx->uc = NULL;

@@ -32,6 +32,7 @@ int gp__config_parse_size(const char *s, size_t *out)
 {
   char *end;
   unsigned long long v;
+  unsigned shift = 0;
 
   if (s == NULL || *s < '0' || *s > '9')
     return -EINVAL;
@@ -40,11 +41,15 @@ int gp__config_parse_size(const char *s, size_t *out)
   if (errno != 0)
     return -EINVAL;
   switch (*end) {
-  case 'k': case 'K': v <<= 10; end++; break;
-  case 'm': case 'M': v <<= 20; end++; break;
-  case 'g': case 'G': v <<= 30; end++; break;
+  case 'k': case 'K': shift = 10; end++; break;
+  case 'm': case 'M': shift = 20; end++; break;
+  case 'g': case 'G': shift = 30; end++; break;
   default: break;
   }
+  /* Checked before the shift, which would otherwise wrap around. */
+  if (v > (1ULL << 40) >> shift)
+    return -EINVAL;
+  v <<= shift;
   if ((*end == 'b' || *end == 'B') && end[1] == '\0')
     end++;
   if (*end != '\0' || v == 0 || v > (1ULL << 40))
