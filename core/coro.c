@@ -17,6 +17,17 @@
 #endif
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+#define GP__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GP__ASAN 1
+#endif
+#endif
+#ifdef GP__ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 void (*gp__coro_exit_hook)(struct gp__coro *co);
 
 void gp__sched_started(struct gp__sched *s);
@@ -135,6 +146,12 @@ void gp__coro_release(struct gp__sched *s, struct gp__coro *co)
 #ifdef GP__VALGRIND
   VALGRIND_STACK_DEREGISTER(co->vg_stack_id);
 #endif
+#ifdef GP__ASAN
+  /* The frames of the exit path never returned, so their redzones are
+   * still poisoned: the stack's next coroutine must not inherit them
+   * (uninstrumented code, libuv's included, would trip over them). */
+  __asan_unpoison_memory_region(st->lo, st->size);
+#endif
   gp__stack_put(st);
   if (co->detached)
     free_coro(co);
@@ -182,8 +199,14 @@ void *gp__coro_reap(struct gp__coro *co)
 
 int gp__coro_join(struct gp__coro *co, void **retval, uint64_t deadline)
 {
+  struct gp__sched *s = gp__sched_get();
   int r;
 
+  /* pthread_join's order: detached, then self, then already joined. */
+  if (co->detached)
+    return -EINVAL;
+  if (s && co == s->current)
+    return -EDEADLK;
   if (co->joining)
     return -EINVAL;
   co->joining = 1;
@@ -217,7 +240,7 @@ int gp__coro_cancel(struct gp__coro *co)
     co->canceled = 1;
     return 0;
   }
-  if (co->state == GP__PARKED) {
+  if (co->state == GP__PARKED && !co->wait->uncancelable) {
     w = co->wait;
     w->unlink(w);
     gp__wake(w, -ECANCELED);

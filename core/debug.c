@@ -25,6 +25,7 @@
 #define ALTSTACK_SIZE (64 * 1024)
 
 static struct sigaction old_segv; /* the handler before ours, to chain to */
+static int segv_installed;        /* ours is installed */
 
 /* Formats into a fixed buffer and writes it to fd (no stdio: reports are
  * written from contexts where stdio's locks may be held). */
@@ -185,9 +186,22 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
   gp__real_sigaction(SIGSEGV, &old_segv, NULL);
 }
 
+int gp__debug_segv_chain(const struct sigaction *act, struct sigaction *oact)
+{
+  struct sigaction prev = old_segv;
+  /* Before the runtime installs its handler, the kernel keeps the app's
+   * (and the runtime takes it as the one to chain to when it does). */
+  if (!__atomic_load_n(&segv_installed, __ATOMIC_ACQUIRE))
+    return gp__real_sigaction(SIGSEGV, act, oact);
+  if (act)
+    old_segv = *act;
+  if (oact)
+    *oact = prev;
+  return 0;
+}
+
 int gp__debug_thread_init(struct gp__sched *s)
 {
-  static int installed;
   stack_t ss, old;
   struct sigaction sa;
 
@@ -204,7 +218,7 @@ int gp__debug_thread_init(struct gp__sched *s)
       s->altstack = NULL;
     }
   }
-  if (__atomic_exchange_n(&installed, 1, __ATOMIC_ACQ_REL))
+  if (__atomic_exchange_n(&segv_installed, 1, __ATOMIC_ACQ_REL))
     return 0;
   memset(&sa, 0, sizeof(sa));
   sa.sa_sigaction = on_segv;

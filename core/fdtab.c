@@ -22,6 +22,7 @@
 #define NCHUNKS (1 << 16)
 
 struct gp__fd {
+  struct gp__fdinfo info;   /* the shim's view of the fd */
   struct gp__list waiters;  /* struct gp__wait of coroutines parked on it */
   struct gp__sched *owner;  /* the scheduler whose epoll set holds it */
   int registered;           /* in owner's epoll set */
@@ -89,6 +90,37 @@ static int wait_foreign(int fd, uint32_t events, uint64_t deadline)
   }
 }
 
+/* Makes sure fd is in s's epoll set. Returns 0, 1 when it cannot be polled
+ * (a regular file: always ready), or a negative errno. */
+static int attach(struct gp__sched *s, int fd, struct gp__fd *e)
+{
+  struct epoll_event ev = {
+      .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET,
+      .data.u64 = (uint64_t)fd};
+
+  if (e->unpollable)
+    return 1;
+  if (e->registered)
+    return 0;
+  if (gp__real_epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    int err = errno;
+    if (err == EEXIST) {
+      /* Left from a file closed behind our back: refresh it. */
+      gp__real_epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+      if (gp__real_epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        return -errno;
+    } else if (err == EPERM) {
+      e->unpollable = 1; /* regular files and the like */
+      return 1;
+    } else {
+      return -err;
+    }
+  }
+  e->registered = 1;
+  e->owner = s;
+  return 0;
+}
+
 int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible)
 {
   struct gp__sched *s = gp__tls.sched;
@@ -101,31 +133,13 @@ int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible)
     return -EBADF;
   if (e == NULL)
     return -ENOMEM;
-  if (e->unpollable)
-    return (int)events;
   if (e->owner && e->owner != s)
     return wait_foreign(fd, events, deadline);
-  if (!e->registered) {
-    struct epoll_event ev = {
-        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-        .data.u64 = (uint64_t)fd};
-    if (gp__real_epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-      int err = errno;
-      if (err == EEXIST) {
-        /* Left from a file closed behind our back: refresh it. */
-        gp__real_epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
-        if (gp__real_epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-          return -errno;
-      } else if (err == EPERM) {
-        e->unpollable = 1; /* regular files and the like: always ready */
-        return (int)events;
-      } else {
-        return -err;
-      }
-    }
-    e->registered = 1;
-    e->owner = s;
-  }
+  r = attach(s, fd, e);
+  if (r < 0)
+    return r;
+  if (r > 0)
+    return (int)events; /* cannot be polled: always ready */
   gp__list_init(&w.link);
   gp__list_push_back(&e->waiters, &w.link);
   s->nfdwait++;
@@ -153,9 +167,20 @@ void gp__fd_ready(struct gp__sched *s, int fd, uint32_t events)
     if (w->events & events) {
       fd_unlink(w);
       w->events &= events;
-      gp__wake(w, 0);
+      if (w->parent) {
+        w->parent->unlink(w->parent);
+        gp__wake(w->parent, 0);
+      } else {
+        gp__wake(w, 0);
+      }
     }
   }
+}
+
+struct gp__fdinfo *gp__fd_info(int fd)
+{
+  struct gp__fd *e = entry(fd, 1);
+  return e ? &e->info : NULL;
 }
 
 static void drop(int fd, struct gp__fd *e, int result)
@@ -164,13 +189,21 @@ static void drop(int fd, struct gp__fd *e, int result)
     struct gp__wait *w =
         GP__CONTAINER(e->waiters.next, struct gp__wait, link);
     fd_unlink(w);
-    gp__wake(w, result);
+    if (w->parent) {
+      /* poll and select report a closed fd themselves (POLLNVAL, EBADF):
+       * wake them to look again. */
+      w->parent->unlink(w->parent);
+      gp__wake(w->parent, 0);
+    } else {
+      gp__wake(w, result);
+    }
   }
   if (e->registered && e->owner)
     gp__real_epoll_ctl(e->owner->epfd, EPOLL_CTL_DEL, fd, NULL);
   e->registered = 0;
   e->unpollable = 0;
   e->owner = NULL;
+  memset(&e->info, 0, sizeof(e->info));
 }
 
 void gp__fd_forget(int fd)
@@ -183,6 +216,85 @@ void gp__fd_forget(int fd)
 void gp__fd_fresh(int fd)
 {
   struct gp__fd *e = entry(fd, 0);
-  if (e && (e->registered || e->unpollable))
+  if (e)
     drop(fd, e, -EBADF);
+}
+
+/* Unlinks every per-fd record of a multi-fd wait. */
+static void group_unlink(struct gp__wait *w)
+{
+  for (size_t i = 0; i < w->nsubs; i++)
+    fd_unlink(&w->subs[i]);
+}
+
+int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
+                 int interruptible)
+{
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__wait group = {.unlink = group_unlink, .fd = -1,
+                           .interruptible = interruptible, .what = "poll"};
+  struct gp__wait small[16], *subs = small;
+  size_t i, k = 0;
+  int r = 0;
+
+  if (n > 16 && (subs = calloc(n, sizeof(*subs))) == NULL)
+    return -ENOMEM;
+  gp__list_init(&group.link);
+  for (i = 0; i < n; i++) {
+    struct gp__fd *e;
+    if (fds[i].fd < 0)
+      continue;
+    e = entry(fds[i].fd, 1);
+    if (e == NULL) {
+      r = -ENOMEM;
+      break;
+    }
+    if (e->owner && e->owner != s) {
+      r = -EXDEV; /* another thread's fd: the caller polls for real */
+      break;
+    }
+    r = attach(s, fds[i].fd, e);
+    if (r != 0)
+      break; /* cannot be polled (ready), or an error */
+    memset(&subs[k], 0, sizeof(subs[k]));
+    subs[k].fd = fds[i].fd;
+    subs[k].events = fds[i].events;
+    subs[k].parent = &group;
+    subs[k].unlink = fd_unlink;
+    subs[k].what = "poll";
+    subs[k].co = s->current;
+    gp__list_init(&subs[k].link);
+    gp__list_push_back(&e->waiters, &subs[k].link);
+    s->nfdwait++;
+    k++;
+  }
+  group.subs = subs;
+  group.nsubs = k;
+  if (r != 0) {
+    group_unlink(&group);
+    if (subs != small)
+      free(subs);
+    return r > 0 ? 0 : r;
+  }
+  if (k == 0)
+    r = gp__sleep_until(deadline, interruptible); /* nothing to watch */
+  else
+    r = gp__park(&group, deadline);
+  if (subs != small)
+    free(subs);
+  return r;
+}
+
+void gp__fd_forget_all(void)
+{
+  for (unsigned c = 0; c < NCHUNKS; c++) {
+    struct gp__fd *chunk = chunks[c];
+    if (chunk == NULL)
+      continue;
+    for (int i = 0; i < CHUNK; i++) {
+      gp__list_init(&chunk[i].waiters); /* their coroutines are gone */
+      chunk[i].registered = 0;
+      chunk[i].owner = NULL;
+    }
+  }
 }

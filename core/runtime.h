@@ -38,6 +38,12 @@ struct gp__wait {
   int fd;                  /* fd waits: the fd, else -1 */
   uint32_t events;         /* fd waits: EPOLLIN/EPOLLOUT wanted, then got */
   int interruptible;       /* a caught signal ends the wait with -EINTR */
+  int uncancelable;        /* gp_kill and gp_timeout wait until it ends
+                              (a DNS lookup writing into the caller's
+                              buffers) */
+  struct gp__wait *parent; /* part of a multi-fd wait: wake this instead */
+  struct gp__wait *subs;   /* a multi-fd wait: its per-fd records */
+  size_t nsubs;            /* how many */
   const char *what;        /* for reports: "sleep", "event", "join" … */
   const void *obj;         /* for reports: the object waited on */
 };
@@ -208,15 +214,62 @@ size_t gp__waitq_wake_all(struct gp__waitq *q, int result);
  * cannot be polled (a regular file) is always ready. */
 int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible);
 
+/* One fd of a multi-fd wait. */
+struct gp__fdwait {
+  int fd;                  /* the fd; negative entries are skipped */
+  uint32_t events;         /* EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP */
+};
+
+/* Parks the running coroutine until one of the n fds is ready (poll and
+ * select). Call it only after a zero-timeout poll found none ready. Returns
+ * 0 when one is (look again to see which), or -ETIMEDOUT, -ECANCELED,
+ * -EINTR (when interruptible), -ENOMEM, or -EXDEV when an fd belongs to
+ * another thread's scheduler (the caller then makes the real call). */
+int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
+                 int interruptible);
+
 /* The fd is about to be closed (or replaced by dup2): its waiters wake with
  * -EBADF and its registration goes, so that the number can be reused at
  * once. */
 void gp__fd_forget(int fd);
 
+/* After fork, in the child: every fd registration and waiter belonged to
+ * the parent's epoll set and coroutines. Keeps what the shim knows of each
+ * fd (kinds, the app's flags), which the child shares. */
+void gp__fd_forget_all(void);
+
 /* The fd number was just returned by a call that creates an fd: any state
  * left from an earlier file with that number (closed behind the runtime's
  * back) is dropped. */
 void gp__fd_fresh(int fd);
+
+/* What the shim knows of an fd, process-wide. */
+enum gp__fd_kind {
+  GP__FD_UNKNOWN = 0, /* not looked at yet (or state dropped) */
+  GP__FD_OWNED,       /* a socket the process made: O_NONBLOCK underneath,
+                         the app's view kept in app_nonblock */
+  GP__FD_SOCKET,      /* a blocking socket it did not make (inherited):
+                         I/O with MSG_DONTWAIT, flags never touched */
+  GP__FD_STREAM,      /* a blocking pipe, FIFO, tty or character device it
+                         did not make: wait for readiness, then call */
+  GP__FD_FILE,        /* regular file, directory, block device: the call
+                         goes straight through */
+  GP__FD_NONBLOCK     /* non-blocking in the app's own right: straight
+                         through, EAGAIN and all */
+};
+
+struct gp__fdinfo {
+  int kind;             /* enum gp__fd_kind */
+  int app_nonblock;     /* GP__FD_OWNED: O_NONBLOCK as the app set it */
+  int stream;           /* a byte stream (SOCK_STREAM, pipe): partial writes
+                           continue until everything is written */
+  uint64_t rcvtimeo_ns; /* SO_RCVTIMEO, 0 for none */
+  uint64_t sndtimeo_ns; /* SO_SNDTIMEO, 0 for none */
+};
+
+/* The shim's record of fd, made on first use (all zero: GP__FD_UNKNOWN), or
+ * NULL for a negative or absurd fd number or without memory. */
+struct gp__fdinfo *gp__fd_info(int fd);
 
 /* Nanoseconds on CLOCK_MONOTONIC. */
 uint64_t gp__now(void);
@@ -242,6 +295,11 @@ void gp__debug_dump(struct gp__sched *s, int fd, const char *title);
 void gp__debug_backtrace(struct gp__coro *co, int fd);
 /* Installs the overflow handler and the thread's signal stack. */
 int gp__debug_thread_init(struct gp__sched *s);
+/* The app's SIGSEGV handler: kept to be called for faults that are not a
+ * stack overflow, while the runtime's own handler stays installed. Returns
+ * 0 (sigaction's contract: -1 with errno on failure). */
+struct sigaction;
+int gp__debug_segv_chain(const struct sigaction *act, struct sigaction *oact);
 /* Starts the blocking monitor if GPATCH_MAX_BLOCKING_MS is set. */
 void gp__debug_monitor_start(struct gp__sched *s);
 /* Reports a stack overflow of co to stderr (async-signal-safe). */

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <ucontext.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -35,6 +36,13 @@
 #endif
 #ifdef GP__ASAN
 #include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define GP__VALGRIND 1
+#endif
 #endif
 
 __thread struct gp__tls gp__tls __attribute__((tls_model("initial-exec")));
@@ -169,12 +177,16 @@ static void deadlock(struct gp__sched *s)
   abort();
 }
 
-static int loop_timers_due(struct gp__sched *s)
+/* Nonzero when libuv has something to run now (a due timer, a pending
+ * callback). libuv says 0 also when it has nothing at all: that is not due. */
+static int loop_due(struct gp__sched *s)
 {
-  int t;
+  int t = 1;
   GP__RUNTIME_ENTER();
-  uv_update_time(&s->loop);
-  t = uv_backend_timeout(&s->loop);
+  if (uv_loop_alive(&s->loop)) {
+    uv_update_time(&s->loop);
+    t = uv_backend_timeout(&s->loop);
+  }
   GP__RUNTIME_LEAVE();
   return t == 0;
 }
@@ -188,9 +200,13 @@ static void poll_once(struct gp__sched *s)
   if (s->nready == 0) {
     int alive;
     GP__RUNTIME_ENTER();
-    uv_update_time(&s->loop);
-    timeout = uv_backend_timeout(&s->loop);
     alive = uv_loop_alive(&s->loop);
+    if (alive) {
+      uv_update_time(&s->loop);
+      timeout = uv_backend_timeout(&s->loop);
+    } else {
+      timeout = -1; /* only an fd or a signal can wake anyone now */
+    }
     GP__RUNTIME_LEAVE();
     if (!alive && s->nfdwait == 0 && s->nexternal == 0)
       deadlock(s);
@@ -209,7 +225,7 @@ static void poll_once(struct gp__sched *s)
     else
       gp__fd_ready(s, (int)ev[i].data.u64, ev[i].events);
   }
-  if (run_loop || loop_timers_due(s)) {
+  if (run_loop || loop_due(s)) {
     GP__RUNTIME_ENTER();
     uv_run(&s->loop, UV_RUN_NOWAIT);
     GP__RUNTIME_LEAVE();
@@ -227,6 +243,7 @@ static void hub_main(void *arg)
 }
 
 void gp__coro_init_struct(struct gp__sched *s, struct gp__coro *co);
+static void atfork_child(void);
 
 struct gp__sched *gp__sched_get(void)
 {
@@ -280,11 +297,22 @@ struct gp__sched *gp__sched_get(void)
     goto fail_structs;
   s->hub->stack = st;
   gp__ctx_make(&s->hub->ctx, st->lo, st->size, hub_main, s);
+#ifdef GP__VALGRIND
+  /* Like every coroutine's: without it valgrind takes a switch to the hub
+   * for a stack frame of its neighbour in the slab, and marks the hub's
+   * saved frame undefined. */
+  s->hub->vg_stack_id = VALGRIND_STACK_REGISTER(st->lo, st->lo + st->size);
+#endif
   s->hub->state = GP__RUNNING;
   s->hub->started = 1;
 
   gp__tls.sched = s;
   gp__tls.app = 1;
+  {
+    static int once;
+    if (!__atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
+      pthread_atfork(NULL, NULL, atfork_child);
+  }
   gp__debug_thread_init(s);
   gp__debug_monitor_start(s);
   return s;
@@ -302,6 +330,49 @@ fail_epoll:
 fail_sched:
   free(s);
   return NULL;
+}
+
+/* In the child of fork(): only the coroutine that called fork goes on, as
+ * only the calling thread does. The epoll set and libuv's loop were shared
+ * with the parent: both are made anew, and every fd registration is
+ * forgotten (fds are registered again on their next wait). */
+static void atfork_child(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__list *l, *next;
+  struct epoll_event ev;
+
+  if (s == NULL)
+    return;
+  GP__RUNTIME_ENTER();
+  for (l = s->all.next; l != &s->all; l = next) {
+    struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
+    next = l->next;
+    if (co == s->current)
+      continue;
+    uv_timer_stop(&co->timer);
+    gp__list_remove(&co->all_link);
+    gp__list_remove(&co->ready_link);
+    if (co->state != GP__DEAD)
+      s->nlive--;
+    co->state = GP__DEAD; /* gone with its thread; its memory is lost */
+  }
+  gp__list_init(&s->ready);
+  s->nready = 0;
+  s->nfdwait = 0;
+  s->nexternal = 0;
+  gp__fd_forget_all();
+  gp__real_close(s->epfd);
+  s->epfd = epoll_create1(EPOLL_CLOEXEC);
+  uv_loop_fork(&s->loop);
+  GP__RUNTIME_LEAVE();
+  s->tid = gettid();
+  memset(&ev, 0, sizeof(ev));
+  ev.events = EPOLLIN;
+  ev.data.u64 = LOOP_TOKEN;
+  if (s->epfd < 0 || gp__real_epoll_ctl(s->epfd, EPOLL_CTL_ADD,
+                                        uv_backend_fd(&s->loop), &ev) != 0)
+    GP__ASSERT(!"cannot remake the event loop after fork");
 }
 
 struct gp__coro *gp__coro_current(void)
@@ -338,6 +409,7 @@ int gp__park(struct gp__wait *w, uint64_t deadline)
   int timed = 0;
 
   GP__ASSERT(!co->is_hub);
+  w->co = co; /* unlink callbacks may need it, even without parking */
   if (co->cancel_pending) {
     co->cancel_pending = 0;
     w->unlink(w);
@@ -361,7 +433,6 @@ int gp__park(struct gp__wait *w, uint64_t deadline)
     GP__RUNTIME_LEAVE();
     timed = 1;
   }
-  w->co = co;
   w->result = 0;
   co->wait = w;
   co->state = GP__PARKED;
