@@ -29,3 +29,10 @@ int64_t gp__ts_to_ns(const struct timespec *ts)
     return INT64_MAX;
   return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
+
+uint64_t gp__tv_to_ns(const struct timeval *tv)
+{
+  if (tv->tv_sec < 0 || tv->tv_usec < 0)
+    return 0;
+  return (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
+}

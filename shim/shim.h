@@ -7,6 +7,8 @@
 #include "../core/real.h"
 #include "../core/runtime.h"
 
+#include <sys/time.h>
+
 /* Decides, once per thread, whether this thread runs application code that
  * should be patched. Returns 1 (and makes the scheduler) or 0. */
 int gp__shim_adopt(unsigned family);
@@ -27,5 +29,23 @@ static inline int gp__shim_active(unsigned family)
 /* Converts a timespec to nanoseconds, saturating. Returns -1 if it is not a
  * valid duration (negative, or tv_nsec out of range). */
 int64_t gp__ts_to_ns(const struct timespec *ts);
+
+/* Converts a timeval to nanoseconds (0 stays 0: no timeout). */
+uint64_t gp__tv_to_ns(const struct timeval *tv);
+
+/* The shim's record of fd, classified on first sight (io.c): its kind,
+ * whether it is a byte stream, its socket timeouts. NULL when fd is not
+ * open. */
+struct gp__fdinfo *gp__shim_classify(int fd);
+
+/* An fd the process just made: a socket made non-blocking underneath
+ * (app_nonblock: the app's view), or with owned 0, anything else, to be
+ * classified on first use. Drops state left by an earlier file with the
+ * same number. */
+void gp__shim_fresh_fd(int fd, int owned, int app_nonblock);
+
+/* Nonzero when the last signal the app caught has SA_RESTART: interrupted
+ * restartable calls continue (signal.c). */
+int gp__signal_restarts(void);
 
 #endif /* GP_SHIM_H */

@@ -1,0 +1,200 @@
+/* fd.c: close, dup, dup2, dup3, fcntl, ioctl(FIONBIO), setsockopt, pipe,
+ * pipe2 — the calls that change what an fd is, so the shim's record of it
+ * follows. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* close(2): waiters on fd wake with EBADF and its registration goes before
+ * the number can be reused. */
+GP_EXPORT int close(int fd)
+{
+  if (gp__shim_active(GP__PATCH_SOCKET))
+    gp__fd_forget(fd);
+  return gp__real_close(fd);
+}
+
+/* The new fd shares the open file description of old: same flags, same
+ * kind, same app view. */
+static void copy_info(int old, int nfd)
+{
+  struct gp__fdinfo *from = gp__fd_info(old), *to;
+  gp__fd_fresh(nfd);
+  to = gp__fd_info(nfd);
+  if (from && to)
+    *to = *from;
+}
+
+/* dup(2). */
+GP_EXPORT int dup(int fd)
+{
+  int nfd;
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_dup(fd);
+  nfd = gp__real_dup(fd);
+  if (nfd >= 0)
+    copy_info(fd, nfd);
+  return nfd;
+}
+
+/* dup2(2): replacing fd2 wakes its waiters with EBADF first. */
+GP_EXPORT int dup2(int fd, int fd2)
+{
+  int r;
+  if (!gp__shim_active(GP__PATCH_SOCKET) || fd == fd2)
+    return gp__real_dup2(fd, fd2);
+  if (gp__real_fcntl(fd, F_GETFD) < 0)
+    return gp__real_dup2(fd, fd2); /* EBADF, fd2 untouched */
+  gp__fd_forget(fd2);
+  r = gp__real_dup2(fd, fd2);
+  if (r >= 0)
+    copy_info(fd, r);
+  return r;
+}
+
+/* dup3(2). */
+GP_EXPORT int dup3(int fd, int fd2, int flags)
+{
+  int r;
+  if (!gp__shim_active(GP__PATCH_SOCKET) || fd == fd2 ||
+      gp__real_fcntl(fd, F_GETFD) < 0 || (flags & ~O_CLOEXEC))
+    return gp__real_dup3(fd, fd2, flags); /* EINVAL, EBADF as the kernel */
+  gp__fd_forget(fd2);
+  r = gp__real_dup3(fd, fd2, flags);
+  if (r >= 0)
+    copy_info(fd, r);
+  return r;
+}
+
+/* fcntl(2): F_GETFL and F_SETFL show and change the app's view of
+ * O_NONBLOCK on sockets the shim made non-blocking underneath; F_DUPFD
+ * copies the record. Everything else passes through. */
+GP_EXPORT int fcntl(int fd, int cmd, ...)
+{
+  struct gp__fdinfo *fi;
+  va_list ap;
+  void *arg;
+  int r;
+
+  va_start(ap, cmd);
+  arg = va_arg(ap, void *);
+  va_end(ap);
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_fcntl(fd, cmd, arg);
+  switch (cmd) {
+  case F_GETFL:
+    r = gp__real_fcntl(fd, cmd);
+    fi = gp__fd_info(fd);
+    if (r >= 0 && fi && fi->kind == GP__FD_OWNED)
+      r = (r & ~O_NONBLOCK) | (fi->app_nonblock ? O_NONBLOCK : 0);
+    return r;
+  case F_SETFL:
+    fi = gp__fd_info(fd);
+    if (fi && fi->kind == GP__FD_OWNED) {
+      int fl = (int)(intptr_t)arg;
+      r = gp__real_fcntl(fd, cmd, (void *)(intptr_t)(fl | O_NONBLOCK));
+      if (r == 0)
+        fi->app_nonblock = (fl & O_NONBLOCK) != 0;
+      return r;
+    }
+    r = gp__real_fcntl(fd, cmd, arg);
+    if (r == 0 && fi)
+      fi->kind = GP__FD_UNKNOWN; /* look again: it may block now, or not */
+    return r;
+  case F_DUPFD:
+  case F_DUPFD_CLOEXEC:
+    r = gp__real_fcntl(fd, cmd, arg);
+    if (r >= 0)
+      copy_info(fd, r);
+    return r;
+  default:
+    return gp__real_fcntl(fd, cmd, arg);
+  }
+}
+
+/* ioctl(2): FIONBIO changes the app's view, as F_SETFL does. */
+GP_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+  struct gp__fdinfo *fi;
+  va_list ap;
+  void *arg;
+  int r;
+
+  va_start(ap, req);
+  arg = va_arg(ap, void *);
+  va_end(ap);
+  if (!gp__shim_active(GP__PATCH_SOCKET) || req != FIONBIO)
+    return gp__real_ioctl(fd, req, arg);
+  /* The kernel reads the app's int (and says EFAULT for a bad pointer). */
+  r = gp__real_ioctl(fd, req, arg);
+  if (r != 0)
+    return r;
+  fi = gp__fd_info(fd);
+  if (fi && fi->kind == GP__FD_OWNED) {
+    int one = 1;
+    fi->app_nonblock = *(int *)arg != 0;
+    gp__real_ioctl(fd, FIONBIO, &one);
+  } else if (fi) {
+    fi->kind = GP__FD_UNKNOWN;
+  }
+  return 0;
+}
+
+/* setsockopt(2): SO_RCVTIMEO and SO_SNDTIMEO are honoured by the shim
+ * (the kernel's own do nothing on a non-blocking socket). */
+GP_EXPORT int setsockopt(int fd, int level, int name, const void *val,
+                         socklen_t len)
+{
+  struct gp__fdinfo *fi;
+  int r = gp__real_setsockopt(fd, level, name, val, len);
+
+  if (r != 0 || level != SOL_SOCKET ||
+      (name != SO_RCVTIMEO && name != SO_SNDTIMEO) ||
+      !gp__shim_active(GP__PATCH_SOCKET) ||
+      (fi = gp__shim_classify(fd)) == NULL)
+    return r;
+  if (name == SO_RCVTIMEO)
+    fi->rcvtimeo_ns = gp__tv_to_ns(val);
+  else
+    fi->sndtimeo_ns = gp__tv_to_ns(val);
+  return 0;
+}
+
+/* pipe(2) and pipe2(2): the fds stay as the app asked; the record of any
+ * earlier file with the same numbers goes. */
+GP_EXPORT int pipe2(int fds[2], int flags)
+{
+  int r = gp__real_pipe2(fds, flags);
+  if (r == 0 && gp__shim_active(GP__PATCH_SOCKET)) {
+    gp__shim_fresh_fd(fds[0], 0, 0);
+    gp__shim_fresh_fd(fds[1], 0, 0);
+  }
+  return r;
+}
+
+GP_EXPORT int pipe(int fds[2])
+{
+  int r = gp__real_pipe(fds);
+  if (r == 0 && gp__shim_active(GP__PATCH_SOCKET)) {
+    gp__shim_fresh_fd(fds[0], 0, 0);
+    gp__shim_fresh_fd(fds[1], 0, 0);
+  }
+  return r;
+}
+
+/* fcntl64: what programs built with _FILE_OFFSET_BITS=64 call. */
+GP_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+  va_list ap;
+  void *arg;
+  va_start(ap, cmd);
+  arg = va_arg(ap, void *);
+  va_end(ap);
+  return fcntl(fd, cmd, arg);
+}

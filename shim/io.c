@@ -1,0 +1,579 @@
+/* io.c: read, write and the socket send/receive family.
+ *
+ * Every call goes through one driver, drive(), which acts on the kind of the
+ * fd (core/runtime.h, enum gp__fd_kind):
+ *   - files, and fds the app made non-blocking itself: the plain call;
+ *   - sockets the process made (non-blocking underneath): try, and on EAGAIN
+ *     park until the fd is ready, unless the app asked not to wait;
+ *   - blocking sockets it inherited: the same, each try with MSG_DONTWAIT,
+ *     so that the shared file description's flags are never touched;
+ *   - blocking pipes, FIFOs and ttys it inherited: wait for readiness first,
+ *     then make the call (writes of more than PIPE_BUF go in PIPE_BUF pieces,
+ *     each after the pipe has room).
+ * A blocking write on a byte stream continues until everything is written,
+ * as the kernel's does; SO_RCVTIMEO and SO_SNDTIMEO end a wait with EAGAIN
+ * (or with the bytes moved so far). */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* The calls the driver knows. */
+enum op_kind {
+  OP_READ, OP_READV, OP_RECV, OP_RECVFROM, OP_RECVMSG,
+  OP_WRITE, OP_WRITEV, OP_SEND, OP_SENDTO, OP_SENDMSG
+};
+
+/* One call in progress; buf/len/iov advance as a write makes progress. */
+struct op {
+  int kind;                 /* enum op_kind */
+  int fd;                   /* the fd */
+  void *buf;                /* OP_READ, OP_RECV*, OP_WRITE, OP_SEND* */
+  size_t len;               /* bytes still to move */
+  int flags;                /* MSG_* flags of the app */
+  struct sockaddr *addr;    /* OP_RECVFROM, OP_SENDTO */
+  socklen_t *alen;          /* OP_RECVFROM */
+  socklen_t salen;          /* OP_SENDTO */
+  struct msghdr *msg;       /* OP_RECVMSG, OP_SENDMSG (a private copy while
+                               a send advances) */
+  struct iovec *iov;        /* OP_READV, OP_WRITEV */
+  int iovcnt;               /* its length */
+};
+
+static int is_write(const struct op *op)
+{
+  return op->kind >= OP_WRITE;
+}
+
+/* One try of the real call. dontwait adds MSG_DONTWAIT (sockets only); read
+ * and write become recv and send for it, readv and writev recvmsg and
+ * sendmsg. */
+static ssize_t attempt(struct op *op, int dontwait)
+{
+  int fl = op->flags | (dontwait ? MSG_DONTWAIT : 0);
+  struct msghdr m;
+
+  switch (op->kind) {
+  case OP_READ:
+    return dontwait ? gp__real_recv(op->fd, op->buf, op->len, fl)
+                    : gp__real_read(op->fd, op->buf, op->len);
+  case OP_WRITE:
+    return dontwait ? gp__real_send(op->fd, op->buf, op->len, fl)
+                    : gp__real_write(op->fd, op->buf, op->len);
+  case OP_READV:
+  case OP_WRITEV:
+    if (!dontwait)
+      return op->kind == OP_READV
+                 ? gp__real_readv(op->fd, op->iov, op->iovcnt)
+                 : gp__real_writev(op->fd, op->iov, op->iovcnt);
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = op->iov;
+    m.msg_iovlen = (size_t)op->iovcnt;
+    return op->kind == OP_READV ? gp__real_recvmsg(op->fd, &m, fl)
+                                : gp__real_sendmsg(op->fd, &m, fl);
+  case OP_RECV:
+    return gp__real_recv(op->fd, op->buf, op->len, fl);
+  case OP_RECVFROM:
+    return gp__real_recvfrom(op->fd, op->buf, op->len, fl, op->addr,
+                             op->alen);
+  case OP_RECVMSG:
+    return gp__real_recvmsg(op->fd, op->msg, fl);
+  case OP_SEND:
+    return gp__real_send(op->fd, op->buf, op->len, fl);
+  case OP_SENDTO:
+    return gp__real_sendto(op->fd, op->buf, op->len, fl, op->addr,
+                           op->salen);
+  default:
+    return gp__real_sendmsg(op->fd, op->msg, fl);
+  }
+}
+
+/* Bytes the op still has to move (iovec calls count every buffer). */
+static size_t remaining(const struct op *op)
+{
+  const struct iovec *iov = op->iov;
+  int n = op->iovcnt;
+  size_t sum = 0;
+
+  if (op->kind == OP_RECVMSG || op->kind == OP_SENDMSG) {
+    iov = op->msg->msg_iov;
+    n = (int)op->msg->msg_iovlen;
+  } else if (op->kind != OP_READV && op->kind != OP_WRITEV) {
+    return op->len;
+  }
+  for (int i = 0; i < n; i++)
+    sum += iov[i].iov_len;
+  return sum;
+}
+
+/* Moves the op past r bytes that were transferred. The iovec arrays
+ * advanced here are private copies (see copy_iov). */
+static void advance(struct op *op, size_t r)
+{
+  struct iovec **piov;
+  size_t *pn, n;
+
+  if (op->kind == OP_RECVMSG || op->kind == OP_SENDMSG) {
+    piov = &op->msg->msg_iov;
+    pn = &op->msg->msg_iovlen;
+  } else if (op->kind == OP_READV || op->kind == OP_WRITEV) {
+    n = (size_t)op->iovcnt;
+    piov = &op->iov;
+    pn = &n;
+  } else {
+    op->buf = (char *)op->buf + r;
+    op->len -= r;
+    return;
+  }
+  while (*pn > 0 && r >= (*piov)[0].iov_len) {
+    r -= (*piov)[0].iov_len;
+    (*piov)++;
+    (*pn)--;
+  }
+  if (*pn > 0 && r > 0) {
+    (*piov)[0].iov_base = (char *)(*piov)[0].iov_base + r;
+    (*piov)[0].iov_len -= r;
+  }
+  if (op->kind == OP_READV || op->kind == OP_WRITEV)
+    op->iovcnt = (int)n;
+}
+
+/* Ends a call that moved `done` bytes before failing with err: bytes moved
+ * win over the error, as in the kernel. */
+static ssize_t finish(size_t done, int err)
+{
+  if (done > 0)
+    return (ssize_t)done;
+  errno = err;
+  return -1;
+}
+
+/* Decides what an interrupted wait becomes. Returns 1 to wait again
+ * (SA_RESTART and no socket timeout), or 0 with errno set. */
+static int interrupted(int r, uint64_t timeo)
+{
+  switch (r) {
+  case -EINTR:
+    if (timeo == 0 && gp__signal_restarts())
+      return 1;
+    errno = EINTR;
+    return 0;
+  case -ECANCELED:
+    errno = EINTR; /* gp_kill: the call is interrupted */
+    return 0;
+  case -ETIMEDOUT:
+    /* The socket's timeout, or a gp_timeout block. */
+    errno = gp__tls.sched->current->block_expired ? ETIMEDOUT : EAGAIN;
+    return 0;
+  default:
+    errno = -r;
+    return 0;
+  }
+}
+
+/* Tries the op until it completes, parking on EAGAIN. dontwait: each try
+ * with MSG_DONTWAIT (a blocking socket that is not ours). */
+static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
+{
+  int out = is_write(op);
+  uint64_t timeo = out ? fi->sndtimeo_ns : fi->rcvtimeo_ns;
+  uint64_t deadline = timeo ? gp__now() + timeo : GP__NEVER;
+  int all = out ? fi->stream : (fi->stream && (op->flags & MSG_WAITALL));
+  size_t done = 0;
+
+  for (;;) {
+    ssize_t r = attempt(op, dontwait);
+    if (r >= 0) {
+      done += (size_t)r;
+      if (!all || r == 0 || remaining(op) == (size_t)r)
+        return (ssize_t)done;
+      advance(op, (size_t)r);
+      continue;
+    }
+    if (errno == EINTR)
+      continue; /* cannot happen on a non-blocking try, but harmless */
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      return finish(done, errno);
+    for (;;) {
+      int w = gp__wait_fd(op->fd, out ? EPOLLOUT : EPOLLIN, deadline, 1);
+      if (w >= 0)
+        break;
+      if (!interrupted(w, timeo))
+        return finish(done, errno);
+    }
+  }
+}
+
+/* A tty in non-canonical mode with VMIN 0 returns from read after VTIME
+ * even without data: readiness says nothing about it, so it is called
+ * straight. */
+static int tty_timed(int fd)
+{
+  struct termios t;
+  return tcgetattr(fd, &t) == 0 && !(t.c_lflag & ICANON) &&
+         t.c_cc[VMIN] == 0;
+}
+
+/* Blocking pipes, FIFOs and ttys that are not ours: wait, then call. */
+static ssize_t loop_stream(struct op *op)
+{
+  int out = is_write(op);
+  size_t done = 0, total = remaining(op);
+  struct pollfd p = {.fd = op->fd, .events = out ? POLLOUT : POLLIN};
+
+  if (!out && tty_timed(op->fd))
+    return attempt(op, 0);
+  for (;;) {
+    ssize_t r;
+    int n = gp__real_poll(&p, 1, 0);
+    if (n == 0) {
+      int w = gp__wait_fd(op->fd, out ? EPOLLOUT : EPOLLIN, GP__NEVER, 1);
+      if (w < 0 && !interrupted(w, 0))
+        return finish(done, errno);
+      continue;
+    }
+    if (!out || op->kind != OP_WRITE || op->len <= PIPE_BUF) {
+      r = attempt(op, 0);
+    } else {
+      /* Room for PIPE_BUF bytes is all readiness promises. */
+      size_t len = op->len;
+      op->len = PIPE_BUF;
+      r = attempt(op, 0);
+      op->len = len;
+    }
+    if (r < 0)
+      return finish(done, errno);
+    done += (size_t)r;
+    if (!out || done == total || op->kind != OP_WRITE)
+      return (ssize_t)done;
+    advance(op, (size_t)r);
+  }
+}
+
+/* Looks at an fd the shim has not seen yet. Returns its record, or NULL
+ * when it is not open (the real call then reports EBADF). */
+struct gp__fdinfo *gp__shim_classify(int fd)
+{
+  struct gp__fdinfo *fi = gp__fd_info(fd);
+  struct stat st;
+  int fl;
+
+  if (fi == NULL || fi->kind != GP__FD_UNKNOWN)
+    return fi;
+  fl = gp__real_fcntl(fd, F_GETFL);
+  if (fl < 0 || fstat(fd, &st) != 0)
+    return NULL;
+  if (fl & O_NONBLOCK) {
+    fi->kind = GP__FD_NONBLOCK;
+  } else if (S_ISSOCK(st.st_mode)) {
+    int type = 0;
+    socklen_t len = sizeof(type);
+    struct timeval tv;
+    fi->kind = GP__FD_SOCKET;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+      fi->stream = type == SOCK_STREAM;
+    len = sizeof(tv);
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0)
+      fi->rcvtimeo_ns = gp__tv_to_ns(&tv);
+    len = sizeof(tv);
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0)
+      fi->sndtimeo_ns = gp__tv_to_ns(&tv);
+  } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+    fi->kind = GP__FD_STREAM;
+    fi->stream = 1;
+  } else {
+    fi->kind = GP__FD_FILE;
+  }
+  return fi;
+}
+
+static ssize_t drive(struct op *op)
+{
+  struct gp__fdinfo *fi = gp__shim_classify(op->fd);
+
+  if (fi == NULL)
+    return attempt(op, 0);
+  switch (fi->kind) {
+  case GP__FD_OWNED:
+    if (fi->app_nonblock || (op->flags & MSG_DONTWAIT))
+      return attempt(op, 0);
+    return loop(op, fi, 0);
+  case GP__FD_SOCKET:
+    if (op->flags & MSG_DONTWAIT)
+      return attempt(op, 0);
+    return loop(op, fi, 1);
+  case GP__FD_STREAM:
+    return loop_stream(op);
+  default:
+    return attempt(op, 0);
+  }
+}
+
+/* Runs an iovec op on a private copy of the app's array, which the driver
+ * may advance. */
+static ssize_t drive_iov(struct op *op, const struct iovec *iov, int iovcnt)
+{
+  struct iovec small[16], *copy = small;
+  ssize_t r;
+  int saved;
+
+  if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt > 0 && iov == NULL))
+    return attempt(op, 0); /* the kernel's EINVAL or EFAULT */
+  if (iovcnt > 16 && (copy = malloc(sizeof(*copy) * (size_t)iovcnt)) == NULL) {
+    errno = ENOMEM;
+    return -1;
+  }
+  memcpy(copy, iov, sizeof(*copy) * (size_t)iovcnt);
+  if (op->msg)
+    op->msg->msg_iov = copy;
+  else
+    op->iov = copy;
+  r = drive(op);
+  saved = errno;
+  if (copy != small)
+    free(copy);
+  errno = saved;
+  return r;
+}
+
+/* read(2). */
+GP_EXPORT ssize_t read(int fd, void *buf, size_t count)
+{
+  struct op op = {.kind = OP_READ, .fd = fd, .buf = buf, .len = count};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_read(fd, buf, count);
+  return drive(&op);
+}
+
+/* write(2). */
+GP_EXPORT ssize_t write(int fd, const void *buf, size_t count)
+{
+  struct op op = {.kind = OP_WRITE, .fd = fd, .buf = (void *)buf,
+                  .len = count};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_write(fd, buf, count);
+  return drive(&op);
+}
+
+/* readv(2). */
+GP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+  struct op op = {.kind = OP_READV, .fd = fd, .iov = (struct iovec *)iov,
+                  .iovcnt = iovcnt};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_readv(fd, iov, iovcnt);
+  return drive(&op); /* reads do not advance: the app's array is enough */
+}
+
+/* writev(2). */
+GP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+  struct op op = {.kind = OP_WRITEV, .fd = fd, .iov = (struct iovec *)iov,
+                  .iovcnt = iovcnt};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_writev(fd, iov, iovcnt);
+  return drive_iov(&op, iov, iovcnt);
+}
+
+/* recv(2). */
+GP_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+  struct op op = {.kind = OP_RECV, .fd = fd, .buf = buf, .len = len,
+                  .flags = flags};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_recv(fd, buf, len, flags);
+  return drive(&op);
+}
+
+/* recvfrom(2). */
+GP_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+                           struct sockaddr *addr, socklen_t *alen)
+{
+  struct op op = {.kind = OP_RECVFROM, .fd = fd, .buf = buf, .len = len,
+                  .flags = flags, .addr = addr, .alen = alen};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_recvfrom(fd, buf, len, flags, addr, alen);
+  return drive(&op);
+}
+
+/* recvmsg(2). With MSG_WAITALL the driver works on a copy of the header
+ * and its iovec array; what the kernel reports back is copied out. */
+GP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+  struct msghdr m;
+  struct op op = {.kind = OP_RECVMSG, .fd = fd, .msg = msg, .flags = flags};
+  ssize_t r;
+
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_recvmsg(fd, msg, flags);
+  if (msg == NULL || !(flags & MSG_WAITALL))
+    return drive(&op);
+  m = *msg;
+  op.msg = &m;
+  r = drive_iov(&op, msg->msg_iov, (int)msg->msg_iovlen);
+  msg->msg_namelen = m.msg_namelen;
+  msg->msg_controllen = m.msg_controllen;
+  msg->msg_flags = m.msg_flags;
+  return r;
+}
+
+/* send(2). */
+GP_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+  struct op op = {.kind = OP_SEND, .fd = fd, .buf = (void *)buf, .len = len,
+                  .flags = flags};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_send(fd, buf, len, flags);
+  return drive(&op);
+}
+
+/* sendto(2). */
+GP_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+                         const struct sockaddr *addr, socklen_t alen)
+{
+  struct op op = {.kind = OP_SENDTO, .fd = fd, .buf = (void *)buf,
+                  .len = len, .flags = flags,
+                  .addr = (struct sockaddr *)addr, .salen = alen};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_sendto(fd, buf, len, flags, addr, alen);
+  return drive(&op);
+}
+
+/* sendmsg(2). */
+GP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+  struct msghdr m;
+  struct op op = {.kind = OP_SENDMSG, .fd = fd, .msg = &m, .flags = flags};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_sendmsg(fd, msg, flags);
+  if (msg == NULL)
+    return gp__real_sendmsg(fd, msg, flags); /* EFAULT, from the kernel */
+  m = *msg;
+  return drive_iov(&op, msg->msg_iov, (int)msg->msg_iovlen);
+}
+
+/* recvmmsg(2): waits until the first message can be received, then takes
+ * what is there (the kernel's own timeout argument is honoured as a
+ * deadline for that first wait only; see README). */
+GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
+                       struct timespec *timeout)
+{
+  struct gp__fdinfo *fi;
+  if (!gp__shim_active(GP__PATCH_SOCKET) || (flags & MSG_DONTWAIT) ||
+      (fi = gp__shim_classify(fd)) == NULL ||
+      (fi->kind != GP__FD_OWNED && fi->kind != GP__FD_SOCKET) ||
+      fi->app_nonblock)
+    return gp__real_recvmmsg(fd, vec, n, flags, timeout);
+  for (;;) {
+    int r = gp__real_recvmmsg(fd, vec, n, flags | MSG_DONTWAIT, NULL);
+    int w;
+    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+      return r;
+    w = gp__wait_fd(fd, EPOLLIN,
+                    fi->rcvtimeo_ns ? gp__now() + fi->rcvtimeo_ns : GP__NEVER,
+                    1);
+    if (w < 0 && !interrupted(w, fi->rcvtimeo_ns))
+      return -1;
+  }
+}
+
+/* sendmmsg(2): waits until the first message can be sent. */
+GP_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
+{
+  struct gp__fdinfo *fi;
+  if (!gp__shim_active(GP__PATCH_SOCKET) || (flags & MSG_DONTWAIT) ||
+      (fi = gp__shim_classify(fd)) == NULL ||
+      (fi->kind != GP__FD_OWNED && fi->kind != GP__FD_SOCKET) ||
+      fi->app_nonblock)
+    return gp__real_sendmmsg(fd, vec, n, flags);
+  for (;;) {
+    int r = gp__real_sendmmsg(fd, vec, n, flags | MSG_DONTWAIT);
+    int w;
+    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+      return r;
+    w = gp__wait_fd(fd, EPOLLOUT,
+                    fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns : GP__NEVER,
+                    1);
+    if (w < 0 && !interrupted(w, fi->sndtimeo_ns))
+      return -1;
+  }
+}
+
+/* sendfile(2): to a socket of ours, waits for room and continues until
+ * count bytes went, as a blocking sendfile does. */
+GP_EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t count)
+{
+  struct gp__fdinfo *fi;
+  size_t done = 0;
+
+  if (!gp__shim_active(GP__PATCH_SOCKET) ||
+      (fi = gp__shim_classify(out)) == NULL || fi->kind != GP__FD_OWNED ||
+      fi->app_nonblock)
+    return gp__real_sendfile(out, in, offset, count);
+  for (;;) {
+    ssize_t r = gp__real_sendfile(out, in, offset, count - done);
+    int w;
+    if (r > 0) {
+      done += (size_t)r;
+      if (done == count)
+        return (ssize_t)done;
+      continue;
+    }
+    if (r == 0)
+      return (ssize_t)done; /* end of the input file */
+    if (errno != EAGAIN)
+      return finish(done, errno);
+    w = gp__wait_fd(out, EPOLLOUT,
+                    fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns : GP__NEVER,
+                    1);
+    if (w < 0 && !interrupted(w, fi->sndtimeo_ns))
+      return finish(done, errno);
+  }
+}
+
+/* The _FORTIFY_SOURCE entry points: the checks glibc makes, then the
+ * patched call. */
+_Noreturn void __chk_fail(void);
+
+GP_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+  if (n > buflen)
+    __chk_fail();
+  return read(fd, buf, n);
+}
+
+GP_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
+                             int flags)
+{
+  if (n > buflen)
+    __chk_fail();
+  return recv(fd, buf, n, flags);
+}
+
+GP_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
+                                 int flags, struct sockaddr *addr,
+                                 socklen_t *alen)
+{
+  if (n > buflen)
+    __chk_fail();
+  return recvfrom(fd, buf, n, flags, addr, alen);
+}
+
+/* sendfile64: what programs built with _FILE_OFFSET_BITS=64 call (off_t
+ * is 64 bits here already). */
+GP_EXPORT ssize_t sendfile64(int out, int in, off_t *offset, size_t count)
+{
+  return sendfile(out, in, offset, count);
+}
