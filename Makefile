@@ -44,6 +44,8 @@ UNIT_SRC := $(wildcard test/unit/test_*.c)
 UNIT_BIN := $(patsubst test/unit/%.c,$(B)/test/%,$(UNIT_SRC))
 EXAMPLE_SRC := $(wildcard examples/*.c)
 EXAMPLE_BIN := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
+SHIM_TEST_SRC := $(wildcard test/shim/[dp]_*.c)
+SHIM_TEST_BIN := $(patsubst test/shim/%.c,$(B)/shim/%,$(SHIM_TEST_SRC))
 BENCH_SRC := $(wildcard test/bench/bench_*.c)
 BENCH_BIN := $(patsubst test/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
@@ -89,8 +91,15 @@ $(B)/bench/%: test/bench/%.c $(B)/libgpatch-core.a
 	$(CC) $(ALL_CFLAGS) -Icore -o $@ $< $(B)/libgpatch-core.a $(LIBS) \
 	  $(if $(wildcard /usr/lib/*/libboost_context.so),-DHAVE_BOOST_CONTEXT -lboost_context)
 
+# Differential test programs: built without libgpatch (it is preloaded).
+# A d_fortify_* program is built with _FORTIFY_SOURCE, as distributions do.
+$(B)/shim/%: test/shim/%.c test/shim/compat.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -pthread $(WARN) $(if $(findstring fortify,$*),-O2 -D_FORTIFY_SOURCE=2,-O1) \
+	  -o $@ $< -ldl
+
 examples: $(EXAMPLE_BIN)
-tests: $(LIB) $(UNIT_BIN) $(EXAMPLE_BIN)
+tests: $(LIB) $(UNIT_BIN) $(EXAMPLE_BIN) $(SHIM_TEST_BIN)
 
 check: tests
 	@B=$(B) scripts/runtests

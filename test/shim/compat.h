@@ -1,0 +1,127 @@
+/* compat.h: what the differential test programs share.
+ *
+ * Each program in test/shim/ is built without libgpatch and run twice, plain
+ * and with LD_PRELOAD=libgpatch.so (test/shim/run.sh); both runs must print
+ * the same thing and exit the same way. For concurrency a program calls
+ * spawn()/join() below: real threads when it runs plain, coroutines when
+ * libgpatch is preloaded (gp_spawn is then defined). Under the preload,
+ * check_threads() fails the run if more OS threads than expected exist.
+ *
+ * Programs named p_*.c are patched-only: they test what only the shim
+ * promises (a close() waking a waiter, for instance) and run preloaded
+ * only; they must exit 0. */
+#ifndef GP_TEST_COMPAT_H
+#define GP_TEST_COMPAT_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* From libgpatch, when preloaded. */
+typedef struct gp__coro gp_coro_t;
+extern int gp_spawn(gp_coro_t **co, void *(*fn)(void *), void *arg)
+    __attribute__((weak));
+extern int gp_join(gp_coro_t *co, void **retval) __attribute__((weak));
+
+/* Nonzero when libgpatch is preloaded. */
+static inline int patched(void)
+{
+  return gp_spawn != NULL;
+}
+
+/* A thread or a coroutine. */
+struct task {
+  pthread_t t;     /* plain run */
+  gp_coro_t *co;   /* patched run */
+};
+
+static inline void spawn(struct task *k, void *(*fn)(void *), void *arg)
+{
+  if (patched()) {
+    if (gp_spawn(&k->co, fn, arg) != 0)
+      abort();
+  } else if (pthread_create(&k->t, NULL, fn, arg) != 0) {
+    abort();
+  }
+}
+
+static inline void *join(struct task *k)
+{
+  void *r = NULL;
+  if (patched())
+    gp_join(k->co, &r);
+  else
+    pthread_join(k->t, &r);
+  return r;
+}
+
+/* The number of OS threads of this process. */
+static inline int os_threads(void)
+{
+  char line[256];
+  int n = -1;
+  FILE *f = fopen("/proc/self/status", "re");
+  if (f == NULL)
+    return -1;
+  while (fgets(line, sizeof(line), f))
+    if (sscanf(line, "Threads: %d", &n) == 1)
+      break;
+  fclose(f);
+  return n;
+}
+
+/* Under the preload, exits with 99 (and says why on stderr) when the
+ * process has more than max OS threads. Call it while work is waiting. */
+static inline void check_threads(int max)
+{
+  int n;
+  if (!patched())
+    return;
+  n = os_threads();
+  if (n > max) {
+    fprintf(stderr, "check_threads: %d OS threads, expected at most %d\n", n,
+            max);
+    exit(99);
+  }
+}
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+static inline double now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Sleeps ms milliseconds (patched: only the caller). */
+static inline void sleep_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
+/* Prints a check's outcome: the same line plain and patched when the
+ * behaviour agrees. */
+#define SAY(...) (printf(__VA_ARGS__), fflush(stdout))
+
+/* Prints "name: ok" or "name: FAILED (why)" and counts failures. */
+static int compat_failures;
+#define EXPECT(name, cond)                                                     \
+  do {                                                                         \
+    if (cond) {                                                                \
+      SAY("%s: ok\n", name);                                                   \
+    } else {                                                                   \
+      SAY("%s: FAILED (%s; errno %d %s)\n", name, #cond, errno,                \
+          strerror(errno));                                                    \
+      compat_failures++;                                                       \
+    }                                                                          \
+  } while (0)
+
+#endif /* GP_TEST_COMPAT_H */
