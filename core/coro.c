@@ -70,6 +70,7 @@ static struct gp__coro *alloc_coro(struct gp__sched *s)
 static void free_coro(struct gp__coro *co)
 {
   struct gp__sched *s = co->sched;
+  co->magic = 0;
   gp__list_remove(&co->all_link);
   co->free_next = s->free;
   s->free = co;
@@ -113,6 +114,7 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
   co->vg_stack_id = VALGRIND_STACK_REGISTER(st->lo, st->lo + st->size);
 #endif
   co->stack = st;
+  co->magic = GP__CORO_MAGIC;
   co->fn = fn;
   co->arg = arg;
   co->id = ++s->next_id;
@@ -169,6 +171,7 @@ void gp__coro_exit(void *retval)
   co->state = GP__DEAD;
   s->nlive--;
   gp__waitq_wake_all(&co->joiners, 0);
+  gp__addr_wake(&s->nlive, SIZE_MAX, 0); /* a pthread_exit of main waits */
   gp__sched_leave_dead(s);
 }
 
@@ -285,4 +288,9 @@ size_t gp__waitq_wake_all(struct gp__waitq *q, int result)
   while (gp__waitq_wake_one(q, result))
     n++;
   return n;
+}
+
+int gp__coro_valid(const struct gp__sched *s, const struct gp__coro *co)
+{
+  return co->magic == GP__CORO_MAGIC && co->sched == s;
 }

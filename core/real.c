@@ -69,6 +69,89 @@ int (*gp__real_epoll_pwait)(int epfd, struct epoll_event *events,
                             int maxevents, int timeout, const sigset_t *mask);
 sighandler_t (*gp__real_signal)(int sig, sighandler_t handler);
 
+int (*gp__real_pthread_join)(pthread_t th, void **ret);
+int (*gp__real_pthread_tryjoin_np)(pthread_t th, void **ret);
+int (*gp__real_pthread_timedjoin_np)(pthread_t th, void **ret,
+                                     const struct timespec *abs);
+int (*gp__real_pthread_clockjoin_np)(pthread_t th, void **ret, clockid_t clock,
+                                     const struct timespec *abs);
+int (*gp__real_pthread_detach)(pthread_t th);
+void (*gp__real_pthread_exit)(void *ret);
+pthread_t (*gp__real_pthread_self)(void);
+int (*gp__real_pthread_equal)(pthread_t a, pthread_t b);
+int (*gp__real_sched_yield)(void);
+int (*gp__real_pthread_kill)(pthread_t th, int sig);
+int (*gp__real_pthread_sigmask)(int how, const sigset_t *set, sigset_t *old);
+int (*gp__real_pthread_setname_np)(pthread_t th, const char *name);
+int (*gp__real_pthread_getname_np)(pthread_t th, char *buf, size_t len);
+int (*gp__real_pthread_getattr_np)(pthread_t th, pthread_attr_t *attr);
+int (*gp__real_pthread_getcpuclockid)(pthread_t th, clockid_t *clock);
+int (*gp__real_pthread_cancel)(pthread_t th);
+int (*gp__real_pthread_setcancelstate)(int state, int *old);
+int (*gp__real_pthread_setcanceltype)(int type, int *old);
+void (*gp__real_pthread_testcancel)(void);
+int (*gp__real_pthread_key_create)(pthread_key_t *key, void (*destr)(void *));
+int (*gp__real_pthread_key_delete)(pthread_key_t key);
+void *(*gp__real_pthread_getspecific)(pthread_key_t key);
+int (*gp__real_pthread_setspecific)(pthread_key_t key, const void *val);
+int (*gp__real_pthread_once)(pthread_once_t *once, void (*init)(void));
+int (*gp__real_pthread_mutex_init)(pthread_mutex_t *m,
+                                   const pthread_mutexattr_t *attr);
+int (*gp__real_pthread_mutex_destroy)(pthread_mutex_t *m);
+int (*gp__real_pthread_mutex_lock)(pthread_mutex_t *m);
+int (*gp__real_pthread_mutex_trylock)(pthread_mutex_t *m);
+int (*gp__real_pthread_mutex_timedlock)(pthread_mutex_t *m,
+                                        const struct timespec *abs);
+int (*gp__real_pthread_mutex_clocklock)(pthread_mutex_t *m, clockid_t clock,
+                                        const struct timespec *abs);
+int (*gp__real_pthread_mutex_unlock)(pthread_mutex_t *m);
+int (*gp__real_pthread_cond_init)(pthread_cond_t *c,
+                                  const pthread_condattr_t *attr);
+int (*gp__real_pthread_cond_destroy)(pthread_cond_t *c);
+int (*gp__real_pthread_cond_wait)(pthread_cond_t *c, pthread_mutex_t *m);
+int (*gp__real_pthread_cond_timedwait)(pthread_cond_t *c, pthread_mutex_t *m,
+                                       const struct timespec *abs);
+int (*gp__real_pthread_cond_clockwait)(pthread_cond_t *c, pthread_mutex_t *m,
+                                       clockid_t clock,
+                                       const struct timespec *abs);
+int (*gp__real_pthread_cond_signal)(pthread_cond_t *c);
+int (*gp__real_pthread_cond_broadcast)(pthread_cond_t *c);
+int (*gp__real_pthread_rwlock_init)(pthread_rwlock_t *rw,
+                                    const pthread_rwlockattr_t *attr);
+int (*gp__real_pthread_rwlock_destroy)(pthread_rwlock_t *rw);
+int (*gp__real_pthread_rwlock_rdlock)(pthread_rwlock_t *rw);
+int (*gp__real_pthread_rwlock_tryrdlock)(pthread_rwlock_t *rw);
+int (*gp__real_pthread_rwlock_timedrdlock)(pthread_rwlock_t *rw,
+                                           const struct timespec *abs);
+int (*gp__real_pthread_rwlock_clockrdlock)(pthread_rwlock_t *rw,
+                                           clockid_t clock,
+                                           const struct timespec *abs);
+int (*gp__real_pthread_rwlock_wrlock)(pthread_rwlock_t *rw);
+int (*gp__real_pthread_rwlock_trywrlock)(pthread_rwlock_t *rw);
+int (*gp__real_pthread_rwlock_timedwrlock)(pthread_rwlock_t *rw,
+                                           const struct timespec *abs);
+int (*gp__real_pthread_rwlock_clockwrlock)(pthread_rwlock_t *rw,
+                                           clockid_t clock,
+                                           const struct timespec *abs);
+int (*gp__real_pthread_rwlock_unlock)(pthread_rwlock_t *rw);
+int (*gp__real_pthread_spin_lock)(pthread_spinlock_t *l);
+int (*gp__real_pthread_spin_trylock)(pthread_spinlock_t *l);
+int (*gp__real_pthread_spin_unlock)(pthread_spinlock_t *l);
+int (*gp__real_pthread_barrier_init)(pthread_barrier_t *b,
+                                     const pthread_barrierattr_t *attr,
+                                     unsigned int count);
+int (*gp__real_pthread_barrier_destroy)(pthread_barrier_t *b);
+int (*gp__real_pthread_barrier_wait)(pthread_barrier_t *b);
+int (*gp__real_sem_init)(sem_t *s, int pshared, unsigned int value);
+int (*gp__real_sem_destroy)(sem_t *s);
+int (*gp__real_sem_wait)(sem_t *s);
+int (*gp__real_sem_trywait)(sem_t *s);
+int (*gp__real_sem_timedwait)(sem_t *s, const struct timespec *abs);
+int (*gp__real_sem_clockwait)(sem_t *s, clockid_t clock,
+                              const struct timespec *abs);
+int (*gp__real_sem_post)(sem_t *s);
+int (*gp__real_sem_getvalue)(sem_t *s, int *value);
+
 int gp__real_ready;
 
 /* One entry of the table: the name and where its address goes. */
@@ -119,6 +202,69 @@ static const struct entry table[] = {
   {"pselect", (void **)&gp__real_pselect},
   {"epoll_pwait", (void **)&gp__real_epoll_pwait},
   {"signal", (void **)&gp__real_signal},
+  {"pthread_join", (void **)&gp__real_pthread_join},
+  {"pthread_tryjoin_np", (void **)&gp__real_pthread_tryjoin_np},
+  {"pthread_timedjoin_np", (void **)&gp__real_pthread_timedjoin_np},
+  {"pthread_clockjoin_np", (void **)&gp__real_pthread_clockjoin_np},
+  {"pthread_detach", (void **)&gp__real_pthread_detach},
+  {"pthread_exit", (void **)&gp__real_pthread_exit},
+  {"pthread_self", (void **)&gp__real_pthread_self},
+  {"pthread_equal", (void **)&gp__real_pthread_equal},
+  {"sched_yield", (void **)&gp__real_sched_yield},
+  {"pthread_kill", (void **)&gp__real_pthread_kill},
+  {"pthread_sigmask", (void **)&gp__real_pthread_sigmask},
+  {"pthread_setname_np", (void **)&gp__real_pthread_setname_np},
+  {"pthread_getname_np", (void **)&gp__real_pthread_getname_np},
+  {"pthread_getattr_np", (void **)&gp__real_pthread_getattr_np},
+  {"pthread_getcpuclockid", (void **)&gp__real_pthread_getcpuclockid},
+  {"pthread_cancel", (void **)&gp__real_pthread_cancel},
+  {"pthread_setcancelstate", (void **)&gp__real_pthread_setcancelstate},
+  {"pthread_setcanceltype", (void **)&gp__real_pthread_setcanceltype},
+  {"pthread_testcancel", (void **)&gp__real_pthread_testcancel},
+  {"pthread_key_create", (void **)&gp__real_pthread_key_create},
+  {"pthread_key_delete", (void **)&gp__real_pthread_key_delete},
+  {"pthread_getspecific", (void **)&gp__real_pthread_getspecific},
+  {"pthread_setspecific", (void **)&gp__real_pthread_setspecific},
+  {"pthread_once", (void **)&gp__real_pthread_once},
+  {"pthread_mutex_init", (void **)&gp__real_pthread_mutex_init},
+  {"pthread_mutex_destroy", (void **)&gp__real_pthread_mutex_destroy},
+  {"pthread_mutex_lock", (void **)&gp__real_pthread_mutex_lock},
+  {"pthread_mutex_trylock", (void **)&gp__real_pthread_mutex_trylock},
+  {"pthread_mutex_timedlock", (void **)&gp__real_pthread_mutex_timedlock},
+  {"pthread_mutex_clocklock", (void **)&gp__real_pthread_mutex_clocklock},
+  {"pthread_mutex_unlock", (void **)&gp__real_pthread_mutex_unlock},
+  {"pthread_cond_init", (void **)&gp__real_pthread_cond_init},
+  {"pthread_cond_destroy", (void **)&gp__real_pthread_cond_destroy},
+  {"pthread_cond_wait", (void **)&gp__real_pthread_cond_wait},
+  {"pthread_cond_timedwait", (void **)&gp__real_pthread_cond_timedwait},
+  {"pthread_cond_clockwait", (void **)&gp__real_pthread_cond_clockwait},
+  {"pthread_cond_signal", (void **)&gp__real_pthread_cond_signal},
+  {"pthread_cond_broadcast", (void **)&gp__real_pthread_cond_broadcast},
+  {"pthread_rwlock_init", (void **)&gp__real_pthread_rwlock_init},
+  {"pthread_rwlock_destroy", (void **)&gp__real_pthread_rwlock_destroy},
+  {"pthread_rwlock_rdlock", (void **)&gp__real_pthread_rwlock_rdlock},
+  {"pthread_rwlock_tryrdlock", (void **)&gp__real_pthread_rwlock_tryrdlock},
+  {"pthread_rwlock_timedrdlock", (void **)&gp__real_pthread_rwlock_timedrdlock},
+  {"pthread_rwlock_clockrdlock", (void **)&gp__real_pthread_rwlock_clockrdlock},
+  {"pthread_rwlock_wrlock", (void **)&gp__real_pthread_rwlock_wrlock},
+  {"pthread_rwlock_trywrlock", (void **)&gp__real_pthread_rwlock_trywrlock},
+  {"pthread_rwlock_timedwrlock", (void **)&gp__real_pthread_rwlock_timedwrlock},
+  {"pthread_rwlock_clockwrlock", (void **)&gp__real_pthread_rwlock_clockwrlock},
+  {"pthread_rwlock_unlock", (void **)&gp__real_pthread_rwlock_unlock},
+  {"pthread_spin_lock", (void **)&gp__real_pthread_spin_lock},
+  {"pthread_spin_trylock", (void **)&gp__real_pthread_spin_trylock},
+  {"pthread_spin_unlock", (void **)&gp__real_pthread_spin_unlock},
+  {"pthread_barrier_init", (void **)&gp__real_pthread_barrier_init},
+  {"pthread_barrier_destroy", (void **)&gp__real_pthread_barrier_destroy},
+  {"pthread_barrier_wait", (void **)&gp__real_pthread_barrier_wait},
+  {"sem_init", (void **)&gp__real_sem_init},
+  {"sem_destroy", (void **)&gp__real_sem_destroy},
+  {"sem_wait", (void **)&gp__real_sem_wait},
+  {"sem_trywait", (void **)&gp__real_sem_trywait},
+  {"sem_timedwait", (void **)&gp__real_sem_timedwait},
+  {"sem_clockwait", (void **)&gp__real_sem_clockwait},
+  {"sem_post", (void **)&gp__real_sem_post},
+  {"sem_getvalue", (void **)&gp__real_sem_getvalue},
 };
 
 /* Writes msg to stderr without stdio, which may not be usable yet. */
@@ -134,6 +280,14 @@ static void fail(const char *name, const char *why)
 {
   say("gpatch: cannot find the real libc function ", name, why);
   _exit(127);
+}
+
+void *gp__real_sym(const char *name)
+{
+  void *p = dlsym(RTLD_NEXT, name);
+  if (p == NULL)
+    fail(name, ": not found after this library\n");
+  return p;
 }
 
 void gp__real_init(void)

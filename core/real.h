@@ -13,6 +13,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <semaphore.h>
 #include <time.h>
 
 extern ssize_t (*gp__real_read)(int fd, void *buf, size_t count);
@@ -85,6 +86,100 @@ extern int (*gp__real_epoll_pwait)(int epfd, struct epoll_event *events,
                                    int maxevents, int timeout,
                                    const sigset_t *mask);
 extern sighandler_t (*gp__real_signal)(int sig, sighandler_t handler);
+
+/* The thread family (shim/thread.c, shim/sync.c). */
+extern int (*gp__real_pthread_join)(pthread_t th, void **ret);
+extern int (*gp__real_pthread_tryjoin_np)(pthread_t th, void **ret);
+extern int (*gp__real_pthread_timedjoin_np)(pthread_t th, void **ret,
+                                            const struct timespec *abs);
+extern int (*gp__real_pthread_clockjoin_np)(pthread_t th, void **ret,
+                                            clockid_t clock,
+                                            const struct timespec *abs);
+extern int (*gp__real_pthread_detach)(pthread_t th);
+extern void (*gp__real_pthread_exit)(void *ret);
+extern pthread_t (*gp__real_pthread_self)(void);
+extern int (*gp__real_pthread_equal)(pthread_t a, pthread_t b);
+extern int (*gp__real_sched_yield)(void);
+extern int (*gp__real_pthread_kill)(pthread_t th, int sig);
+extern int (*gp__real_pthread_sigmask)(int how, const sigset_t *set,
+                                       sigset_t *old);
+extern int (*gp__real_pthread_setname_np)(pthread_t th, const char *name);
+extern int (*gp__real_pthread_getname_np)(pthread_t th, char *buf, size_t len);
+extern int (*gp__real_pthread_getattr_np)(pthread_t th, pthread_attr_t *attr);
+extern int (*gp__real_pthread_getcpuclockid)(pthread_t th, clockid_t *clock);
+extern int (*gp__real_pthread_cancel)(pthread_t th);
+extern int (*gp__real_pthread_setcancelstate)(int state, int *old);
+extern int (*gp__real_pthread_setcanceltype)(int type, int *old);
+extern void (*gp__real_pthread_testcancel)(void);
+extern int (*gp__real_pthread_key_create)(pthread_key_t *key,
+                                          void (*destr)(void *));
+extern int (*gp__real_pthread_key_delete)(pthread_key_t key);
+extern void *(*gp__real_pthread_getspecific)(pthread_key_t key);
+extern int (*gp__real_pthread_setspecific)(pthread_key_t key, const void *val);
+extern int (*gp__real_pthread_once)(pthread_once_t *once, void (*init)(void));
+extern int (*gp__real_pthread_mutex_init)(pthread_mutex_t *m,
+                                          const pthread_mutexattr_t *attr);
+extern int (*gp__real_pthread_mutex_destroy)(pthread_mutex_t *m);
+extern int (*gp__real_pthread_mutex_lock)(pthread_mutex_t *m);
+extern int (*gp__real_pthread_mutex_trylock)(pthread_mutex_t *m);
+extern int (*gp__real_pthread_mutex_timedlock)(pthread_mutex_t *m,
+                                               const struct timespec *abs);
+extern int (*gp__real_pthread_mutex_clocklock)(pthread_mutex_t *m,
+                                               clockid_t clock,
+                                               const struct timespec *abs);
+extern int (*gp__real_pthread_mutex_unlock)(pthread_mutex_t *m);
+extern int (*gp__real_pthread_cond_init)(pthread_cond_t *c,
+                                         const pthread_condattr_t *attr);
+extern int (*gp__real_pthread_cond_destroy)(pthread_cond_t *c);
+extern int (*gp__real_pthread_cond_wait)(pthread_cond_t *c, pthread_mutex_t *m);
+extern int (*gp__real_pthread_cond_timedwait)(pthread_cond_t *c,
+                                              pthread_mutex_t *m,
+                                              const struct timespec *abs);
+extern int (*gp__real_pthread_cond_clockwait)(pthread_cond_t *c,
+                                              pthread_mutex_t *m,
+                                              clockid_t clock,
+                                              const struct timespec *abs);
+extern int (*gp__real_pthread_cond_signal)(pthread_cond_t *c);
+extern int (*gp__real_pthread_cond_broadcast)(pthread_cond_t *c);
+extern int (*gp__real_pthread_rwlock_init)(pthread_rwlock_t *rw,
+                                           const pthread_rwlockattr_t *attr);
+extern int (*gp__real_pthread_rwlock_destroy)(pthread_rwlock_t *rw);
+extern int (*gp__real_pthread_rwlock_rdlock)(pthread_rwlock_t *rw);
+extern int (*gp__real_pthread_rwlock_tryrdlock)(pthread_rwlock_t *rw);
+extern int (*gp__real_pthread_rwlock_timedrdlock)(pthread_rwlock_t *rw,
+                                                  const struct timespec *abs);
+extern int (*gp__real_pthread_rwlock_clockrdlock)(pthread_rwlock_t *rw,
+                                                  clockid_t clock,
+                                                  const struct timespec *abs);
+extern int (*gp__real_pthread_rwlock_wrlock)(pthread_rwlock_t *rw);
+extern int (*gp__real_pthread_rwlock_trywrlock)(pthread_rwlock_t *rw);
+extern int (*gp__real_pthread_rwlock_timedwrlock)(pthread_rwlock_t *rw,
+                                                  const struct timespec *abs);
+extern int (*gp__real_pthread_rwlock_clockwrlock)(pthread_rwlock_t *rw,
+                                                  clockid_t clock,
+                                                  const struct timespec *abs);
+extern int (*gp__real_pthread_rwlock_unlock)(pthread_rwlock_t *rw);
+extern int (*gp__real_pthread_spin_lock)(pthread_spinlock_t *l);
+extern int (*gp__real_pthread_spin_trylock)(pthread_spinlock_t *l);
+extern int (*gp__real_pthread_spin_unlock)(pthread_spinlock_t *l);
+extern int (*gp__real_pthread_barrier_init)(pthread_barrier_t *b,
+                                            const pthread_barrierattr_t *attr,
+                                            unsigned int count);
+extern int (*gp__real_pthread_barrier_destroy)(pthread_barrier_t *b);
+extern int (*gp__real_pthread_barrier_wait)(pthread_barrier_t *b);
+extern int (*gp__real_sem_init)(sem_t *s, int pshared, unsigned int value);
+extern int (*gp__real_sem_destroy)(sem_t *s);
+extern int (*gp__real_sem_wait)(sem_t *s);
+extern int (*gp__real_sem_trywait)(sem_t *s);
+extern int (*gp__real_sem_timedwait)(sem_t *s, const struct timespec *abs);
+extern int (*gp__real_sem_clockwait)(sem_t *s, clockid_t clock,
+                                     const struct timespec *abs);
+extern int (*gp__real_sem_post)(sem_t *s);
+extern int (*gp__real_sem_getvalue)(sem_t *s, int *value);
+
+/* Any other real function, by name (dlsym(RTLD_NEXT)); exits with a
+ * message like gp__real_init when it is missing. */
+void *gp__real_sym(const char *name);
 
 /* Resolves the table, once; later calls return at once. Safe to call from
  * any interposer before the library's constructors have run. Prints a clear

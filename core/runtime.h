@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #define GP__NEVER UINT64_MAX
+#define GP__CORO_MAGIC 0x67702d636f726f31ULL /* "gp-coro1" */
 
 /* Marks what the library exports: gp_* and the interposed libc names. */
 #define GP_EXPORT __attribute__((visibility("default")))
@@ -62,6 +63,7 @@ enum gp__coro_state {
 
 struct gp__coro {
   struct gp__ctx ctx;       /* saved registers while not running */
+  uint64_t magic;           /* GP__CORO_MAGIC while the handle is valid */
   struct gp__sched *sched;  /* the scheduler (thread) it runs on */
   struct gp__stack *stack;  /* its stack; NULL for a thread's own stack */
   uint64_t id;              /* 0 for the thread's original context */
@@ -161,6 +163,10 @@ _Noreturn void gp__coro_exit(void *retval);
  * Returns 0, -EDEADLK (co is the caller), -EINVAL (detached, or joined by
  * someone else), or the wait's error (-ETIMEDOUT, -ECANCELED). */
 int gp__coro_join(struct gp__coro *co, void **retval, uint64_t deadline);
+
+/* Nonzero when co is a coroutine of s that has not been reaped: a handle
+ * the app may pass (a pthread_t, say). co must point to readable memory. */
+int gp__coro_valid(const struct gp__sched *s, const struct gp__coro *co);
 
 /* Waits until co has finished without freeing it. Same errors as join. */
 int gp__coro_wait_dead(struct gp__coro *co, uint64_t deadline);
@@ -270,6 +276,20 @@ struct gp__fdinfo {
 /* The shim's record of fd, made on first use (all zero: GP__FD_UNKNOWN), or
  * NULL for a negative or absurd fd number or without memory. */
 struct gp__fdinfo *gp__fd_info(int fd);
+
+/* Flags of gp__addr_wait. */
+#define GP__WAIT_UNCANCELABLE 1  /* not a cancellation point (locks) */
+#define GP__WAIT_INTERRUPTIBLE 2 /* a caught signal ends it (-EINTR) */
+
+/* sync.c: parks the running coroutine on the wait queue of addr (futex
+ * style). Returns what gp__park returns. */
+int gp__addr_wait(const void *addr, uint64_t deadline, const char *what,
+                  int flags);
+/* Wakes up to n coroutines waiting on addr, oldest first, with result.
+ * Returns how many. */
+size_t gp__addr_wake(const void *addr, size_t n, int result);
+/* Nonzero when someone waits on addr. */
+int gp__addr_has_waiters(const void *addr);
 
 /* Nanoseconds on CLOCK_MONOTONIC. */
 uint64_t gp__now(void);

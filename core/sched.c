@@ -282,6 +282,7 @@ struct gp__sched *gp__sched_get(void)
   if (!s->main || !s->main_uc || !s->hub)
     goto fail_structs;
   gp__coro_init_struct(s, s->main);
+  s->main->magic = GP__CORO_MAGIC;
   gp__ctx_adopt(&s->main->ctx, s->main_uc);
   s->main->state = GP__RUNNING;
   s->main->started = 1;
@@ -396,7 +397,7 @@ static void timer_cb(uv_timer_t *t)
     uv_timer_start(t, timer_cb, ms, 0);
     return;
   }
-  if (co->park_deadline == co->block_deadline)
+  if (co->park_deadline == co->block_deadline && !w->uncancelable)
     co->block_expired = 1;
   w->unlink(w);
   gp__wake(w, -ETIMEDOUT);
@@ -410,17 +411,21 @@ int gp__park(struct gp__wait *w, uint64_t deadline)
 
   GP__ASSERT(!co->is_hub);
   w->co = co; /* unlink callbacks may need it, even without parking */
-  if (co->cancel_pending) {
-    co->cancel_pending = 0;
-    w->unlink(w);
-    return -ECANCELED;
+  /* An uncancelable wait (a lock, a lookup writing into the caller's
+   * buffers) keeps its own deadline but ignores kills and gp_timeout. */
+  if (!w->uncancelable) {
+    if (co->cancel_pending) {
+      co->cancel_pending = 0;
+      w->unlink(w);
+      return -ECANCELED;
+    }
+    if (co->block_deadline < deadline)
+      deadline = co->block_deadline;
   }
-  if (co->block_deadline < deadline)
-    deadline = co->block_deadline;
   if (deadline != GP__NEVER) {
     uint64_t now = gp__now();
     if (deadline <= now) {
-      if (deadline == co->block_deadline)
+      if (deadline == co->block_deadline && !w->uncancelable)
         co->block_expired = 1;
       w->unlink(w);
       return -ETIMEDOUT;
