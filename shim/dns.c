@@ -9,7 +9,9 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -134,6 +136,21 @@ static void run_getaddrinfo(struct lookup *l)
                             (struct addrinfo **)l->p[0]);
 }
 
+/* Nonzero when getaddrinfo needs no lookup at all: a numeric address (or
+ * none) and a numeric port (or none). Then it is answered on the spot. */
+static int numeric(const char *node, const char *service)
+{
+  unsigned char buf[sizeof(struct in6_addr)];
+  if (node && inet_pton(AF_INET, node, buf) != 1 &&
+      inet_pton(AF_INET6, node, buf) != 1)
+    return 0;
+  if (service)
+    for (const char *p = service; *p; p++)
+      if (*p < '0' || *p > '9')
+        return 0;
+  return 1;
+}
+
 /* getaddrinfo(3). */
 GP_EXPORT int getaddrinfo(const char *node, const char *service,
                           const struct addrinfo *hints,
@@ -142,7 +159,8 @@ GP_EXPORT int getaddrinfo(const char *node, const char *service,
   struct lookup l = {.run = run_getaddrinfo, .a = {node, service, hints},
                      .p = {res}};
   resolve();
-  if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
+  if (!gp__shim_active(GP__PATCH_DNS) || numeric(node, service) ||
+      offload(&l) != 0)
     return real_getaddrinfo(node, service, hints, res);
   return (int)l.ret;
 }

@@ -36,3 +36,12 @@ uint64_t gp__tv_to_ns(const struct timeval *tv)
     return 0;
   return (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
 }
+
+/* At exit, once the program's own destructors have run (ours run after
+ * theirs, and before libuv's): from here on every call passes through.
+ * libuv's destructor joins its threadpool with real locks its threads
+ * share, so it must not meet the emulated ones. */
+__attribute__((destructor)) static void shim_fini(void)
+{
+  gp__tls.depth++;
+}

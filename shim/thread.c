@@ -1,0 +1,590 @@
+/* thread.c: threads become coroutines (gevent's patch_thread).
+ *
+ * pthread_create spawns a coroutine; a pthread_t is the coroutine's handle,
+ * and every function that takes one accepts it (a pthread_t of a real
+ * thread — one made before the library loaded, or with thread patching off
+ * — goes to glibc). Keys hold a value per coroutine; their destructors run
+ * when it exits. pthread_exit and pthread_cancel run the cleanup handlers
+ * that C code pushed with pthread_cleanup_push. With GPATCH_PATCH=-thread,
+ * threads stay real and each gets cooperative I/O among its own coroutines. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Keys: PTHREAD_KEYS_MAX slots, each with a sequence number so that a
+ * deleted and re-created key does not see old values. */
+#define NKEYS 1024
+#define DESTRUCTOR_ROUNDS 4
+
+static struct {
+  unsigned seq;               /* odd: in use */
+  void (*destr)(void *);      /* its destructor, or NULL */
+} keys[NKEYS];
+
+/* What a coroutine has as a thread. */
+struct gp__thread {
+  void **vals;                /* key values, by key */
+  unsigned *seqs;             /* the key's seq when the value was set */
+  size_t nvals;               /* length of both */
+  void *cleanup;              /* innermost __pthread_unwind_buf_t */
+  void *exit_value;           /* pthread_exit's value, while unwinding */
+  int cancel_pending;         /* pthread_cancel was called for it */
+  int cancel_disabled;        /* PTHREAD_CANCEL_DISABLE */
+  int cancel_async;           /* PTHREAD_CANCEL_ASYNCHRONOUS (as deferred) */
+  int exiting;                /* in pthread_exit: no more cancellation */
+  sigset_t sigmask;           /* its signal mask (virtual) */
+};
+
+/* The record of co, made on first use; NULL without memory. */
+static struct gp__thread *thread_of(struct gp__coro *co)
+{
+  if (co->local == NULL)
+    co->local = calloc(1, sizeof(struct gp__thread));
+  return co->local;
+}
+
+static struct gp__coro *current(void)
+{
+  return gp__tls.sched->current;
+}
+
+/* The coroutine a pthread_t names, or NULL for a real thread's. */
+static struct gp__coro *coro_of(pthread_t th)
+{
+  struct gp__coro *co = (struct gp__coro *)th;
+  struct gp__sched *s = gp__tls.sched;
+
+  if (s == NULL || th == 0)
+    return NULL;
+  if (co == s->main || gp__coro_valid(s, co))
+    return co;
+  return NULL;
+}
+
+/* Runs the key destructors of co, as a thread's exit does. */
+static void run_destructors(struct gp__thread *t)
+{
+  for (int round = 0; round < DESTRUCTOR_ROUNDS; round++) {
+    int again = 0;
+    for (size_t k = 0; k < t->nvals; k++) {
+      void *v = t->vals[k];
+      if (v == NULL || t->seqs[k] != keys[k].seq || !(keys[k].seq & 1))
+        continue;
+      t->vals[k] = NULL;
+      if (keys[k].destr) {
+        keys[k].destr(v);
+        again = 1;
+      }
+    }
+    if (!again)
+      break;
+  }
+}
+
+/* Called by the core when a coroutine exits: its keys' destructors, then
+ * its thread record goes. */
+static void on_exit_hook(struct gp__coro *co)
+{
+  struct gp__thread *t = co->local;
+  if (t == NULL)
+    return;
+  run_destructors(t);
+  free(t->vals);
+  free(t->seqs);
+  free(t);
+  co->local = NULL;
+}
+
+__attribute__((constructor)) static void thread_ctor(void)
+{
+  gp__coro_exit_hook = on_exit_hook;
+}
+
+/* glibc's __pthread_unwind_buf_t: the jump buffer of pthread_cleanup_push,
+ * and private words, of which the first links to the enclosing buffer. */
+struct unwind_buf {
+  struct {
+    __jmp_buf jmp;            /* set by __sigsetjmp_cancel in the macro */
+    int mask_was_saved;       /* 0: no signal mask in it */
+  } cancel_jmp_buf[1];
+  void *pad[4];               /* pad[0]: the enclosing buffer */
+};
+
+_Static_assert(sizeof(struct unwind_buf) == sizeof(__pthread_unwind_buf_t),
+               "glibc's cleanup buffer layout");
+
+/* Ends the calling thread with value, after its cleanup handlers. */
+_Noreturn static void thread_exit(void *value)
+{
+  struct gp__coro *co = current();
+  struct gp__thread *t = thread_of(co);
+
+  if (t) {
+    t->exiting = 1;
+    t->exit_value = value;
+    if (t->cleanup) {
+      struct unwind_buf *b = t->cleanup;
+      t->cleanup = b->pad[0];
+      /* Into pthread_cleanup_push's block: it runs the handler and calls
+       * __pthread_unwind_next, which comes back here for the next one. */
+      /* The buffer is shorter than a jmp_buf: it has no signal mask, and
+       * mask_was_saved is 0, so longjmp reads no further (as glibc's own
+       * unwinder does with it). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+      longjmp((struct __jmp_buf_tag *)(void *)b->cancel_jmp_buf, 1);
+#pragma GCC diagnostic pop
+    }
+    value = t->exit_value;
+  }
+  if (co->stack != NULL)
+    gp__coro_exit(value);
+  /* The process's first thread: POSIX has the process go on until the
+   * last thread is gone, then exit with status 0. */
+  if (t)
+    run_destructors(t);
+  while (gp__tls.sched->nlive > 1)
+    gp__addr_wait(&gp__tls.sched->nlive, GP__NEVER, "the other threads",
+                  GP__WAIT_UNCANCELABLE);
+  exit(0);
+}
+
+GP_EXPORT void __pthread_register_cancel(__pthread_unwind_buf_t *buf)
+{
+  struct gp__thread *t;
+  if (!gp__shim_active(GP__PATCH_THREAD) ||
+      (t = thread_of(current())) == NULL) {
+    void (*real)(__pthread_unwind_buf_t *) = gp__real_sym("__pthread_register_cancel");
+    real(buf);
+    return;
+  }
+  ((struct unwind_buf *)(void *)buf)->pad[0] = t->cleanup;
+  t->cleanup = buf;
+}
+
+GP_EXPORT void __pthread_unregister_cancel(__pthread_unwind_buf_t *buf)
+{
+  struct gp__thread *t;
+  if (!gp__shim_active(GP__PATCH_THREAD) ||
+      (t = thread_of(current())) == NULL) {
+    void (*real)(__pthread_unwind_buf_t *) = gp__real_sym("__pthread_unregister_cancel");
+    real(buf);
+    return;
+  }
+  t->cleanup = ((struct unwind_buf *)(void *)buf)->pad[0];
+}
+
+GP_EXPORT _Noreturn void __pthread_unwind_next(__pthread_unwind_buf_t *buf)
+{
+  struct gp__thread *t;
+  if (!gp__shim_active(GP__PATCH_THREAD) ||
+      (t = thread_of(current())) == NULL) {
+    void (*real)(__pthread_unwind_buf_t *) = gp__real_sym("__pthread_unwind_next");
+    real(buf);
+    abort();
+  }
+  thread_exit(t->exit_value);
+}
+
+void gp__thread_cancel_point(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__thread *t;
+
+  if (s == NULL || (t = s->current->local) == NULL)
+    return;
+  if (t->cancel_pending && !t->cancel_disabled && !t->exiting) {
+    t->cancel_pending = 0;
+    thread_exit(PTHREAD_CANCELED);
+  }
+}
+
+/* Real threads with thread patching off: they run the app's code, so they
+ * get a scheduler of their own for cooperative I/O. */
+struct start {
+  void *(*fn)(void *);        /* the app's start routine */
+  void *arg;                  /* its argument */
+};
+
+static void *real_start(void *p)
+{
+  struct start st = *(struct start *)p;
+  free(p);
+  gp__tls.app = 1;
+  return st.fn(st.arg);
+}
+
+/* The stack size an attr asks for, or 0 for the default. */
+static size_t attr_stack(const pthread_attr_t *attr)
+{
+  pthread_attr_t def;
+  size_t size = 0, dsize = 0;
+
+  if (attr == NULL || pthread_attr_getstacksize(attr, &size) != 0)
+    return 0;
+  if (pthread_getattr_default_np(&def) == 0) {
+    pthread_attr_getstacksize(&def, &dsize);
+    pthread_attr_destroy(&def);
+  }
+  return size == dsize ? 0 : size;
+}
+
+GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
+                             void *(*fn)(void *), void *arg)
+{
+  struct gp__spawn_opts o = {0};
+  struct gp__coro *co;
+  int detach = PTHREAD_CREATE_JOINABLE;
+
+  if (!gp__shim_active(GP__PATCH_THREAD)) {
+    struct start *st;
+    if (gp__tls.depth || gp__tls.foreign || !gp__tls.app ||
+        (st = malloc(sizeof(*st))) == NULL)
+      return gp__real_pthread_create(th, attr, fn, arg);
+    st->fn = fn;
+    st->arg = arg;
+    int r = gp__real_pthread_create(th, attr, real_start, st);
+    if (r != 0)
+      free(st);
+    return r;
+  }
+  if (attr && pthread_attr_getdetachstate(attr, &detach) != 0)
+    return EINVAL;
+  o.stack_size = attr_stack(attr);
+  o.detached = detach == PTHREAD_CREATE_DETACHED;
+  if (gp__coro_spawn(&co, fn, arg, &o) != 0)
+    return EAGAIN;
+  *th = (pthread_t)co;
+  return 0;
+}
+
+/* Joins co, waiting until the deadline. Returns an error number. */
+static int join(struct gp__coro *co, void **ret, uint64_t deadline)
+{
+  for (;;) {
+    int r = gp__coro_join(co, ret, deadline);
+    if (r == -ECANCELED) {
+      gp__thread_cancel_point(); /* pthread_join is a cancellation point */
+      continue;                  /* gp_kill: a join cannot say EINTR */
+    }
+    return -r;
+  }
+}
+
+GP_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+  struct gp__coro *co;
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_join(th, ret);
+  gp__thread_cancel_point();
+  return join(co, ret, GP__NEVER);
+}
+
+GP_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
+{
+  struct gp__coro *co;
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_tryjoin_np(th, ret);
+  if (co->detached)
+    return EINVAL;
+  if (co->state != GP__DEAD)
+    return EBUSY;
+  return join(co, ret, GP__NEVER);
+}
+
+GP_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clock,
+                                   const struct timespec *abs)
+{
+  struct gp__coro *co;
+  struct timespec now;
+  int64_t t, n;
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_clockjoin_np(th, ret, clock, abs);
+  if (abs == NULL || (t = gp__ts_to_ns(abs)) < 0 ||
+      (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC))
+    return EINVAL;
+  clock_gettime(clock, &now);
+  n = gp__ts_to_ns(&now);
+  gp__thread_cancel_point();
+  return join(co, ret, gp__now() + (uint64_t)(t > n ? t - n : 0));
+}
+
+GP_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret,
+                                   const struct timespec *abs)
+{
+  if (!gp__shim_active(GP__PATCH_THREAD) || coro_of(th) == NULL)
+    return gp__real_pthread_timedjoin_np(th, ret, abs);
+  return pthread_clockjoin_np(th, ret, CLOCK_REALTIME, abs);
+}
+
+GP_EXPORT int pthread_detach(pthread_t th)
+{
+  struct gp__coro *co;
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_detach(th);
+  return -gp__coro_detach(co);
+}
+
+GP_EXPORT void pthread_exit(void *ret)
+{
+  if (!gp__shim_active(GP__PATCH_THREAD))
+    gp__real_pthread_exit(ret);
+  thread_exit(ret);
+}
+
+GP_EXPORT pthread_t pthread_self(void)
+{
+  if (!gp__shim_active(GP__PATCH_THREAD))
+    return gp__real_pthread_self();
+  return (pthread_t)current();
+}
+
+GP_EXPORT int pthread_equal(pthread_t a, pthread_t b)
+{
+  return a == b;
+}
+
+GP_EXPORT int sched_yield(void)
+{
+  if (!gp__shim_active(GP__PATCH_THREAD))
+    return gp__real_sched_yield();
+  gp__yield();
+  return 0;
+}
+
+/* pthread_yield: glibc's headers now redirect it to sched_yield, but older
+ * binaries import it by this name. */
+GP_EXPORT int thread_yield(void) __asm__("pthread_yield");
+GP_EXPORT int thread_yield(void)
+{
+  return sched_yield();
+}
+
+GP_EXPORT int pthread_kill(pthread_t th, int sig)
+{
+  struct gp__coro *co;
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_kill(th, sig);
+  if (sig < 0 || sig >= NSIG)
+    return EINVAL;
+  if (sig == 0)
+    return 0;
+  /* The signal goes to the one OS thread; its handler runs now. A target
+   * waiting where the signal would interrupt it is interrupted. */
+  if (gp__real_pthread_kill(gp__real_pthread_self(), sig) != 0)
+    return EINVAL;
+  if (co->state == GP__PARKED && co->wait->interruptible) {
+    co->wait->unlink(co->wait);
+    gp__wake(co->wait, -EINTR);
+  }
+  return 0;
+}
+
+GP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+  struct gp__thread *t;
+  sigset_t cur;
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || current()->stack == NULL ||
+      (t = thread_of(current())) == NULL)
+    return gp__real_pthread_sigmask(how, set, old); /* the first thread */
+  /* Other threads' masks are kept, not applied: all share one OS thread
+   * (see README). */
+  if (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK && set)
+    return EINVAL;
+  cur = t->sigmask;
+  if (set) {
+    if (how == SIG_BLOCK)
+      sigorset(&t->sigmask, &t->sigmask, set);
+    else if (how == SIG_SETMASK)
+      t->sigmask = *set;
+    else
+      for (int s = 1; s < NSIG; s++)
+        if (sigismember(set, s))
+          sigdelset(&t->sigmask, s);
+  }
+  if (old)
+    *old = cur;
+  return 0;
+}
+
+GP_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+  struct gp__coro *co;
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_setname_np(th, name);
+  if (strlen(name) > 15)
+    return ERANGE;
+  strcpy(co->name, name);
+  return 0;
+}
+
+GP_EXPORT int pthread_getname_np(pthread_t th, char *buf, size_t len)
+{
+  struct gp__coro *co;
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_getname_np(th, buf, len);
+  if (co->stack == NULL) /* the first thread: its real name */
+    return gp__real_pthread_getname_np(gp__real_pthread_self(), buf, len);
+  if (len < strlen(co->name) + 1)
+    return ERANGE;
+  strcpy(buf, co->name);
+  return 0;
+}
+
+GP_EXPORT int pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
+{
+  struct gp__coro *co;
+  int r;
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL ||
+      co->stack == NULL)
+    return gp__real_pthread_getattr_np(
+        coro_of(th) ? gp__real_pthread_self() : th, attr);
+  if ((r = pthread_attr_init(attr)) != 0)
+    return r;
+  pthread_attr_setstack(attr, co->stack->lo, co->stack->size);
+  pthread_attr_setdetachstate(attr, co->detached ? PTHREAD_CREATE_DETACHED
+                                                 : PTHREAD_CREATE_JOINABLE);
+  return 0;
+}
+
+GP_EXPORT int pthread_getcpuclockid(pthread_t th, clockid_t *clock)
+{
+  if (!gp__shim_active(GP__PATCH_THREAD) || coro_of(th) == NULL)
+    return gp__real_pthread_getcpuclockid(th, clock);
+  /* Every coroutine runs on the one OS thread: its CPU clock (README). */
+  return gp__real_pthread_getcpuclockid(gp__real_pthread_self(), clock);
+}
+
+GP_EXPORT int pthread_cancel(pthread_t th)
+{
+  struct gp__coro *co;
+  struct gp__thread *t;
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_cancel(th);
+  if (co->state == GP__DEAD)
+    return 0;
+  if ((t = thread_of(co)) == NULL)
+    return ENOMEM;
+  t->cancel_pending = 1;
+  if (!t->cancel_disabled)
+    gp__coro_cancel(co); /* a cancellation point wakes with ECANCELED */
+  return 0;
+}
+
+GP_EXPORT int pthread_setcancelstate(int state, int *old)
+{
+  struct gp__thread *t;
+  if (!gp__shim_active(GP__PATCH_THREAD) ||
+      (t = thread_of(current())) == NULL)
+    return gp__real_pthread_setcancelstate(state, old);
+  if (state != PTHREAD_CANCEL_ENABLE && state != PTHREAD_CANCEL_DISABLE)
+    return EINVAL;
+  if (old)
+    *old = t->cancel_disabled ? PTHREAD_CANCEL_DISABLE : PTHREAD_CANCEL_ENABLE;
+  t->cancel_disabled = state == PTHREAD_CANCEL_DISABLE;
+  if (!t->cancel_disabled && t->cancel_pending)
+    current()->cancel_pending = 1; /* the next wait acts on it */
+  return 0;
+}
+
+GP_EXPORT int pthread_setcanceltype(int type, int *old)
+{
+  struct gp__thread *t;
+  if (!gp__shim_active(GP__PATCH_THREAD) ||
+      (t = thread_of(current())) == NULL)
+    return gp__real_pthread_setcanceltype(type, old);
+  if (type != PTHREAD_CANCEL_DEFERRED && type != PTHREAD_CANCEL_ASYNCHRONOUS)
+    return EINVAL;
+  if (old)
+    *old = t->cancel_async ? PTHREAD_CANCEL_ASYNCHRONOUS
+                           : PTHREAD_CANCEL_DEFERRED;
+  t->cancel_async = type == PTHREAD_CANCEL_ASYNCHRONOUS;
+  return 0;
+}
+
+GP_EXPORT void pthread_testcancel(void)
+{
+  if (!gp__shim_active(GP__PATCH_THREAD)) {
+    gp__real_pthread_testcancel();
+    return;
+  }
+  gp__thread_cancel_point();
+}
+
+GP_EXPORT int pthread_key_create(pthread_key_t *key, void (*destr)(void *))
+{
+  if (!gp__shim_active(GP__PATCH_THREAD))
+    return gp__real_pthread_key_create(key, destr);
+  for (unsigned k = 0; k < NKEYS; k++)
+    if (!(keys[k].seq & 1)) {
+      keys[k].seq++;
+      keys[k].destr = destr;
+      *key = k;
+      return 0;
+    }
+  return EAGAIN;
+}
+
+GP_EXPORT int pthread_key_delete(pthread_key_t key)
+{
+  if (!gp__shim_active(GP__PATCH_THREAD))
+    return gp__real_pthread_key_delete(key);
+  if (key >= NKEYS || !(keys[key].seq & 1))
+    return EINVAL;
+  keys[key].seq++;
+  keys[key].destr = NULL;
+  return 0;
+}
+
+GP_EXPORT void *pthread_getspecific(pthread_key_t key)
+{
+  struct gp__thread *t;
+  if (!gp__shim_active(GP__PATCH_THREAD))
+    return gp__real_pthread_getspecific(key);
+  t = current()->local;
+  if (t == NULL || key >= t->nvals || t->seqs[key] != keys[key].seq)
+    return NULL;
+  return t->vals[key];
+}
+
+GP_EXPORT int pthread_setspecific(pthread_key_t key, const void *val)
+{
+  struct gp__thread *t;
+
+  if (!gp__shim_active(GP__PATCH_THREAD))
+    return gp__real_pthread_setspecific(key, val);
+  if (key >= NKEYS || !(keys[key].seq & 1))
+    return EINVAL;
+  if ((t = thread_of(current())) == NULL)
+    return ENOMEM;
+  if (key >= t->nvals) {
+    size_t n = key + 16 < NKEYS ? key + 16 : NKEYS;
+    void **v = realloc(t->vals, n * sizeof(*v));
+    unsigned *s;
+    if (v == NULL)
+      return ENOMEM;
+    t->vals = v;
+    s = realloc(t->seqs, n * sizeof(*s));
+    if (s == NULL)
+      return ENOMEM;
+    t->seqs = s;
+    memset(v + t->nvals, 0, (n - t->nvals) * sizeof(*v));
+    memset(s + t->nvals, 0, (n - t->nvals) * sizeof(*s));
+    t->nvals = n;
+  }
+  t->vals[key] = (void *)val;
+  t->seqs[key] = keys[key].seq;
+  return 0;
+}
