@@ -48,6 +48,8 @@ SHIM_TEST_SRC := $(wildcard test/shim/[dp]_*.c)
 SHIM_TEST_BIN := $(patsubst test/shim/%.c,$(B)/shim/%,$(SHIM_TEST_SRC))
 BENCH_SRC := $(wildcard test/bench/bench_*.c)
 BENCH_BIN := $(patsubst test/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+# The I/O benchmark's echo server and load generator: plain programs.
+IO_BENCH_BIN := $(B)/bench/epoll_echo $(B)/bench/loadgen
 
 .PHONY: all deps check check-unit check-asan check-valgrind check-aarch64 \
   check-ucontext demo bench install uninstall format clean examples tests
@@ -86,10 +88,20 @@ $(B)/examples/%: examples/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B) -lgpatch -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
 
+# thread_echo knows nothing of libgpatch: built plain, run preloaded.
+$(B)/examples/thread_echo: examples/thread_echo.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -pthread $(WARN) -o $@ $<
+
 $(B)/bench/%: test/bench/%.c $(B)/libgpatch-core.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icore -o $@ $< $(B)/libgpatch-core.a $(LIBS) \
 	  $(if $(wildcard /usr/lib/*/libboost_context.so),-DHAVE_BOOST_CONTEXT -lboost_context)
+
+# Plain epoll programs for scripts/bench-io: no libgpatch, always -O2.
+$(IO_BENCH_BIN): $(B)/bench/%: test/bench/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g $(WARN) -o $@ $<
 
 # Differential test programs: built without libgpatch (it is preloaded).
 # A d_fortify_* program is built with _FORTIFY_SOURCE, as distributions do.
@@ -124,7 +136,7 @@ check-aarch64:
 demo: $(LIB) $(EXAMPLE_BIN)
 	@B=$(B) scripts/demo
 
-bench: $(LIB) $(BENCH_BIN) $(EXAMPLE_BIN)
+bench: $(LIB) $(BENCH_BIN) $(IO_BENCH_BIN) $(EXAMPLE_BIN)
 	@B=$(B) scripts/bench
 
 install: $(LIB)
