@@ -48,4 +48,9 @@ void gp__shim_fresh_fd(int fd, int owned, int app_nonblock);
  * restartable calls continue (signal.c). */
 int gp__signal_restarts(void);
 
+/* A cancellation point (thread.c): if pthread_cancel is pending for the
+ * calling thread and enabled, it exits as canceled, running its cleanup
+ * handlers; otherwise returns. */
+void gp__thread_cancel_point(void);
+
 #endif /* GP_SHIM_H */
