@@ -1,0 +1,254 @@
+/* test_config.c: parsing the GPATCH_* variables — sizes, patch lists — and
+ * gp__config_init's handling of bad values (named on stderr, default kept).
+ * gp__config_init runs in child processes only: it reads the environment
+ * once per process. Secure-execution mode (AT_SECURE) is not tested: it
+ * needs a set-uid binary. */
+#include "unit.h"
+
+#include "config.h"
+
+static void test_parse_size(void **state)
+{
+  size_t v;
+
+  v = 1;
+  assert_int_equal(gp__config_parse_size("256K", &v), 0);
+  assert_int_equal(v, 256 * 1024);
+  assert_int_equal(gp__config_parse_size("256k", &v), 0);
+  assert_int_equal(v, 256 * 1024);
+  assert_int_equal(gp__config_parse_size("8M", &v), 0);
+  assert_int_equal(v, 8 * 1024 * 1024);
+  assert_int_equal(gp__config_parse_size("1G", &v), 0);
+  assert_int_equal(v, 1024 * 1024 * 1024);
+  assert_int_equal(gp__config_parse_size("4096", &v), 0);
+  assert_int_equal(v, 4096);
+  assert_int_equal(gp__config_parse_size("64KB", &v), 0);
+  assert_int_equal(v, 64 * 1024);
+  assert_int_equal(gp__config_parse_size("1024G", &v), 0); /* the limit */
+  assert_int_equal(v, 1ULL << 40);
+
+  /* Bad: nothing is stored. */
+  const char *bad[] = {"", "abc", "12Q", "0", "0K", "-1", " 8M", "8M ",
+                       "8MM", "K", "99999999999999999999", "2048G",
+                       /* (2^34 + 1) << 30 wraps around to 1G */
+                       "17179869185G", "18014398509481985K"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    v = 12345;
+    if (gp__config_parse_size(bad[i], &v) != -EINVAL)
+      fail_msg("\"%s\" was accepted", bad[i]);
+    assert_int_equal(v, 12345);
+  }
+  assert_int_equal(gp__config_parse_size(NULL, &v), -EINVAL);
+}
+
+static void test_parse_patch(void **state)
+{
+  unsigned v;
+
+  assert_int_equal(gp__config_parse_patch("all", &v), 0);
+  assert_int_equal(v, GP__PATCH_ALL);
+  assert_int_equal(gp__config_parse_patch("none", &v), 0);
+  assert_int_equal(v, 0);
+  assert_int_equal(gp__config_parse_patch("socket,time", &v), 0);
+  assert_int_equal(v, GP__PATCH_SOCKET | GP__PATCH_TIME);
+  assert_int_equal(gp__config_parse_patch("dns", &v), 0);
+  assert_int_equal(v, GP__PATCH_DNS);
+  assert_int_equal(gp__config_parse_patch("-thread", &v), 0);
+  assert_int_equal(v, GP__PATCH_ALL & ~GP__PATCH_THREAD);
+  assert_true(v & GP__PATCH_SOCKET);
+  assert_false(v & GP__PATCH_THREAD);
+  assert_int_equal(gp__config_parse_patch("-thread,-process", &v), 0);
+  assert_int_equal(v, GP__PATCH_ALL & ~(GP__PATCH_THREAD | GP__PATCH_PROCESS));
+  assert_int_equal(gp__config_parse_patch("all,-signal", &v), 0);
+  assert_int_equal(v, GP__PATCH_ALL & ~GP__PATCH_SIGNAL);
+
+  const char *bad[] = {"bogus", "", "socket,bogus", "-", ",", "Socket"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    v = 77;
+    if (gp__config_parse_patch(bad[i], &v) != -EINVAL)
+      fail_msg("\"%s\" was accepted", bad[i]);
+    assert_int_equal(v, 77);
+  }
+  assert_int_equal(gp__config_parse_patch(NULL, &v), -EINVAL);
+}
+
+/* Sets the variables in the NULL-terminated name/value list kv, after
+ * removing any the test's own environment had. */
+static void set_env(const char *const *kv)
+{
+  static const char *const all[] = {
+      "GPATCH_STACK_SIZE", "GPATCH_PATCH", "GPATCH_CONTEXT",
+      "GPATCH_MAX_BLOCKING_MS", "GPATCH_ON_DEADLOCK", "GPATCH_DEBUG",
+      "GPATCH_THREADPOOL", "GPATCH_NO_MADV_GUARD"};
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+    unsetenv(all[i]);
+  for (; kv[0]; kv += 2)
+    setenv(kv[0], kv[1], 1);
+}
+
+/* Bad values: each is reported and the defaults stand. Exit status 0 when
+ * the configuration is the default, else a code saying what differed. */
+static int init_bad(void *arg)
+{
+  static const char *const kv[] = {
+      "GPATCH_STACK_SIZE", "abc", "GPATCH_CONTEXT", "foo",
+      "GPATCH_ON_DEADLOCK", "maybe", "GPATCH_PATCH", "bogus",
+      "GPATCH_THREADPOOL", "0", NULL};
+  set_env(kv);
+  errno = EXDEV;
+  gp__config_init();
+  if (errno != EXDEV)
+    return 9; /* it must not touch errno */
+  if (gp__config.stack_size != GP__DEFAULT_STACK_SIZE)
+    return 10;
+  if (gp__config.use_ucontext != 0)
+    return 11;
+  if (gp__config.on_deadlock != GP__DEADLOCK_ABORT)
+    return 12;
+  if (gp__config.patch != GP__PATCH_ALL)
+    return 13;
+  if (gp__config.threadpool != 0)
+    return 14;
+  return 0;
+}
+
+static void test_init_bad_values(void **state)
+{
+  struct child_result res;
+
+  assert_int_equal(run_child(init_bad, NULL, &res), 0);
+  if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
+    fail_msg("child status 0x%x, stderr:\n%s", res.status, res.err);
+  assert_non_null(strstr(res.err, "GPATCH_STACK_SIZE=\"abc\""));
+  assert_non_null(strstr(res.err, "GPATCH_CONTEXT=\"foo\""));
+  assert_non_null(strstr(res.err, "GPATCH_ON_DEADLOCK=\"maybe\""));
+  assert_non_null(strstr(res.err, "GPATCH_PATCH=\"bogus\""));
+  assert_non_null(strstr(res.err, "GPATCH_THREADPOOL=\"0\""));
+  assert_non_null(strstr(res.err, "using the default"));
+}
+
+/* Values that only begin like good ones are bad too. */
+static int init_near_miss(void *arg)
+{
+  static const char *const kv[] = {"GPATCH_ON_DEADLOCK", "hang2",
+                                   "GPATCH_CONTEXT", "ucontext ", NULL};
+  set_env(kv);
+  gp__config_init();
+  if (gp__config.on_deadlock != GP__DEADLOCK_ABORT)
+    return 10;
+  if (gp__config.use_ucontext != 0)
+    return 11;
+  return 0;
+}
+
+static void test_init_near_miss(void **state)
+{
+  struct child_result res;
+
+  assert_int_equal(run_child(init_near_miss, NULL, &res), 0);
+  if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
+    fail_msg("child status 0x%x, stderr:\n%s", res.status, res.err);
+  assert_non_null(strstr(res.err, "GPATCH_ON_DEADLOCK=\"hang2\""));
+  assert_non_null(strstr(res.err, "GPATCH_CONTEXT=\"ucontext \""));
+}
+
+/* A stack size that parses but is too small is bad too. */
+static int init_small_stack(void *arg)
+{
+  static const char *const kv[] = {"GPATCH_STACK_SIZE", "4K", NULL};
+  set_env(kv);
+  gp__config_init();
+  return gp__config.stack_size == GP__DEFAULT_STACK_SIZE ? 0 : 10;
+}
+
+static void test_init_small_stack(void **state)
+{
+  struct child_result res;
+
+  assert_int_equal(run_child(init_small_stack, NULL, &res), 0);
+  assert_true(WIFEXITED(res.status));
+  assert_int_equal(WEXITSTATUS(res.status), 0);
+  assert_non_null(strstr(res.err, "GPATCH_STACK_SIZE=\"4K\""));
+}
+
+/* Good values are taken, silently, and read once: later changes to the
+ * environment do not count. */
+static int init_good(void *arg)
+{
+  static const char *const kv[] = {
+      "GPATCH_STACK_SIZE", "1M", "GPATCH_CONTEXT", "ucontext",
+      "GPATCH_ON_DEADLOCK", "hang", "GPATCH_PATCH", "socket,time",
+      "GPATCH_THREADPOOL", "8", "GPATCH_MAX_BLOCKING_MS", "250",
+      "GPATCH_DEBUG", "SIGUSR2", NULL};
+  set_env(kv);
+  gp__config_init();
+  if (gp__config.stack_size != 1024 * 1024)
+    return 10;
+  if (gp__config.use_ucontext != 1)
+    return 11;
+  if (gp__config.on_deadlock != GP__DEADLOCK_HANG)
+    return 12;
+  if (gp__config.patch != (GP__PATCH_SOCKET | GP__PATCH_TIME))
+    return 13;
+  if (gp__config.threadpool != 8)
+    return 14;
+  if (gp__config.max_blocking_ms != 250)
+    return 15;
+  if (gp__config.debug_signal != SIGUSR2)
+    return 16;
+  setenv("GPATCH_STACK_SIZE", "2M", 1);
+  setenv("GPATCH_ON_DEADLOCK", "abort", 1);
+  gp__config_init();
+  if (gp__config.stack_size != 1024 * 1024 ||
+      gp__config.on_deadlock != GP__DEADLOCK_HANG)
+    return 17;
+  return 0;
+}
+
+static void test_init_good_values(void **state)
+{
+  struct child_result res;
+
+  assert_int_equal(run_child(init_good, NULL, &res), 0);
+  if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
+    fail_msg("child status 0x%x, stderr:\n%s", res.status, res.err);
+  assert_string_equal(res.err, "");
+}
+
+/* Empty values count as unset. */
+static int init_empty(void *arg)
+{
+  static const char *const kv[] = {"GPATCH_STACK_SIZE", "", "GPATCH_CONTEXT",
+                                   "", "GPATCH_ON_DEADLOCK", "", NULL};
+  set_env(kv);
+  gp__config_init();
+  return gp__config.stack_size == GP__DEFAULT_STACK_SIZE &&
+                 gp__config.use_ucontext == 0 &&
+                 gp__config.on_deadlock == GP__DEADLOCK_ABORT
+             ? 0
+             : 10;
+}
+
+static void test_init_empty(void **state)
+{
+  struct child_result res;
+
+  assert_int_equal(run_child(init_empty, NULL, &res), 0);
+  assert_true(WIFEXITED(res.status));
+  assert_int_equal(WEXITSTATUS(res.status), 0);
+  assert_string_equal(res.err, "");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_parse_size),
+      cmocka_unit_test(test_parse_patch),
+      cmocka_unit_test(test_init_bad_values),
+      cmocka_unit_test(test_init_near_miss),
+      cmocka_unit_test(test_init_small_stack),
+      cmocka_unit_test(test_init_good_values),
+      cmocka_unit_test(test_init_empty),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
