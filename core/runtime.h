@@ -322,6 +322,9 @@ struct sigaction;
 int gp__debug_segv_chain(const struct sigaction *act, struct sigaction *oact);
 /* Starts the blocking monitor if GPATCH_MAX_BLOCKING_MS is set. */
 void gp__debug_monitor_start(struct gp__sched *s);
+/* Names, once, on stderr, every loaded object whose thread-local storage
+ * the coroutines of a thread will share (thread patching on). */
+void gp__debug_report_tls(void);
 /* Reports a stack overflow of co to stderr (async-signal-safe). */
 void gp__debug_overflow(struct gp__coro *co);
 

@@ -316,6 +316,8 @@ struct gp__sched *gp__sched_get(void)
   }
   gp__debug_thread_init(s);
   gp__debug_monitor_start(s);
+  if (gp__config.patch & GP__PATCH_THREAD)
+    gp__debug_report_tls();
   return s;
 
 fail_structs:
