@@ -50,6 +50,9 @@ BENCH_SRC := $(wildcard test/bench/bench_*.c)
 BENCH_BIN := $(patsubst test/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 # The I/O benchmark's echo server and load generator: plain programs.
 IO_BENCH_BIN := $(B)/bench/epoll_echo $(B)/bench/loadgen
+# The threads benchmark's plain pthreads programs and idle-connection client.
+THREADS_BENCH_BIN := $(B)/bench/thread_create $(B)/bench/sleepers \
+  $(B)/bench/holdconns
 
 .PHONY: all deps check check-unit check-asan check-valgrind check-aarch64 \
   check-ucontext demo bench install uninstall format clean examples tests
@@ -103,12 +106,28 @@ $(IO_BENCH_BIN): $(B)/bench/%: test/bench/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g $(WARN) -o $@ $<
 
+# Plain pthreads programs for scripts/bench-threads, run as they are and
+# preloaded: no libgpatch, always -O2.
+$(THREADS_BENCH_BIN): $(B)/bench/%: test/bench/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -pthread $(WARN) -o $@ $<
+
 # Differential test programs: built without libgpatch (it is preloaded).
 # A d_fortify_* program is built with _FORTIFY_SOURCE, as distributions do.
-$(B)/shim/%: test/shim/%.c test/shim/compat.h | $(DEPS_STAMP)
+$(B)/shim/%: test/shim/%.c $(wildcard test/shim/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -pthread $(WARN) $(if $(findstring fortify,$*),-O2 -D_FORTIFY_SOURCE=2,-O1) \
 	  -o $@ $< -ldl
+
+# d_ctor links libctor.so, whose constructor calls interposed functions
+# before libgpatch's constructors have necessarily run.
+$(B)/shim/libctor.so: test/shim/ctorlib.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O1 -fPIC -shared $(WARN) -o $@ $<
+
+$(B)/shim/d_ctor: test/shim/d_ctor.c test/shim/compat.h $(B)/shim/libctor.so
+	$(CC) -std=gnu11 -g -O1 -pthread $(WARN) -o $@ $< \
+	  -L$(B)/shim -lctor -Wl,-rpath,'$$ORIGIN' -ldl
 
 examples: $(EXAMPLE_BIN)
 tests: $(LIB) $(UNIT_BIN) $(EXAMPLE_BIN) $(SHIM_TEST_BIN)
@@ -136,7 +155,8 @@ check-aarch64:
 demo: $(LIB) $(EXAMPLE_BIN)
 	@B=$(B) scripts/demo
 
-bench: $(LIB) $(BENCH_BIN) $(IO_BENCH_BIN) $(EXAMPLE_BIN)
+bench: $(LIB) $(BENCH_BIN) $(IO_BENCH_BIN) $(THREADS_BENCH_BIN) \
+  $(EXAMPLE_BIN)
 	@B=$(B) scripts/bench
 
 install: $(LIB)
