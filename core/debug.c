@@ -321,9 +321,25 @@ static int tls_known(const char *path)
   return 0;
 }
 
+/* Nonzero when the object holds the runtime's own code (libgpatch.so, or
+ * a program that links the core statically): its TLS is gp__tls. */
+static int tls_is_runtime(const struct dl_phdr_info *info)
+{
+  uintptr_t self = (uintptr_t)(void *)gp__debug_report_tls;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && self >= lo && self < lo + ph->p_memsz)
+      return 1;
+  }
+  return 0;
+}
+
 static int tls_one(struct dl_phdr_info *info, size_t size, void *data)
 {
   (void)size;
+  if (tls_is_runtime(info))
+    return 0;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     const char *name = info->dlpi_name;
