@@ -112,6 +112,7 @@ struct gp__sched {
   uint64_t next_id;         /* id of the next coroutine */
   uint64_t switches;        /* context switches so far */
   int in_poll;              /* nonzero while the hub blocks in epoll_wait */
+  uint64_t last_poll;       /* gp__now() when the hub last polled its set */
   pid_t tid;                /* the thread it belongs to */
   void *main_uc;            /* ucontext_t for main (fallback switch) */
   void *altstack;           /* this thread's signal stack */
@@ -323,7 +324,8 @@ int gp__debug_segv_chain(const struct sigaction *act, struct sigaction *oact);
 /* Starts the blocking monitor if GPATCH_MAX_BLOCKING_MS is set. */
 void gp__debug_monitor_start(struct gp__sched *s);
 /* Names, once, on stderr, every loaded object whose thread-local storage
- * the coroutines of a thread will share (thread patching on). */
+ * the coroutines of a thread will share: called when the first thread is
+ * made a coroutine. */
 void gp__debug_report_tls(void);
 /* Reports a stack overflow of co to stderr (async-signal-safe). */
 void gp__debug_overflow(struct gp__coro *co);

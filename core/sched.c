@@ -51,6 +51,11 @@ __thread struct gp__tls gp__tls __attribute__((tls_model("initial-exec")));
 #define LOOP_TOKEN UINT64_MAX
 /* Events taken from epoll per call. */
 #define MAX_EVENTS 256
+/* While coroutines are ready, the hub polls without blocking at most this
+ * often. A round of one or two coroutines (a create and its join, a lock
+ * handed back and forth) would otherwise spend most of its time in that
+ * epoll_wait; fd readiness is seen at most this much later. */
+#define BUSY_POLL_NS 20000
 
 void gp__assert_fail(const char *expr, const char *file, int line)
 {
@@ -197,6 +202,14 @@ static void poll_once(struct gp__sched *s)
   struct epoll_event ev[MAX_EVENTS];
   int timeout = 0, n, run_loop = 0;
 
+  if (s->nready > 0 && gp__now() - s->last_poll < BUSY_POLL_NS) {
+    if (loop_due(s)) {
+      GP__RUNTIME_ENTER();
+      uv_run(&s->loop, UV_RUN_NOWAIT);
+      GP__RUNTIME_LEAVE();
+    }
+    return;
+  }
   if (s->nready == 0) {
     int alive;
     GP__RUNTIME_ENTER();
@@ -214,6 +227,7 @@ static void poll_once(struct gp__sched *s)
   s->in_poll = timeout != 0;
   n = gp__real_epoll_wait(s->epfd, ev, MAX_EVENTS, timeout);
   s->in_poll = 0;
+  s->last_poll = gp__now();
   if (n < 0) {
     if (errno == EINTR)
       gp__sched_interrupt(s);
@@ -316,8 +330,6 @@ struct gp__sched *gp__sched_get(void)
   }
   gp__debug_thread_init(s);
   gp__debug_monitor_start(s);
-  if (gp__config.patch & GP__PATCH_THREAD)
-    gp__debug_report_tls();
   return s;
 
 fail_structs:
@@ -514,17 +526,27 @@ static int interruptible_parked(struct gp__coro *co)
   return co->state == GP__PARKED && co->wait && co->wait->interruptible;
 }
 
+/* Unpatched, the kernel gives a process-directed signal to the main thread
+ * whenever that thread does not block it (the OS thread's mask is main's),
+ * so only main's call is interrupted: other threads' calls go on, even when
+ * main waits where a signal does not interrupt (a join, a lock). Only once
+ * main has ended (pthread_exit, waiting for the others to finish) does the
+ * signal go to another thread. */
 int gp__sched_interrupt(struct gp__sched *s)
 {
-  struct gp__coro *target = NULL;
+  struct gp__coro *m = s->main, *target = NULL;
+  int main_ended = m->state == GP__PARKED && m->wait &&
+                   m->wait->obj == &s->nlive; /* thread.c: pthread_exit */
   struct gp__list *l;
 
-  if (interruptible_parked(s->main))
-    target = s->main;
-  for (l = s->all.next; target == NULL && l != &s->all; l = l->next) {
+  if (!main_ended)
+    target = interruptible_parked(m) ? m : NULL;
+  for (l = s->all.next; main_ended && l != &s->all; l = l->next) {
     struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
-    if (interruptible_parked(co))
+    if (co != m && interruptible_parked(co)) {
       target = co;
+      break;
+    }
   }
   if (target == NULL)
     return 0;
