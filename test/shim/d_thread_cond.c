@@ -1,0 +1,182 @@
+/* d_thread_cond: condition variables — a producer/consumer with predicate
+ * loops, signal and broadcast (all 5 waiters wake), timedwait on
+ * CLOCK_REALTIME and on a CLOCK_MONOTONIC condattr, clockwait, EINVAL for
+ * a bad tv_nsec, and the mutex held on every return. */
+#include "compat.h"
+
+#define EN(r) ((r) == 0 ? "0" : strerrorname_np(r))
+
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t em = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t notfull = PTHREAD_COND_INITIALIZER;
+
+/* A bounded queue of 4 ints. */
+static int q[4], qhead, qlen;
+
+static void *producer(void *p)
+{
+  for (int i = 1; i <= 100; i++) {
+    pthread_mutex_lock(&m);
+    while (qlen == 4)
+      pthread_cond_wait(&notfull, &m);
+    q[(qhead + qlen++) % 4] = i;
+    pthread_cond_signal(&c);
+    pthread_mutex_unlock(&m);
+  }
+  return NULL;
+}
+
+static void *consumer(void *p)
+{
+  long sum = 0;
+  int last = 0, ordered = 1;
+  for (int n = 0; n < 100; n++) {
+    pthread_mutex_lock(&m);
+    while (qlen == 0)
+      pthread_cond_wait(&c, &m);
+    int v = q[qhead];
+    qhead = (qhead + 1) % 4;
+    qlen--;
+    pthread_cond_signal(&notfull);
+    pthread_mutex_unlock(&m);
+    ordered &= v == last + 1;
+    last = v;
+    sum += v;
+  }
+  return (void *)(sum * 2 + ordered);
+}
+
+static int gen, waiting, woken;
+
+static void *waiter(void *p)
+{
+  pthread_mutex_lock(&m);
+  int my = gen;
+  waiting++;
+  pthread_cond_signal(&notfull); /* tells main one more waits */
+  while (gen == my)
+    pthread_cond_wait(&c, &m);
+  woken++;
+  /* The mutex is held here: an errorcheck relock would say EDEADLK, a
+   * normal one cannot be asked; unlocking it must work. */
+  pthread_mutex_unlock(&m);
+  return NULL;
+}
+
+static void abs_in(struct timespec *ts, clockid_t clock, long ms)
+{
+  clock_gettime(clock, ts);
+  ts->tv_nsec += ms * 1000000L;
+  ts->tv_sec += ts->tv_nsec / 1000000000L;
+  ts->tv_nsec %= 1000000000L;
+}
+
+static int reached(clockid_t clock, const struct timespec *abs)
+{
+  struct timespec now;
+  clock_gettime(clock, &now);
+  return now.tv_sec > abs->tv_sec ||
+         (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec);
+}
+
+static int relock_err(void)
+{
+  return pthread_mutex_lock(&em); /* held by the caller: EDEADLK */
+}
+
+int main(void)
+{
+  pthread_t th[5];
+  pthread_condattr_t ca;
+  pthread_cond_t mc;
+  clockid_t clk = -1;
+  struct timespec abs;
+  void *ret;
+  int r;
+
+  setvbuf(stdout, NULL, _IOLBF, 0);
+
+  /* Producer/consumer. */
+  pthread_create(&th[0], NULL, consumer, NULL);
+  pthread_create(&th[1], NULL, producer, NULL);
+  pthread_join(th[1], NULL);
+  pthread_join(th[0], &ret);
+  SAY("consumer: sum %ld, in order %ld\n", (long)ret / 2, (long)ret % 2);
+
+  /* signal wakes one, broadcast all. */
+  for (int i = 0; i < 5; i++)
+    pthread_create(&th[i], NULL, waiter, NULL);
+  pthread_mutex_lock(&m);
+  while (waiting < 5)
+    pthread_cond_wait(&notfull, &m);
+  gen++;
+  pthread_cond_signal(&c);
+  pthread_mutex_unlock(&m);
+  /* Wait until one has woken, then see that no more did on their own. */
+  for (;;) {
+    pthread_mutex_lock(&m);
+    r = woken;
+    pthread_mutex_unlock(&m);
+    if (r >= 1)
+      break;
+    sleep_ms(1);
+  }
+  sleep_ms(50);
+  pthread_mutex_lock(&m);
+  SAY("signal woke: %d\n", woken);
+  SAY("broadcast: %s\n", EN(pthread_cond_broadcast(&c)));
+  pthread_mutex_unlock(&m);
+  for (int i = 0; i < 5; i++)
+    pthread_join(th[i], NULL);
+  SAY("after broadcast, woken: %d of 5\n", woken);
+  SAY("signal, broadcast with no waiters: %s %s\n",
+      EN(pthread_cond_signal(&c)), EN(pthread_cond_broadcast(&c)));
+
+  /* Timeouts, with the mutex held again on return. */
+  pthread_mutex_lock(&em);
+  abs_in(&abs, CLOCK_REALTIME, 100);
+  r = pthread_cond_timedwait(&c, &em, &abs);
+  SAY("timedwait realtime: %s; not early: %d; mutex held: %s\n", EN(r),
+      reached(CLOCK_REALTIME, &abs), EN(relock_err()));
+  abs_in(&abs, CLOCK_MONOTONIC, 100);
+  r = pthread_cond_clockwait(&c, &em, CLOCK_MONOTONIC, &abs);
+  SAY("clockwait monotonic: %s; not early: %d; mutex held: %s\n", EN(r),
+      reached(CLOCK_MONOTONIC, &abs), EN(relock_err()));
+  abs_in(&abs, CLOCK_REALTIME, 50);
+  r = pthread_cond_clockwait(&c, &em, CLOCK_REALTIME, &abs);
+  SAY("clockwait realtime: %s; not early: %d\n", EN(r),
+      reached(CLOCK_REALTIME, &abs));
+  abs_in(&abs, CLOCK_REALTIME, 0);
+  abs.tv_sec -= 2;
+  r = pthread_cond_timedwait(&c, &em, &abs);
+  SAY("timedwait, time passed: %s\n", EN(r));
+  abs.tv_nsec = 1000000000L;
+  r = pthread_cond_timedwait(&c, &em, &abs);
+  SAY("timedwait, tv_nsec 1e9: %s; mutex held: %s\n", EN(r),
+      EN(relock_err()));
+  abs.tv_nsec = -1;
+  SAY("timedwait, tv_nsec -1: %s\n", EN(pthread_cond_timedwait(&c, &em, &abs)));
+  abs_in(&abs, CLOCK_MONOTONIC, 10);
+  SAY("clockwait, bad clock: %s\n",
+      EN(pthread_cond_clockwait(&c, &em, CLOCK_PROCESS_CPUTIME_ID, &abs)));
+
+  pthread_condattr_init(&ca);
+  SAY("condattr setclock monotonic: %s\n",
+      EN(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)));
+  pthread_condattr_getclock(&ca, &clk);
+  SAY("getclock: %d\n", clk == CLOCK_MONOTONIC);
+  SAY("condattr setclock cputime: %s\n",
+      EN(pthread_condattr_setclock(&ca, CLOCK_PROCESS_CPUTIME_ID)));
+  SAY("cond_init: %s\n", EN(pthread_cond_init(&mc, &ca)));
+  pthread_condattr_destroy(&ca);
+  abs_in(&abs, CLOCK_MONOTONIC, 100);
+  r = pthread_cond_timedwait(&mc, &em, &abs);
+  SAY("timedwait on a monotonic cond: %s; not early (monotonic): %d\n",
+      EN(r), reached(CLOCK_MONOTONIC, &abs));
+  SAY("cond_destroy: %s\n", EN(pthread_cond_destroy(&mc)));
+  SAY("cond wait with an unheld errorcheck mutex: ");
+  pthread_mutex_unlock(&em);
+  SAY("%s\n", EN(pthread_cond_timedwait(&c, &em, &abs)));
+  return 0;
+}
