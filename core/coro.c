@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,6 +289,22 @@ size_t gp__waitq_wake_all(struct gp__waitq *q, int result)
   while (gp__waitq_wake_one(q, result))
     n++;
   return n;
+}
+
+/* In the child of fork(): the coroutines joining the one that goes on are
+ * gone with their threads; its exit must not wake them. */
+static void coro_atfork_child(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  if (s != NULL && s->current != NULL) {
+    gp__waitq_init(&s->current->joiners);
+    s->current->joining = 0;
+  }
+}
+
+__attribute__((constructor)) static void coro_ctor(void)
+{
+  pthread_atfork(NULL, NULL, coro_atfork_child);
 }
 
 int gp__coro_valid(const struct gp__sched *s, const struct gp__coro *co)

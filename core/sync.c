@@ -9,6 +9,7 @@
 #include "runtime.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 
 /* Buckets of the table; a power of two. */
@@ -66,4 +67,19 @@ int gp__addr_has_waiters(const void *addr)
     if (GP__CONTAINER(l, struct gp__wait, link)->obj == addr)
       return 1;
   return 0;
+}
+
+/* In the child of fork(): every coroutine that waited on an address is gone
+ * with its thread (the caller of fork was running, not waiting), so its
+ * wait must not be woken by a later unlock or post. */
+static void addr_atfork_child(void)
+{
+  for (size_t i = 0; i < NBUCKETS; i++)
+    if (buckets[i].next != NULL)
+      gp__list_init(&buckets[i]);
+}
+
+__attribute__((constructor)) static void addr_ctor(void)
+{
+  pthread_atfork(NULL, NULL, addr_atfork_child);
 }

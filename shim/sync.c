@@ -14,7 +14,8 @@
  *            __pad3+__pad4 (8 bytes) the writer's id + 1, __flags the kind;
  *   barrier: glibc's {in, current_round, count, shared, out};
  *   sem:     the low 32 bits of the first word, the value;
- *   once:    0, 1 running, 2 done. */
+ *   once:    0, 1 running, 2 done;
+ *   spin:    glibc's word (on x86, 1 is free). */
 #define _GNU_SOURCE
 #include "shim.h"
 
@@ -157,6 +158,8 @@ GP_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 
   if (!emulated_mutex(m))
     return gp__real_pthread_mutex_clocklock(m, clock, abs);
+  if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+    return EINVAL; /* glibc looks at the clock first */
   if ((r = mutex_lock(m, GP__NEVER, 1)) != EBUSY)
     return r; /* the time is looked at only when the call must wait */
   if ((r = deadline_of(clock, abs, &deadline)) != 0)
@@ -192,6 +195,7 @@ GP_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 GP_EXPORT int pthread_mutex_init(pthread_mutex_t *m,
                                  const pthread_mutexattr_t *attr)
 {
+  gp__real_init(); /* may run in a library's constructor, before ours */
   return gp__real_pthread_mutex_init(m, attr); /* glibc's layout, kind */
 }
 
@@ -278,6 +282,7 @@ GP_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 GP_EXPORT int pthread_cond_init(pthread_cond_t *c,
                                 const pthread_condattr_t *attr)
 {
+  gp__real_init();
   return gp__real_pthread_cond_init(c, attr); /* sets the clock bits */
 }
 
@@ -309,11 +314,13 @@ static int emulated_rw(const pthread_rwlock_t *rw)
 
 static int rdlock(pthread_rwlock_t *rw, uint64_t deadline, int try)
 {
-  int prefer_writer = rw->__data.__flags != PTHREAD_RWLOCK_PREFER_READER_NP;
+  /* glibc treats PTHREAD_RWLOCK_PREFER_WRITER_NP as preferring readers. */
+  int prefer_writer =
+      rw->__data.__flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
 
   for (;;) {
     if (writer_of(rw) == me())
-      return EDEADLK;
+      return try ? EBUSY : EDEADLK; /* glibc's trylock does not look */
     if (writer_of(rw) == 0 && !(prefer_writer && rw->__data.__writers)) {
       if (rw->__data.__readers == UINT_MAX >> 1)
         return EAGAIN;
@@ -332,7 +339,7 @@ static int wrlock(pthread_rwlock_t *rw, uint64_t deadline, int try)
   int r = 0;
 
   if (writer_of(rw) == me())
-    return EDEADLK;
+    return try ? EBUSY : EDEADLK;
   rw->__data.__writers++;
   while (writer_of(rw) != 0 || rw->__data.__readers != 0) {
     if (try) {
@@ -443,6 +450,7 @@ GP_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
 GP_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw,
                                   const pthread_rwlockattr_t *attr)
 {
+  gp__real_init();
   return gp__real_pthread_rwlock_init(rw, attr);
 }
 
@@ -455,13 +463,25 @@ GP_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
 
 /* ---- spinlocks: spinning would never let the holder run, so yield ---- */
 
+/* glibc's lock word, as its pthread_spin_init leaves it: on x86 a free lock
+ * holds 1 (a lock decrements it, unlock stores 1); elsewhere 0. */
+#if defined(__x86_64__) || defined(__i386__)
+#define SPIN_FREE 1
+#define SPIN_HELD 0
+#define spin_free(v) ((v) > 0)
+#else
+#define SPIN_FREE 0
+#define SPIN_HELD 1
+#define spin_free(v) ((v) == 0)
+#endif
+
 GP_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 {
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_spin_lock(l);
-  while (*(volatile int *)l != 0)
+  while (!spin_free(*(volatile int *)l))
     gp__yield();
-  *l = 1;
+  *l = SPIN_HELD;
   return 0;
 }
 
@@ -469,9 +489,9 @@ GP_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 {
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_spin_trylock(l);
-  if (*l != 0)
+  if (!spin_free(*l))
     return EBUSY;
-  *l = 1;
+  *l = SPIN_HELD;
   return 0;
 }
 
@@ -479,7 +499,7 @@ GP_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 {
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_spin_unlock(l);
-  *l = 0;
+  *l = SPIN_FREE;
   return 0;
 }
 
@@ -519,6 +539,7 @@ GP_EXPORT int pthread_barrier_init(pthread_barrier_t *pb,
                                    const pthread_barrierattr_t *attr,
                                    unsigned int count)
 {
+  gp__real_init();
   return gp__real_pthread_barrier_init(pb, attr, count);
 }
 
@@ -645,6 +666,7 @@ GP_EXPORT int sem_getvalue(sem_t *s, int *value)
 
 GP_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value)
 {
+  gp__real_init();
   return gp__real_sem_init(s, pshared, value);
 }
 

@@ -89,17 +89,21 @@ static void run_destructors(struct gp__thread *t)
 }
 
 /* Called by the core when a coroutine exits: its keys' destructors, then
- * its thread record goes. */
+ * its thread record goes; the process ends with its last thread. */
 static void on_exit_hook(struct gp__coro *co)
 {
   struct gp__thread *t = co->local;
-  if (t == NULL)
-    return;
-  run_destructors(t);
-  free(t->vals);
-  free(t->seqs);
-  free(t);
-  co->local = NULL;
+  if (t != NULL) {
+    run_destructors(t);
+    free(t->vals);
+    free(t->seqs);
+    free(t);
+    co->local = NULL;
+  }
+  /* The last thread of the process (the first one having gone with a fork
+   * made by another): POSIX has the process exit with status 0. */
+  if (co->sched->nlive == 1)
+    exit(0);
 }
 
 __attribute__((constructor)) static void thread_ctor(void)
@@ -236,6 +240,23 @@ static size_t attr_stack(const pthread_attr_t *attr)
   return size == dsize ? 0 : size;
 }
 
+/* The first thread's real name, read once (then kept by setname). */
+static __thread char first_name[16];
+
+/* The name a new thread starts with: its creator's, as the kernel gives a
+ * new thread the name of the one that made it. */
+static const char *creator_name(void)
+{
+  struct gp__coro *co = current();
+
+  if (co->stack != NULL)
+    return co->name;
+  if (first_name[0] == '\0')
+    gp__real_pthread_getname_np(gp__real_pthread_self(), first_name,
+                                sizeof(first_name));
+  return first_name;
+}
+
 GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
                              void *(*fn)(void *), void *arg)
 {
@@ -245,6 +266,15 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 
   if (!gp__shim_active(GP__PATCH_THREAD)) {
     struct start *st;
+    if (gp__tls.depth && gp__tls.sched) {
+      /* The runtime starting libuv's threadpool (for name lookups): named
+       * as libuv >= 1.45 names it, so that ps, top and the one-OS-thread
+       * tests tell it from the program's own thread. */
+      int r = gp__real_pthread_create(th, attr, fn, arg);
+      if (r == 0)
+        gp__real_pthread_setname_np(*th, "libuv-worker");
+      return r;
+    }
     if (gp__tls.depth || gp__tls.foreign || !gp__tls.app ||
         (st = malloc(sizeof(*st))) == NULL)
       return gp__real_pthread_create(th, attr, fn, arg);
@@ -257,8 +287,10 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   }
   if (attr && pthread_attr_getdetachstate(attr, &detach) != 0)
     return EINVAL;
+  gp__debug_report_tls(); /* threads now share TLS: say so, once */
   o.stack_size = attr_stack(attr);
   o.detached = detach == PTHREAD_CREATE_DETACHED;
+  o.name = creator_name();
   if (gp__coro_spawn(&co, fn, arg, &o) != 0)
     return EAGAIN;
   *th = (pthread_t)co;
@@ -292,10 +324,8 @@ GP_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
   struct gp__coro *co;
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_tryjoin_np(th, ret);
-  if (co->detached)
-    return EINVAL;
   if (co->state != GP__DEAD)
-    return EBUSY;
+    return EBUSY; /* glibc's order: a running thread, detached or not */
   return join(co, ret, GP__NEVER);
 }
 
@@ -424,6 +454,12 @@ GP_EXPORT int pthread_setname_np(pthread_t th, const char *name)
     return gp__real_pthread_setname_np(th, name);
   if (strlen(name) > 15)
     return ERANGE;
+  if (co->stack == NULL) { /* the first thread: its real name too */
+    int r = gp__real_pthread_setname_np(gp__real_pthread_self(), name);
+    if (r != 0)
+      return r;
+    strcpy(first_name, name);
+  }
   strcpy(co->name, name);
   return 0;
 }
@@ -435,7 +471,7 @@ GP_EXPORT int pthread_getname_np(pthread_t th, char *buf, size_t len)
     return gp__real_pthread_getname_np(th, buf, len);
   if (co->stack == NULL) /* the first thread: its real name */
     return gp__real_pthread_getname_np(gp__real_pthread_self(), buf, len);
-  if (len < strlen(co->name) + 1)
+  if (len < sizeof(co->name)) /* glibc wants room for any name */
     return ERANGE;
   strcpy(buf, co->name);
   return 0;
@@ -478,8 +514,13 @@ GP_EXPORT int pthread_cancel(pthread_t th)
   if ((t = thread_of(co)) == NULL)
     return ENOMEM;
   t->cancel_pending = 1;
-  if (!t->cancel_disabled)
+  if (t->cancel_disabled)
+    return 0;
+  if (co->started)
     gp__coro_cancel(co); /* a cancellation point wakes with ECANCELED */
+  else
+    co->cancel_pending = 1; /* it runs, up to its first cancellation point
+                               (gp__coro_cancel would not run it at all) */
   return 0;
 }
 
