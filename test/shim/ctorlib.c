@@ -1,0 +1,146 @@
+/* ctorlib: a shared library (libctor.so, linked by d_ctor) whose constructor
+ * calls interposed functions — pipe, read, poll, nanosleep, select,
+ * getaddrinfo, socketpair, setsockopt, sigaction, the pthread and sem
+ * initialisers and locks — before libgpatch's own constructors have run
+ * (dependencies of the program are initialised before a preloaded
+ * library). It records what each call returned; d_ctor prints it. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* One line per call, filled in by the constructor. */
+char ctor_report[2048];
+
+static void note(const char *fmt, long a, long b)
+{
+  size_t n = strlen(ctor_report);
+  snprintf(ctor_report + n, sizeof(ctor_report) - n, fmt, a, b);
+}
+
+static void noop(void)
+{
+}
+
+static void on_usr2(int sig)
+{
+  (void)sig;
+}
+
+__attribute__((constructor)) static void ctor(void)
+{
+  int p[2];
+  char buf[8];
+  struct pollfd f;
+  struct timespec ts = {0, 1000000}, t0, t1;
+  struct addrinfo hints, *res = NULL;
+  int r;
+
+  /* Synchronisation objects first: libraries make their locks here. */
+  {
+    static pthread_mutex_t m;
+    static pthread_cond_t c;
+    static pthread_rwlock_t rw;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    static pthread_key_t key;
+    static sem_t sem;
+    long x, y;
+    x = pthread_mutex_init(&m, NULL);
+    x += pthread_mutex_lock(&m);
+    y = pthread_mutex_unlock(&m);
+    note("mutex init/lock/unlock: %ld %ld\n", x, y);
+    x = pthread_cond_init(&c, NULL);
+    y = pthread_cond_signal(&c);
+    note("cond init/signal: %ld %ld\n", x, y);
+    x = pthread_rwlock_init(&rw, NULL);
+    x += pthread_rwlock_rdlock(&rw);
+    y = pthread_rwlock_unlock(&rw);
+    note("rwlock init/rdlock/unlock: %ld %ld\n", x, y);
+    x = pthread_once(&once, noop);
+    y = pthread_key_create(&key, NULL);
+    y += pthread_setspecific(key, &m);
+    y += pthread_getspecific(key) != &m;
+    note("once/key: %ld %ld\n", x, y);
+    x = sem_init(&sem, 0, 0);
+    x += sem_post(&sem);
+    y = sem_wait(&sem);
+    note("sem init/post/wait: %ld %ld\n", x, y);
+    note("self equal: %ld %ld\n",
+         pthread_equal(pthread_self(), pthread_self()) != 0, 0);
+  }
+  {
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_usr2;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    long x = sigaction(SIGUSR2, &sa, &old);
+    note("sigaction: %ld old default %ld\n", x, old.sa_handler == SIG_DFL);
+  }
+  {
+    int sv[2], one = 1;
+    note("socketpair: %ld %ld\n", socketpair(AF_UNIX, SOCK_STREAM, 0, sv),
+         0);
+    note("setsockopt: %ld %ld\n",
+         setsockopt(sv[0], SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
+    {
+      long x = send(sv[0], "ab", 2, 0);
+      note("send/recv: %ld %ld\n", x, recv(sv[1], buf, sizeof(buf), 0));
+    }
+    close(sv[0]);
+    close(sv[1]);
+  }
+  if (pipe(p) != 0) {
+    note("pipe failed %ld %ld\n", errno, 0);
+    return;
+  }
+  note("write: %ld %ld\n", write(p[1], "ctor", 4), 0);
+  f = (struct pollfd){p[0], POLLIN, 0};
+  r = poll(&f, 1, 0);
+  note("poll t=0: %ld revents %#lx\n", r, f.revents);
+  note("read: %ld %ld\n", read(p[0], buf, sizeof(buf)), 0);
+  f = (struct pollfd){p[0], POLLIN, 0};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  r = poll(&f, 1, 20);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  note("poll t=20: %ld waited %ld\n", r,
+       (t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec >=
+           20000000L);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  r = nanosleep(&ts, NULL);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  note("nanosleep 1 ms: %ld waited %ld\n", r,
+       (t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec >=
+           1000000L);
+  {
+    fd_set rs;
+    struct timeval tv = {0, 10000};
+    FD_ZERO(&rs);
+    FD_SET(p[0], &rs);
+    note("select t=10: %ld %ld\n", select(p[0] + 1, &rs, NULL, NULL, &tv), 0);
+  }
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  r = getaddrinfo("localhost", "80", &hints, &res);
+  if (r == 0) {
+    struct sockaddr_in *sin = (struct sockaddr_in *)res->ai_addr;
+    note("getaddrinfo: %ld %#lx\n", r, (long)ntohl(sin->sin_addr.s_addr));
+    freeaddrinfo(res);
+  } else {
+    note("getaddrinfo: %ld %ld\n", r, 0);
+  }
+  close(p[0]);
+  close(p[1]);
+}
