@@ -9,6 +9,7 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,9 @@ static int wait_failed(int w)
     }
     return 0;
   case -ECANCELED:
+    gp__thread_cancel_point(); /* a cancellation point; else gp_kill */
+    errno = EINTR;
+    return -1;
   case -EINTR:
     errno = EINTR;
     return -1;
@@ -64,6 +68,11 @@ static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
   struct gp__fdwait small[16], *ws = small;
   int r, w;
 
+  /* The kernel looks first: a bad fds pointer or nfds fails here, before
+   * the array is read. */
+  r = gp__real_poll(fds, n, 0);
+  if (r != 0)
+    return r;
   if (n > 16 && (ws = malloc(sizeof(*ws) * n)) == NULL) {
     errno = ENOMEM;
     return -1;
@@ -73,9 +82,6 @@ static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
     ws[i].events = to_epoll(fds[i].events);
   }
   for (;;) {
-    r = gp__real_poll(fds, n, 0);
-    if (r != 0)
-      break;
     w = gp__wait_fds(ws, n, deadline, 1);
     if (w == -EXDEV) {
       int64_t ms = ms_left(deadline);
@@ -86,6 +92,9 @@ static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
       r = wait_failed(w);
       break;
     }
+    r = gp__real_poll(fds, n, 0);
+    if (r != 0)
+      break;
   }
   if (ws != small) {
     int saved = errno;
@@ -139,41 +148,98 @@ GP_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout,
   return poll(fds, n, timeout);
 }
 
+/* __ppoll_chk: _FORTIFY_SOURCE's ppoll. */
+GP_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
+                          const struct timespec *tmo, const sigset_t *mask,
+                          size_t fdslen)
+{
+  if (fdslen / sizeof(*fds) < n)
+    __chk_fail();
+  return ppoll(fds, n, tmo, mask);
+}
+
+/* Bits in one word of an fd_set. */
+#define WORD_BITS (8 * (int)sizeof(unsigned long))
+
+/* The size of the calling process's fd table (/proc/self/status FDSize), or
+ * -1. The kernel never looks at fd_set bits past it, so neither may select:
+ * select(getdtablesize(), ...) with one fd_set is common. */
+static int fd_table_size(void)
+{
+  char buf[2048], *p;
+  ssize_t n;
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  n = gp__real_read(fd, buf, sizeof(buf) - 1);
+  gp__real_close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = 0;
+  p = strstr(buf, "\nFDSize:");
+  return p ? atoi(p + 8) : -1;
+}
+
+/* One fd_set, as much of it as the kernel reads. */
+static void set_copy(unsigned long *to, const fd_set *from, size_t words)
+{
+  if (from)
+    memcpy(to, from, words * sizeof(long));
+}
+
+static void set_restore(fd_set *to, const unsigned long *from, size_t words)
+{
+  if (to)
+    memcpy(to, from, words * sizeof(long));
+}
+
 /* The cooperative select: asks the kernel with a zero timeout, and waits on
- * the fds of the sets until one changes. */
+ * the fds of the sets until one changes. The sets may be larger than an
+ * fd_set (nfds > FD_SETSIZE), as the kernel allows. */
 static int coop_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
                        uint64_t deadline, const sigset_t *mask)
 {
-  fd_set r0, w0, e0;
+  unsigned long small_copy[3 * FD_SETSIZE / WORD_BITS], *copy = small_copy;
   struct gp__fdwait small[64], *ws = small;
   struct timeval zero = {0, 0};
-  size_t n = 0;
-  int res, saved;
+  size_t n = 0, words;
+  int res, saved, limit = nfds;
   sigset_t old;
 
-  if (nfds < 0 || nfds > FD_SETSIZE)
+  if (nfds < 0)
     return gp__real_select(nfds, r, w, e, &zero); /* EINVAL */
-  if (r)
-    r0 = *r;
-  if (w)
-    w0 = *w;
-  if (e)
-    e0 = *e;
-  for (int fd = 0; fd < nfds; fd++) {
+  if (nfds > FD_SETSIZE) {
+    int size = fd_table_size();
+    if (size >= 0 && size < limit)
+      limit = size;
+  }
+  words = ((size_t)limit + WORD_BITS - 1) / WORD_BITS;
+  if (words > FD_SETSIZE / WORD_BITS &&
+      (copy = malloc(3 * words * sizeof(long))) == NULL) {
+    errno = ENOMEM;
+    return -1;
+  }
+  set_copy(copy, r, words);
+  set_copy(copy + words, w, words);
+  set_copy(copy + 2 * words, e, words);
+  for (int fd = 0; fd < limit; fd++) {
     uint32_t ev = 0;
-    if (r && FD_ISSET(fd, r))
+    size_t i = (size_t)fd / WORD_BITS;
+    unsigned long bit = 1UL << (fd % WORD_BITS);
+    if (r && (copy[i] & bit))
       ev |= EPOLLIN;
-    if (w && FD_ISSET(fd, w))
+    if (w && (copy[words + i] & bit))
       ev |= EPOLLOUT;
-    if (e && FD_ISSET(fd, e))
+    if (e && (copy[2 * words + i] & bit))
       ev |= EPOLLPRI;
     if (ev == 0)
       continue;
     if (n == 64 && ws == small) {
-      ws = malloc(sizeof(*ws) * (size_t)nfds);
+      ws = malloc(sizeof(*ws) * (size_t)limit);
       if (ws == NULL) {
+        res = -1;
         errno = ENOMEM;
-        return -1;
+        goto out_copy;
       }
       memcpy(ws, small, sizeof(small));
     }
@@ -188,12 +254,9 @@ static int coop_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
     res = gp__real_select(nfds, r, w, e, &zero);
     if (res != 0)
       break;
-    if (r)
-      *r = r0;
-    if (w)
-      *w = w0;
-    if (e)
-      *e = e0;
+    set_restore(r, copy, words);
+    set_restore(w, copy + words, words);
+    set_restore(e, copy + 2 * words, words);
     wr = gp__wait_fds(ws, n, deadline, 1);
     if (wr == -EXDEV) {
       int64_t ms = ms_left(deadline);
@@ -201,16 +264,13 @@ static int coop_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
       res = gp__real_select(nfds, r, w, e, ms < 0 ? NULL : &tv);
       break;
     }
+    if (wr == -ETIMEDOUT && !gp__tls.sched->current->block_expired) {
+      /* The deadline: the kernel's last word on the sets. */
+      res = gp__real_select(nfds, r, w, e, &zero);
+      break;
+    }
     if (wr < 0) {
-      res = wait_failed(wr);
-      if (res == 0) { /* timed out: empty sets, as the kernel leaves them */
-        if (r)
-          FD_ZERO(r);
-        if (w)
-          FD_ZERO(w);
-        if (e)
-          FD_ZERO(e);
-      }
+      res = wait_failed(wr); /* the sets stay as the app passed them */
       break;
     }
   }
@@ -220,6 +280,12 @@ static int coop_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
   if (ws != small)
     free(ws);
   errno = saved;
+out_copy:
+  if (copy != small_copy) {
+    saved = errno;
+    free(copy);
+    errno = saved;
+  }
   return res;
 }
 
@@ -234,14 +300,19 @@ GP_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
       (tmo && tmo->tv_sec == 0 && tmo->tv_usec == 0))
     return gp__real_select(nfds, r, w, e, tmo);
   if (tmo) {
-    if (tmo->tv_sec < 0 || tmo->tv_usec < 0 || tmo->tv_usec >= 1000000) {
+    /* Linux carries whole seconds out of tv_usec; negatives are EINVAL. */
+    uint64_t sec, now = gp__now();
+    if (tmo->tv_sec < 0 || tmo->tv_usec < 0) {
       errno = EINVAL;
       return -1;
     }
-    deadline = gp__now() + gp__tv_to_ns(tmo);
+    sec = (uint64_t)tmo->tv_sec + (uint64_t)tmo->tv_usec / 1000000u;
+    if (sec < (GP__NEVER - now) / 1000000000u - 1)
+      deadline = now + sec * 1000000000u +
+                 (uint64_t)tmo->tv_usec % 1000000u * 1000u;
   }
   res = coop_select(nfds, r, w, e, deadline, NULL);
-  if (tmo) {
+  if (tmo && deadline != GP__NEVER) {
     uint64_t now = gp__now(), left = deadline > now ? deadline - now : 0;
     tmo->tv_sec = (time_t)(left / 1000000000u);
     tmo->tv_usec = (suseconds_t)(left % 1000000000u / 1000u);

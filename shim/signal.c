@@ -15,18 +15,21 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 
 static struct sigaction app[NSIG];   /* the app's handlers, as it set them */
+static unsigned char added[NSIG];    /* SA_SIGINFO in the kernel's flags is
+                                        ours (the trampoline's), not the
+                                        app's */
 static volatile sig_atomic_t last;   /* the last signal caught */
 
 static void trampoline(int sig, siginfo_t *si, void *uc)
 {
   struct sigaction a = app[sig];
   last = sig;
-  if (a.sa_flags & SA_RESETHAND) {
+  if (a.sa_flags & SA_RESETHAND)
     app[sig].sa_handler = SIG_DFL; /* the kernel reset ours already */
-    app[sig].sa_flags &= ~SA_SIGINFO;
-  }
   if (a.sa_flags & SA_SIGINFO)
     a.sa_sigaction(sig, si, uc);
   else if (a.sa_handler != SIG_IGN && a.sa_handler != SIG_DFL)
@@ -51,7 +54,7 @@ GP_EXPORT int sigaction(int sig, const struct sigaction *act,
                         struct sigaction *oact)
 {
   struct sigaction real, prev;
-  int r;
+  int r, prev_added;
 
   gp__real_init();
   if (gp__tls.depth || sig <= 0 || sig >= NSIG)
@@ -59,22 +62,38 @@ GP_EXPORT int sigaction(int sig, const struct sigaction *act,
   if (sig == SIGSEGV)
     return gp__debug_segv_chain(act, oact);
   prev = app[sig];
+  prev_added = added[sig];
   if (act == NULL || !catches(act)) {
     r = gp__real_sigaction(sig, act, oact);
-    if (r == 0 && act)
+    if (r == 0 && act) {
       app[sig] = *act;
+      added[sig] = 0;
+    }
   } else {
     real = *act;
     real.sa_flags |= SA_SIGINFO;
     real.sa_sigaction = trampoline;
     app[sig] = *act;
+    added[sig] = !(act->sa_flags & SA_SIGINFO);
     r = gp__real_sigaction(sig, &real, oact);
-    if (r != 0)
+    if (r != 0) {
       app[sig] = prev;
+      added[sig] = prev_added;
+    }
   }
-  /* What the kernel reports as ours is the app's own handler. */
-  if (r == 0 && oact && oact->sa_sigaction == trampoline)
-    *oact = prev;
+  /* What the kernel reports as ours is the app's own handler; its flags
+   * and mask are the kernel's (glibc's SA_RESTORER included), less the
+   * SA_SIGINFO the trampoline added, which stays after SA_RESETHAND. */
+  if (r == 0 && oact) {
+    if (oact->sa_sigaction == trampoline) {
+      if (prev.sa_flags & SA_SIGINFO)
+        oact->sa_sigaction = prev.sa_sigaction;
+      else
+        oact->sa_handler = prev.sa_handler;
+    }
+    if (prev_added)
+      oact->sa_flags &= ~SA_SIGINFO;
+  }
   return r;
 }
 
@@ -97,4 +116,98 @@ GP_EXPORT sighandler_t signal(int sig, sighandler_t handler)
   if (sigaction(sig, &a, &old) != 0)
     return SIG_ERR;
   return old.sa_handler;
+}
+
+/* ---- sigwait, sigwaitinfo, sigtimedwait ----
+ *
+ * Every coroutine runs on the one OS thread, so the signals a thread waits
+ * for are pending on it or on the process; a signalfd for the set tells
+ * when one is, and only the calling coroutine parks on it. The kernel then
+ * takes the signal itself (sigtimedwait with a zero timeout), so which one,
+ * and its siginfo, are its own. As unpatched, the set's signals should be
+ * blocked: an unblocked one goes to its handler (ending the wait with
+ * EINTR, as the kernel does when a handler runs) or its default action. */
+static int (*real_sigtimedwait)(const sigset_t *, siginfo_t *,
+                                const struct timespec *);
+
+/* Waits for a signal of set until the deadline. Returns the signal number,
+ * or -1 with errno: EAGAIN at the deadline, EINTR, or the kernel's. */
+static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
+{
+  static const struct timespec zero = {0, 0};
+  int sfd = -1, r, saved;
+
+  for (;;) {
+    int w;
+    r = real_sigtimedwait(set, info, &zero);
+    if (r > 0 || errno != EAGAIN)
+      break;
+    if (sfd < 0 &&
+        (sfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+      /* No fd to wait on: wait for real, as unpatched. */
+      struct timespec left, *tmo = NULL;
+      if (deadline != GP__NEVER) {
+        uint64_t now = gp__now(), ns = deadline > now ? deadline - now : 0;
+        left.tv_sec = (time_t)(ns / 1000000000u);
+        left.tv_nsec = (long)(ns % 1000000000u);
+        tmo = &left;
+      }
+      return real_sigtimedwait(set, info, tmo);
+    }
+    w = gp__wait_fd(sfd, EPOLLIN, deadline, 1);
+    if (w == -ECANCELED)
+      gp__thread_cancel_point(); /* a cancellation point; else gp_kill */
+    if (w < 0) {
+      errno = w == -ETIMEDOUT && !gp__tls.sched->current->block_expired
+                  ? EAGAIN
+                  : (w == -ETIMEDOUT ? ETIMEDOUT : EINTR);
+      r = -1;
+      break;
+    }
+  }
+  if (sfd >= 0) {
+    saved = errno;
+    gp__fd_forget(sfd);
+    gp__real_close(sfd);
+    errno = saved;
+  }
+  return r;
+}
+
+/* sigtimedwait(2). */
+GP_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
+                           const struct timespec *tmo)
+{
+  int64_t ns = 0;
+
+  if (real_sigtimedwait == NULL)
+    real_sigtimedwait = gp__real_sym("sigtimedwait");
+  if (!gp__shim_active(GP__PATCH_SIGNAL) ||
+      (tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0))
+    return real_sigtimedwait(set, info, tmo);
+  if (tmo && (ns = gp__ts_to_ns(tmo)) < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return sig_wait(set, info, tmo ? gp__now() + (uint64_t)ns : GP__NEVER);
+}
+
+/* sigwaitinfo(2). */
+GP_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+  return sigtimedwait(set, info, NULL);
+}
+
+/* sigwait(3): returns an error number, and is never interrupted. */
+GP_EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+  int r;
+
+  do
+    r = sigtimedwait(set, NULL, NULL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return errno;
+  *sig = r;
+  return 0;
 }

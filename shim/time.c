@@ -25,6 +25,8 @@ static int nap(int64_t ns, int64_t *left)
   r = gp__sleep_until(deadline, 1);
   if (r == 0)
     return 0;
+  if (r == -ECANCELED)
+    gp__thread_cancel_point(); /* a cancellation point; else gp_kill */
   if (left) {
     uint64_t now = gp__now();
     *left = deadline > now ? (int64_t)(deadline - now) : 0;
@@ -92,7 +94,8 @@ GP_EXPORT int clock_nanosleep(clockid_t clock, int flags,
   return EINTR;
 }
 
-/* sleep(3): the seconds left when interrupted, rounded up as glibc does. */
+/* sleep(3): the whole seconds left when interrupted, as glibc counts them
+ * (rounded down), with errno EINTR. */
 GP_EXPORT unsigned int sleep(unsigned int seconds)
 {
   int64_t left = 0;
@@ -102,7 +105,7 @@ GP_EXPORT unsigned int sleep(unsigned int seconds)
   if (nap((int64_t)seconds * 1000000000, &left) == 0)
     return 0;
   errno = EINTR;
-  return (unsigned int)(left / 1000000000 + (left % 1000000000 != 0));
+  return (unsigned int)(left / 1000000000);
 }
 
 /* usleep(3). */
