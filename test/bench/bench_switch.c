@@ -5,7 +5,7 @@
  * switch, the ucontext fallback, Boost.Context's fcontext when it is linked
  * (HAVE_BOOST_CONTEXT), and the full runtime path, gp_yield between two
  * coroutines, which goes through the hub (coroutine -> hub -> coroutine) and
- * the hub's poll of its epoll set once per round. Each figure is the best of
+ * whatever polling the hub does between rounds. Each figure is the best of
  * RUNS runs. These are figures, not a test: the exit status is 0 whatever
  * they are.
  *
@@ -296,7 +296,7 @@ int main(void)
   print_yield("ucontext", yu_ok, yu);
   if (ya_ok)
     printf("(one gp_yield = %.2f switches, coroutine -> hub -> next, plus "
-           "one\n epoll_wait(0) by the hub per round of the ready queue)\n",
+           "the hub's\n bookkeeping and its polling between rounds)\n",
            ya[0].switches_per_yield);
 
   printf("\n");
