@@ -1,0 +1,62 @@
+#!/bin/bash
+# python3 fetches three URLs, each with urllib in its own threading.Thread
+# (test/real/fetch3.py), from local servers that answer after 300, 100 and
+# 200 ms (test/real/delay_server.py, unpatched). Plain and patched must print
+# the same answers, fastest first; patched, the whole fetch takes about the
+# slowest answer (~300 ms), not the sum (~600 ms), and the process never has
+# more than one OS thread (the URLs are numeric: no name lookup, so no
+# threadpool either).
+. "$(dirname "$0")/common.bash"
+need_python
+
+mkfifo "$tmp/hold" && exec 9<>"$tmp/hold" # keeps the servers' stdin open
+timeout -k 5 90 "$PY" test/real/delay_server.py <&9 >"$tmp/ports" 2>"$tmp/servers.err" &
+pids+=($!)
+wait_line "$tmp/ports" '^[0-9]+ [0-9]+ [0-9]+$' 20 || {
+  bad "delay servers did not start"
+  show "$tmp/servers.err"
+  finish
+}
+read -r p1 p2 p3 <"$tmp/ports"
+
+start plain 30 "$PY" test/real/fetch3.py "$p1" "$p2" "$p3"
+sampler "$pid" "$tmp/plain.samples"
+wait "$timeout_pid"
+rc_plain=$?
+start patched 30 env LD_PRELOAD="$LIB" "$PY" test/real/fetch3.py "$p1" "$p2" "$p3"
+sampler "$pid" "$tmp/samples"
+wait "$timeout_pid"
+rc_patched=$?
+wait_file "$tmp/samples" 5
+
+printf 'answered after %s ms\n' 100 200 300 >"$tmp/expected"
+check "plain run prints the answers fastest first (exit $rc_plain)" \
+  cmp -s "$tmp/expected" "$tmp/plain.out"
+if [ $rc_patched = 0 ] && cmp -s "$tmp/plain.out" "$tmp/patched.out"; then
+  ok "patched output identical to plain (exit 0)"
+else
+  bad "patched output differs from plain (exit $rc_patched)"
+  diff "$tmp/plain.out" "$tmp/patched.out" | head
+  show "$tmp/patched.err"
+fi
+
+took() { sed -n 's/^took \([0-9]*\) ms.*/\1/p' "$1"; }
+tp=$(took "$tmp/plain.err")
+tq=$(took "$tmp/patched.err")
+info "plain took ${tp:-?} ms, patched ${tq:-?} ms (answers after 300, 100, 200 ms)"
+if [ -n "$tq" ] && [ "$tq" -lt 550 ]; then
+  ok "patched fetches overlap: ${tq} ms < 550 ms (sequential would be ~600)"
+else
+  bad "patched fetches took ${tq:-?} ms, not < 550 ms"
+fi
+
+inside=$(sed -n 's/.*OS threads while waiting: \([0-9]*\).*/\1/p' "$tmp/patched.err")
+check "patched process saw Threads: ${inside:-?} from inside while the fetches waited (want 1)" \
+  test "${inside:-x}" = 1
+wait_file "$tmp/plain.samples" 5
+read -r n mp mw mt <"$tmp/plain.samples"
+info "plain process: up to $mt OS threads over $n samples"
+read -r n mp mw mt <"$tmp/samples"
+check "patched process sampled $n times from outside: at most $mt OS thread(s), $mw libuv worker(s) (want 1, 0)" \
+  test "$n" -gt 0 -a "$mt" = 1 -a "$mw" = 0
+finish
