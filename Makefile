@@ -133,8 +133,7 @@ examples: $(EXAMPLE_BIN)
 tests: $(LIB) $(UNIT_BIN) $(EXAMPLE_BIN) $(SHIM_TEST_BIN)
 
 check: tests
-	@B=$(B) scripts/runtests
-	@$(MAKE) --no-print-directory check-aarch64
+	@B=$(B) FULL=1 scripts/runtests
 
 check-unit: $(UNIT_BIN)
 	@B=$(B) scripts/runtests unit
