@@ -1,0 +1,65 @@
+/* sockutil.h: helpers of the socket tests (d_sock_*, p_sock_*): a loopback
+ * listener, and a way to print a call's result and errno on one line. */
+#ifndef GP_TEST_SOCKUTIL_H
+#define GP_TEST_SOCKUTIL_H
+
+#include "compat.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+/* Makes the call, then prints "label: result errno-name" ("-" when it did
+ * not fail). The result is left in call_r. */
+static long call_r __attribute__((unused));
+#define CALL(label, expr)                                                      \
+  do {                                                                         \
+    int e_;                                                                    \
+    errno = 0;                                                                 \
+    call_r = (long)(expr);                                                     \
+    e_ = errno;                                                                \
+    SAY("%s: %ld %s\n", label, call_r,                                         \
+        call_r < 0 ? strerrorname_np(e_) : "-");                               \
+  } while (0)
+
+/* A TCP socket of type (SOCK_NONBLOCK allowed) listening on 127.0.0.1 with
+ * the given backlog; its address in *a. Returns the fd or -1. */
+static inline int tcp_listener(struct sockaddr_in *a, int type, int backlog)
+{
+  socklen_t len = sizeof(*a);
+  int fd = socket(AF_INET, SOCK_STREAM | type, 0);
+  memset(a, 0, sizeof(*a));
+  a->sin_family = AF_INET;
+  a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || bind(fd, (struct sockaddr *)a, sizeof(*a)) != 0 ||
+      listen(fd, backlog) != 0 ||
+      getsockname(fd, (struct sockaddr *)a, &len) != 0)
+    return -1;
+  return fd;
+}
+
+/* A connected pair of TCP sockets over loopback (c: client, s: server).
+ * Returns 0 or -1. */
+static inline int tcp_pair(int *c, int *s)
+{
+  struct sockaddr_in a;
+  int l = tcp_listener(&a, 0, 1);
+  if (l < 0)
+    return -1;
+  *c = socket(AF_INET, SOCK_STREAM, 0);
+  if (*c < 0 || connect(*c, (struct sockaddr *)&a, sizeof(a)) != 0)
+    return -1;
+  *s = accept(l, NULL, NULL);
+  close(l);
+  return *s < 0 ? -1 : 0;
+}
+
+/* 1 when fd's F_GETFL has O_NONBLOCK, 0 if not, -1 on error. */
+static inline int nonblock_flag(int fd)
+{
+  int fl = fcntl(fd, F_GETFL);
+  return fl < 0 ? -1 : (fl & O_NONBLOCK) != 0;
+}
+
+#endif /* GP_TEST_SOCKUTIL_H */
