@@ -27,6 +27,10 @@ struct gp__fd {
   struct gp__sched *owner;  /* the scheduler whose epoll set holds it */
   int registered;           /* in owner's epoll set */
   int unpollable;           /* epoll refused it (a regular file): ready */
+  int dup_next;             /* 1 + the next fd of a ring of fds naming one
+                               open file description (dup and friends),
+                               0 when the fd is alone */
+  int dup_prev;             /* 1 + the previous fd of that ring */
 };
 
 static struct gp__fd *chunks[NCHUNKS];
@@ -183,6 +187,24 @@ struct gp__fdinfo *gp__fd_info(int fd)
   return e ? &e->info : NULL;
 }
 
+/* Takes fd out of its ring of duplicates. */
+static void dup_unlink(struct gp__fd *e)
+{
+  struct gp__fd *prev, *next;
+
+  if (e->dup_next == 0)
+    return;
+  prev = entry(e->dup_prev - 1, 0);
+  next = entry(e->dup_next - 1, 0);
+  if (prev == next) {
+    prev->dup_next = prev->dup_prev = 0; /* it is alone now */
+  } else {
+    prev->dup_next = e->dup_next;
+    next->dup_prev = e->dup_prev;
+  }
+  e->dup_next = e->dup_prev = 0;
+}
+
 static void drop(int fd, struct gp__fd *e, int result)
 {
   while (!gp__list_empty(&e->waiters)) {
@@ -203,6 +225,7 @@ static void drop(int fd, struct gp__fd *e, int result)
   e->registered = 0;
   e->unpollable = 0;
   e->owner = NULL;
+  dup_unlink(e);
   memset(&e->info, 0, sizeof(e->info));
 }
 
@@ -218,6 +241,36 @@ void gp__fd_fresh(int fd)
   struct gp__fd *e = entry(fd, 0);
   if (e)
     drop(fd, e, -EBADF);
+}
+
+void gp__fd_dup(int old, int nfd)
+{
+  struct gp__fd *from = entry(old, 1), *to, *next;
+
+  gp__fd_fresh(nfd);
+  to = entry(nfd, 1);
+  if (from == NULL || to == NULL || from == to)
+    return;
+  to->info = from->info;
+  if (from->dup_next == 0)
+    from->dup_next = from->dup_prev = old + 1;
+  next = entry(from->dup_next - 1, 0);
+  to->dup_next = from->dup_next;
+  to->dup_prev = old + 1;
+  next->dup_prev = nfd + 1;
+  from->dup_next = nfd + 1;
+}
+
+void gp__fd_info_changed(int fd)
+{
+  struct gp__fd *e = entry(fd, 0), *d;
+
+  if (e == NULL || e->dup_next == 0)
+    return;
+  for (int n = e->dup_next - 1; n != fd; n = d->dup_next - 1) {
+    d = entry(n, 0);
+    d->info = e->info;
+  }
 }
 
 /* Unlinks every per-fd record of a multi-fd wait. */
@@ -276,9 +329,13 @@ int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
       free(subs);
     return r > 0 ? 0 : r;
   }
-  if (k == 0)
-    r = gp__sleep_until(deadline, interruptible); /* nothing to watch */
-  else
+  if (k == 0) {
+    /* Nothing to watch (only negative fds): a sleep, which ends at its
+     * deadline as a poll does, with -ETIMEDOUT. */
+    r = gp__sleep_until(deadline, interruptible);
+    if (r == 0)
+      r = -ETIMEDOUT;
+  } else
     r = gp__park(&group, deadline);
   if (subs != small)
     free(subs);
@@ -296,5 +353,18 @@ void gp__fd_forget_all(void)
       chunk[i].registered = 0;
       chunk[i].owner = NULL;
     }
+  }
+}
+
+void gp__fd_each(void (*fn)(int fd, struct gp__fdinfo *fi, void *arg),
+                 void *arg)
+{
+  for (unsigned c = 0; c < NCHUNKS; c++) {
+    struct gp__fd *chunk = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
+    if (chunk == NULL)
+      continue;
+    for (int i = 0; i < CHUNK; i++)
+      if (chunk[i].info.kind != GP__FD_UNKNOWN)
+        fn((int)(c * CHUNK + (unsigned)i), &chunk[i].info, arg);
   }
 }

@@ -250,6 +250,15 @@ void gp__fd_forget_all(void);
  * back) is dropped. */
 void gp__fd_fresh(int fd);
 
+/* nfd was just made from old (dup, dup2, dup3, F_DUPFD): both name one open
+ * file description, so nfd starts with old's record, and from now on a
+ * change to either is made to both (gp__fd_info_changed). */
+void gp__fd_dup(int old, int nfd);
+
+/* The record of fd was changed (the app's O_NONBLOCK, a socket timeout,
+ * its kind): the fds that share its open file description get the same. */
+void gp__fd_info_changed(int fd);
+
 /* What the shim knows of an fd, process-wide. */
 enum gp__fd_kind {
   GP__FD_UNKNOWN = 0, /* not looked at yet (or state dropped) */
@@ -257,8 +266,9 @@ enum gp__fd_kind {
                          the app's view kept in app_nonblock */
   GP__FD_SOCKET,      /* a blocking socket it did not make (inherited):
                          I/O with MSG_DONTWAIT, flags never touched */
-  GP__FD_STREAM,      /* a blocking pipe, FIFO, tty or character device it
-                         did not make: wait for readiness, then call */
+  GP__FD_STREAM,      /* a blocking pipe, FIFO, tty, character device,
+                         eventfd, timerfd, signalfd or inotify fd it did
+                         not make: wait for readiness, then call */
   GP__FD_FILE,        /* regular file, directory, block device: the call
                          goes straight through */
   GP__FD_NONBLOCK     /* non-blocking in the app's own right: straight
@@ -272,7 +282,14 @@ struct gp__fdinfo {
                            continue until everything is written */
   uint64_t rcvtimeo_ns; /* SO_RCVTIMEO, 0 for none */
   uint64_t sndtimeo_ns; /* SO_SNDTIMEO, 0 for none */
+  unsigned min_read;    /* GP__FD_STREAM: a read of fewer bytes fails at
+                           once (EINVAL: eventfd, timerfd, signalfd), so
+                           it is not waited for */
 };
+
+/* Calls fn for every fd the shim has a record of (kind known). */
+void gp__fd_each(void (*fn)(int fd, struct gp__fdinfo *fi, void *arg),
+                 void *arg);
 
 /* The shim's record of fd, made on first use (all zero: GP__FD_UNKNOWN), or
  * NULL for a negative or absurd fd number or without memory. */

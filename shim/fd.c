@@ -21,14 +21,10 @@ GP_EXPORT int close(int fd)
 }
 
 /* The new fd shares the open file description of old: same flags, same
- * kind, same app view. */
+ * kind, same app view, kept in common from now on. */
 static void copy_info(int old, int nfd)
 {
-  struct gp__fdinfo *from = gp__fd_info(old), *to;
-  gp__fd_fresh(nfd);
-  to = gp__fd_info(nfd);
-  if (from && to)
-    *to = *from;
+  gp__fd_dup(old, nfd);
 }
 
 /* dup(2). */
@@ -99,13 +95,17 @@ GP_EXPORT int fcntl(int fd, int cmd, ...)
     if (fi && fi->kind == GP__FD_OWNED) {
       int fl = (int)(intptr_t)arg;
       r = gp__real_fcntl(fd, cmd, (void *)(intptr_t)(fl | O_NONBLOCK));
-      if (r == 0)
+      if (r == 0) {
         fi->app_nonblock = (fl & O_NONBLOCK) != 0;
+        gp__fd_info_changed(fd);
+      }
       return r;
     }
     r = gp__real_fcntl(fd, cmd, arg);
-    if (r == 0 && fi)
+    if (r == 0 && fi) {
       fi->kind = GP__FD_UNKNOWN; /* look again: it may block now, or not */
+      gp__fd_info_changed(fd);
+    }
     return r;
   case F_DUPFD:
   case F_DUPFD_CLOEXEC:
@@ -143,6 +143,7 @@ GP_EXPORT int ioctl(int fd, unsigned long req, ...)
   } else if (fi) {
     fi->kind = GP__FD_UNKNOWN;
   }
+  gp__fd_info_changed(fd);
   return 0;
 }
 
@@ -152,7 +153,10 @@ GP_EXPORT int setsockopt(int fd, int level, int name, const void *val,
                          socklen_t len)
 {
   struct gp__fdinfo *fi;
-  int r = gp__real_setsockopt(fd, level, name, val, len);
+  int r;
+
+  gp__real_init(); /* may run in a library's constructor, before ours */
+  r = gp__real_setsockopt(fd, level, name, val, len);
 
   if (r != 0 || level != SOL_SOCKET ||
       (name != SO_RCVTIMEO && name != SO_SNDTIMEO) ||
@@ -163,6 +167,7 @@ GP_EXPORT int setsockopt(int fd, int level, int name, const void *val,
     fi->rcvtimeo_ns = gp__tv_to_ns(val);
   else
     fi->sndtimeo_ns = gp__tv_to_ns(val);
+  gp__fd_info_changed(fd); /* the socket's, whichever fd names it */
   return 0;
 }
 
@@ -170,7 +175,10 @@ GP_EXPORT int setsockopt(int fd, int level, int name, const void *val,
  * earlier file with the same numbers goes. */
 GP_EXPORT int pipe2(int fds[2], int flags)
 {
-  int r = gp__real_pipe2(fds, flags);
+  int r;
+
+  gp__real_init(); /* may run in a library's constructor, before ours */
+  r = gp__real_pipe2(fds, flags);
   if (r == 0 && gp__shim_active(GP__PATCH_SOCKET)) {
     gp__shim_fresh_fd(fds[0], 0, 0);
     gp__shim_fresh_fd(fds[1], 0, 0);
@@ -180,7 +188,10 @@ GP_EXPORT int pipe2(int fds[2], int flags)
 
 GP_EXPORT int pipe(int fds[2])
 {
-  int r = gp__real_pipe(fds);
+  int r;
+
+  gp__real_init();
+  r = gp__real_pipe(fds);
   if (r == 0 && gp__shim_active(GP__PATCH_SOCKET)) {
     gp__shim_fresh_fd(fds[0], 0, 0);
     gp__shim_fresh_fd(fds[1], 0, 0);

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -74,7 +75,9 @@ static ssize_t attempt(struct op *op, int dontwait)
                     : gp__real_write(op->fd, op->buf, op->len);
   case OP_READV:
   case OP_WRITEV:
-    if (!dontwait)
+    /* A count recvmsg would judge otherwise (EMSGSIZE): the kernel's own
+     * answer to readv and writev (EINVAL). */
+    if (!dontwait || op->iovcnt < 0 || op->iovcnt > IOV_MAX)
       return op->kind == OP_READV
                  ? gp__real_readv(op->fd, op->iov, op->iovcnt)
                  : gp__real_writev(op->fd, op->iov, op->iovcnt);
@@ -171,7 +174,8 @@ static int interrupted(int r, uint64_t timeo)
     errno = EINTR;
     return 0;
   case -ECANCELED:
-    errno = EINTR; /* gp_kill: the call is interrupted */
+    gp__thread_cancel_point(); /* pthread_cancel: the thread ends here */
+    errno = EINTR;             /* gp_kill: the call is interrupted */
     return 0;
   case -ETIMEDOUT:
     /* The socket's timeout, or a gp_timeout block. */
@@ -183,6 +187,27 @@ static int interrupted(int r, uint64_t timeo)
   }
 }
 
+/* MSG_PEEK|MSG_WAITALL: TCP waits until the whole length can be peeked
+ * (or EOF, an error); AF_UNIX peeks what the first message holds. Returns
+ * nonzero when the socket waits. */
+static int peek_waits_all(int fd)
+{
+  int domain = 0;
+  socklen_t len = sizeof(domain);
+  return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+         (domain == AF_INET || domain == AF_INET6);
+}
+
+/* A peek came back short: nonzero when no more data will come (end of
+ * stream, error), so that what was peeked is the answer. Asked each time:
+ * the edge of that event may have gone by before anyone waited. */
+static int peek_ended(int fd)
+{
+  struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+  return gp__real_poll(&p, 1, 0) > 0 &&
+         (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
 /* Tries the op until it completes, parking on EAGAIN. dontwait: each try
  * with MSG_DONTWAIT (a blocking socket that is not ours). */
 static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
@@ -191,11 +216,24 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
   uint64_t timeo = out ? fi->sndtimeo_ns : fi->rcvtimeo_ns;
   uint64_t deadline = timeo ? gp__now() + timeo : GP__NEVER;
   int all = out ? fi->stream : (fi->stream && (op->flags & MSG_WAITALL));
+  int peek = !out && (op->flags & MSG_PEEK);
   size_t done = 0;
 
+  if (all && peek && !peek_waits_all(op->fd))
+    all = 0;
   for (;;) {
+    /* Looked at before the peek, so that the peek holds every byte sent. */
+    int ended = all && peek && peek_ended(op->fd);
     ssize_t r = attempt(op, dontwait);
-    if (r >= 0) {
+    if (r >= 0 && peek) {
+      /* A peek does not consume: the next try sees the same bytes again,
+       * so it starts over with the whole buffer once more has arrived. */
+      if (!all || r == 0 || remaining(op) == (size_t)r || ended)
+        return r;
+      done = (size_t)r;
+      errno = EAGAIN;
+      r = -1;
+    } else if (r >= 0) {
       done += (size_t)r;
       if (!all || r == 0 || remaining(op) == (size_t)r)
         return (ssize_t)done;
@@ -226,14 +264,17 @@ static int tty_timed(int fd)
          t.c_cc[VMIN] == 0;
 }
 
-/* Blocking pipes, FIFOs and ttys that are not ours: wait, then call. */
-static ssize_t loop_stream(struct op *op)
+/* Blocking pipes, FIFOs, ttys and event fds that are not ours: wait, then
+ * call. A call the kernel answers without waiting (nothing to move, a
+ * buffer too small for an event) goes straight through. */
+static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
 {
   int out = is_write(op);
   size_t done = 0, total = remaining(op);
   struct pollfd p = {.fd = op->fd, .events = out ? POLLOUT : POLLIN};
 
-  if (!out && tty_timed(op->fd))
+  if (total == 0 || (!out && total < fi->min_read) ||
+      (!out && tty_timed(op->fd)))
     return attempt(op, 0);
   for (;;) {
     ssize_t r;
@@ -260,6 +301,35 @@ static ssize_t loop_stream(struct op *op)
       return (ssize_t)done;
     advance(op, (size_t)r);
   }
+}
+
+/* An anonymous-inode fd (no file type in st_mode): the event fds whose
+ * blocking read waits for an event are waited for (GP__FD_STREAM, with
+ * the read size below which they fail at once in *min_read); any other
+ * (epoll, pidfd …) does not block on read and goes straight through. */
+static int anon_kind(int fd, unsigned *min_read)
+{
+  static const struct {
+    const char *link;
+    unsigned min_read;
+  } waits[] = {{"anon_inode:[eventfd]", 8},
+               {"anon_inode:[timerfd]", 8},
+               {"anon_inode:[signalfd]", 128},
+               {"anon_inode:inotify", 0}};
+  char path[40], link[64];
+  ssize_t n;
+
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+  n = readlink(path, link, sizeof(link) - 1);
+  if (n <= 0)
+    return GP__FD_FILE;
+  link[n] = 0;
+  for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
+    if (strcmp(link, waits[i].link) == 0) {
+      *min_read = waits[i].min_read;
+      return GP__FD_STREAM;
+    }
+  return GP__FD_FILE;
 }
 
 /* Looks at an fd the shim has not seen yet. Returns its record, or NULL
@@ -293,6 +363,8 @@ struct gp__fdinfo *gp__shim_classify(int fd)
   } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
     fi->kind = GP__FD_STREAM;
     fi->stream = 1;
+  } else if ((st.st_mode & S_IFMT) == 0) {
+    fi->kind = anon_kind(fd, &fi->min_read);
   } else {
     fi->kind = GP__FD_FILE;
   }
@@ -309,13 +381,15 @@ static ssize_t drive(struct op *op)
   case GP__FD_OWNED:
     if (fi->app_nonblock || (op->flags & MSG_DONTWAIT))
       return attempt(op, 0);
-    return loop(op, fi, 0);
+    /* Each try non-blocking by itself: the file description's O_NONBLOCK
+     * is shared with forked children, whose exec clears it (process.c). */
+    return loop(op, fi, 1);
   case GP__FD_SOCKET:
     if (op->flags & MSG_DONTWAIT)
       return attempt(op, 0);
     return loop(op, fi, 1);
   case GP__FD_STREAM:
-    return loop_stream(op);
+    return loop_stream(op, fi);
   default:
     return attempt(op, 0);
   }

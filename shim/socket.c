@@ -7,6 +7,7 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -62,12 +63,19 @@ GP_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 }
 
 /* accept4(2); accept(2) is accept4 with no flags. The new socket is ours. */
+/* Nonzero when a connection (or an error) is waiting on fd. */
+static int readable(int fd)
+{
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  return gp__real_poll(&p, 1, 0) != 0;
+}
+
 GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
                       int flags)
 {
   struct gp__fdinfo *fi;
   uint64_t deadline;
-  int nfd, type = SOCK_STREAM;
+  int nfd, blocking, type = SOCK_STREAM;
   socklen_t tl = sizeof(type);
 
   if (!gp__shim_active(GP__PATCH_SOCKET))
@@ -76,15 +84,34 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
   if (fi == NULL || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)))
     return gp__real_accept4(fd, addr, alen, flags); /* EBADF, EINVAL */
   deadline = fi->rcvtimeo_ns ? gp__now() + fi->rcvtimeo_ns : GP__NEVER;
+  blocking = !(fi->kind == GP__FD_NONBLOCK || fi->kind == GP__FD_FILE ||
+               (fi->kind == GP__FD_OWNED && fi->app_nonblock));
   for (;;) {
     int w;
+    /* A listener's O_NONBLOCK may be off (inherited, or shared with a
+     * child that exec'd): look before accepting, so the thread never
+     * blocks in accept. */
+    if (blocking && !readable(fd))
+      goto wait;
     nfd = gp__real_accept4(fd, addr, alen, flags | SOCK_NONBLOCK);
     if (nfd >= 0)
       break;
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+        errno == ENOMEM) {
+      /* Out of fds or memory: the caller will likely retry at once, as
+       * thread-per-connection servers do, while in the unpatched program
+       * the other threads run on and close what frees the resource. Let
+       * them run once before the error is returned. */
+      int e = errno;
+      gp__yield();
+      errno = e;
+      return -1;
+    }
     if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
         fi->kind == GP__FD_NONBLOCK || fi->kind == GP__FD_FILE ||
         (fi->kind == GP__FD_OWNED && fi->app_nonblock))
       return -1;
+  wait:
     w = gp__wait_fd(fd, EPOLLIN, deadline, 1);
     if (w >= 0)
       continue;
@@ -93,6 +120,8 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
     errno = w == -ETIMEDOUT
                 ? (gp__tls.sched->current->block_expired ? ETIMEDOUT : EAGAIN)
                 : (w == -ECANCELED ? EINTR : -w);
+    if (w == -ECANCELED)
+      gp__thread_cancel_point();
     return -1;
   }
   getsockopt(nfd, SOL_SOCKET, SO_TYPE, &type, &tl);
@@ -108,15 +137,60 @@ GP_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
   return accept4(fd, addr, alen, 0);
 }
 
-/* connect(2): on a blocking socket, waits for the connection and reports
- * SO_ERROR as the kernel would have; SO_SNDTIMEO bounds the wait (then
- * EINPROGRESS, as Linux says). */
+/* How a wait of connect ended: returns 1 to wait again (SA_RESTART and
+ * no SO_SNDTIMEO, as the kernel restarts the call), else 0 with errno set;
+ * an expired SO_SNDTIMEO gives timeout_errno. */
+static int connect_wait_failed(int w, struct gp__fdinfo *fi, int timeout_errno)
+{
+  if (w == -EINTR && fi->sndtimeo_ns == 0 && gp__signal_restarts())
+    return 1;
+  if (w == -ECANCELED)
+    gp__thread_cancel_point(); /* connect is a cancellation point */
+  errno = w == -ETIMEDOUT
+              ? (gp__tls.sched->current->block_expired ? ETIMEDOUT
+                                                       : timeout_errno)
+              : (w == -ECANCELED ? EINTR : -w);
+  return 0;
+}
+
+/* A blocking AF_UNIX connect to a listener whose backlog is full waits
+ * until an accept makes room; nothing tells another process's socket when
+ * that happens, so the non-blocking connect is tried again after growing
+ * pauses. Returns connect's result, errno set. */
+static int connect_unix_full(int fd, const struct sockaddr *addr,
+                             socklen_t alen, struct gp__fdinfo *fi)
+{
+  uint64_t deadline = fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns
+                                      : GP__NEVER;
+  uint64_t pause = 1000000; /* 1 ms, doubling up to 16 ms */
+
+  for (;;) {
+    uint64_t until = gp__now() + pause;
+    int w = gp__sleep_until(until < deadline ? until : deadline, 1);
+    if (w < 0 && !connect_wait_failed(w, fi, EAGAIN))
+      return -1;
+    if (w == 0 && gp__now() >= deadline) {
+      errno = EAGAIN;
+      return -1;
+    }
+    if (gp__real_connect(fd, addr, alen) == 0 || errno != EAGAIN)
+      return errno == EAGAIN ? 0 : -1;
+    if (pause < 16000000)
+      pause *= 2;
+  }
+}
+
+/* connect(2): on a blocking socket, waits for the connection, then asks the
+ * kernel once more, so that it reports the outcome (0, or the socket's
+ * error, consumed) and moves the socket to the state a blocking connect
+ * leaves. A socket already connecting (EALREADY) waits too, as a blocking
+ * one does in Linux. SO_SNDTIMEO bounds the wait; on expiry the kernel's
+ * EINPROGRESS (first call) or EALREADY (a later one) is reported. */
 GP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 {
   struct gp__fdinfo *fi;
   uint64_t deadline;
-  int r, err;
-  socklen_t len = sizeof(err);
+  int r, first;
 
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_connect(fd, addr, alen);
@@ -124,28 +198,35 @@ GP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
   if (fi == NULL || fi->kind != GP__FD_OWNED || fi->app_nonblock)
     return gp__real_connect(fd, addr, alen);
   r = gp__real_connect(fd, addr, alen);
-  if (r == 0 || errno != EINPROGRESS)
-    return r;
+  if (r == 0)
+    return 0;
+  if (errno == EAGAIN) {
+    int domain = 0;
+    socklen_t dl = sizeof(domain);
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) == 0 &&
+        domain == AF_UNIX)
+      return connect_unix_full(fd, addr, alen, fi);
+    errno = EAGAIN;
+    return -1;
+  }
+  if (errno != EINPROGRESS && errno != EALREADY)
+    return -1;
+  first = errno == EINPROGRESS;
   deadline = fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns : GP__NEVER;
   for (;;) {
     int w = gp__wait_fd(fd, EPOLLOUT, deadline, 1);
-    if (w >= 0)
-      break;
-    if (w == -EINTR && fi->sndtimeo_ns == 0 && gp__signal_restarts())
-      continue;
-    /* The connection goes on in the background, as after a blocking
-     * connect is interrupted; a later connect says EALREADY. */
-    errno = w == -ETIMEDOUT
-                ? (gp__tls.sched->current->block_expired ? ETIMEDOUT
-                                                         : EINPROGRESS)
-                : (w == -ECANCELED ? EINTR : -w);
-    return -1;
+    if (w < 0) {
+      if (connect_wait_failed(w, fi, first ? EINPROGRESS : EALREADY))
+        continue;
+      /* The connection goes on in the background, as after a blocking
+       * connect is interrupted; a later connect waits for it again. */
+      return -1;
+    }
+    r = gp__real_connect(fd, addr, alen);
+    if (r == 0 || errno == EISCONN)
+      return 0;
+    if (errno != EALREADY)
+      return -1; /* the connection failed: its error */
+    /* Still connecting: the wake-up was for something else. */
   }
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-    return -1;
-  if (err != 0) {
-    errno = err;
-    return -1;
-  }
-  return 0;
 }
