@@ -1,0 +1,326 @@
+/* process.c: exec*, posix_spawn, waitpid and its family, system.
+ *
+ * exec and spawn: sockets the process made are O_NONBLOCK underneath, which
+ * a new program must not inherit. Before an exec, every such fd that
+ * survives it (no FD_CLOEXEC) and that the app believes blocking is made
+ * blocking for real; if the exec fails, it goes back. A spawned child
+ * shares those file descriptions with the parent, which goes on using
+ * them: they stay blocking, and the parent's own I/O on them becomes
+ * per-call non-blocking (MSG_DONTWAIT), as for fds it inherited.
+ *
+ * Waiting for a child parks only the caller: on a pidfd for one child, and
+ * by polling with growing pauses (1 to 16 ms) for "any child". glibc's
+ * system() waits through an internal alias, so system is reimplemented
+ * here with POSIX's semantics (SIGINT and SIGQUIT ignored and SIGCHLD
+ * blocked in the caller while the command runs). */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ---- exec and spawn ---- */
+
+/* What unblock_one does: for a spawn (the parent keeps using the fds) or
+ * an exec, and whether it puts O_NONBLOCK back (an exec that failed). */
+struct unblock {
+  int spawn;    /* the parent goes on sharing the file descriptions */
+  int undo;     /* put back what an earlier call took away */
+  int changed;  /* how many fds were changed */
+};
+
+static void unblock_one(int fd, struct gp__fdinfo *fi, void *arg)
+{
+  struct unblock *u = arg;
+  int fl, fdfl;
+
+  if (fi->kind != GP__FD_OWNED || fi->app_nonblock)
+    return;
+  if ((fdfl = gp__real_fcntl(fd, F_GETFD)) < 0 || (fdfl & FD_CLOEXEC))
+    return;
+  if ((fl = gp__real_fcntl(fd, F_GETFL)) < 0)
+    return;
+  if (u->undo) {
+    gp__real_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    return;
+  }
+  if (gp__real_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0) {
+    u->changed++;
+    if (u->spawn)
+      fi->kind = GP__FD_SOCKET; /* shared with the child, blocking now */
+  }
+}
+
+/* Makes every socket of ours that survives an exec, and that the app
+ * believes blocking, blocking for real (undo: the reverse, after an exec
+ * that failed). Returns how many were changed. */
+static int unblock_for_child(int spawn, int undo)
+{
+  struct unblock u = {spawn, undo, 0};
+  gp__fd_each(unblock_one, &u);
+  return u.changed;
+}
+
+/* Nonzero when this thread's runtime may have made sockets non-blocking.
+ * Never makes a scheduler: exec is often called in a vfork child, which
+ * shares the parent's memory. */
+static int has_sockets(void)
+{
+  return gp__tls.sched != NULL && gp__tls.depth == 0;
+}
+
+GP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+  static int (*real)(const char *, char *const[], char *const[]);
+  int r, saved, changed;
+
+  if (real == NULL)
+    real = gp__real_sym("execve");
+  if (!has_sockets())
+    return real(path, argv, envp);
+  changed = unblock_for_child(0, 0);
+  r = real(path, argv, envp);
+  saved = errno;
+  if (changed)
+    unblock_for_child(0, 1);
+  errno = saved;
+  return r;
+}
+
+GP_EXPORT int execv(const char *path, char *const argv[])
+{
+  return execve(path, argv, environ);
+}
+
+GP_EXPORT int execvpe(const char *file, char *const argv[],
+                      char *const envp[])
+{
+  static int (*real)(const char *, char *const[], char *const[]);
+  int r, saved, changed;
+
+  if (real == NULL)
+    real = gp__real_sym("execvpe");
+  if (!has_sockets())
+    return real(file, argv, envp);
+  changed = unblock_for_child(0, 0);
+  r = real(file, argv, envp);
+  saved = errno;
+  if (changed)
+    unblock_for_child(0, 1);
+  errno = saved;
+  return r;
+}
+
+GP_EXPORT int execvp(const char *file, char *const argv[])
+{
+  return execvpe(file, argv, environ);
+}
+
+/* Collects execl's variable arguments into an argv on the stack. */
+#define COLLECT_ARGS(arg0, argv, last_ap)                                      \
+  size_t n_ = 1;                                                               \
+  va_list ap_;                                                                 \
+  va_start(ap_, arg0);                                                         \
+  while (va_arg(ap_, const char *) != NULL)                                    \
+    n_++;                                                                      \
+  va_end(ap_);                                                                 \
+  const char *argv[n_ + 1];                                                    \
+  argv[0] = arg0;                                                              \
+  va_start(ap_, arg0);                                                         \
+  for (size_t i_ = 1; i_ <= n_; i_++)                                          \
+    argv[i_] = va_arg(ap_, const char *);                                      \
+  last_ap;                                                                     \
+  va_end(ap_)
+
+GP_EXPORT int execl(const char *path, const char *arg, ...)
+{
+  COLLECT_ARGS(arg, argv, (void)0);
+  return execve(path, (char *const *)argv, environ);
+}
+
+GP_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+  COLLECT_ARGS(arg, argv, (void)0);
+  return execvpe(file, (char *const *)argv, environ);
+}
+
+GP_EXPORT int execle(const char *path, const char *arg, ...)
+{
+  char *const *envp;
+  COLLECT_ARGS(arg, argv, envp = va_arg(ap_, char *const *));
+  return execve(path, (char *const *)argv, envp);
+}
+
+GP_EXPORT int posix_spawn(pid_t *pid, const char *path,
+                          const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[],
+                          char *const envp[])
+{
+  static int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                     const posix_spawnattr_t *, char *const[], char *const[]);
+  if (real == NULL)
+    real = gp__real_sym("posix_spawn");
+  if (has_sockets())
+    unblock_for_child(1, 0);
+  return real(pid, path, fa, attr, argv, envp);
+}
+
+GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
+                           const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[],
+                           char *const envp[])
+{
+  static int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                     const posix_spawnattr_t *, char *const[], char *const[]);
+  if (real == NULL)
+    real = gp__real_sym("posix_spawnp");
+  if (has_sockets())
+    unblock_for_child(1, 0);
+  return real(pid, file, fa, attr, argv, envp);
+}
+
+/* ---- waiting for children ---- */
+
+static pid_t (*real_wait4)(pid_t, int *, int, struct rusage *);
+
+/* Waits cooperatively for a child, as wait4 does. */
+static pid_t coop_wait4(pid_t pid, int *status, int options,
+                        struct rusage *ru)
+{
+  uint64_t pause = 1000000; /* 1 ms, doubling to 16 ms */
+  int pfd = -1;
+  pid_t r;
+
+  if (pid > 0)
+    pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  for (;;) {
+    int w;
+    r = real_wait4(pid, status, options | WNOHANG, ru);
+    if (r != 0)
+      break; /* a child changed state, or an error (ECHILD …) */
+    if (pfd >= 0) {
+      w = gp__wait_fd(pfd, EPOLLIN, GP__NEVER, 1);
+    } else {
+      w = gp__sleep_until(gp__now() + pause, 1);
+      if (pause < 16000000)
+        pause *= 2;
+    }
+    if (w == -EINTR && gp__signal_restarts())
+      continue;
+    if (w == -ECANCELED)
+      gp__thread_cancel_point();
+    if (w == -EINTR || w == -ECANCELED) {
+      errno = EINTR;
+      r = -1;
+      break;
+    }
+    /* A pidfd says the child ended; a pause ended: look again. A child
+     * that stops or continues (WUNTRACED, WCONTINUED) does not make the
+     * pidfd readable: those are seen by the pauses' polling only if no
+     * pidfd is used, so with those options poll instead. */
+    if (pfd >= 0 && (options & (WUNTRACED | WCONTINUED))) {
+      gp__fd_forget(pfd);
+      gp__real_close(pfd);
+      pfd = -1;
+    }
+  }
+  if (pfd >= 0) {
+    int saved = errno;
+    gp__fd_forget(pfd);
+    gp__real_close(pfd);
+    errno = saved;
+  }
+  return r;
+}
+
+static int waits(int options)
+{
+  if (real_wait4 == NULL)
+    real_wait4 = gp__real_sym("wait4");
+  return !(options & WNOHANG) && gp__shim_active(GP__PATCH_PROCESS);
+}
+
+GP_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+  if (!waits(options))
+    return real_wait4(pid, status, options, ru);
+  return coop_wait4(pid, status, options, ru);
+}
+
+GP_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+  if (!waits(options))
+    return real_wait4(pid, status, options, NULL);
+  return coop_wait4(pid, status, options, NULL);
+}
+
+GP_EXPORT pid_t wait(int *status)
+{
+  return waitpid(-1, status, 0);
+}
+
+GP_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
+{
+  return wait4(-1, status, options, ru);
+}
+
+/* system(3), with POSIX's signal handling. */
+GP_EXPORT int system(const char *cmd)
+{
+  static int (*real)(const char *);
+  struct sigaction ign, old_int, old_quit;
+  sigset_t chld, old_mask, defs;
+  posix_spawnattr_t attr;
+  const char *argv[] = {"sh", "-c", "--", cmd, NULL};
+  pid_t pid;
+  int status = -1, err;
+
+  if (real == NULL)
+    real = gp__real_sym("system");
+  if (cmd == NULL || !gp__shim_active(GP__PATCH_PROCESS))
+    return real(cmd);
+  memset(&ign, 0, sizeof(ign));
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  sigaction(SIGINT, &ign, &old_int);
+  sigaction(SIGQUIT, &ign, &old_quit);
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &old_mask);
+
+  posix_spawnattr_init(&attr);
+  sigemptyset(&defs);
+  if (old_int.sa_handler != SIG_IGN)
+    sigaddset(&defs, SIGINT);
+  if (old_quit.sa_handler != SIG_IGN)
+    sigaddset(&defs, SIGQUIT);
+  posix_spawnattr_setsigdefault(&attr, &defs);
+  posix_spawnattr_setsigmask(&attr, &old_mask);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  err = posix_spawn(&pid, "/bin/sh", NULL, &attr, (char *const *)argv,
+                    environ);
+  posix_spawnattr_destroy(&attr);
+  if (err == 0) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+      ;
+  } else {
+    status = W_EXITCODE(127, 0); /* as glibc: the shell could not run */
+  }
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGQUIT, &old_quit, NULL);
+  sigprocmask(SIG_SETMASK, &old_mask, NULL);
+  return status;
+}
