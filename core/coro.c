@@ -18,13 +18,6 @@
 #endif
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
-#define GP__ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GP__ASAN 1
-#endif
-#endif
 #ifdef GP__ASAN
 #include <sanitizer/asan_interface.h>
 #endif

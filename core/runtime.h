@@ -20,6 +20,16 @@
 #define GP__NEVER UINT64_MAX
 #define GP__CORO_MAGIC 0x67702d636f726f31ULL /* "gp-coro1" */
 
+/* Defined when built with AddressSanitizer (gcc or clang), which must be
+ * told about every stack switch. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GP__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GP__ASAN 1
+#endif
+#endif
+
 /* Marks what the library exports: gp_* and the interposed libc names. */
 #define GP_EXPORT __attribute__((visibility("default")))
 

@@ -27,13 +27,6 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define GP__ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GP__ASAN 1
-#endif
-#endif
 #ifdef GP__ASAN
 #include <sanitizer/common_interface_defs.h>
 #endif

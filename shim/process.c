@@ -81,22 +81,32 @@ static int has_sockets(void)
   return gp__tls.sched != NULL && gp__tls.depth == 0;
 }
 
-GP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+/* Runs an exec with the sockets made blocking for the new program, and
+ * puts them back if it fails. */
+static int exec_blocking(int (*real)(const char *, char *const[],
+                                     char *const[]),
+                         const char *what, char *const argv[],
+                         char *const envp[])
 {
-  static int (*real)(const char *, char *const[], char *const[]);
   int r, saved, changed;
 
-  if (real == NULL)
-    real = gp__real_sym("execve");
   if (!has_sockets())
-    return real(path, argv, envp);
+    return real(what, argv, envp);
   changed = unblock_for_child(0, 0);
-  r = real(path, argv, envp);
+  r = real(what, argv, envp);
   saved = errno;
   if (changed)
     unblock_for_child(0, 1);
   errno = saved;
   return r;
+}
+
+GP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+  static int (*real)(const char *, char *const[], char *const[]);
+  if (real == NULL)
+    real = gp__real_sym("execve");
+  return exec_blocking(real, path, argv, envp);
 }
 
 GP_EXPORT int execv(const char *path, char *const argv[])
@@ -108,19 +118,9 @@ GP_EXPORT int execvpe(const char *file, char *const argv[],
                       char *const envp[])
 {
   static int (*real)(const char *, char *const[], char *const[]);
-  int r, saved, changed;
-
   if (real == NULL)
     real = gp__real_sym("execvpe");
-  if (!has_sockets())
-    return real(file, argv, envp);
-  changed = unblock_for_child(0, 0);
-  r = real(file, argv, envp);
-  saved = errno;
-  if (changed)
-    unblock_for_child(0, 1);
-  errno = saved;
-  return r;
+  return exec_blocking(real, file, argv, envp);
 }
 
 GP_EXPORT int execvp(const char *file, char *const argv[])

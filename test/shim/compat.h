@@ -107,12 +107,43 @@ static inline void sleep_ms(long ms)
     ;
 }
 
+/* A task that writes one byte to the fd *arg after 50 ms, proving meanwhile
+ * that the waiting process runs on one OS thread when patched. */
+static inline void *write_later(void *arg)
+{
+  int fd = *(int *)arg;
+  sleep_ms(50);
+  check_threads(1);
+  if (write(fd, "x", 1) != 1)
+    return (void *)1;
+  return NULL;
+}
+
+/* Sets *ts to ms milliseconds from now on clock (for timed waits). */
+static inline void abs_in(struct timespec *ts, clockid_t clock, long ms)
+{
+  clock_gettime(clock, ts);
+  ts->tv_nsec += ms * 1000000L;
+  ts->tv_sec += ts->tv_nsec / 1000000000L;
+  ts->tv_nsec %= 1000000000L;
+}
+
+/* Nonzero when clock has reached the absolute time abs (a timed wait must
+ * not return before it). */
+static inline int reached(clockid_t clock, const struct timespec *abs)
+{
+  struct timespec now;
+  clock_gettime(clock, &now);
+  return now.tv_sec > abs->tv_sec ||
+         (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec);
+}
+
 /* Prints a check's outcome: the same line plain and patched when the
  * behaviour agrees. */
 #define SAY(...) (printf(__VA_ARGS__), fflush(stdout))
 
 /* Prints "name: ok" or "name: FAILED (why)" and counts failures. */
-static int compat_failures;
+static int compat_failures __attribute__((unused));
 #define EXPECT(name, cond)                                                     \
   do {                                                                         \
     if (cond) {                                                                \

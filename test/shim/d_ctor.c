@@ -9,7 +9,7 @@ extern char ctor_report[];
 
 static int p[2];
 
-static void *write_later(void *arg)
+static void *write_pipe_later(void *arg)
 {
   (void)arg;
   sleep_ms(30);
@@ -28,7 +28,7 @@ int main(void)
   SAY("%s", ctor_report);
   /* And afterwards, the program works as usual. */
   EXPECT("pipe", pipe(p) == 0);
-  spawn(&t, write_later, NULL);
+  spawn(&t, write_pipe_later, NULL);
   f = (struct pollfd){p[0], POLLIN, 0};
   {
     int r = poll(&f, 1, -1);

@@ -9,16 +9,6 @@
 
 static int p[2], q[2];
 
-static void *write_later(void *arg)
-{
-  int fd = *(int *)arg;
-  sleep_ms(50);
-  check_threads(1);
-  if (write(fd, "x", 1) != 1)
-    return (void *)1;
-  return NULL;
-}
-
 /* Prints the events got, by the tag each registration carries. */
 static void show(const char *what, int r, struct epoll_event *ev)
 {

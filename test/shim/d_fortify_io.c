@@ -10,7 +10,7 @@
 
 static int p[2], sv[2];
 
-static void *write_later(void *arg)
+static void *write_hello_later(void *arg)
 {
   int fd = *(int *)arg;
   sleep_ms(50);
@@ -34,22 +34,22 @@ int main(void)
   EXPECT("pipe", pipe(p) == 0);
   EXPECT("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 
-  spawn(&t, write_later, &p[1]);
+  spawn(&t, write_hello_later, &p[1]);
   n = read(p[0], buf, len);
   SAY("__read_chk: n=%zd %.*s\n", n, n > 0 ? (int)n : 0, buf);
   EXPECT("writer", join(&t) == NULL);
 
-  spawn(&t, write_later, &sv[1]);
+  spawn(&t, write_hello_later, &sv[1]);
   n = recv(sv[0], buf, len, 0);
   SAY("__recv_chk: n=%zd %.*s\n", n, n > 0 ? (int)n : 0, buf);
   join(&t);
 
-  spawn(&t, write_later, &sv[1]);
+  spawn(&t, write_hello_later, &sv[1]);
   n = recvfrom(sv[0], buf, len, 0, NULL, NULL);
   SAY("__recvfrom_chk: n=%zd %.*s\n", n, n > 0 ? (int)n : 0, buf);
   join(&t);
 
-  spawn(&t, write_later, &p[1]);
+  spawn(&t, write_hello_later, &p[1]);
   f[0] = (struct pollfd){p[0], POLLIN, 0};
   r = poll(f, nf, -1);
   SAY("__poll_chk: r=%d revents %#x\n", r, f[0].revents);
@@ -59,7 +59,7 @@ int main(void)
 
   {
     struct timespec ts = {5, 0};
-    spawn(&t, write_later, &p[1]);
+    spawn(&t, write_hello_later, &p[1]);
     f[0] = (struct pollfd){p[0], POLLIN, 0};
     r = ppoll(f, nf, &ts, NULL);
     SAY("__ppoll_chk: r=%d revents %#x\n", r, f[0].revents);

@@ -11,16 +11,6 @@
 
 static int p1[2], p2[2], sv[2];
 
-static void *write_later(void *arg)
-{
-  int fd = *(int *)arg;
-  sleep_ms(50);
-  check_threads(1);
-  if (write(fd, "x", 1) != 1)
-    return (void *)1;
-  return NULL;
-}
-
 static void *close_later(void *arg)
 {
   int fd = *(int *)arg;

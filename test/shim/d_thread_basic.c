@@ -79,25 +79,6 @@ static void *once_fn(void *arg)
   return (void *)(intptr_t)once_done; /* init finished before once returned */
 }
 
-static void abs_in(struct timespec *ts, clockid_t clock, long ms)
-{
-  clock_gettime(clock, ts);
-  ts->tv_sec += ms / 1000;
-  ts->tv_nsec += (ms % 1000) * 1000000L;
-  if (ts->tv_nsec >= 1000000000L) {
-    ts->tv_sec++;
-    ts->tv_nsec -= 1000000000L;
-  }
-}
-
-static int reached(clockid_t clock, const struct timespec *abs)
-{
-  struct timespec now;
-  clock_gettime(clock, &now);
-  return now.tv_sec > abs->tv_sec ||
-         (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec);
-}
-
 static void *name_fn(void *arg)
 {
   char buf[16] = "";

@@ -23,21 +23,6 @@ static void *unlock_fn(void *p)
   return (void *)(intptr_t)pthread_mutex_unlock(p);
 }
 
-static void abs_in(struct timespec *ts, clockid_t clock, long ms)
-{
-  clock_gettime(clock, ts);
-  ts->tv_nsec += ms * 1000000L;
-  ts->tv_sec += ts->tv_nsec / 1000000000L;
-  ts->tv_nsec %= 1000000000L;
-}
-
-static int reached(clockid_t clock, const struct timespec *abs)
-{
-  struct timespec now;
-  clock_gettime(clock, &now);
-  return now.tv_sec > abs->tv_sec ||
-         (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec);
-}
 
 struct timed {
   pthread_mutex_t *m;

@@ -20,21 +20,6 @@ static const char *res(int r)
   return r == 0 ? "0" : r == -1 ? strerrorname_np(errno) : "?";
 }
 
-static void abs_in(struct timespec *ts, clockid_t clock, long ms)
-{
-  clock_gettime(clock, ts);
-  ts->tv_nsec += ms * 1000000L;
-  ts->tv_sec += ts->tv_nsec / 1000000000L;
-  ts->tv_nsec %= 1000000000L;
-}
-
-static int reached(clockid_t clock, const struct timespec *abs)
-{
-  struct timespec now;
-  clock_gettime(clock, &now);
-  return now.tv_sec > abs->tv_sec ||
-         (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec);
-}
 
 static void *consumer(void *p)
 {
