@@ -1,0 +1,28 @@
+#!/bin/bash
+# make install PREFIX=…: the library, header, launcher and gpatch.pc land
+# there; a program builds with `pkg-config gpatch` and runs, and the
+# installed launcher preloads the installed library.
+set -u
+B=${B:-build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { if eval "$2"; then echo "$1: ok"; else echo "$1: FAILED"; fail=1; fi; }
+
+make --no-print-directory -s install PREFIX="$tmp/p" B="$B" >"$tmp/log" 2>&1
+check "install succeeds" '[ $? = 0 ]'
+for f in lib/libgpatch.so include/gpatch.h bin/gpatch lib/pkgconfig/gpatch.pc; do
+  check "installs $f" "[ -f '$tmp/p/$f' ]"
+done
+export PKG_CONFIG_PATH="$tmp/p/lib/pkgconfig"
+cc -o "$tmp/spawn" examples/spawn.c $(pkg-config --cflags --libs gpatch) \
+  -Wl,-rpath,"$tmp/p/lib" 2>"$tmp/cc.err"
+check "a program builds with pkg-config gpatch" '[ -x "$tmp/spawn" ]'
+check "and runs, interleaving with gp_sleep(0)" \
+  '[ "$("$tmp/spawn" | sed -n "18,20p" | tr "\n" " ")" = "a 0 b 0 c 0 " ]'
+out=$("$tmp/p/bin/gpatch" -- sh -c 'echo "$LD_PRELOAD"')
+check "the installed launcher preloads the installed library" \
+  '[ "$out" = "$tmp/p/lib/libgpatch.so" ]'
+check "the launcher rejects an unknown option" \
+  '! "$tmp/p/bin/gpatch" --bogus -- true 2>/dev/null'
+exit $fail
