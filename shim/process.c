@@ -163,18 +163,32 @@ GP_EXPORT int execle(const char *path, const char *arg, ...)
   return execve(path, (char *const *)argv, envp);
 }
 
+/* The spawn functions' common type. */
+typedef int (*spawn_fn)(pid_t *, const char *,
+                        const posix_spawn_file_actions_t *,
+                        const posix_spawnattr_t *, char *const[],
+                        char *const[]);
+
+/* Spawns with the sockets the child inherits made blocking for good. */
+static int spawn_blocking(spawn_fn real, pid_t *pid, const char *what,
+                          const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[],
+                          char *const envp[])
+{
+  if (has_sockets())
+    unblock_for_child(1, 0);
+  return real(pid, what, fa, attr, argv, envp);
+}
+
 GP_EXPORT int posix_spawn(pid_t *pid, const char *path,
                           const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[],
                           char *const envp[])
 {
-  static int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                     const posix_spawnattr_t *, char *const[], char *const[]);
+  static spawn_fn real;
   if (real == NULL)
-    real = gp__real_sym("posix_spawn");
-  if (has_sockets())
-    unblock_for_child(1, 0);
-  return real(pid, path, fa, attr, argv, envp);
+    real = (spawn_fn)gp__real_sym("posix_spawn");
+  return spawn_blocking(real, pid, path, fa, attr, argv, envp);
 }
 
 GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
@@ -182,13 +196,10 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
                            const posix_spawnattr_t *attr, char *const argv[],
                            char *const envp[])
 {
-  static int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                     const posix_spawnattr_t *, char *const[], char *const[]);
+  static spawn_fn real;
   if (real == NULL)
-    real = gp__real_sym("posix_spawnp");
-  if (has_sockets())
-    unblock_for_child(1, 0);
-  return real(pid, file, fa, attr, argv, envp);
+    real = (spawn_fn)gp__real_sym("posix_spawnp");
+  return spawn_blocking(real, pid, file, fa, attr, argv, envp);
 }
 
 /* ---- waiting for children ---- */

@@ -19,15 +19,6 @@
 #include <immintrin.h>
 #endif
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#define HAVE_VALGRIND 1
-#endif
-#endif
-#ifndef HAVE_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_ASAN 1

@@ -17,9 +17,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../include/gpatch.h"
+
+/* RUNNING_ON_VALGRIND, or 0 where valgrind's header is missing (the
+ * aarch64 cross build): tests scale down under valgrind. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define HAVE_VALGRIND 1
+#endif
+#endif
+#ifndef HAVE_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+/* Nanoseconds on CLOCK_MONOTONIC. */
+static inline uint64_t mono_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* What a child process left behind. */
 struct child_result {
