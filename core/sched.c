@@ -44,6 +44,8 @@ __thread struct gp__tls gp__tls __attribute__((tls_model("initial-exec")));
 #define LOOP_TOKEN UINT64_MAX
 /* Events taken from epoll per call. */
 #define MAX_EVENTS 256
+/* Cold stacks given back to the kernel per idle moment of the hub. */
+#define TRIM_BATCH 256
 /* While coroutines are ready, the hub polls without blocking at most this
  * often. A round of one or two coroutines (a create and its join, a lock
  * handed back and forth) would otherwise spend most of its time in that
@@ -217,6 +219,8 @@ static void poll_once(struct gp__sched *s)
     if (!alive && s->nfdwait == 0 && s->nexternal == 0)
       deadlock(s);
   }
+  if (timeout != 0 && gp__stack_trim(TRIM_BATCH) > 0)
+    timeout = 0; /* more may be left: look again before sleeping */
   s->in_poll = timeout != 0;
   n = gp__real_epoll_wait(s->epfd, ev, MAX_EVENTS, timeout);
   s->in_poll = 0;

@@ -46,6 +46,7 @@ static struct {
   struct gp__stack *free_other;   /* free stacks of other sizes */
   size_t nfree_default;           /* length of free_default */
   size_t nfree_other;             /* length of free_other */
+  size_t to_trim;                 /* dirty stacks put past POOL_KEEP */
   int madv_state;                 /* 0 untried, 1 works, -1 does not */
   long vma_budget;                /* mprotect guards still allowed */
   int warned;                     /* the canary fallback was announced */
@@ -198,6 +199,7 @@ static int get_locked(struct gp__stack **out, size_t size)
     st = pool.free_default;
     pool.free_default = st->next;
     pool.nfree_default--;
+    st->dirty = 1;
     *out = st;
     return 0;
   }
@@ -216,11 +218,10 @@ static void put_locked(struct gp__stack *st)
   if (st->canary)
     *(volatile uint64_t *)st->lo = CANARY;
   if (!st->own_mapping) {
-    if (pool.nfree_default >= POOL_KEEP) {
-      /* Keep the lowest page when a canary lives there. */
-      size_t keep = st->canary ? page_size() : 0;
-      madvise(st->lo + keep, st->size - keep, MADV_DONTNEED);
-    }
+    /* Past the first POOL_KEEP free stacks, memory goes back to the kernel
+     * later, when the hub is idle (gp__stack_trim). */
+    if (pool.nfree_default >= POOL_KEEP && st->dirty)
+      pool.to_trim++;
     st->next = pool.free_default;
     pool.free_default = st;
     pool.nfree_default++;
@@ -257,6 +258,31 @@ void gp__stack_put(struct gp__stack *st)
   lock();
   put_locked(st);
   unlock();
+}
+
+size_t gp__stack_trim(size_t max)
+{
+  struct gp__stack *st;
+  size_t i = 0, n = 0;
+
+  if (__atomic_load_n(&pool.to_trim, __ATOMIC_RELAXED) == 0)
+    return 0;
+  lock();
+  for (st = pool.free_default; st && n < max; st = st->next, i++) {
+    size_t keep;
+    if (i < POOL_KEEP || !st->dirty)
+      continue;
+    keep = st->canary ? page_size() : 0; /* the canary's page stays */
+    madvise(st->lo + keep, st->size - keep, MADV_DONTNEED);
+    st->dirty = 0;
+    n++;
+  }
+  if (st == NULL || n >= pool.to_trim)
+    pool.to_trim = 0; /* walked to the end: nothing cold is dirty */
+  else
+    pool.to_trim -= n;
+  unlock();
+  return n;
 }
 
 int gp__stack_canary_dead(const struct gp__stack *st)

@@ -21,6 +21,7 @@ struct gp__stack {
   int kind;                /* enum gp__guard_kind of this stack's guard */
   int canary;              /* nonzero: no guard; a canary word sits at lo */
   int own_mapping;         /* nonzero: a mapping of its own (odd size) */
+  int dirty;               /* used since its memory last went back */
   struct gp__stack *next;  /* in the pool's free list */
 };
 
@@ -31,6 +32,12 @@ int gp__stack_get(struct gp__stack **out, size_t size);
 /* Returns a stack to the pool. Past a high-water mark its memory is given
  * back to the kernel (MADV_DONTNEED); the address range stays reserved. */
 void gp__stack_put(struct gp__stack *st);
+
+/* Gives the memory of up to max cold free stacks (those past the pool's
+ * first 1024) back to the kernel. The hub calls it when it is about to wait
+ * with nothing to run, so that a burst of exits does not pay for it.
+ * Returns how many stacks were trimmed. */
+size_t gp__stack_trim(size_t max);
 
 /* Nonzero when the canary of a canary-guarded stack was overwritten. */
 int gp__stack_canary_dead(const struct gp__stack *st);
