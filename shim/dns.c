@@ -16,7 +16,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Real resolver functions: resolved here, on first use. */
+/* Real resolver functions: resolved here, on first use (gp__real_sym
+ * stops the program with a message if one is missing). */
 static int (*real_getaddrinfo)(const char *, const char *,
                                const struct addrinfo *, struct addrinfo **);
 static int (*real_getnameinfo)(const struct sockaddr *, socklen_t, char *,
@@ -32,20 +33,19 @@ static int (*real_gethostbyaddr_r)(const void *, socklen_t, int,
                                    struct hostent *, char *, size_t,
                                    struct hostent **, int *);
 
-#include <dlfcn.h>
 static void resolve(void)
 {
   static int done;
   if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
     return;
-  real_getaddrinfo = dlsym(RTLD_NEXT, "getaddrinfo");
-  real_getnameinfo = dlsym(RTLD_NEXT, "getnameinfo");
-  real_gethostbyname = dlsym(RTLD_NEXT, "gethostbyname");
-  real_gethostbyname2 = dlsym(RTLD_NEXT, "gethostbyname2");
-  real_gethostbyaddr = dlsym(RTLD_NEXT, "gethostbyaddr");
-  real_gethostbyname_r = dlsym(RTLD_NEXT, "gethostbyname_r");
-  real_gethostbyname2_r = dlsym(RTLD_NEXT, "gethostbyname2_r");
-  real_gethostbyaddr_r = dlsym(RTLD_NEXT, "gethostbyaddr_r");
+  real_getaddrinfo = gp__real_sym("getaddrinfo");
+  real_getnameinfo = gp__real_sym("getnameinfo");
+  real_gethostbyname = gp__real_sym("gethostbyname");
+  real_gethostbyname2 = gp__real_sym("gethostbyname2");
+  real_gethostbyaddr = gp__real_sym("gethostbyaddr");
+  real_gethostbyname_r = gp__real_sym("gethostbyname_r");
+  real_gethostbyname2_r = gp__real_sym("gethostbyname2_r");
+  real_gethostbyaddr_r = gp__real_sym("gethostbyaddr_r");
   __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }
 
