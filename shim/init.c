@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "shim.h"
 
+#include <errno.h>
+
 #include <unistd.h>
 
 int gp__shim_adopt(unsigned family)
@@ -44,4 +46,26 @@ uint64_t gp__tv_to_ns(const struct timeval *tv)
 __attribute__((destructor)) static void shim_fini(void)
 {
   gp__tls.depth++;
+}
+
+int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno)
+{
+  switch (w) {
+  case -EINTR:
+    if (timeo == 0 && gp__signal_restarts())
+      return 1;
+    errno = EINTR;
+    return 0;
+  case -ECANCELED:
+    gp__thread_cancel_point(); /* pthread_cancel: the thread ends here */
+    errno = EINTR;             /* gp_kill: the call is interrupted */
+    return 0;
+  case -ETIMEDOUT:
+    /* The fd's own timeout, or a gp_timeout block. */
+    errno = gp__tls.sched->current->block_expired ? ETIMEDOUT : timeout_errno;
+    return 0;
+  default:
+    errno = -w;
+    return 0;
+  }
 }

@@ -163,30 +163,6 @@ static ssize_t finish(size_t done, int err)
   return -1;
 }
 
-/* Decides what an interrupted wait becomes. Returns 1 to wait again
- * (SA_RESTART and no socket timeout), or 0 with errno set. */
-static int interrupted(int r, uint64_t timeo)
-{
-  switch (r) {
-  case -EINTR:
-    if (timeo == 0 && gp__signal_restarts())
-      return 1;
-    errno = EINTR;
-    return 0;
-  case -ECANCELED:
-    gp__thread_cancel_point(); /* pthread_cancel: the thread ends here */
-    errno = EINTR;             /* gp_kill: the call is interrupted */
-    return 0;
-  case -ETIMEDOUT:
-    /* The socket's timeout, or a gp_timeout block. */
-    errno = gp__tls.sched->current->block_expired ? ETIMEDOUT : EAGAIN;
-    return 0;
-  default:
-    errno = -r;
-    return 0;
-  }
-}
-
 /* MSG_PEEK|MSG_WAITALL: TCP waits until the whole length can be peeked
  * (or EOF, an error); AF_UNIX peeks what the first message holds. Returns
  * nonzero when the socket waits. */
@@ -248,7 +224,7 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
       int w = gp__wait_fd(op->fd, out ? EPOLLOUT : EPOLLIN, deadline, 1);
       if (w >= 0)
         break;
-      if (!interrupted(w, timeo))
+      if (!gp__shim_wait_failed(w, timeo, EAGAIN))
         return finish(done, errno);
     }
   }
@@ -281,7 +257,7 @@ static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
     int n = gp__real_poll(&p, 1, 0);
     if (n == 0) {
       int w = gp__wait_fd(op->fd, out ? EPOLLOUT : EPOLLIN, GP__NEVER, 1);
-      if (w < 0 && !interrupted(w, 0))
+      if (w < 0 && !gp__shim_wait_failed(w, 0, EAGAIN))
         return finish(done, errno);
       continue;
     }
@@ -558,7 +534,7 @@ GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
     w = gp__wait_fd(fd, EPOLLIN,
                     fi->rcvtimeo_ns ? gp__now() + fi->rcvtimeo_ns : GP__NEVER,
                     1);
-    if (w < 0 && !interrupted(w, fi->rcvtimeo_ns))
+    if (w < 0 && !gp__shim_wait_failed(w, fi->rcvtimeo_ns, EAGAIN))
       return -1;
   }
 }
@@ -580,7 +556,7 @@ GP_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
     w = gp__wait_fd(fd, EPOLLOUT,
                     fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns : GP__NEVER,
                     1);
-    if (w < 0 && !interrupted(w, fi->sndtimeo_ns))
+    if (w < 0 && !gp__shim_wait_failed(w, fi->sndtimeo_ns, EAGAIN))
       return -1;
   }
 }
@@ -612,7 +588,7 @@ GP_EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t count)
     w = gp__wait_fd(out, EPOLLOUT,
                     fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns : GP__NEVER,
                     1);
-    if (w < 0 && !interrupted(w, fi->sndtimeo_ns))
+    if (w < 0 && !gp__shim_wait_failed(w, fi->sndtimeo_ns, EAGAIN))
       return finish(done, errno);
   }
 }

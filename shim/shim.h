@@ -48,6 +48,14 @@ void gp__shim_fresh_fd(int fd, int owned, int app_nonblock);
  * restartable calls continue (signal.c). */
 int gp__signal_restarts(void);
 
+/* Decides what a failed wait of a blocking call becomes (init.c): returns 1
+ * to wait again (a signal whose handler has SA_RESTART, and no timeout
+ * timeo on the fd, as the kernel restarts the call), else 0 with errno set:
+ * EINTR for a signal or gp_kill (a pthread_cancel ends the thread here),
+ * timeout_errno when the fd's timeout expired, ETIMEDOUT for a gp_timeout
+ * block, or the wait's own error. */
+int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno);
+
 /* A cancellation point (thread.c): if pthread_cancel is pending for the
  * calling thread and enabled, it exits as canceled, running its cleanup
  * handlers; otherwise returns. */

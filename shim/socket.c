@@ -113,15 +113,8 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
       return -1;
   wait:
     w = gp__wait_fd(fd, EPOLLIN, deadline, 1);
-    if (w >= 0)
+    if (w >= 0 || gp__shim_wait_failed(w, fi->rcvtimeo_ns, EAGAIN))
       continue;
-    if (w == -EINTR && fi->rcvtimeo_ns == 0 && gp__signal_restarts())
-      continue;
-    errno = w == -ETIMEDOUT
-                ? (gp__tls.sched->current->block_expired ? ETIMEDOUT : EAGAIN)
-                : (w == -ECANCELED ? EINTR : -w);
-    if (w == -ECANCELED)
-      gp__thread_cancel_point();
     return -1;
   }
   getsockopt(nfd, SOL_SOCKET, SO_TYPE, &type, &tl);
@@ -135,22 +128,6 @@ GP_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_accept(fd, addr, alen);
   return accept4(fd, addr, alen, 0);
-}
-
-/* How a wait of connect ended: returns 1 to wait again (SA_RESTART and
- * no SO_SNDTIMEO, as the kernel restarts the call), else 0 with errno set;
- * an expired SO_SNDTIMEO gives timeout_errno. */
-static int connect_wait_failed(int w, struct gp__fdinfo *fi, int timeout_errno)
-{
-  if (w == -EINTR && fi->sndtimeo_ns == 0 && gp__signal_restarts())
-    return 1;
-  if (w == -ECANCELED)
-    gp__thread_cancel_point(); /* connect is a cancellation point */
-  errno = w == -ETIMEDOUT
-              ? (gp__tls.sched->current->block_expired ? ETIMEDOUT
-                                                       : timeout_errno)
-              : (w == -ECANCELED ? EINTR : -w);
-  return 0;
 }
 
 /* A blocking AF_UNIX connect to a listener whose backlog is full waits
@@ -167,7 +144,7 @@ static int connect_unix_full(int fd, const struct sockaddr *addr,
   for (;;) {
     uint64_t until = gp__now() + pause;
     int w = gp__sleep_until(until < deadline ? until : deadline, 1);
-    if (w < 0 && !connect_wait_failed(w, fi, EAGAIN))
+    if (w < 0 && !gp__shim_wait_failed(w, fi->sndtimeo_ns, EAGAIN))
       return -1;
     if (w == 0 && gp__now() >= deadline) {
       errno = EAGAIN;
@@ -216,7 +193,8 @@ GP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
   for (;;) {
     int w = gp__wait_fd(fd, EPOLLOUT, deadline, 1);
     if (w < 0) {
-      if (connect_wait_failed(w, fi, first ? EINPROGRESS : EALREADY))
+      if (gp__shim_wait_failed(w, fi->sndtimeo_ns,
+                               first ? EINPROGRESS : EALREADY))
         continue;
       /* The connection goes on in the background, as after a blocking
        * connect is interrupted; a later connect waits for it again. */
