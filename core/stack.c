@@ -105,6 +105,13 @@ static long compute_budget(void)
 static void guard(struct gp__stack *st)
 {
   if (pool.madv_state >= 0 && !gp__config.no_madv_guard) {
+    /* The top page is faulted in before the guard goes in; making the
+     * coroutine would fault it in anyway. On the PVM guest this was
+     * measured on, a top page first touched after the guard cost ~13 us
+     * more at the coroutine's first run (10k new threads: 0.13 s -> 0.01 s
+     * from the last create to all running). */
+    *(volatile char *)(st->lo + st->size - 1) = 0;
+    st->dirty = 1;
     if (madvise(st->guard, st->guard_size, MADV_GUARD_INSTALL) == 0) {
       pool.madv_state = 1;
       st->kind = GP__GUARD_MADVISE;

@@ -148,6 +148,42 @@ static void test_pool_reuse(void **state)
   gp__stack_put(b);
 }
 
+/* 1 when the page holding addr is resident. */
+static int resident(const void *addr)
+{
+  long pg = sysconf(_SC_PAGESIZE);
+  unsigned char v = 0;
+  void *page = (void *)((uintptr_t)addr & ~(uintptr_t)(pg - 1));
+  assert_int_equal(mincore(page, (size_t)pg, &v), 0);
+  return v & 1;
+}
+
+/* A stack from a newly mapped slab has its top page in memory already (it
+ * is touched before its guard is installed) and nothing else. */
+static void test_fresh_top_resident(void **state)
+{
+  struct gp__stack *st[200];
+  struct gp__stack_stats s0, s1;
+  int n = 0;
+
+  (void)state;
+  gp__stack_stats(&s0);
+  do { /* until a new slab is mapped */
+    assert_true(n < 200);
+    assert_int_equal(gp__stack_get(&st[n], default_size()), 0);
+    gp__stack_stats(&s1);
+  } while (s1.mapped == s0.mapped && ++n);
+  /* The ordering is done only for MADV_GUARD_INSTALL guards. */
+  if (st[n]->kind == GP__GUARD_MADVISE) {
+    assert_true(resident(st[n]->lo + st[n]->size - 1));
+    assert_false(resident(st[n]->lo + st[n]->size / 2));
+  }
+  for (int i = n; i >= 0; i--)
+    gp__stack_put(st[i]);
+  if (st[n]->kind != GP__GUARD_MADVISE)
+    skip();
+}
+
 static void test_sizes_rounded(void **state)
 {
   struct gp__stack *st;
@@ -655,6 +691,7 @@ int main(int argc, char **argv)
 
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pool_reuse),
+      cmocka_unit_test(test_fresh_top_resident),
       cmocka_unit_test(test_sizes_rounded),
       cmocka_unit_test(test_odd_sizes_pooled),
       cmocka_unit_test(test_guard_hit),
