@@ -12,13 +12,19 @@
  * OS threads (/proc/self/status) once all are created. Figures, not a
  * test: the exit status is nonzero only when no thread could be created.
  *
- *   sleepers [threads]    (default 10000) */
+ *   sleepers [threads]    (default 10000)
+ *
+ * With --page-cost N it only measures what the machine charges to touch a
+ * page for the first time (N fresh pages 320 KiB apart, as stack tops lie)
+ * and prints first_touch_us=U: a new thread, plain or coroutine, touches at
+ * least one fresh stack page, so N threads cost at least N*U. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +60,26 @@ static long os_threads(void)
   return v;
 }
 
+/* Microseconds per first touch of a fresh anonymous page, over n pages. */
+static int page_cost(long n)
+{
+  const size_t stride = 320 * 1024;
+  char *m = mmap(NULL, (size_t)n * stride, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  double t0;
+
+  if (n <= 0 || m == MAP_FAILED) {
+    perror("sleepers: mmap");
+    return 1;
+  }
+  t0 = now_s();
+  for (long i = 0; i < n; i++)
+    ((volatile char *)m)[(size_t)(i + 1) * stride - 1] = 1;
+  printf("first_touch_us=%.2f\n", (now_s() - t0) / (double)n * 1e6);
+  munmap(m, (size_t)n * stride);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   long n = argc > 1 ? atol(argv[1]) : 10000, created = 0, threads;
@@ -62,6 +88,8 @@ int main(int argc, char **argv)
   pthread_t *t;
   double t0, t_created, t_end;
 
+  if (argc > 2 && strcmp(argv[1], "--page-cost") == 0)
+    return page_cost(atol(argv[2]));
   if (n <= 0 || (t = calloc((size_t)n, sizeof(*t))) == NULL) {
     fprintf(stderr, "usage: sleepers [threads]\n");
     return 2;
