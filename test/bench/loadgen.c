@@ -3,8 +3,11 @@
  * Opens N TCP connections to 127.0.0.1:PORT (at most 256 connecting at a
  * time, so that a listen backlog does not overflow), and has each play
  * 64-byte ping-pong: send 64 bytes, wait for all 64 to come back, send
- * again. Every connection starts as soon as it is up; once all are up (or
- * have failed), a warm-up runs, then the measured window. It is one thread
+ * again. Each connection sends one ping as soon as it is up and then
+ * waits; once every one has had that echo back (or has failed), all play,
+ * a warm-up runs, then the measured window. So a server that accepts
+ * slowly (a thread per connection, the acceptor competing for the CPU with
+ * the threads it made) is measured with all its connections. It is one thread
  * with one epoll set, non-blocking throughout, and does not link libgpatch.
  *
  *   loadgen [-c conns] [-d secs] [-w warmup_secs] [-p server_pid] port
@@ -12,13 +15,13 @@
  * Output, one "key=value ..." line at the end of the window (flushed):
  *   conns failed msgs secs msgs_per_s p50_us p99_us max_us
  * and with -p, the server's CPU seconds (utime + stime from /proc/PID/stat)
- * over exactly the measured window, and its VmRSS (KiB) and Threads at the
- * window's end:
- *   server_cpu_s server_rss_kib server_threads
+ * over exactly the measured window, and its VmRSS and VmPTE (page tables,
+ * KiB) and Threads at the window's end:
+ *   server_cpu_s server_rss_kib server_pte_kib server_threads
  * Before the window it prints "connected up=N failed=M" and "measuring",
  * so that a script can attach tracers to the server in steady state. A
- * connection fails when it cannot connect, or is closed or reset by the
- * server before the window ends. Figures, not a test: the exit status is
+ * connection fails when it cannot connect and get its first echo within
+ * 30 s, or is closed or reset by the server before the window ends. Figures, not a test: the exit status is
  * nonzero only when nothing could be measured. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -49,6 +52,7 @@ struct conn {
   size_t sent;       /* bytes of the current ping sent */
   size_t got;        /* bytes of the current echo received */
   uint64_t t0;       /* when the current ping was first sent, ns */
+  int echoed;        /* a whole echo has come back */
 };
 
 static struct conn *conns;
@@ -57,7 +61,8 @@ static int nconns, ep, port;
 static uint32_t *lat;
 static size_t nlat, lat_cap;
 static uint64_t nmsgs, max_ns;
-static int recording, nfailed, nup, nconnecting, next_to_open;
+static int recording, pinging, nfailed, nup, nechoed, nconnecting,
+    next_to_open;
 static char ping[MSG];
 
 static uint64_t now_ns(void)
@@ -79,6 +84,8 @@ static void fail(struct conn *c)
     nconnecting--;
   if (c->state == C_ACTIVE)
     nup--;
+  if (c->echoed)
+    nechoed--;
   if (c->fd >= 0)
     close(c->fd);
   c->fd = -1;
@@ -197,6 +204,11 @@ static void on_ready(struct conn *c, uint32_t events)
       exit(2);
     }
     if (c->got == MSG) {
+      int first = !c->echoed;
+      if (first)
+        c->echoed = 1, nechoed++;
+      if (first && !pinging)
+        return; /* it waits for the others: see main */
       if (recording) {
         uint64_t d = now_ns() - c->t0;
         if (nlat == lat_cap) {
@@ -329,13 +341,18 @@ int main(int argc, char **argv)
     if (t_warm == 0) {
       while (nconnecting < MAX_CONNECTING && next_to_open < nconns)
         open_one(next_to_open++);
-      if (next_to_open == nconns && nconnecting == 0) {
+      if (next_to_open == nconns && nconnecting == 0 && nechoed == nup) {
         t_warm = now;
+        pinging = 1;
+        for (int i = 0; i < nconns; i++)
+          if (conns[i].state == C_ACTIVE && start_ping(&conns[i]) != 0)
+            fail(&conns[i]);
         printf("connected up=%d failed=%d\n", nup, nfailed);
         fflush(stdout);
       } else if (now - t_connect > CONNECT_TIMEOUT_NS) {
         for (int i = 0; i < nconns; i++)
-          if (conns[i].state == C_CONNECTING || conns[i].state == C_IDLE) {
+          if (conns[i].state == C_CONNECTING || conns[i].state == C_IDLE ||
+              (conns[i].state == C_ACTIVE && !conns[i].echoed)) {
             if (conns[i].state == C_IDLE)
               nfailed++, conns[i].state = C_DEAD;
             else
@@ -385,9 +402,11 @@ int main(int argc, char **argv)
            (double)nmsgs / span, quantile(0.50), quantile(0.99),
            (double)max_ns / 1000.0);
     if (pid)
-      printf(" server_cpu_s=%.2f server_rss_kib=%ld server_threads=%ld",
+      printf(" server_cpu_s=%.2f server_rss_kib=%ld server_pte_kib=%ld "
+             "server_threads=%ld",
              cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1.0,
-             server_status(pid, "VmRSS"), server_status(pid, "Threads"));
+             server_status(pid, "VmRSS"), server_status(pid, "VmPTE"),
+             server_status(pid, "Threads"));
     printf("\n");
     fflush(stdout);
   }
