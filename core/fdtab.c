@@ -27,6 +27,12 @@ struct gp__fd {
   struct gp__sched *owner;  /* the scheduler whose epoll set holds it */
   int registered;           /* in owner's epoll set */
   int unpollable;           /* epoll refused it (a regular file): ready */
+  int read_idle;            /* a read came back short since the last input
+                               edge (gp__fd_read_short) */
+  int no_hint;              /* the hub saw end of input, an error or urgent
+                               data: a read after a short one may have an
+                               answer (0, the error, the data behind the
+                               urgent mark) that no new edge announces */
   int dup_next;             /* 1 + the next fd of a ring of fds naming one
                                open file description (dup and friends),
                                0 when the fd is alone */
@@ -159,6 +165,10 @@ void gp__fd_ready(struct gp__sched *s, int fd, uint32_t events)
   (void)s;
   if (e == NULL)
     return;
+  if (events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    e->read_idle = 0;
+  if (events & (EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    e->no_hint = 1;
   /* Errors and hang-ups concern both directions: the retried call reports
    * them. */
   if (events & (EPOLLERR | EPOLLHUP))
@@ -179,6 +189,25 @@ void gp__fd_ready(struct gp__sched *s, int fd, uint32_t events)
       }
     }
   }
+}
+
+/* A short read empties the queue only as of the read: input arriving after
+ * it makes an edge the hub has not taken yet, since the hub runs on this
+ * thread, after the reader parks. An fd not in the set yet is added when
+ * the reader waits, and the add reports input already there. What a short
+ * read leaves behind without a new edge (end of input, an error, data past
+ * an urgent mark) was announced by an edge the hub took before: no_hint. */
+void gp__fd_read_short(int fd)
+{
+  struct gp__fd *e = entry(fd, 0);
+  if (e && e->registered && e->owner == gp__tls.sched && !e->no_hint)
+    e->read_idle = 1;
+}
+
+int gp__fd_read_idle(int fd)
+{
+  struct gp__fd *e = entry(fd, 0);
+  return e && e->read_idle && e->owner == gp__tls.sched;
 }
 
 struct gp__fdinfo *gp__fd_info(int fd)
@@ -224,6 +253,8 @@ static void drop(int fd, struct gp__fd *e, int result)
     gp__real_epoll_ctl(e->owner->epfd, EPOLL_CTL_DEL, fd, NULL);
   e->registered = 0;
   e->unpollable = 0;
+  e->read_idle = 0;
+  e->no_hint = 0;
   e->owner = NULL;
   dup_unlink(e);
   memset(&e->info, 0, sizeof(e->info));
@@ -351,6 +382,7 @@ void gp__fd_forget_all(void)
     for (int i = 0; i < CHUNK; i++) {
       gp__list_init(&chunk[i].waiters); /* their coroutines are gone */
       chunk[i].registered = 0;
+      chunk[i].read_idle = 0;
       chunk[i].owner = NULL;
     }
   }

@@ -231,6 +231,15 @@ size_t gp__waitq_wake_all(struct gp__waitq *q, int result);
  * cannot be polled (a regular file) is always ready. */
 int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible);
 
+/* A read-readiness hint, which saves the read that would only say EAGAIN.
+ * gp__fd_read_short notes that a read of fd came back short with its
+ * receive queue empty (the caller knows: a TCP socket); until the hub next
+ * sees input or an exceptional condition on fd, gp__fd_read_idle then says
+ * nonzero, and the next read may wait first. Only the fd's own scheduler
+ * keeps the hint: it alone sees the fd's edges, in order with its reads. */
+void gp__fd_read_short(int fd);
+int gp__fd_read_idle(int fd);
+
 /* One fd of a multi-fd wait. */
 struct gp__fdwait {
   int fd;                  /* the fd; negative entries are skipped */
@@ -295,7 +304,12 @@ struct gp__fdinfo {
   unsigned min_read;    /* GP__FD_STREAM: a read of fewer bytes fails at
                            once (EINVAL: eventfd, timerfd, signalfd), so
                            it is not waited for */
+  int tcp;              /* GP__TCP_*: whether a short read empties it */
 };
+
+/* gp__fdinfo.tcp: a TCP socket's receive queue is empty when a read comes
+ * back short (other stream sockets can stop early: at passed fds, say). */
+enum { GP__TCP_UNKNOWN, GP__TCP_YES, GP__TCP_NO };
 
 /* Calls fn for every fd the shim has a record of (kind known). */
 void gp__fd_each(void (*fn)(int fd, struct gp__fdinfo *fi, void *arg),

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,8 +185,34 @@ static int peek_ended(int fd)
          (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
+/* GP__TCP_YES when fd is a TCP socket (the shim records sockets it makes;
+ * others are asked once). */
+static int tcp_of(int fd, struct gp__fdinfo *fi)
+{
+  int v[3] = {0, 0, 0};
+  socklen_t len = sizeof(v[0]);
+
+  if (fi->tcp != GP__TCP_UNKNOWN)
+    return fi->tcp;
+  fi->tcp = GP__TCP_NO;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v[0], &len) == 0 &&
+      (v[0] == AF_INET || v[0] == AF_INET6) &&
+      (len = sizeof(v[1]),
+       getsockopt(fd, SOL_SOCKET, SO_TYPE, &v[1], &len) == 0) &&
+      v[1] == SOCK_STREAM &&
+      (len = sizeof(v[2]),
+       getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v[2], &len) == 0) &&
+      v[2] == IPPROTO_TCP)
+    fi->tcp = GP__TCP_YES;
+  return fi->tcp;
+}
+
 /* Tries the op until it completes, parking on EAGAIN. dontwait: each try
- * with MSG_DONTWAIT (a blocking socket that is not ours). */
+ * with MSG_DONTWAIT (a blocking socket that is not ours).
+ *
+ * A plain read of a TCP socket that came back short left its receive queue
+ * empty, so the next one waits for input before it tries (no read that
+ * only says EAGAIN): see gp__fd_read_short. */
 static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
 {
   int out = is_write(op);
@@ -193,6 +220,10 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
   uint64_t deadline = timeo ? gp__now() + timeo : GP__NEVER;
   int all = out ? fi->stream : (fi->stream && (op->flags & MSG_WAITALL));
   int peek = !out && (op->flags & MSG_PEEK);
+  int hint = !out && (op->kind == OP_READ || op->kind == OP_RECV ||
+                      op->kind == OP_RECVFROM) &&
+             (op->flags & ~(MSG_WAITALL | MSG_NOSIGNAL)) == 0 &&
+             tcp_of(op->fd, fi) == GP__TCP_YES;
   size_t done = 0;
 
   if (all && peek && !peek_waits_all(op->fd))
@@ -200,7 +231,15 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
   for (;;) {
     /* Looked at before the peek, so that the peek holds every byte sent. */
     int ended = all && peek && peek_ended(op->fd);
-    ssize_t r = attempt(op, dontwait);
+    ssize_t r;
+    if (hint && gp__fd_read_idle(op->fd)) {
+      errno = EAGAIN;
+      r = -1;
+    } else {
+      r = attempt(op, dontwait);
+    }
+    if (hint && r > 0 && remaining(op) > (size_t)r)
+      gp__fd_read_short(op->fd);
     if (r >= 0 && peek) {
       /* A peek does not consume: the next try sees the same bytes again,
        * so it starts over with the whole buffer once more has arrived. */

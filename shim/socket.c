@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -23,15 +24,18 @@ void gp__shim_fresh_fd(int fd, int owned, int app_nonblock)
   fi->app_nonblock = app_nonblock;
 }
 
-/* Marks a new socket of the process as ours, non-blocking underneath. */
-static void own_socket(int fd, int app_nonblock, int type)
+/* Marks a new socket of the process as ours, non-blocking underneath; tcp
+ * is a GP__TCP_* value. */
+static void own_socket(int fd, int app_nonblock, int type, int tcp)
 {
   struct gp__fdinfo *fi;
 
   gp__shim_fresh_fd(fd, 1, app_nonblock);
   fi = gp__fd_info(fd);
-  if (fi)
+  if (fi) {
     fi->stream = (type & 0xf) == SOCK_STREAM;
+    fi->tcp = tcp;
+  }
 }
 
 /* socket(2). */
@@ -43,7 +47,12 @@ GP_EXPORT int socket(int domain, int type, int protocol)
     return gp__real_socket(domain, type, protocol);
   fd = gp__real_socket(domain, type | SOCK_NONBLOCK, protocol);
   if (fd >= 0)
-    own_socket(fd, (type & SOCK_NONBLOCK) != 0, type);
+    own_socket(fd, (type & SOCK_NONBLOCK) != 0, type,
+               (domain == AF_INET || domain == AF_INET6) &&
+                       (type & 0xf) == SOCK_STREAM &&
+                       (protocol == 0 || protocol == IPPROTO_TCP)
+                   ? GP__TCP_YES
+                   : GP__TCP_NO);
   return fd;
 }
 
@@ -56,8 +65,8 @@ GP_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
     return gp__real_socketpair(domain, type, protocol, sv);
   r = gp__real_socketpair(domain, type | SOCK_NONBLOCK, protocol, sv);
   if (r == 0) {
-    own_socket(sv[0], (type & SOCK_NONBLOCK) != 0, type);
-    own_socket(sv[1], (type & SOCK_NONBLOCK) != 0, type);
+    own_socket(sv[0], (type & SOCK_NONBLOCK) != 0, type, GP__TCP_NO);
+    own_socket(sv[1], (type & SOCK_NONBLOCK) != 0, type, GP__TCP_NO);
   }
   return r;
 }
@@ -118,7 +127,7 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
     return -1;
   }
   getsockopt(nfd, SOL_SOCKET, SO_TYPE, &type, &tl);
-  own_socket(nfd, (flags & SOCK_NONBLOCK) != 0, type);
+  own_socket(nfd, (flags & SOCK_NONBLOCK) != 0, type, fi->tcp);
   return nfd;
 }
 
