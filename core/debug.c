@@ -8,6 +8,7 @@
 #include "config.h"
 #include "real.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <libunwind.h>
 #include <link.h>
@@ -357,6 +358,37 @@ static int tls_one(struct dl_phdr_info *info, size_t size, void *data)
         name, (unsigned long)ph->p_memsz);
   }
   return 0;
+}
+
+void gp__debug_report_uv(void)
+{
+  static int done;
+  void *ours, *global, *h;
+  Dl_info where;
+  const char *(*version)(void);
+
+  if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+    return;
+  /* The runtime's uv_* calls bind by the global lookup order, in which the
+   * program comes before libuv.so.1: a program that carries a libuv of its
+   * own and exports it (node does) gets the runtime's calls. */
+  h = dlopen("libuv.so.1", RTLD_LAZY | RTLD_NOLOAD);
+  ours = h ? dlsym(h, "uv_version_string") : NULL;
+  global = dlsym(RTLD_DEFAULT, "uv_version_string");
+  if (h)
+    dlclose(h);
+  if (ours == NULL || global == NULL || ours == global)
+    return;
+  version = (const char *(*)(void))global;
+  if (dladdr(global, &where) == 0 || where.dli_fname == NULL ||
+      where.dli_fname[0] == '\0')
+    where.dli_fname = "the program";
+  out(2,
+      "gpatch: %s carries its own libuv %s and exports it: the runtime's "
+      "event loop runs on that copy (built against %d.%d.%d; see README, "
+      "Limitations)\n",
+      where.dli_fname, version(), UV_VERSION_MAJOR, UV_VERSION_MINOR,
+      UV_VERSION_PATCH);
 }
 
 void gp__debug_report_tls(void)

@@ -368,6 +368,9 @@ void gp__debug_monitor_start(struct gp__sched *s);
  * the coroutines of a thread will share: called when the first thread is
  * made a coroutine. */
 void gp__debug_report_tls(void);
+/* Reports, once, a libuv of the program's own that the runtime's libuv
+ * calls bind to. */
+void gp__debug_report_uv(void);
 /* Reports a stack overflow of co to stderr (async-signal-safe). */
 void gp__debug_overflow(struct gp__coro *co);
 

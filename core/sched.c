@@ -274,6 +274,7 @@ struct gp__sched *gp__sched_get(void)
   s->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (s->epfd < 0)
     goto fail_sched;
+  gp__debug_report_uv();
   GP__RUNTIME_ENTER();
   if (uv_loop_init(&s->loop) != 0) {
     GP__RUNTIME_LEAVE();
