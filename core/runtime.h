@@ -89,6 +89,9 @@ struct gp__coro {
   uv_timer_t timer;         /* for timed waits; initialised once */
   uint64_t park_deadline;   /* the deadline of the current wait */
   uint64_t block_deadline;  /* gp_timeout's deadline for this coroutine */
+  uint64_t slice_start;     /* gp__slice: when a call that could have
+                               waited first returned at once since this
+                               coroutine last switched out; 0 for none */
   unsigned started : 1;     /* has run at least once */
   unsigned detached : 1;    /* freed at exit, not joinable */
   unsigned joining : 1;     /* a join is waiting on it */
@@ -135,6 +138,11 @@ struct gp__tls {
                                libunwind): interposers pass through */
   int foreign;              /* this thread never gets a scheduler */
   int app;                  /* this thread runs application code */
+  /* The innermost app signal handler running (shim/signal.c): its frame
+   * and the coroutine it interrupted; a handler left by longjmp leaves
+   * them stale, which only stops time-slice yields below that frame. */
+  void *handler_frame;
+  struct gp__coro *handler_co;
 };
 extern __thread struct gp__tls gp__tls
     __attribute__((tls_model("initial-exec")));
@@ -207,6 +215,16 @@ void gp__wake(struct gp__wait *w, int result);
  * coroutine ready before it once (gevent.sleep(0)). Returns 0 or
  * -ECANCELED. */
 int gp__yield(void);
+
+/* Called by interposed calls that may wait (poll, I/O, waitpid …) before
+ * they start. Threads are preemptive and coroutines are not: a thread that
+ * loops on calls that never wait (poll with a zero timeout, reads that say
+ * EAGAIN, waitpid with WNOHANG) until another thread makes progress would
+ * hold the OS thread for ever. Once GP__SLICE_NS have passed since such a
+ * call first found the coroutine running without having switched out, it
+ * yields (never inside a signal handler). */
+void gp__slice(void);
+#define GP__SLICE_NS 2000000
 
 /* Parks the running coroutine until the deadline. Returns 0, -ECANCELED,
  * -ETIMEDOUT (a gp_timeout block expired first) or, when interruptible,

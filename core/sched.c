@@ -88,6 +88,7 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
   struct gp__coro *from = s->current;
 
   from->saved_errno = errno;
+  from->slice_start = 0;
   if (from->stack && gp__stack_canary_dead(from->stack))
     gp__debug_overflow(from); /* does not return */
   s->prev = from;
@@ -473,6 +474,25 @@ void gp__wake(struct gp__wait *w, int result)
   co->state = GP__READY;
   gp__list_push_back(&s->ready, &co->ready_link);
   s->nready++;
+}
+
+void gp__slice(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__coro *co;
+  uint64_t now;
+
+  if (s == NULL || (co = s->current) == NULL || co->is_hub)
+    return;
+  if (co == gp__tls.handler_co &&
+      (uintptr_t)__builtin_frame_address(0) <
+          (uintptr_t)gp__tls.handler_frame)
+    return; /* called from a signal handler: never switch in there */
+  now = gp__now();
+  if (co->slice_start == 0)
+    co->slice_start = now;
+  else if (now - co->slice_start >= GP__SLICE_NS)
+    gp__yield();
 }
 
 int gp__yield(void)

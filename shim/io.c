@@ -390,6 +390,7 @@ static ssize_t drive(struct op *op)
 {
   struct gp__fdinfo *fi = gp__shim_classify(op->fd);
 
+  gp__slice();
   if (fi == NULL)
     return attempt(op, 0);
   switch (fi->kind) {

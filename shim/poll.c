@@ -104,10 +104,21 @@ static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
   return r;
 }
 
+/* Nonzero when a call of the family is made the cooperative way. A zero
+ * timeout never waits: that call goes straight through, after the time
+ * slice check of a coroutine that may be polling in a loop (gp__slice). */
+static int coop(int zero_timeout)
+{
+  if (!gp__shim_active(GP__PATCH_SELECT))
+    return 0;
+  gp__slice();
+  return !zero_timeout;
+}
+
 /* poll(2). */
 GP_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-  if (!gp__shim_active(GP__PATCH_SELECT) || timeout == 0)
+  if (!coop(timeout == 0))
     return gp__real_poll(fds, n, timeout);
   return coop_poll(fds, n, timeout < 0 ? GP__NEVER : gp__deadline_ms(timeout));
 }
@@ -121,8 +132,7 @@ GP_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
   int64_t ns;
   int r, saved;
 
-  if (!gp__shim_active(GP__PATCH_SELECT) ||
-      (tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0))
+  if (!coop(tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0))
     return gp__real_ppoll(fds, n, tmo, mask);
   if (tmo && (ns = gp__ts_to_ns(tmo)) < 0) {
     errno = EINVAL;
@@ -296,8 +306,7 @@ GP_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
   uint64_t deadline = GP__NEVER;
   int res;
 
-  if (!gp__shim_active(GP__PATCH_SELECT) ||
-      (tmo && tmo->tv_sec == 0 && tmo->tv_usec == 0))
+  if (!coop(tmo && tmo->tv_sec == 0 && tmo->tv_usec == 0))
     return gp__real_select(nfds, r, w, e, tmo);
   if (tmo) {
     /* Linux carries whole seconds out of tv_usec; negatives are EINVAL. */
@@ -326,8 +335,7 @@ GP_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 {
   int64_t ns = 0;
 
-  if (!gp__shim_active(GP__PATCH_SELECT) ||
-      (tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0))
+  if (!coop(tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0))
     return gp__real_pselect(nfds, r, w, e, tmo, mask);
   if (tmo && (ns = gp__ts_to_ns(tmo)) < 0) {
     errno = EINVAL;
@@ -360,7 +368,7 @@ static int coop_epoll(int epfd, struct epoll_event *ev, int max, int timeout)
 GP_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max,
                          int timeout)
 {
-  if (!gp__shim_active(GP__PATCH_SELECT) || timeout == 0)
+  if (!coop(timeout == 0))
     return gp__real_epoll_wait(epfd, ev, max, timeout);
   return coop_epoll(epfd, ev, max, timeout);
 }
@@ -372,7 +380,7 @@ GP_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
   sigset_t old;
   int r, saved;
 
-  if (!gp__shim_active(GP__PATCH_SELECT) || timeout == 0)
+  if (!coop(timeout == 0))
     return gp__real_epoll_pwait(epfd, ev, max, timeout, mask);
   if (mask)
     pthread_sigmask(SIG_SETMASK, mask, &old);

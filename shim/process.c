@@ -256,11 +256,20 @@ static pid_t coop_wait4(pid_t pid, int *status, int options,
   return r;
 }
 
+/* Nonzero when the call waits cooperatively; a WNOHANG call, which never
+ * waits, may first yield the time slice of a coroutine polling for a
+ * child's exit (gp__slice). */
 static int waits(int options)
 {
   if (real_wait4 == NULL)
     real_wait4 = gp__real_sym("wait4");
-  return !(options & WNOHANG) && gp__shim_active(GP__PATCH_PROCESS);
+  if (!gp__shim_active(GP__PATCH_PROCESS))
+    return 0;
+  if (options & WNOHANG) {
+    gp__slice();
+    return 0;
+  }
+  return 1;
 }
 
 GP_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)

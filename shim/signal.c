@@ -27,13 +27,21 @@ static volatile sig_atomic_t last;   /* the last signal caught */
 static void trampoline(int sig, siginfo_t *si, void *uc)
 {
   struct sigaction a = app[sig];
+  void *frame = gp__tls.handler_frame;
+  struct gp__coro *co = gp__tls.handler_co;
+
   last = sig;
   if (a.sa_flags & SA_RESETHAND)
     app[sig].sa_handler = SIG_DFL; /* the kernel reset ours already */
+  /* No time-slice yield inside the handler (gp__slice). */
+  gp__tls.handler_frame = __builtin_frame_address(0);
+  gp__tls.handler_co = gp__tls.sched ? gp__tls.sched->current : NULL;
   if (a.sa_flags & SA_SIGINFO)
     a.sa_sigaction(sig, si, uc);
   else if (a.sa_handler != SIG_IGN && a.sa_handler != SIG_DFL)
     a.sa_handler(sig);
+  gp__tls.handler_frame = frame;
+  gp__tls.handler_co = co;
 }
 
 int gp__signal_restarts(void)

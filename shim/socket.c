@@ -89,6 +89,7 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
 
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_accept4(fd, addr, alen, flags);
+  gp__slice();
   fi = gp__shim_classify(fd);
   if (fi == NULL || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)))
     return gp__real_accept4(fd, addr, alen, flags); /* EBADF, EINVAL */
