@@ -602,10 +602,59 @@ static int sem_take(sem_t *s, uint64_t deadline)
   return 0;
 }
 
+/* A process-shared semaphore stays the kernel's: other processes use it.
+ * Its real wait would stop every coroutine of the thread, among them the
+ * one that may be about to post it (multiprocessing's locks are such
+ * semaphores). So while other coroutines live it is taken with
+ * sem_trywait, the caller parked between tries: woken at once by a post of
+ * this process, and after 1, 2, then every 4 ms for one of another
+ * process. A lone coroutine waits the real way. Returns 0, -1 with errno,
+ * or 1 when the real wait is to be made. */
+static int shared_take(sem_t *s, uint64_t deadline)
+{
+  struct gp__stats st;
+  uint64_t pause = 1000000;
+
+  if (!gp__shim_active(GP__PATCH_THREAD))
+    return 1;
+  gp__sched_stats(&st);
+  if (st.live <= 1)
+    return 1;
+  gp__thread_cancel_point();
+  for (;;) {
+    uint64_t until = gp__now() + pause;
+    int r;
+    if (gp__real_sem_trywait(s) == 0)
+      return 0;
+    if (errno != EAGAIN)
+      return -1; /* EINVAL */
+    r = gp__addr_wait(s, until < deadline ? until : deadline,
+                      "process-shared semaphore", GP__WAIT_INTERRUPTIBLE);
+    if (r == 0)
+      continue; /* a post of this process */
+    if (r == -ETIMEDOUT && until < deadline)
+      pause = pause < 4000000 ? 2 * pause : pause;
+    else if (r == -EINTR && gp__signal_restarts())
+      continue;
+    else if (r == -ETIMEDOUT && gp__real_sem_trywait(s) == 0)
+      return 0; /* came just in time */
+    else {
+      if (r == -ECANCELED)
+        gp__thread_cancel_point();
+      errno = r == -ETIMEDOUT ? ETIMEDOUT : EINTR;
+      return -1;
+    }
+  }
+}
+
 GP_EXPORT int sem_wait(sem_t *s)
 {
-  if (!emulated_sem(s))
+  int r;
+  if (!emulated_sem(s)) {
+    if ((r = shared_take(s, GP__NEVER)) <= 0)
+      return r;
     return gp__real_sem_wait(s);
+  }
   return sem_take(s, GP__NEVER);
 }
 
@@ -627,8 +676,12 @@ GP_EXPORT int sem_clockwait(sem_t *s, clockid_t clock,
   uint64_t deadline;
   int r;
 
-  if (!emulated_sem(s))
-    return gp__real_sem_clockwait(s, clock, abs);
+  if (!emulated_sem(s)) {
+    if (deadline_of(clock, abs, &deadline) != 0 ||
+        (r = shared_take(s, deadline)) > 0)
+      return gp__real_sem_clockwait(s, clock, abs); /* and its EINVAL */
+    return r;
+  }
   if ((r = deadline_of(clock, abs, &deadline)) != 0) {
     errno = r;
     return -1;
@@ -638,15 +691,26 @@ GP_EXPORT int sem_clockwait(sem_t *s, clockid_t clock,
 
 GP_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
-  if (!emulated_sem(s))
-    return gp__real_sem_timedwait(s, abs);
+  uint64_t deadline;
+  int r;
+
+  if (!emulated_sem(s)) {
+    if (deadline_of(CLOCK_REALTIME, abs, &deadline) != 0 ||
+        (r = shared_take(s, deadline)) > 0)
+      return gp__real_sem_timedwait(s, abs);
+    return r;
+  }
   return sem_clockwait(s, CLOCK_REALTIME, abs);
 }
 
 GP_EXPORT int sem_post(sem_t *s)
 {
-  if (!emulated_sem(s))
-    return gp__real_sem_post(s);
+  if (!emulated_sem(s)) {
+    int r = gp__real_sem_post(s);
+    if (r == 0 && gp__shim_active(GP__PATCH_THREAD))
+      gp__addr_wake(s, 1, 0); /* a coroutine of ours in shared_take */
+    return r;
+  }
   if (*sem_value(s) >= SEM_VALUE_MAX) {
     errno = EOVERFLOW;
     return -1;
