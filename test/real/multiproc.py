@@ -1,0 +1,39 @@
+# multiproc.py: multiprocessing and subprocess, which mix processes,
+# threads, pipes and process-shared semaphores: a ProcessPoolExecutor, a
+# Pool (its handler threads poll in a loop; terminate() takes a lock a
+# worker holds), a Process with a Queue, a Popen whose communicate() times
+# out, a spawn-context pool, and a Lock. Prints what it gets.
+import concurrent.futures
+import multiprocessing as mp
+import subprocess
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    with concurrent.futures.ProcessPoolExecutor(2) as ex:
+        print("executor", list(ex.map(square, range(6))))
+    with mp.Pool(2) as pool:
+        print("pool map", pool.map(square, range(5)))
+        print("pool async", pool.apply_async(square, (9,)).get(timeout=10))
+    q = mp.Queue()
+    p = mp.Process(target=q.put, args=("from the child",))
+    p.start()
+    print("queue", q.get(timeout=10))
+    p.join()
+    print("exitcode", p.exitcode)
+    proc = subprocess.Popen(["sh", "-c", "sleep 0.2; echo hi"],
+                            stdout=subprocess.PIPE)
+    try:
+        proc.communicate(timeout=0.05)
+    except subprocess.TimeoutExpired:
+        print("communicate: timeout expired")
+    print("communicate", proc.communicate(timeout=5)[0])
+    with mp.get_context("spawn").Pool(1) as pool:
+        print("spawn pool", pool.apply(square, (7,)))
+    lock = mp.Lock()
+    with lock:
+        print("lock held")
+    print("done")
