@@ -489,10 +489,16 @@ void gp__slice(void)
           (uintptr_t)gp__tls.handler_frame)
     return; /* called from a signal handler: never switch in there */
   now = gp__now();
-  if (co->slice_start == 0)
+  if (co->slice_start == 0) {
     co->slice_start = now;
-  else if (now - co->slice_start >= GP__SLICE_NS)
+  } else if (now - co->slice_start >= GP__SLICE_NS) {
+    /* Not in a fork's child before atfork_child has remade the scheduler:
+     * fork handlers registered before it (libuv's writes to a pipe) would
+     * let the parent's other coroutines run in the child. */
+    if (gettid() != s->tid)
+      return;
     gp__yield();
+  }
 }
 
 int gp__yield(void)
