@@ -2,14 +2,28 @@
 # threads, pipes and process-shared semaphores: a ProcessPoolExecutor, a
 # Pool (its handler threads poll in a loop; terminate() takes a lock a
 # worker holds), a Process with a Queue, a Popen whose communicate() times
-# out, a spawn-context pool, and a Lock. Prints what it gets.
+# out, a spawn-context pool, a Lock, and a forking TCP server (it forks
+# from its serving thread while main waits for the answer). Prints what it
+# gets.
 import concurrent.futures
 import multiprocessing as mp
+import socket
+import socketserver
 import subprocess
+import threading
 
 
 def square(x):
     return x * x
+
+
+class Upper(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(self.rfile.readline().upper())
+
+
+class ForkingServer(socketserver.ForkingMixIn, socketserver.TCPServer):
+    pass
 
 
 if __name__ == "__main__":
@@ -36,4 +50,12 @@ if __name__ == "__main__":
     lock = mp.Lock()
     with lock:
         print("lock held")
+    server = ForkingServer(("127.0.0.1", 0), Upper)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for word in (b"one\n", b"two\n"):
+        with socket.create_connection(server.server_address) as c:
+            c.sendall(word)
+            print("forking server", c.makefile("rb").readline())
+    server.shutdown()
+    server.server_close()
     print("done")

@@ -4,7 +4,9 @@
 # handler threads spin on poll with a zero timeout while another thread is
 # to drain the results, and Pool.terminate waits on a process-shared
 # semaphore a worker holds: without time slices and cooperative waits on
-# shared semaphores the patched run hangs.
+# shared semaphores the patched run hangs. The forking server forks from a
+# thread whose slice may have run out: no switch may happen in the child's
+# fork handlers.
 . "$(dirname "$0")/common.bash"
 need_python
 for mode in plain patched; do
