@@ -1,7 +1,8 @@
 /* d_thread_fork: fork() from a thread other than main. In the child only
  * that thread exists (one OS thread, no trace of the others: a thread that
  * would wake in the meantime prints nothing there), pthread_self is the
- * same, new threads can be made; the child ends with _exit, or by its only
+ * same, new threads can be made, what the others waited on can be posted
+ * (it wakes nobody); the child ends with _exit, or by its only
  * thread returning (status 0). The parent prints after waitpid. */
 #include "compat.h"
 
@@ -47,6 +48,8 @@ static void *a_fn(void *how)
     SAY("child: create %d ", pthread_create(&th, NULL, child_thread, NULL));
     SAY("join %d ", pthread_join(th, &ret));
     SAY("value %ld\n", (long)ret);
+    /* B waited on it in the parent: nothing is there to wake here. */
+    SAY("child: post B's semaphore %d\n", sem_post(&never));
     if (how == NULL)
       _exit(5);
     return NULL; /* the last thread: the child exits 0 */
