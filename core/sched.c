@@ -497,7 +497,8 @@ void gp__slice(void)
      * let the parent's other coroutines run in the child. */
     if (gettid() != s->tid)
       return;
-    gp__yield();
+    if (!co->cancel_pending) /* gp__yield would take it: the wait will */
+      gp__yield();
   }
 }
 

@@ -627,6 +627,83 @@ static void test_wait_fd_regular_file(void **state)
   close(fd);
 }
 
+/* Time slices (gp__slice). */
+
+static void busy_ms(int ms)
+{
+  uint64_t t0 = gp__now();
+  while (gp__now() - t0 < (uint64_t)ms * 1000000u)
+    ;
+}
+
+static int slice_other_ran;
+
+static void *slice_other(void *arg)
+{
+  (void)arg;
+  slice_other_ran = 1;
+  return NULL;
+}
+
+/* Spins through gp__slice for 10 ms; returns how many times it did. */
+static void *slice_spinner(void *arg)
+{
+  uintptr_t calls = 0;
+  uint64_t t0 = gp__now();
+  (void)arg;
+  while (gp__now() - t0 < 10000000u && !slice_other_ran) {
+    gp__slice();
+    calls++;
+  }
+  return (void *)calls;
+}
+
+/* A coroutine that keeps calling gp__slice without waiting gives way once
+ * its slice is over: the other one gets to run before it stops. */
+static void test_slice_yields(void **state)
+{
+  gp_coro_t *spin, *other;
+  void *r;
+  (void)state;
+  slice_other_ran = 0;
+  assert_int_equal(gp_spawn(&spin, slice_spinner, NULL), 0);
+  assert_int_equal(gp_spawn(&other, slice_other, NULL), 0);
+  assert_int_equal(gp_join(spin, &r), 0);
+  assert_true(slice_other_ran);
+  assert_int_equal(gp_join(other, NULL), 0);
+}
+
+static volatile int slice_killed;
+
+/* Spins past its slice, is killed meanwhile, spins again past its slice,
+ * then sleeps: the kill must end that sleep, not be used up by a slice. */
+static void *slice_victim(void *arg)
+{
+  (void)arg;
+  gp__slice();
+  busy_ms(3);
+  gp__slice(); /* yields: main kills it */
+  GP__ASSERT(slice_killed);
+  gp__slice();
+  busy_ms(3);
+  gp__slice(); /* its slice is over again, with the kill pending */
+  return (void *)(intptr_t)gp_sleep(200);
+}
+
+static void test_slice_keeps_kill(void **state)
+{
+  gp_coro_t *co;
+  void *r;
+  (void)state;
+  slice_killed = 0;
+  assert_int_equal(gp_spawn(&co, slice_victim, NULL), 0);
+  gp_yield(); /* it runs until its slice yields */
+  assert_int_equal(gp_kill(co), 0);
+  slice_killed = 1;
+  assert_int_equal(gp_join(co, &r), 0);
+  assert_int_equal((int)(intptr_t)r, -ECANCELED);
+}
+
 static void test_wait_fd_bad(void **state)
 {
   int fd = dup(0);
@@ -661,6 +738,8 @@ int main(void)
       cmocka_unit_test(test_fd_forget),
       cmocka_unit_test(test_wait_fd_regular_file),
       cmocka_unit_test(test_wait_fd_bad),
+      cmocka_unit_test(test_slice_yields),
+      cmocka_unit_test(test_slice_keeps_kill),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
