@@ -146,7 +146,6 @@ int (*gp__real_sem_init)(sem_t *s, int pshared, unsigned int value);
 int (*gp__real_sem_destroy)(sem_t *s);
 int (*gp__real_sem_wait)(sem_t *s);
 int (*gp__real_sem_trywait)(sem_t *s);
-int (*gp__real_sem_timedwait)(sem_t *s, const struct timespec *abs);
 int (*gp__real_sem_clockwait)(sem_t *s, clockid_t clock,
                               const struct timespec *abs);
 int (*gp__real_sem_post)(sem_t *s);
@@ -261,7 +260,6 @@ static const struct entry table[] = {
   {"sem_destroy", (void **)&gp__real_sem_destroy},
   {"sem_wait", (void **)&gp__real_sem_wait},
   {"sem_trywait", (void **)&gp__real_sem_trywait},
-  {"sem_timedwait", (void **)&gp__real_sem_timedwait},
   {"sem_clockwait", (void **)&gp__real_sem_clockwait},
   {"sem_post", (void **)&gp__real_sem_post},
   {"sem_getvalue", (void **)&gp__real_sem_getvalue},

@@ -171,7 +171,6 @@ extern int (*gp__real_sem_init)(sem_t *s, int pshared, unsigned int value);
 extern int (*gp__real_sem_destroy)(sem_t *s);
 extern int (*gp__real_sem_wait)(sem_t *s);
 extern int (*gp__real_sem_trywait)(sem_t *s);
-extern int (*gp__real_sem_timedwait)(sem_t *s, const struct timespec *abs);
 extern int (*gp__real_sem_clockwait)(sem_t *s, clockid_t clock,
                                      const struct timespec *abs);
 extern int (*gp__real_sem_post)(sem_t *s);

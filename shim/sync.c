@@ -689,17 +689,9 @@ GP_EXPORT int sem_clockwait(sem_t *s, clockid_t clock,
   return sem_take(s, deadline);
 }
 
+/* glibc's sem_timedwait is sem_clockwait on CLOCK_REALTIME. */
 GP_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
-  uint64_t deadline;
-  int r;
-
-  if (!emulated_sem(s)) {
-    if (deadline_of(CLOCK_REALTIME, abs, &deadline) != 0 ||
-        (r = shared_take(s, deadline)) > 0)
-      return gp__real_sem_timedwait(s, abs);
-    return r;
-  }
   return sem_clockwait(s, CLOCK_REALTIME, abs);
 }
 
