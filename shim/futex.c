@@ -1,0 +1,143 @@
+/* futex.c: futex(2) called through syscall(3).
+ *
+ * libstdc++ (std::future, std::atomic::wait, std::counting_semaphore) and
+ * Rust's std (Mutex, Condvar, thread parking) wait on futexes of their own
+ * with syscall(SYS_futex, …). A real FUTEX_WAIT would stop the OS thread,
+ * and with it the coroutine that is to wake it. So while other coroutines
+ * live, a wait parks on the address (the table pthread objects use, so
+ * FUTEX_WAKE through here wakes it at once); a futex that is not private
+ * may also be woken from another process, so its value is looked at again
+ * after 1, 2, 4 … 16 ms. A wake wakes our waiters, then the kernel's. The
+ * other operations, other system calls, and a lone coroutine's wait go to
+ * the kernel. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+static long (*real_syscall)(long, ...);
+
+/* The kernel's answer to a wait that would not wait: EAGAIN when *addr is
+ * not val, EFAULT, EINVAL (misaligned) — or -ETIMEDOUT when it would. */
+static long probe(uint32_t *addr, int op, uint32_t val)
+{
+  struct timespec zero = {0, 0};
+  if (real_syscall(SYS_futex, addr, op & FUTEX_PRIVATE_FLAG, val, &zero,
+                   NULL, 0) == 0)
+    return 0; /* cannot happen: nobody wakes a zero wait */
+  return -errno;
+}
+
+/* The deadline of a wait: relative on CLOCK_MONOTONIC for FUTEX_WAIT,
+ * absolute for FUTEX_WAIT_BITSET (CLOCK_REALTIME with its flag). Returns
+ * 0, or -EINVAL for a bad timespec. */
+static int deadline_of(int cmd, int op, const struct timespec *ts,
+                       uint64_t *out)
+{
+  int64_t ns;
+  if (ts == NULL) {
+    *out = GP__NEVER;
+    return 0;
+  }
+  if ((ns = gp__ts_to_ns(ts)) < 0)
+    return -EINVAL;
+  if (cmd == FUTEX_WAIT) {
+    *out = gp__now() + (uint64_t)ns;
+  } else {
+    struct timespec now;
+    int64_t n;
+    clock_gettime(op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC,
+                  &now);
+    n = gp__ts_to_ns(&now);
+    *out = gp__now() + (uint64_t)(ns > n ? ns - n : 0);
+  }
+  return 0;
+}
+
+/* FUTEX_WAIT and FUTEX_WAIT_BITSET. Returns the syscall's result, or 1
+ * when the kernel is to make the call. */
+static long futex_wait(uint32_t *addr, int op, uint32_t val,
+                       const struct timespec *ts, uint32_t bitset)
+{
+  int cmd = op & FUTEX_CMD_MASK, private = op & FUTEX_PRIVATE_FLAG;
+  uint64_t deadline, pause = 1000000;
+  struct gp__stats st;
+  long r;
+
+  gp__sched_stats(&st);
+  if (st.live <= 1 || (cmd == FUTEX_WAIT_BITSET && bitset == 0) ||
+      (cmd == FUTEX_WAIT && (op & FUTEX_CLOCK_REALTIME)) ||
+      deadline_of(cmd, op, ts, &deadline) != 0)
+    return 1; /* alone, or the kernel's EINVAL */
+  if ((r = probe(addr, op, val)) != -ETIMEDOUT) {
+    errno = (int)-r;
+    return -1; /* EAGAIN, EFAULT, EINVAL */
+  }
+  for (;;) {
+    uint64_t until = private ? deadline : gp__now() + pause;
+    int w = gp__addr_wait(addr, until < deadline ? until : deadline, "futex",
+                          GP__WAIT_UNCANCELABLE | GP__WAIT_INTERRUPTIBLE);
+    if (w == 0)
+      return 0;
+    if (w == -EINTR && gp__signal_restarts())
+      continue;
+    if (w == -ETIMEDOUT && until < deadline) {
+      /* Another process may have changed and woken it. */
+      if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) != val)
+        return 0;
+      pause = pause < 16000000 ? 2 * pause : pause;
+      continue;
+    }
+    errno = w == -ETIMEDOUT ? ETIMEDOUT : EINTR;
+    return -1;
+  }
+}
+
+GP_EXPORT long syscall(long nr, ...)
+{
+  long a[6];
+  va_list ap;
+
+  va_start(ap, nr);
+  for (int i = 0; i < 6; i++)
+    a[i] = va_arg(ap, long);
+  va_end(ap);
+  if (real_syscall == NULL)
+    real_syscall = (long (*)(long, ...))gp__real_sym("syscall");
+  if (nr == SYS_futex && gp__shim_active(GP__PATCH_THREAD)) {
+    uint32_t *addr = (uint32_t *)a[0];
+    int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
+    long r, woken;
+    switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+      r = futex_wait(addr, op, (uint32_t)a[2],
+                     (const struct timespec *)a[3], (uint32_t)a[5]);
+      if (r != 1)
+        return r;
+      break;
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET:
+      if (a[2] <= 0)
+        break;
+      woken = (long)gp__addr_wake(addr, (size_t)(int)a[2], 0);
+      if (woken >= (int)a[2])
+        return woken;
+      r = real_syscall(nr, a[0], a[1], (long)((int)a[2] - woken), a[3], a[4],
+                       a[5]);
+      return r < 0 ? (woken > 0 ? woken : r) : woken + r;
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+      /* Ours move nowhere: they wake (a spurious wake-up, which every
+       * futex user allows for) and look again. */
+      gp__addr_wake(addr, SIZE_MAX, 0);
+      break;
+    }
+  }
+  return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}

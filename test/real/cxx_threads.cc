@@ -1,0 +1,72 @@
+// cxx_threads.cc: C++ standard threads, whose futures and atomic waits
+// use futexes of libstdc++'s own (syscall(SYS_futex)), besides mutexes and
+// condition variables (pthreads). Prints what it gets.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+int main()
+{
+  std::promise<int> p;
+  auto f = p.get_future();
+  std::thread t([&] {
+    std::this_thread::sleep_for(20ms);
+    p.set_value(42);
+  });
+  std::cout << "future " << f.get() << std::endl;
+  t.join();
+
+  std::vector<std::future<int>> v;
+  for (int i = 0; i < 3; i++)
+    v.push_back(std::async(std::launch::async, [i] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30 - 10 * i));
+      return i * i;
+    }));
+  for (auto &a : v)
+    std::cout << "async " << a.get() << std::endl;
+
+  std::mutex m;
+  std::condition_variable cv;
+  bool ready = false;
+  std::thread t2([&] {
+    std::this_thread::sleep_for(10ms);
+    {
+      std::lock_guard<std::mutex> g(m);
+      ready = true;
+    }
+    cv.notify_one();
+  });
+  {
+    std::unique_lock<std::mutex> l(m);
+    cv.wait_for(l, 2s, [&] { return ready; });
+  }
+  std::cout << "condition_variable " << ready << std::endl;
+  t2.join();
+
+  std::atomic<int> x{0};
+  std::thread t3([&] {
+    std::this_thread::sleep_for(10ms);
+    x.store(1);
+    x.notify_one();
+  });
+  x.wait(0);
+  std::cout << "atomic wait " << x.load() << std::endl;
+  t3.join();
+
+  auto slow = std::async(std::launch::async, [] {
+    std::this_thread::sleep_for(100ms);
+    return 1;
+  });
+  std::cout << "wait_for 5 ms times out "
+            << (slow.wait_for(5ms) == std::future_status::timeout)
+            << std::endl;
+  std::cout << "then " << slow.get() << std::endl;
+  return 0;
+}
