@@ -93,6 +93,7 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
 
   if (s == NULL)
     return -ENOMEM;
+  gp__tls_setup(); /* from the first coroutine on, TLS per coroutine */
   if (opts && opts->stack_size)
     size = opts->stack_size;
   co = alloc_coro(s);
@@ -137,8 +138,8 @@ fail_coro:
 void gp__coro_release(struct gp__sched *s, struct gp__coro *co)
 {
   struct gp__stack *st = co->stack;
-  (void)s;
   co->stack = NULL;
+  gp__tls_release(s, co);
 #ifdef GP__VALGRIND
   VALGRIND_STACK_DEREGISTER(co->vg_stack_id);
 #endif

@@ -306,60 +306,6 @@ void gp__debug_monitor_start(struct gp__sched *s)
   pthread_attr_destroy(&a);
 }
 
-/* Objects whose thread-local storage the runtime accounts for: libc's
- * errno is saved per coroutine; the loader's and the runtime's own do not
- * concern the program. */
-static int tls_known(const char *path)
-{
-  static const char *const known[] = {"libc.so", "ld-linux", "libgpatch",
-                                      "libuv.so", "libunwind", "libm.so",
-                                      "libdl.so", "libpthread.so"};
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-    if (strncmp(base, known[i], strlen(known[i])) == 0)
-      return 1;
-  return 0;
-}
-
-/* Nonzero when the object holds the runtime's own code (libgpatch.so, or
- * a program that links the core statically): its TLS is gp__tls. */
-static int tls_is_runtime(const struct dl_phdr_info *info)
-{
-  uintptr_t self = (uintptr_t)(void *)gp__debug_report_tls;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (ph->p_type == PT_LOAD && self >= lo && self < lo + ph->p_memsz)
-      return 1;
-  }
-  return 0;
-}
-
-static int tls_one(struct dl_phdr_info *info, size_t size, void *data)
-{
-  (void)size;
-  if (tls_is_runtime(info))
-    return 0;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    const char *name = info->dlpi_name;
-    if (ph->p_type != PT_TLS || ph->p_memsz == 0)
-      continue;
-    if (name == NULL || name[0] == '\0')
-      name = "the program";
-    if (tls_known(name))
-      continue;
-    (*(int *)data)++;
-    out(2,
-        "gpatch: %s has %lu bytes of thread-local storage (__thread); its "
-        "threads run as coroutines on one OS thread and share one copy "
-        "(see README, Limitations)\n",
-        name, (unsigned long)ph->p_memsz);
-  }
-  return 0;
-}
-
 void gp__debug_report_uv(void)
 {
   static int done;
@@ -389,13 +335,4 @@ void gp__debug_report_uv(void)
       "Limitations)\n",
       where.dli_fname, version(), UV_VERSION_MAJOR, UV_VERSION_MINOR,
       UV_VERSION_PATCH);
-}
-
-void gp__debug_report_tls(void)
-{
-  static int done;
-  int n = 0;
-  if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
-    return;
-  dl_iterate_phdr(tls_one, &n);
 }

@@ -89,6 +89,10 @@ struct gp__coro {
   uv_timer_t timer;         /* for timed waits; initialised once */
   uint64_t park_deadline;   /* the deadline of the current wait */
   uint64_t block_deadline;  /* gp_timeout's deadline for this coroutine */
+  char *tls;                /* its copy of the program's TLS blocks while
+                               switched out (tls.c), or NULL */
+  struct gp__tls_dtor *tls_dtors; /* its thread_local destructors, newest
+                               first (tls.c) */
   uint64_t slice_start;     /* gp__slice: when a call that could have
                                waited first returned at once since this
                                coroutine last switched out; 0 for none */
@@ -113,6 +117,7 @@ struct gp__sched {
   struct gp__coro *hub;     /* runs the loop; never parks */
   struct gp__coro *main;    /* the thread's original context, id 0 */
   struct gp__coro *prev;    /* the coroutine switched away from last */
+  struct gp__coro *tls_owner; /* whose TLS is in the live blocks (tls.c) */
   struct gp__list ready;    /* struct gp__coro, FIFO */
   size_t nready;            /* length of ready */
   struct gp__list all;      /* every coroutine not yet reaped, hub aside */
@@ -385,7 +390,22 @@ void gp__debug_monitor_start(struct gp__sched *s);
 /* Names, once, on stderr, every loaded object whose thread-local storage
  * the coroutines of a thread will share: called when the first thread is
  * made a coroutine. */
-void gp__debug_report_tls(void);
+/* tls.c: from now on each coroutine of this thread has its own copy of
+ * the program's thread-local storage (called as the first coroutine is
+ * made); objects that cannot be given one are named on stderr. Once per
+ * process. */
+void gp__tls_setup(void);
+/* Swaps the TLS blocks for coroutine to, about to run (switch_to). */
+void gp__tls_switch(struct gp__sched *s, struct gp__coro *to);
+/* Drops the copy of a dead coroutine. */
+void gp__tls_release(struct gp__sched *s, struct gp__coro *co);
+/* __cxa_thread_atexit_impl for the running coroutine: 1 when the runtime
+ * took the destructor (run by gp__tls_run_dtors at the coroutine's exit),
+ * 0 when it belongs to the OS thread (glibc's, run at its exit), -1 with
+ * no memory. */
+int gp__tls_atexit(void (*fn)(void *), void *obj);
+/* Runs the running coroutine's thread_local destructors, newest first. */
+void gp__tls_run_dtors(struct gp__coro *co);
 /* Reports, once, a libuv of the program's own that the runtime's libuv
  * calls bind to. */
 void gp__debug_report_uv(void);

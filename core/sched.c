@@ -91,6 +91,7 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
   from->slice_start = 0;
   if (from->stack && gp__stack_canary_dead(from->stack))
     gp__debug_overflow(from); /* does not return */
+  gp__tls_switch(s, to);
   s->prev = from;
   s->current = to;
   s->switches++;

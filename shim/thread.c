@@ -93,6 +93,7 @@ static void run_destructors(struct gp__thread *t)
 static void on_exit_hook(struct gp__coro *co)
 {
   struct gp__thread *t = co->local;
+  gp__tls_run_dtors(co); /* as glibc: thread_locals first, then keys */
   if (t != NULL) {
     run_destructors(t);
     free(t->vals);
@@ -109,6 +110,22 @@ static void on_exit_hook(struct gp__coro *co)
 __attribute__((constructor)) static void thread_ctor(void)
 {
   gp__coro_exit_hook = on_exit_hook;
+}
+
+/* What libstdc++'s __cxa_thread_atexit calls for a C++ thread_local with
+ * a destructor: a coroutine's own go to the runtime (tls.c). */
+GP_EXPORT int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj,
+                                       void *dso)
+{
+  static int (*real)(void (*)(void *), void *, void *);
+  int r = gp__shim_active(GP__PATCH_THREAD) ? gp__tls_atexit(fn, obj) : 0;
+
+  if (r != 0)
+    return r > 0 ? 0 : -1;
+  if (real == NULL)
+    real = (int (*)(void (*)(void *), void *, void *))gp__real_sym(
+        "__cxa_thread_atexit_impl");
+  return real(fn, obj, dso);
 }
 
 /* glibc's __pthread_unwind_buf_t: the jump buffer of pthread_cleanup_push,
@@ -287,7 +304,6 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   }
   if (attr && pthread_attr_getdetachstate(attr, &detach) != 0)
     return EINVAL;
-  gp__debug_report_tls(); /* threads now share TLS: say so, once */
   o.stack_size = attr_stack(attr);
   o.detached = detach == PTHREAD_CREATE_DETACHED;
   o.name = creator_name();

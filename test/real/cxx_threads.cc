@@ -1,16 +1,25 @@
 // cxx_threads.cc: C++ standard threads, whose futures and atomic waits
 // use futexes of libstdc++'s own (syscall(SYS_futex)), besides mutexes and
-// condition variables (pthreads). Prints what it gets.
+// condition variables (pthreads), and thread_local objects with
+// constructors and destructors. Prints what it gets.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
+
+struct Tracer {
+  std::string name = "fresh";
+  ~Tracer() { std::cout << "thread_local destroyed: " << name << std::endl; }
+};
+thread_local Tracer tracer;
+thread_local int counter = 10;
 
 int main()
 {
@@ -68,5 +77,21 @@ int main()
             << (slow.wait_for(5ms) == std::future_status::timeout)
             << std::endl;
   std::cout << "then " << slow.get() << std::endl;
+
+  tracer.name = "main";
+  counter = 1;
+  for (const char *name : {"first", "second"}) {
+    std::thread t4([name] {
+      std::cout << "thread_local in a new thread: " << tracer.name << " "
+                << counter << std::endl;
+      tracer.name = name;
+      counter += 5;
+      std::this_thread::sleep_for(5ms);
+      std::cout << "kept: " << tracer.name << " " << counter << std::endl;
+    });
+    t4.join();
+  }
+  std::cout << "main's thread_local: " << tracer.name << " " << counter
+            << std::endl;
   return 0;
 }

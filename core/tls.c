@@ -1,0 +1,217 @@
+/* tls.c: thread-local storage per coroutine.
+ *
+ * The coroutines that stand in for a program's threads run on one OS
+ * thread, so they have one copy of every __thread variable between them.
+ * From the first coroutine made on (gp__tls_setup), the runtime
+ * keeps a copy per coroutine instead: the TLS blocks of the objects loaded
+ * then, in the OS thread's own memory, are saved into the coroutine that
+ * switches out and loaded from the one that switches in (the hub, which
+ * runs no program code, takes none). A coroutine starts with what a new
+ * thread gets: each object's initialisation image. Left out: libc (errno
+ * is saved per coroutine by the scheduler; the rest is libc's business),
+ * the loader, and the runtime with its libraries. Objects whose block for
+ * this thread does not exist yet (loaded later with dlopen, or not touched
+ * yet) keep one shared copy, and stderr says so.
+ *
+ * The cost is a copy of the program's TLS at each switch between two
+ * different program coroutines: nothing for a program without any. */
+#define _GNU_SOURCE
+#include "runtime.h"
+#include "real.h"
+
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_MODS 64
+
+static struct tls_mod {
+  char *live;          /* this thread's block of the object */
+  const void *image;   /* its initialisation image (p_filesz bytes) */
+  size_t filesz;       /* bytes of the image; the rest starts zeroed */
+  size_t memsz;        /* bytes of the block */
+  size_t off;          /* where the block goes in a coroutine's copy */
+} mods[MAX_MODS];
+static size_t nmods, total;
+static struct gp__sched *swapping; /* the scheduler it is done for */
+
+/* A C++ thread_local's destructor, registered by its first use. */
+struct gp__tls_dtor {
+  void (*fn)(void *);
+  void *obj;
+  struct gp__tls_dtor *next;
+};
+
+/* Objects whose TLS is not the program's: libc's (errno is saved per
+ * coroutine), the loader's, and the runtime's own libraries'. */
+static int tls_known(const char *path)
+{
+  static const char *const known[] = {"libc.so", "ld-linux", "libgpatch",
+                                      "libuv.so", "libunwind", "libm.so",
+                                      "libdl.so", "libpthread.so"};
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+    if (strncmp(base, known[i], strlen(known[i])) == 0)
+      return 1;
+  return 0;
+}
+
+/* Nonzero when the object holds the runtime's own code (libgpatch.so, or
+ * a program that links the core statically): its TLS is gp__tls. */
+static int tls_is_runtime(const struct dl_phdr_info *info)
+{
+  uintptr_t self = (uintptr_t)(void *)gp__tls_setup;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && self >= lo && self < lo + ph->p_memsz)
+      return 1;
+  }
+  return 0;
+}
+
+static void shared_report(const char *name, size_t memsz, const char *why)
+{
+  char buf[512];
+  int n = snprintf(buf, sizeof(buf),
+                   "gpatch: %s has %zu bytes of thread-local storage "
+                   "(__thread) that %s: its threads, coroutines on one OS "
+                   "thread, share one copy (see README, Limitations)\n",
+                   name, memsz, why);
+  if (n > 0 && gp__real_write)
+    gp__real_write(2, buf, (size_t)(n < (int)sizeof(buf) ? n : 511));
+}
+
+static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
+{
+  (void)size;
+  (void)data;
+  if (tls_is_runtime(info))
+    return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    const char *name = info->dlpi_name;
+    struct tls_mod *m;
+    if (ph->p_type != PT_TLS || ph->p_memsz == 0)
+      continue;
+    if (name == NULL || name[0] == '\0')
+      name = "the program";
+    if (tls_known(name))
+      continue;
+    if (info->dlpi_tls_data == NULL) {
+      shared_report(name, ph->p_memsz, "this thread has not allocated yet");
+      continue;
+    }
+    if (nmods == MAX_MODS) {
+      shared_report(name, ph->p_memsz, "is past the runtime's limit");
+      continue;
+    }
+    m = &mods[nmods++];
+    m->live = info->dlpi_tls_data;
+    m->image = (const void *)(info->dlpi_addr + ph->p_vaddr);
+    m->filesz = ph->p_filesz;
+    m->memsz = ph->p_memsz;
+    m->off = total;
+    total += (ph->p_memsz + 15) & ~(size_t)15;
+  }
+  return 0;
+}
+
+/* Makes co's copy: what a new thread gets, or (fresh 0) the live blocks. */
+static int make_copy(struct gp__coro *co, int fresh)
+{
+  co->tls = malloc(total);
+  if (co->tls == NULL)
+    return -1;
+  for (size_t i = 0; i < nmods; i++) {
+    struct tls_mod *m = &mods[i];
+    char *dst = co->tls + m->off;
+    if (fresh) {
+      memcpy(dst, m->image, m->filesz);
+      memset(dst + m->filesz, 0, m->memsz - m->filesz);
+    } else {
+      memcpy(dst, m->live, m->memsz);
+    }
+  }
+  return 0;
+}
+
+void gp__tls_setup(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__list *l;
+  static int done;
+
+  if (s == NULL || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+    return;
+  dl_iterate_phdr(scan_one, NULL);
+  if (total == 0)
+    return;
+  /* Until now every coroutine shared the live blocks: each keeps that. */
+  for (l = s->all.next; l != &s->all; l = l->next) {
+    struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
+    if (co->state != GP__DEAD && co->tls == NULL && make_copy(co, 0) != 0) {
+      shared_report("the program", total, "found no memory for copies");
+      return;
+    }
+  }
+  s->tls_owner = s->current;
+  swapping = s;
+}
+
+void gp__tls_switch(struct gp__sched *s, struct gp__coro *to)
+{
+  struct gp__coro *from = s->tls_owner;
+
+  if (s != swapping || to->is_hub || to == from)
+    return;
+  if (to->tls == NULL && make_copy(to, 1) != 0)
+    return; /* no memory: it runs with the blocks as they are */
+  for (size_t i = 0; i < nmods; i++) {
+    struct tls_mod *m = &mods[i];
+    if (from && from->tls)
+      memcpy(from->tls + m->off, m->live, m->memsz);
+    memcpy(m->live, to->tls + m->off, m->memsz);
+  }
+  s->tls_owner = to;
+}
+
+void gp__tls_release(struct gp__sched *s, struct gp__coro *co)
+{
+  if (s->tls_owner == co)
+    s->tls_owner = NULL; /* the live blocks are nobody's now */
+  free(co->tls);
+  co->tls = NULL;
+}
+
+/* Each coroutine's copy of a thread_local is its own object, with its own
+ * destructor to run when the coroutine (the thread it stands in for)
+ * exits; glibc would run them all at the OS thread's exit, on one copy. */
+int gp__tls_atexit(void (*fn)(void *), void *obj)
+{
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__tls_dtor *d;
+
+  if (s != swapping || s == NULL || s->current == s->main ||
+      s->current->is_hub)
+    return 0;
+  if ((d = malloc(sizeof(*d))) == NULL)
+    return -1;
+  d->fn = fn;
+  d->obj = obj;
+  d->next = s->current->tls_dtors;
+  s->current->tls_dtors = d;
+  return 1;
+}
+
+void gp__tls_run_dtors(struct gp__coro *co)
+{
+  struct gp__tls_dtor *d;
+  while ((d = co->tls_dtors) != NULL) {
+    co->tls_dtors = d->next; /* a destructor may register more */
+    d->fn(d->obj);
+    free(d);
+  }
+}
