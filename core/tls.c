@@ -159,6 +159,16 @@ void gp__tls_setup(void)
   }
   s->tls_owner = s->current;
   swapping = s;
+  if (total > 4096) {
+    char buf[256];
+    int n = snprintf(buf, sizeof(buf),
+                     "gpatch: the program has %zu KiB of thread-local "
+                     "storage, copied at each switch between its threads "
+                     "(see README, Limitations)\n",
+                     (total + 1023) / 1024);
+    if (n > 0 && gp__real_write)
+      gp__real_write(2, buf, (size_t)n);
+  }
 }
 
 void gp__tls_switch(struct gp__sched *s, struct gp__coro *to)
