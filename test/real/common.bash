@@ -98,6 +98,38 @@ start() {
   timeout_pid=$t
 }
 
+# run_both COMMAND…: runs COMMAND plain, then preloaded, each under a 60 s
+# limit with stdout and stderr in $tmp/{plain,patched}.{out,err}, and
+# checks that both exit 0.
+run_both() {
+  local mode rc pre
+  for mode in plain patched; do
+    pre=()
+    [ $mode = patched ] && pre=(env LD_PRELOAD="$LIB")
+    timeout 60 "${pre[@]}" "$@" >"$tmp/$mode.out" 2>"$tmp/$mode.err"
+    rc=$?
+    check "$mode run exits 0 (exit $rc)" test $rc = 0
+    [ $rc = 0 ] || show "$tmp/$mode.err"
+  done
+}
+
+# same_output [sorted]: the plain and the patched run printed the same, or
+# with "sorted" the same lines in any order.
+same_output() {
+  local a=$tmp/plain.out b=$tmp/patched.out
+  if [ "${1:-}" = sorted ]; then
+    sort "$a" >"$tmp/plain.sorted"
+    sort "$b" >"$tmp/patched.sorted"
+    a=$tmp/plain.sorted b=$tmp/patched.sorted
+  fi
+  if cmp -s "$a" "$b"; then
+    ok "same output plain and patched ($(wc -l <"$a") lines)"
+  else
+    bad "outputs differ"
+    diff "$tmp/plain.out" "$tmp/patched.out" | head -20 | sed 's/^/    /'
+  fi
+}
+
 # wait_line FILE REGEX SECONDS: waits until a line of FILE matches.
 wait_line() {
   local i n=$(($3 * 20))

@@ -23,12 +23,7 @@ for mode in plain patched; do
 done
 # The pool's jobs and the timer may finish in either order: compared as
 # sets, and the answers' order is checked on its own.
-if cmp -s <(sort "$tmp/plain.out") <(sort "$tmp/patched.out"); then
-  ok "same output plain and patched ($(wc -l <"$tmp/plain.out") lines)"
-else
-  bad "outputs differ"
-  diff "$tmp/plain.out" "$tmp/patched.out" | head -20 | sed 's/^/    /'
-fi
+same_output sorted
 check "answers fastest first: $(grep '^http' "$tmp/patched.out" | tr '\n' ' ')" \
   test "$(grep '^http' "$tmp/patched.out" | tr -d '\n')" = \
   "http answer 1http answer 2http answer 0"

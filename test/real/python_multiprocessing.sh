@@ -9,19 +9,6 @@
 # fork handlers.
 . "$(dirname "$0")/common.bash"
 need_python
-for mode in plain patched; do
-  pre=()
-  [ $mode = patched ] && pre=(env LD_PRELOAD="$LIB")
-  timeout 60 "${pre[@]}" "$PY" test/real/multiproc.py >"$tmp/$mode.out" \
-    2>"$tmp/$mode.err"
-  rc=$?
-  check "$mode run exits 0 (exit $rc)" test $rc = 0
-  [ $rc = 0 ] || show "$tmp/$mode.err"
-done
-if cmp -s "$tmp/plain.out" "$tmp/patched.out"; then
-  ok "same output plain and patched ($(wc -l <"$tmp/plain.out") lines)"
-else
-  bad "outputs differ"
-  diff "$tmp/plain.out" "$tmp/patched.out" | head -20 | sed 's/^/    /'
-fi
+run_both "$PY" test/real/multiproc.py
+same_output
 finish

@@ -10,18 +10,6 @@ bin=$tmp/rust_threads
 if ! rustc -O -o "$bin" test/real/rust_threads.rs 2>"$tmp/build.err"; then
   skip "a working rustc (see $tmp/build.err)"
 fi
-for mode in plain patched; do
-  pre=()
-  [ $mode = patched ] && pre=(env LD_PRELOAD="$LIB")
-  timeout 60 "${pre[@]}" "$bin" >"$tmp/$mode.out" 2>"$tmp/$mode.err"
-  rc=$?
-  check "$mode run exits 0 (exit $rc)" test $rc = 0
-  [ $rc = 0 ] || show "$tmp/$mode.err"
-done
-if cmp -s "$tmp/plain.out" "$tmp/patched.out"; then
-  ok "same output plain and patched ($(wc -l <"$tmp/plain.out") lines)"
-else
-  bad "outputs differ"
-  diff "$tmp/plain.out" "$tmp/patched.out" | head -20 | sed 's/^/    /'
-fi
+run_both "$bin"
+same_output
 finish
