@@ -29,10 +29,7 @@
 static struct sigaction old_segv; /* the handler before ours, to chain to */
 static int segv_installed;        /* ours is installed */
 
-/* Formats into a fixed buffer and writes it to fd (no stdio: reports are
- * written from contexts where stdio's locks may be held). */
-__attribute__((format(printf, 2, 3))) static void out(int fd, const char *fmt,
-                                                      ...)
+void gp__debug_out(int fd, const char *fmt, ...)
 {
   char buf[512];
   va_list ap;
@@ -57,12 +54,12 @@ void gp__debug_backtrace(struct gp__coro *co, int fd)
   if (co != co->sched->current &&
       gp__ctx_unwind_context(&co->ctx, &uc) != 0) {
     GP__RUNTIME_LEAVE();
-    out(fd, "    (no backtrace: the context was never saved)\n");
+    gp__debug_out(fd, "    (no backtrace: the context was never saved)\n");
     return;
   }
   if (unw_init_local(&cur, &uc) != 0) {
     GP__RUNTIME_LEAVE();
-    out(fd, "    (no backtrace)\n");
+    gp__debug_out(fd, "    (no backtrace)\n");
     return;
   }
   do {
@@ -73,7 +70,7 @@ void gp__debug_backtrace(struct gp__coro *co, int fd)
       break;
     if (unw_get_proc_name(&cur, name, sizeof(name), &off) != 0)
       strcpy(name, "??");
-    out(fd, "    #%-2d 0x%012lx %s+0x%lx\n", i, (unsigned long)ip, name,
+    gp__debug_out(fd, "    #%-2d 0x%012lx %s+0x%lx\n", i, (unsigned long)ip, name,
         (unsigned long)off);
   } while (++i < MAX_FRAMES && unw_step(&cur) > 0);
   GP__RUNTIME_LEAVE();
@@ -111,13 +108,13 @@ void gp__debug_dump(struct gp__sched *s, int fd, const char *title)
   struct gp__list *l;
   char what[96];
 
-  out(fd, "%s\n", title);
+  gp__debug_out(fd, "%s\n", title);
   for (l = s->all.next; l != &s->all; l = l->next) {
     struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
     if (co->state == GP__DEAD)
       continue;
     describe_wait(co->wait, what, sizeof(what));
-    out(fd, "  coroutine %llu%s%s%s: %s%s%s\n", (unsigned long long)co->id,
+    gp__debug_out(fd, "  coroutine %llu%s%s%s: %s%s%s\n", (unsigned long long)co->id,
         co->name[0] ? " '" : "", co->name, co->name[0] ? "'" : "",
         state_name(co), co->state == GP__PARKED ? " on " : "",
         co->state == GP__PARKED ? what : "");
@@ -255,7 +252,7 @@ static void *monitor_main(void *arg)
     if (now - since >= (uint64_t)ms * 1000000u && reported != sw) {
       struct gp__coro *co = s->current;
       reported = sw;
-      out(2,
+      gp__debug_out(2,
           "gpatch: coroutine %llu%s%s%s has run %llu ms without yielding "
           "(a blocking call the shim does not cover, or a long computation);"
           " every other coroutine waits\n",
@@ -301,7 +298,7 @@ void gp__debug_monitor_start(struct gp__sched *s)
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   GP__RUNTIME_ENTER();
   if (gp__real_pthread_create(&t, &a, monitor_main, s) != 0)
-    out(2, "gpatch: cannot start the blocking monitor\n");
+    gp__debug_out(2, "gpatch: cannot start the blocking monitor\n");
   GP__RUNTIME_LEAVE();
   pthread_attr_destroy(&a);
 }
@@ -329,7 +326,7 @@ void gp__debug_report_uv(void)
   if (dladdr(global, &where) == 0 || where.dli_fname == NULL ||
       where.dli_fname[0] == '\0')
     where.dli_fname = "the program";
-  out(2,
+  gp__debug_out(2,
       "gpatch: %s carries its own libuv %s and exports it: the runtime's "
       "event loop runs on that copy (built against %d.%d.%d; see README, "
       "Limitations)\n",

@@ -390,6 +390,11 @@ void gp__debug_monitor_start(struct gp__sched *s);
 /* Names, once, on stderr, every loaded object whose thread-local storage
  * the coroutines of a thread will share: called when the first thread is
  * made a coroutine. */
+/* debug.c: formats into a fixed buffer and writes it to fd (no stdio:
+ * reports are written from contexts where stdio's locks may be held). */
+__attribute__((format(printf, 2, 3))) void gp__debug_out(int fd,
+                                                         const char *fmt,
+                                                         ...);
 /* tls.c: from now on each coroutine of this thread has its own copy of
  * the program's thread-local storage (called as the first coroutine is
  * made); objects that cannot be given one are named on stderr. Once per

@@ -17,10 +17,7 @@
  * different program coroutines: nothing for a program without any. */
 #define _GNU_SOURCE
 #include "runtime.h"
-#include "real.h"
-
 #include <link.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,14 +71,11 @@ static int tls_is_runtime(const struct dl_phdr_info *info)
 
 static void shared_report(const char *name, size_t memsz, const char *why)
 {
-  char buf[512];
-  int n = snprintf(buf, sizeof(buf),
-                   "gpatch: %s has %zu bytes of thread-local storage "
-                   "(__thread) that %s: its threads, coroutines on one OS "
-                   "thread, share one copy (see README, Limitations)\n",
-                   name, memsz, why);
-  if (n > 0 && gp__real_write)
-    gp__real_write(2, buf, (size_t)(n < (int)sizeof(buf) ? n : 511));
+  gp__debug_out(2,
+                "gpatch: %s has %zu bytes of thread-local storage "
+                "(__thread) that %s: its threads, coroutines on one OS "
+                "thread, share one copy (see README, Limitations)\n",
+                name, memsz, why);
 }
 
 static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
@@ -159,16 +153,12 @@ void gp__tls_setup(void)
   }
   s->tls_owner = s->current;
   swapping = s;
-  if (total > 4096) {
-    char buf[256];
-    int n = snprintf(buf, sizeof(buf),
-                     "gpatch: the program has %zu KiB of thread-local "
-                     "storage, copied at each switch between its threads "
-                     "(see README, Limitations)\n",
-                     (total + 1023) / 1024);
-    if (n > 0 && gp__real_write)
-      gp__real_write(2, buf, (size_t)n);
-  }
+  if (total > 4096)
+    gp__debug_out(2,
+                  "gpatch: the program has %zu KiB of thread-local storage, "
+                  "copied at each switch between its threads (see README, "
+                  "Limitations)\n",
+                  (total + 1023) / 1024);
 }
 
 void gp__tls_switch(struct gp__sched *s, struct gp__coro *to)
