@@ -46,16 +46,10 @@ static int deadline_of(int cmd, int op, const struct timespec *ts,
   }
   if ((ns = gp__ts_to_ns(ts)) < 0)
     return -EINVAL;
-  if (cmd == FUTEX_WAIT) {
-    *out = gp__now() + (uint64_t)ns;
-  } else {
-    struct timespec now;
-    int64_t n;
-    clock_gettime(op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC,
-                  &now);
-    n = gp__ts_to_ns(&now);
-    *out = gp__now() + (uint64_t)(ns > n ? ns - n : 0);
-  }
+  if (cmd != FUTEX_WAIT) /* absolute */
+    ns = (int64_t)gp__ns_until(
+        op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC, ns);
+  *out = gp__now() + (uint64_t)ns;
   return 0;
 }
 

@@ -32,6 +32,15 @@ int64_t gp__ts_to_ns(const struct timespec *ts)
   return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
+uint64_t gp__ns_until(clockid_t clock, int64_t abs_ns)
+{
+  struct timespec now;
+  int64_t n;
+  clock_gettime(clock, &now);
+  n = gp__ts_to_ns(&now);
+  return abs_ns > n ? (uint64_t)(abs_ns - n) : 0;
+}
+
 uint64_t gp__tv_to_ns(const struct timeval *tv)
 {
   if (tv->tv_sec < 0 || tv->tv_usec < 0)

@@ -30,6 +30,10 @@ static inline int gp__shim_active(unsigned family)
  * valid duration (negative, or tv_nsec out of range). */
 int64_t gp__ts_to_ns(const struct timespec *ts);
 
+/* Nanoseconds from now until abs_ns (gp__ts_to_ns of a time on clock), 0
+ * once it has passed. */
+uint64_t gp__ns_until(clockid_t clock, int64_t abs_ns);
+
 /* Converts a timeval to nanoseconds (0 stays 0: no timeout). */
 uint64_t gp__tv_to_ns(const struct timeval *tv);
 

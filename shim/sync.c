@@ -44,21 +44,12 @@ static uint64_t me(void)
 static int deadline_of(clockid_t clock, const struct timespec *abs,
                        uint64_t *out)
 {
-  struct timespec now;
-  int64_t t, n;
-
   if (abs == NULL || abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
     return EINVAL;
   if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
     return EINVAL;
-  if (abs->tv_sec < 0) {
-    *out = gp__now();
-    return 0;
-  }
-  clock_gettime(clock, &now);
-  t = gp__ts_to_ns(abs);
-  n = gp__ts_to_ns(&now);
-  *out = gp__now() + (uint64_t)(t > n ? t - n : 0);
+  *out = gp__now() +
+         (abs->tv_sec < 0 ? 0 : gp__ns_until(clock, gp__ts_to_ns(abs)));
   return 0;
 }
 

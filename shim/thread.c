@@ -349,18 +349,15 @@ GP_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clock,
                                    const struct timespec *abs)
 {
   struct gp__coro *co;
-  struct timespec now;
-  int64_t t, n;
+  int64_t t;
 
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_clockjoin_np(th, ret, clock, abs);
   if (abs == NULL || (t = gp__ts_to_ns(abs)) < 0 ||
       (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC))
     return EINVAL;
-  clock_gettime(clock, &now);
-  n = gp__ts_to_ns(&now);
   gp__thread_cancel_point();
-  return join(co, ret, gp__now() + (uint64_t)(t > n ? t - n : 0));
+  return join(co, ret, gp__now() + gp__ns_until(clock, t));
 }
 
 GP_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret,

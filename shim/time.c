@@ -69,7 +69,6 @@ GP_EXPORT int clock_nanosleep(clockid_t clock, int flags,
                               const struct timespec *req, struct timespec *rem)
 {
   int64_t ns, left = 0;
-  struct timespec now;
 
   if (!gp__shim_active(GP__PATCH_TIME) ||
       (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC &&
@@ -82,10 +81,7 @@ GP_EXPORT int clock_nanosleep(clockid_t clock, int flags,
   if (flags & TIMER_ABSTIME) {
     /* An absolute time on that clock: how far away it is now. A later jump
      * of the wall clock is not followed (see README, limitations). */
-    int64_t cur;
-    clock_gettime(clock, &now);
-    cur = gp__ts_to_ns(&now);
-    ns = ns > cur ? ns - cur : 0;
+    ns = (int64_t)gp__ns_until(clock, ns);
   }
   if (nap(ns, &left) == 0)
     return 0;
