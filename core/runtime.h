@@ -370,6 +370,10 @@ struct gp__stats {
   size_t fd_waits;          /* coroutines parked on fds */
 };
 void gp__sched_stats(struct gp__stats *out);
+/* Nonzero when no coroutine of the calling thread but the running one is
+ * alive: nothing it waits for can come from this thread, so a real
+ * blocking wait is exact. */
+int gp__sched_alone(void);
 
 /* Hooks the shim sets: run when a coroutine exits (thread keys). */
 extern void (*gp__coro_exit_hook)(struct gp__coro *co);

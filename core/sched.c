@@ -581,6 +581,12 @@ int gp__sched_interrupt(struct gp__sched *s)
   return 1;
 }
 
+int gp__sched_alone(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  return s == NULL || s->nlive <= 1;
+}
+
 void gp__sched_stats(struct gp__stats *out)
 {
   struct gp__sched *s = gp__tls.sched;

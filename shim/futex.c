@@ -60,11 +60,9 @@ static long futex_wait(uint32_t *addr, int op, uint32_t val,
 {
   int cmd = op & FUTEX_CMD_MASK, private = op & FUTEX_PRIVATE_FLAG;
   uint64_t deadline, pause = 1000000;
-  struct gp__stats st;
   long r;
 
-  gp__sched_stats(&st);
-  if (st.live <= 1 || (cmd == FUTEX_WAIT_BITSET && bitset == 0) ||
+  if (gp__sched_alone() || (cmd == FUTEX_WAIT_BITSET && bitset == 0) ||
       (cmd == FUTEX_WAIT && (op & FUTEX_CLOCK_REALTIME)) ||
       deadline_of(cmd, op, ts, &deadline) != 0)
     return 1; /* alone, or the kernel's EINVAL */

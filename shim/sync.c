@@ -603,13 +603,9 @@ static int sem_take(sem_t *s, uint64_t deadline)
  * or 1 when the real wait is to be made. */
 static int shared_take(sem_t *s, uint64_t deadline)
 {
-  struct gp__stats st;
   uint64_t pause = 1000000;
 
-  if (!gp__shim_active(GP__PATCH_THREAD))
-    return 1;
-  gp__sched_stats(&st);
-  if (st.live <= 1)
+  if (!gp__shim_active(GP__PATCH_THREAD) || gp__sched_alone())
     return 1;
   gp__thread_cancel_point();
   for (;;) {
