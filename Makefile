@@ -36,6 +36,8 @@ LIB_SRC := $(ARCH_SRC) $(CORE_SRC) $(SHIM_SRC)
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(LIB_SRC))
 CORE_OBJ := $(call obj,$(ARCH_SRC) $(CORE_SRC))
+# core/ sees its own structs (GP__CORE); shim/ sees only their names.
+$(CORE_OBJ): ALL_CFLAGS += -DGP__CORE
 
 LIB := $(B)/libgpatch.so
 DEPS_STAMP := build/.deps-ok
@@ -84,7 +86,7 @@ $(B)/libgpatch-core.a: $(CORE_OBJ)
 # Unit tests link the core statically (they test internal functions too).
 $(B)/test/%: test/unit/%.c $(B)/libgpatch-core.a test/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Icore -o $@ $< $(B)/libgpatch-core.a \
+	$(CC) $(ALL_CFLAGS) -DGP__CORE -Icore -o $@ $< $(B)/libgpatch-core.a \
 	  $(shell pkg-config --libs cmocka) $(LIBS) -lm
 
 $(B)/examples/%: examples/%.c $(LIB)
@@ -98,7 +100,7 @@ $(B)/examples/thread_echo: examples/thread_echo.c | $(DEPS_STAMP)
 
 $(B)/bench/%: test/bench/%.c $(B)/libgpatch-core.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Icore -o $@ $< $(B)/libgpatch-core.a $(LIBS) \
+	$(CC) $(ALL_CFLAGS) -DGP__CORE -Icore -o $@ $< $(B)/libgpatch-core.a $(LIBS) \
 	  $(if $(wildcard /usr/lib/*/libboost_context.so),-DHAVE_BOOST_CONTEXT -lboost_context)
 
 # Plain epoll programs for scripts/bench-io: no libgpatch, always -O2.

@@ -1,9 +1,13 @@
-/* api.c: the public coroutine API of include/gpatch.h, over coro.c and
- * sched.c. */
+/* api.c: the public coroutine API of include/gpatch.h, over coro.h,
+ * wait.h and fdtab.h. A gp_timeout block's expiry is -ETIMEDOUT here, as
+ * gpatch.h documents: the runtime's distinct -GP__EXPIRED stays inside. */
 #define _GNU_SOURCE
 #include "../include/gpatch.h"
+#include "api.h"
+#include "coro.h"
+#include "fdtab.h"
 #include "real.h"
-#include "runtime.h"
+#include "scheduler.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -44,7 +48,7 @@ GP_EXPORT int gp_join_timeout(gp_coro_t *co, void **retval,
     return -EINVAL;
   if (gp__sched_get() == NULL)
     return -ENOMEM;
-  return gp__coro_join(co, retval, gp__deadline_ms(timeout_ms));
+  return gp__api_err(gp__coro_join(co, retval, gp__deadline_ms(timeout_ms)));
 }
 
 GP_EXPORT int gp_join(gp_coro_t *co, void **retval)
@@ -71,7 +75,7 @@ GP_EXPORT int gp_joinall(gp_coro_t *const *cos, size_t n, void **retvals,
     r = gp__coro_wait_dead(cos[i], deadline);
     cos[i]->joining = 0;
     if (r < 0)
-      return r;
+      return gp__api_err(r);
   }
   for (i = 0; i < n; i++) {
     void *v = gp__coro_reap(cos[i]);
@@ -88,7 +92,7 @@ GP_EXPORT int gp_detach(gp_coro_t *co)
 
 GP_EXPORT int gp_kill(gp_coro_t *co)
 {
-  return co ? gp__coro_cancel(co) : -EINVAL;
+  return co ? gp__coro_kill(co) : -EINVAL;
 }
 
 GP_EXPORT int gp_sleep(uint64_t ms)
@@ -97,7 +101,7 @@ GP_EXPORT int gp_sleep(uint64_t ms)
     return -ENOMEM;
   if (ms == 0)
     return gp__yield();
-  return gp__sleep_until(gp__now() + ms * 1000000u, 0);
+  return gp__api_err(gp__sleep_until(gp__now() + ms * 1000000u, 0));
 }
 
 GP_EXPORT int gp_yield(void)
@@ -121,7 +125,7 @@ GP_EXPORT const char *gp_name(const gp_coro_t *co)
 {
   if (co == NULL)
     co = gp__coro_current();
-  return co ? co->name : "";
+  return co ? gp__coro_name(co) : "";
 }
 
 GP_EXPORT int gp_set_name(gp_coro_t *co, const char *name)
@@ -130,8 +134,7 @@ GP_EXPORT int gp_set_name(gp_coro_t *co, const char *name)
     co = gp__coro_current();
   if (co == NULL || name == NULL)
     return -EINVAL;
-  strncpy(co->name, name, sizeof(co->name) - 1);
-  co->name[sizeof(co->name) - 1] = '\0';
+  gp__coro_set_name(co, name);
   return 0;
 }
 
@@ -169,27 +172,18 @@ GP_EXPORT int gp_wait_fd(int fd, int events, int64_t timeout_ms)
   }
   r = gp__wait_fd(fd, ev, gp__deadline_ms(timeout_ms), 0);
   if (r < 0)
-    return r;
+    return gp__api_err(r);
   return ((r & EPOLLIN) ? GP_READABLE : 0) | ((r & EPOLLOUT) ? GP_WRITABLE : 0);
 }
 
 GP_EXPORT void gp_timeout_begin(gp_timeout_t *t, int64_t timeout_ms)
 {
-  struct gp__coro *co = gp__coro_current();
   t->deadline = gp__deadline_ms(timeout_ms);
-  t->saved = co ? co->block_deadline : GP__NEVER;
-  if (co && t->deadline < co->block_deadline) {
-    co->block_deadline = t->deadline;
-    co->block_expired = 0;
-  }
+  gp__block_begin(t->deadline, &t->saved);
 }
 
 GP_EXPORT int gp_timeout_end(gp_timeout_t *t)
 {
-  struct gp__coro *co = gp__coro_current();
-  if (co) {
-    co->block_deadline = t->saved;
-    co->block_expired = 0;
-  }
+  gp__block_end(t->saved);
   return t->deadline != GP__NEVER && gp__now() >= t->deadline;
 }

@@ -1,31 +1,24 @@
-/* coro.c: coroutine lifecycle (spawn, exit, join, detach, cancel) and wait
- * queues. A coroutine is a pthread-like object: joinable by one joiner, or
- * detached; its stack goes back to the pool the moment it finishes, its
- * small struct when it is reaped. */
+/* coro.c: coroutine lifecycle — spawn, exit, join, detach — and what the
+ * shim may ask of a coroutine. */
 #define _GNU_SOURCE
-#include "runtime.h"
+#include "coro.h"
 #include "config.h"
+#include "scheduler.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
+#ifdef GP__VALGRIND
 #include <valgrind/valgrind.h>
-#define GP__VALGRIND 1
 #endif
-#endif
-
 #ifdef GP__ASAN
 #include <sanitizer/asan_interface.h>
 #endif
 
 void (*gp__coro_exit_hook)(struct gp__coro *co);
-
-void gp__sched_started(struct gp__sched *s);
-_Noreturn void gp__sched_leave_dead(struct gp__sched *s);
 
 /* Sets up a fresh struct (zeroed) for scheduler s. */
 void gp__coro_init_struct(struct gp__sched *s, struct gp__coro *co)
@@ -116,10 +109,8 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
   co->detached = (opts && opts->detached) || out == NULL;
   if (opts && opts->name)
     strncpy(co->name, opts->name, sizeof(co->name) - 1);
-  co->state = GP__READY;
   gp__list_push_back(&s->all, &co->all_link);
-  gp__list_push_back(&s->ready, &co->ready_link);
-  s->nready++;
+  gp__sched_make_ready(s, co);
   s->nlive++;
   if (out)
     *out = co;
@@ -166,7 +157,7 @@ void gp__coro_exit(void *retval)
   co->state = GP__DEAD;
   s->nlive--;
   gp__waitq_wake_all(&co->joiners, 0);
-  gp__addr_wake(&s->nlive, SIZE_MAX, 0); /* a pthread_exit of main waits */
+  gp__addr_wake(&s->nlive, SIZE_MAX, 0); /* gp__wait_others */
   gp__sched_leave_dead(s);
 }
 
@@ -228,62 +219,6 @@ int gp__coro_detach(struct gp__coro *co)
   return 0;
 }
 
-int gp__coro_cancel(struct gp__coro *co)
-{
-  struct gp__wait *w;
-
-  if (co->state == GP__DEAD)
-    return 0;
-  if (!co->started) {
-    co->canceled = 1;
-    return 0;
-  }
-  if (co->state == GP__PARKED && !co->wait->uncancelable) {
-    w = co->wait;
-    w->unlink(w);
-    gp__wake(w, -ECANCELED);
-    return 0;
-  }
-  co->cancel_pending = 1;
-  return 0;
-}
-
-void gp__waitq_init(struct gp__waitq *q)
-{
-  gp__list_init(&q->waiters);
-}
-
-static void waitq_unlink(struct gp__wait *w)
-{
-  gp__list_remove(&w->link);
-}
-
-int gp__waitq_wait(struct gp__waitq *q, uint64_t deadline, const char *what,
-                   const void *obj)
-{
-  struct gp__wait w = {.unlink = waitq_unlink, .fd = -1, .what = what,
-                       .obj = obj};
-  gp__list_init(&w.link);
-  gp__list_push_back(&q->waiters, &w.link);
-  return gp__park(&w, deadline);
-}
-
-int gp__waitq_wake_one(struct gp__waitq *q, int result)
-{
-  struct gp__list *l = gp__list_pop_front(&q->waiters);
-  if (l == NULL)
-    return 0;
-  gp__wake(GP__CONTAINER(l, struct gp__wait, link), result);
-  return 1;
-}
-
-size_t gp__waitq_wake_all(struct gp__waitq *q, int result)
-{
-  size_t n = 0;
-  while (gp__waitq_wake_one(q, result))
-    n++;
-  return n;
-}
 
 /* In the child of fork(): the coroutines joining the one that goes on are
  * gone with their threads; its exit must not wake them. */
@@ -301,7 +236,47 @@ __attribute__((constructor)) static void coro_ctor(void)
   pthread_atfork(NULL, NULL, coro_atfork_child);
 }
 
-int gp__coro_valid(const struct gp__sched *s, const struct gp__coro *co)
+int gp__coro_valid(const struct gp__coro *co)
 {
-  return co->magic == GP__CORO_MAGIC && co->sched == s;
+  return co->magic == GP__CORO_MAGIC && co->sched == gp__tls.sched;
+}
+
+int gp__coro_is_main(const struct gp__coro *co)
+{
+  return co == co->sched->main;
+}
+
+int gp__coro_finished(const struct gp__coro *co)
+{
+  return co->state == GP__DEAD;
+}
+
+int gp__coro_detached(const struct gp__coro *co)
+{
+  return co->detached;
+}
+
+const char *gp__coro_name(const struct gp__coro *co)
+{
+  return co->name;
+}
+
+void gp__coro_set_name(struct gp__coro *co, const char *name)
+{
+  strncpy(co->name, name, sizeof(co->name) - 1);
+  co->name[sizeof(co->name) - 1] = '\0';
+}
+
+void **gp__coro_local(struct gp__coro *co)
+{
+  return &co->local;
+}
+
+int gp__coro_stack(const struct gp__coro *co, void **lo, size_t *size)
+{
+  if (co->stack == NULL)
+    return -EINVAL;
+  *lo = co->stack->lo;
+  *size = co->stack->size;
+  return 0;
 }

@@ -4,9 +4,11 @@
  * monitor (GPATCH_MAX_BLOCKING_MS). */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
-#include "runtime.h"
+#include "debug.h"
 #include "config.h"
+#include "coro.h"
 #include "real.h"
+#include "scheduler.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -136,7 +138,7 @@ static size_t fmt_u(char *p, unsigned long long v)
   return n;
 }
 
-void gp__debug_overflow(struct gp__coro *co)
+_Noreturn void gp__debug_overflow(struct gp__coro *co)
 {
   char msg[160];
   size_t n = 0;
@@ -153,7 +155,7 @@ void gp__debug_overflow(struct gp__coro *co)
   n += fmt_u(msg + n, co->stack ? co->stack->size / 1024 : 0);
   memcpy(msg + n, c, strlen(c));
   n += strlen(c);
-  if (write(2, msg, n) < 0)
+  if (gp__real_write(2, msg, n) < 0)
     (void)0; /* nothing more can be said */
   /* Die the way a segfault does. */
   memset(&dfl, 0, sizeof(dfl));

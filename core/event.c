@@ -2,7 +2,10 @@
  * (gevent.queue.Queue), on wait queues. */
 #define _GNU_SOURCE
 #include "../include/gpatch.h"
-#include "runtime.h"
+#include "api.h"
+#include "common.h"
+#include "scheduler.h"
+#include "wait.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,7 +29,7 @@ GP_EXPORT int gp_event_new(gp_event_t **ev)
 GP_EXPORT void gp_event_free(gp_event_t *ev)
 {
   if (ev)
-    GP__ASSERT(gp__list_empty(&ev->waiters.waiters));
+    GP__ASSERT(gp__waitq_empty(&ev->waiters));
   free(ev);
 }
 
@@ -56,8 +59,8 @@ GP_EXPORT int gp_event_wait(gp_event_t *ev, int64_t timeout_ms)
     return -ENOMEM;
   /* Woken by gp_event_set: the flag was set then, even if cleared since
    * (gevent's semantics: a set wakes everyone waiting at that moment). */
-  return gp__waitq_wait(&ev->waiters, gp__deadline_ms(timeout_ms), "event",
-                        ev);
+  return gp__api_err(gp__waitq_wait(&ev->waiters, gp__deadline_ms(timeout_ms),
+                                    "event", ev));
 }
 
 struct gp_queue {
@@ -86,8 +89,7 @@ GP_EXPORT void gp_queue_free(gp_queue_t *q)
 {
   if (q == NULL)
     return;
-  GP__ASSERT(gp__list_empty(&q->getters.waiters) &&
-             gp__list_empty(&q->putters.waiters));
+  GP__ASSERT(gp__waitq_empty(&q->getters) && gp__waitq_empty(&q->putters));
   free(q->items);
   free(q);
 }
@@ -121,7 +123,7 @@ GP_EXPORT int gp_queue_put(gp_queue_t *q, void *item, int64_t timeout_ms)
       return -ENOMEM;
     r = gp__waitq_wait(&q->putters, deadline, "queue put", q);
     if (r < 0)
-      return r;
+      return gp__api_err(r);
   }
   if (q->count == q->cap && (r = grow(q)) < 0)
     return r;
@@ -145,7 +147,7 @@ GP_EXPORT int gp_queue_get(gp_queue_t *q, void **item, int64_t timeout_ms)
       return -ENOMEM;
     r = gp__waitq_wait(&q->getters, deadline, "queue get", q);
     if (r < 0)
-      return r;
+      return gp__api_err(r);
   }
   *item = q->items[q->head];
   q->head = (q->head + 1) % q->cap;

@@ -1,21 +1,25 @@
 /* fdtab.c: per-fd state, and waiting for fd readiness.
  *
- * An fd is added to its scheduler's epoll set the first time a coroutine
- * waits on it, edge-triggered for both directions, and stays there until it
- * is closed: no epoll_ctl per message. Edge triggering is exact here because
- * a coroutine parks only right after its own call reported EAGAIN, with no
- * switch in between, so every later change to ready is reported.
+ * An fd is added to its scheduler's poller the first time a coroutine
+ * waits on it and stays there until it is closed: no epoll_ctl per
+ * message. Each record has a generation, bumped whenever the record is
+ * dropped (close, or a new file with the same number), which the poller's
+ * event data carries: an event of an earlier file is recognised and
+ * ignored.
  *
  * The table is indexed by fd number, in chunks allocated on first use. */
 #define _GNU_SOURCE
-#include "runtime.h"
+#include "fdtab.h"
+#include "clock.h"
+#include "coro.h"
 #include "real.h"
+#include "scheduler.h"
+#include "wait.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 /* Entries per chunk, and chunks: enough for fd numbers up to 2^20 * 64. */
 #define CHUNK 1024
@@ -37,6 +41,7 @@ struct gp__fd {
                                open file description (dup and friends),
                                0 when the fd is alone */
   int dup_prev;             /* 1 + the previous fd of that ring */
+  uint32_t gen;             /* bumped each time the record is dropped */
 };
 
 static struct gp__fd *chunks[NCHUNKS];
@@ -100,32 +105,21 @@ static int wait_foreign(int fd, uint32_t events, uint64_t deadline)
   }
 }
 
-/* Makes sure fd is in s's epoll set. Returns 0, 1 when it cannot be polled
+/* Makes sure fd is in s's poller. Returns 0, 1 when it cannot be polled
  * (a regular file: always ready), or a negative errno. */
 static int attach(struct gp__sched *s, int fd, struct gp__fd *e)
 {
-  struct epoll_event ev = {
-      .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET,
-      .data.u64 = (uint64_t)fd};
+  int r;
 
   if (e->unpollable)
     return 1;
   if (e->registered)
     return 0;
-  if (gp__real_epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    int err = errno;
-    if (err == EEXIST) {
-      /* Left from a file closed behind our back: refresh it. */
-      gp__real_epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
-      if (gp__real_epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-        return -errno;
-    } else if (err == EPERM) {
-      e->unpollable = 1; /* regular files and the like */
-      return 1;
-    } else {
-      return -err;
-    }
-  }
+  r = gp__poller_add(&s->poller, fd, gp__poll_token(fd, e->gen));
+  if (r == 1)
+    e->unpollable = 1;
+  if (r != 0)
+    return r;
   e->registered = 1;
   e->owner = s;
   return 0;
@@ -135,8 +129,7 @@ int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible)
 {
   struct gp__sched *s = gp__tls.sched;
   struct gp__fd *e = entry(fd, 1);
-  struct gp__wait w = {.unlink = fd_unlink, .fd = fd, .events = events,
-                       .interruptible = interruptible, .what = "fd"};
+  struct gp__wait w;
   int r;
 
   if (fd < 0)
@@ -150,21 +143,38 @@ int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible)
     return r;
   if (r > 0)
     return (int)events; /* cannot be polled: always ready */
-  gp__list_init(&w.link);
+  gp__wait_init(&w, fd_unlink, interruptible ? GP__WAIT_INTERRUPTIBLE : 0,
+                "fd", NULL);
+  w.fd = fd;
+  w.events = events;
   gp__list_push_back(&e->waiters, &w.link);
   s->nfdwait++;
   r = gp__park(&w, deadline);
   return r < 0 ? r : (int)w.events;
 }
 
-void gp__fd_ready(struct gp__sched *s, int fd, uint32_t events)
+/* Wakes the waiter w (or the multi-fd wait it is part of). */
+static void wake_waiter(struct gp__wait *w, int result)
 {
+  fd_unlink(w);
+  if (w->parent) {
+    /* poll and select report what happened themselves (POLLNVAL, EBADF):
+     * wake them to look again. */
+    gp__wait_end(w->parent, 0);
+  } else {
+    gp__wake(w, result);
+  }
+}
+
+void gp__fd_ready(struct gp__sched *s, uint64_t token, uint32_t events)
+{
+  int fd = gp__poll_token_fd(token);
   struct gp__fd *e = entry(fd, 0);
   struct gp__list *l, *next;
 
   (void)s;
-  if (e == NULL)
-    return;
+  if (e == NULL || e->gen != gp__poll_token_gen(token))
+    return; /* an event of an earlier file with this number */
   if (events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
     e->read_idle = 0;
   if (events & (EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -179,14 +189,8 @@ void gp__fd_ready(struct gp__sched *s, int fd, uint32_t events)
     struct gp__wait *w = GP__CONTAINER(l, struct gp__wait, link);
     next = l->next;
     if (w->events & events) {
-      fd_unlink(w);
       w->events &= events;
-      if (w->parent) {
-        w->parent->unlink(w->parent);
-        gp__wake(w->parent, 0);
-      } else {
-        gp__wake(w, 0);
-      }
+      wake_waiter(w, 0);
     }
   }
 }
@@ -236,21 +240,12 @@ static void dup_unlink(struct gp__fd *e)
 
 static void drop(int fd, struct gp__fd *e, int result)
 {
-  while (!gp__list_empty(&e->waiters)) {
-    struct gp__wait *w =
-        GP__CONTAINER(e->waiters.next, struct gp__wait, link);
-    fd_unlink(w);
-    if (w->parent) {
-      /* poll and select report a closed fd themselves (POLLNVAL, EBADF):
-       * wake them to look again. */
-      w->parent->unlink(w->parent);
-      gp__wake(w->parent, 0);
-    } else {
-      gp__wake(w, result);
-    }
-  }
+  while (!gp__list_empty(&e->waiters))
+    wake_waiter(GP__CONTAINER(e->waiters.next, struct gp__wait, link),
+                result);
   if (e->registered && e->owner)
-    gp__real_epoll_ctl(e->owner->epfd, EPOLL_CTL_DEL, fd, NULL);
+    gp__poller_del(&e->owner->poller, fd);
+  e->gen++;
   e->registered = 0;
   e->unpollable = 0;
   e->read_idle = 0;
@@ -315,15 +310,15 @@ int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
                  int interruptible)
 {
   struct gp__sched *s = gp__tls.sched;
-  struct gp__wait group = {.unlink = group_unlink, .fd = -1,
-                           .interruptible = interruptible, .what = "poll"};
+  struct gp__wait group;
   struct gp__wait small[16], *subs = small;
   size_t i, k = 0;
   int r = 0;
 
   if (n > 16 && (subs = calloc(n, sizeof(*subs))) == NULL)
     return -ENOMEM;
-  gp__list_init(&group.link);
+  gp__wait_init(&group, group_unlink,
+                interruptible ? GP__WAIT_INTERRUPTIBLE : 0, "poll", NULL);
   for (i = 0; i < n; i++) {
     struct gp__fd *e;
     if (fds[i].fd < 0)
@@ -340,14 +335,11 @@ int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
     r = attach(s, fds[i].fd, e);
     if (r != 0)
       break; /* cannot be polled (ready), or an error */
-    memset(&subs[k], 0, sizeof(subs[k]));
+    gp__wait_init(&subs[k], fd_unlink, 0, "poll", NULL);
     subs[k].fd = fds[i].fd;
     subs[k].events = fds[i].events;
     subs[k].parent = &group;
-    subs[k].unlink = fd_unlink;
-    subs[k].what = "poll";
     subs[k].co = s->current;
-    gp__list_init(&subs[k].link);
     gp__list_push_back(&e->waiters, &subs[k].link);
     s->nfdwait++;
     k++;

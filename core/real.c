@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 ssize_t (*gp__real_read)(int fd, void *buf, size_t count);
 ssize_t (*gp__real_write)(int fd, const void *buf, size_t count);
@@ -151,6 +150,50 @@ int (*gp__real_sem_clockwait)(sem_t *s, clockid_t clock,
 int (*gp__real_sem_post)(sem_t *s);
 int (*gp__real_sem_getvalue)(sem_t *s, int *value);
 
+int (*gp__real___cxa_thread_atexit_impl)(void (*fn)(void *), void *obj, void *dso);
+void (*gp__real___pthread_register_cancel)(__pthread_unwind_buf_t *buf);
+void (*gp__real___pthread_unregister_cancel)(__pthread_unwind_buf_t *buf);
+void (*gp__real___pthread_unwind_next)(__pthread_unwind_buf_t *buf);
+long (*gp__real_syscall)(long nr, ...);
+int (*gp__real_getaddrinfo)(const char *node, const char *service,
+                                   const struct addrinfo *hints,
+                                   struct addrinfo **res);
+int (*gp__real_getnameinfo)(const struct sockaddr *sa, socklen_t salen,
+                                   char *host, socklen_t hostlen, char *serv,
+                                   socklen_t servlen, int flags);
+struct hostent *(*gp__real_gethostbyname)(const char *name);
+struct hostent *(*gp__real_gethostbyname2)(const char *name, int af);
+struct hostent *(*gp__real_gethostbyaddr)(const void *addr, socklen_t len,
+                                                  int type);
+int (*gp__real_gethostbyname_r)(const char *name, struct hostent *ret,
+                                       char *buf, size_t buflen,
+                                       struct hostent **result, int *herr);
+int (*gp__real_gethostbyname2_r)(const char *name, int af,
+                                        struct hostent *ret, char *buf,
+                                        size_t buflen, struct hostent **result,
+                                        int *herr);
+int (*gp__real_gethostbyaddr_r)(const void *addr, socklen_t len, int type,
+                                       struct hostent *ret, char *buf,
+                                       size_t buflen, struct hostent **result,
+                                       int *herr);
+int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
+                                    const struct timespec *tmo);
+int (*gp__real_execve)(const char *path, char *const argv[],
+                              char *const envp[]);
+int (*gp__real_execvpe)(const char *file, char *const argv[],
+                               char *const envp[]);
+int (*gp__real_posix_spawn)(pid_t *pid, const char *path,
+                                   const posix_spawn_file_actions_t *fa,
+                                   const posix_spawnattr_t *attr,
+                                   char *const argv[], char *const envp[]);
+int (*gp__real_posix_spawnp)(pid_t *pid, const char *file,
+                                    const posix_spawn_file_actions_t *fa,
+                                    const posix_spawnattr_t *attr,
+                                    char *const argv[], char *const envp[]);
+pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
+                               struct rusage *ru);
+int (*gp__real_system)(const char *cmd);
+
 int gp__real_ready;
 
 /* One entry of the table: the name and where its address goes. */
@@ -263,29 +306,44 @@ static const struct entry table[] = {
   {"sem_clockwait", (void **)&gp__real_sem_clockwait},
   {"sem_post", (void **)&gp__real_sem_post},
   {"sem_getvalue", (void **)&gp__real_sem_getvalue},
+  {"__cxa_thread_atexit_impl", (void **)&gp__real___cxa_thread_atexit_impl},
+  {"__pthread_register_cancel", (void **)&gp__real___pthread_register_cancel},
+  {"__pthread_unregister_cancel", (void **)&gp__real___pthread_unregister_cancel},
+  {"__pthread_unwind_next", (void **)&gp__real___pthread_unwind_next},
+  {"syscall", (void **)&gp__real_syscall},
+  {"getaddrinfo", (void **)&gp__real_getaddrinfo},
+  {"getnameinfo", (void **)&gp__real_getnameinfo},
+  {"gethostbyname", (void **)&gp__real_gethostbyname},
+  {"gethostbyname2", (void **)&gp__real_gethostbyname2},
+  {"gethostbyaddr", (void **)&gp__real_gethostbyaddr},
+  {"gethostbyname_r", (void **)&gp__real_gethostbyname_r},
+  {"gethostbyname2_r", (void **)&gp__real_gethostbyname2_r},
+  {"gethostbyaddr_r", (void **)&gp__real_gethostbyaddr_r},
+  {"sigtimedwait", (void **)&gp__real_sigtimedwait},
+  {"execve", (void **)&gp__real_execve},
+  {"execvpe", (void **)&gp__real_execvpe},
+  {"posix_spawn", (void **)&gp__real_posix_spawn},
+  {"posix_spawnp", (void **)&gp__real_posix_spawnp},
+  {"wait4", (void **)&gp__real_wait4},
+  {"system", (void **)&gp__real_system},
 };
 
-/* Writes msg to stderr without stdio, which may not be usable yet. */
+/* Writes msg to stderr without stdio, which may not be usable yet, and
+ * without write(2) by name, which is the shim's: libc's write, looked up
+ * for the purpose. */
 static void say(const char *a, const char *b, const char *c)
 {
   const char *parts[3] = {a, b, c};
-  for (int i = 0; i < 3; i++)
-    if (parts[i])
-      syscall(SYS_write, 2, parts[i], strlen(parts[i]));
+  ssize_t (*w)(int, const void *, size_t) = dlsym(RTLD_NEXT, "write");
+  for (int i = 0; w && i < 3; i++)
+    if (parts[i] && w(2, parts[i], strlen(parts[i])) < 0)
+      return;
 }
 
 static void fail(const char *name, const char *why)
 {
   say("gpatch: cannot find the real libc function ", name, why);
   _exit(127);
-}
-
-void *gp__real_sym(const char *name)
-{
-  void *p = dlsym(RTLD_NEXT, name);
-  if (p == NULL)
-    fail(name, ": not found after this library\n");
-  return p;
 }
 
 void gp__real_init(void)

@@ -13,7 +13,10 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <netdb.h>
 #include <semaphore.h>
+#include <spawn.h>
+#include <sys/resource.h>
 #include <time.h>
 
 extern ssize_t (*gp__real_read)(int fd, void *buf, size_t count);
@@ -176,9 +179,52 @@ extern int (*gp__real_sem_clockwait)(sem_t *s, clockid_t clock,
 extern int (*gp__real_sem_post)(sem_t *s);
 extern int (*gp__real_sem_getvalue)(sem_t *s, int *value);
 
-/* Any other real function, by name (dlsym(RTLD_NEXT)); exits with a
- * message like gp__real_init when it is missing. */
-void *gp__real_sym(const char *name);
+
+/* Resolver, process, signal, cancellation and system-call entry points
+ * (shim/dns.c, process.c, signal.c, thread.c, futex.c). */
+extern int (*gp__real___cxa_thread_atexit_impl)(void (*fn)(void *), void *obj, void *dso);
+extern void (*gp__real___pthread_register_cancel)(__pthread_unwind_buf_t *buf);
+extern void (*gp__real___pthread_unregister_cancel)(__pthread_unwind_buf_t *buf);
+extern void (*gp__real___pthread_unwind_next)(__pthread_unwind_buf_t *buf);
+extern long (*gp__real_syscall)(long nr, ...);
+extern int (*gp__real_getaddrinfo)(const char *node, const char *service,
+                                   const struct addrinfo *hints,
+                                   struct addrinfo **res);
+extern int (*gp__real_getnameinfo)(const struct sockaddr *sa, socklen_t salen,
+                                   char *host, socklen_t hostlen, char *serv,
+                                   socklen_t servlen, int flags);
+extern struct hostent *(*gp__real_gethostbyname)(const char *name);
+extern struct hostent *(*gp__real_gethostbyname2)(const char *name, int af);
+extern struct hostent *(*gp__real_gethostbyaddr)(const void *addr, socklen_t len,
+                                                  int type);
+extern int (*gp__real_gethostbyname_r)(const char *name, struct hostent *ret,
+                                       char *buf, size_t buflen,
+                                       struct hostent **result, int *herr);
+extern int (*gp__real_gethostbyname2_r)(const char *name, int af,
+                                        struct hostent *ret, char *buf,
+                                        size_t buflen, struct hostent **result,
+                                        int *herr);
+extern int (*gp__real_gethostbyaddr_r)(const void *addr, socklen_t len, int type,
+                                       struct hostent *ret, char *buf,
+                                       size_t buflen, struct hostent **result,
+                                       int *herr);
+extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
+                                    const struct timespec *tmo);
+extern int (*gp__real_execve)(const char *path, char *const argv[],
+                              char *const envp[]);
+extern int (*gp__real_execvpe)(const char *file, char *const argv[],
+                               char *const envp[]);
+extern int (*gp__real_posix_spawn)(pid_t *pid, const char *path,
+                                   const posix_spawn_file_actions_t *fa,
+                                   const posix_spawnattr_t *attr,
+                                   char *const argv[], char *const envp[]);
+extern int (*gp__real_posix_spawnp)(pid_t *pid, const char *file,
+                                    const posix_spawn_file_actions_t *fa,
+                                    const posix_spawnattr_t *attr,
+                                    char *const argv[], char *const envp[]);
+extern pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
+                               struct rusage *ru);
+extern int (*gp__real_system)(const char *cmd);
 
 /* Resolves the table, once; later calls return at once. Safe to call from
  * any interposer before the library's constructors have run. Prints a clear

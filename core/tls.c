@@ -16,7 +16,10 @@
  * The cost is a copy of the program's TLS at each switch between two
  * different program coroutines: nothing for a program without any. */
 #define _GNU_SOURCE
-#include "runtime.h"
+#include "tls.h"
+#include "coro.h"
+#include "debug.h"
+#include "scheduler.h"
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>

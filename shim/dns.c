@@ -16,45 +16,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Real resolver functions: resolved here, on first use (gp__real_sym
- * stops the program with a message if one is missing). */
-static int (*real_getaddrinfo)(const char *, const char *,
-                               const struct addrinfo *, struct addrinfo **);
-static int (*real_getnameinfo)(const struct sockaddr *, socklen_t, char *,
-                               socklen_t, char *, socklen_t, int);
-static struct hostent *(*real_gethostbyname)(const char *);
-static struct hostent *(*real_gethostbyname2)(const char *, int);
-static struct hostent *(*real_gethostbyaddr)(const void *, socklen_t, int);
-static int (*real_gethostbyname_r)(const char *, struct hostent *, char *,
-                                   size_t, struct hostent **, int *);
-static int (*real_gethostbyname2_r)(const char *, int, struct hostent *,
-                                    char *, size_t, struct hostent **, int *);
-static int (*real_gethostbyaddr_r)(const void *, socklen_t, int,
-                                   struct hostent *, char *, size_t,
-                                   struct hostent **, int *);
-
-static void resolve(void)
-{
-  static int done;
-  if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
-    return;
-  real_getaddrinfo = gp__real_sym("getaddrinfo");
-  real_getnameinfo = gp__real_sym("getnameinfo");
-  real_gethostbyname = gp__real_sym("gethostbyname");
-  real_gethostbyname2 = gp__real_sym("gethostbyname2");
-  real_gethostbyaddr = gp__real_sym("gethostbyaddr");
-  real_gethostbyname_r = gp__real_sym("gethostbyname_r");
-  real_gethostbyname2_r = gp__real_sym("gethostbyname2_r");
-  real_gethostbyaddr_r = gp__real_sym("gethostbyaddr_r");
-  __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
-}
-
 /* One lookup, carried to a threadpool thread and back. */
 struct lookup {
-  uv_work_t req;            /* libuv's request */
-  struct gp__wait w;        /* the caller's wait */
   void (*run)(struct lookup *l); /* runs on the threadpool thread */
-  int done;                 /* the after-work callback ran */
   int herr;                 /* h_errno, from the threadpool thread */
   int err;                  /* errno, likewise */
   const void *a[4];         /* arguments, by call */
@@ -65,66 +29,24 @@ struct lookup {
   void *retp;
 };
 
-static void work_cb(uv_work_t *req)
+/* On the threadpool thread: the lookup, and what it leaves in errno and
+ * h_errno, which are that thread's. */
+static void run(void *arg)
 {
-  struct lookup *l = req->data;
-  gp__tls.foreign = 1; /* a threadpool thread: every call passes through */
+  struct lookup *l = arg;
   errno = 0;
   l->run(l);
   l->err = errno;
   l->herr = h_errno;
 }
 
-static void after_cb(uv_work_t *req, int status)
-{
-  struct lookup *l = req->data;
-  (void)status;
-  l->done = 1;
-  if (l->w.co && l->w.co->wait == &l->w)
-    gp__wake(&l->w, 0);
-}
-
-static void nothing(struct gp__wait *w)
-{
-  (void)w; /* the request is libuv's until it completes */
-}
-
-/* Runs l->run on the threadpool and parks until it is done. Returns 0 or
- * -ENOMEM (then the caller runs the lookup itself). */
+/* Runs the lookup on the threadpool and parks until it is done; errno and
+ * h_errno are then what the lookup left. Returns 0 or -ENOMEM (then the
+ * caller runs the lookup itself). */
 static int offload(struct lookup *l)
 {
-  struct gp__sched *s = gp__tls.sched;
-  const char *old = NULL;
-  char num[16];
-  static int sized;
-  int r;
-
-  l->req.data = l;
-  l->w.unlink = nothing;
-  l->w.fd = -1;
-  l->w.what = "name lookup";
-  l->w.uncancelable = 1;
-  gp__list_init(&l->w.link);
-  if (gp__config.threadpool && !sized) {
-    /* libuv reads UV_THREADPOOL_SIZE once, when its first work starts. */
-    old = getenv("UV_THREADPOOL_SIZE");
-    snprintf(num, sizeof(num), "%u", gp__config.threadpool);
-    setenv("UV_THREADPOOL_SIZE", num, 1);
-  }
-  GP__RUNTIME_ENTER();
-  r = uv_queue_work(&s->loop, &l->req, work_cb, after_cb);
-  GP__RUNTIME_LEAVE();
-  if (gp__config.threadpool && !sized) {
-    sized = 1;
-    if (old)
-      setenv("UV_THREADPOOL_SIZE", old, 1);
-    else
-      unsetenv("UV_THREADPOOL_SIZE");
-  }
-  if (r != 0)
+  if (gp__offload(run, l, "name lookup") != 0)
     return -ENOMEM;
-  while (!l->done)
-    gp__park(&l->w, GP__NEVER);
   h_errno = l->herr;
   errno = l->err;
   return 0;
@@ -132,7 +54,7 @@ static int offload(struct lookup *l)
 
 static void run_getaddrinfo(struct lookup *l)
 {
-  l->ret = real_getaddrinfo(l->a[0], l->a[1], l->a[2],
+  l->ret = gp__real_getaddrinfo(l->a[0], l->a[1], l->a[2],
                             (struct addrinfo **)l->p[0]);
 }
 
@@ -158,16 +80,15 @@ GP_EXPORT int getaddrinfo(const char *node, const char *service,
 {
   struct lookup l = {.run = run_getaddrinfo, .a = {node, service, hints},
                      .p = {res}};
-  resolve();
   if (!gp__shim_active(GP__PATCH_DNS) || numeric(node, service) ||
       offload(&l) != 0)
-    return real_getaddrinfo(node, service, hints, res);
+    return gp__real_getaddrinfo(node, service, hints, res);
   return (int)l.ret;
 }
 
 static void run_getnameinfo(struct lookup *l)
 {
-  l->ret = real_getnameinfo(l->a[0], (socklen_t)l->n[0], l->p[0],
+  l->ret = gp__real_getnameinfo(l->a[0], (socklen_t)l->n[0], l->p[0],
                             (socklen_t)l->n[1], l->p[1], (socklen_t)l->n[2],
                             l->i[0]);
 }
@@ -180,15 +101,14 @@ GP_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
   struct lookup l = {.run = run_getnameinfo, .a = {sa},
                      .n = {salen, hostlen, servlen}, .p = {host, serv},
                      .i = {flags}};
-  resolve();
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
-    return real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+    return gp__real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
   return (int)l.ret;
 }
 
 static void run_gethostbyname2(struct lookup *l)
 {
-  l->retp = real_gethostbyname2(l->a[0], l->i[0]);
+  l->retp = gp__real_gethostbyname2(l->a[0], l->i[0]);
 }
 
 /* gethostbyname2(3): the result lives in glibc's static storage, as
@@ -196,30 +116,28 @@ static void run_gethostbyname2(struct lookup *l)
 GP_EXPORT struct hostent *gethostbyname2(const char *name, int af)
 {
   struct lookup l = {.run = run_gethostbyname2, .a = {name}, .i = {af}};
-  resolve();
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
-    return real_gethostbyname2(name, af);
+    return gp__real_gethostbyname2(name, af);
   return l.retp;
 }
 
 static void run_gethostbyname(struct lookup *l)
 {
-  l->retp = real_gethostbyname(l->a[0]);
+  l->retp = gp__real_gethostbyname(l->a[0]);
 }
 
 /* gethostbyname(3). */
 GP_EXPORT struct hostent *gethostbyname(const char *name)
 {
   struct lookup l = {.run = run_gethostbyname, .a = {name}};
-  resolve();
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
-    return real_gethostbyname(name);
+    return gp__real_gethostbyname(name);
   return l.retp;
 }
 
 static void run_gethostbyaddr(struct lookup *l)
 {
-  l->retp = real_gethostbyaddr(l->a[0], (socklen_t)l->n[0], l->i[0]);
+  l->retp = gp__real_gethostbyaddr(l->a[0], (socklen_t)l->n[0], l->i[0]);
 }
 
 /* gethostbyaddr(3). */
@@ -228,15 +146,14 @@ GP_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
 {
   struct lookup l = {.run = run_gethostbyaddr, .a = {addr}, .n = {len},
                      .i = {type}};
-  resolve();
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
-    return real_gethostbyaddr(addr, len, type);
+    return gp__real_gethostbyaddr(addr, len, type);
   return l.retp;
 }
 
 static void run_gethostbyname2_r(struct lookup *l)
 {
-  l->ret = real_gethostbyname2_r(l->a[0], l->i[0], l->p[0], l->p[1],
+  l->ret = gp__real_gethostbyname2_r(l->a[0], l->i[0], l->p[0], l->p[1],
                                  l->n[0], l->p[2], l->p[3]);
 }
 
@@ -247,15 +164,14 @@ GP_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret,
 {
   struct lookup l = {.run = run_gethostbyname2_r, .a = {name}, .i = {af},
                      .p = {ret, buf, result, herr}, .n = {buflen}};
-  resolve();
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
-    return real_gethostbyname2_r(name, af, ret, buf, buflen, result, herr);
+    return gp__real_gethostbyname2_r(name, af, ret, buf, buflen, result, herr);
   return (int)l.ret;
 }
 
 static void run_gethostbyname_r(struct lookup *l)
 {
-  l->ret = real_gethostbyname_r(l->a[0], l->p[0], l->p[1], l->n[0], l->p[2],
+  l->ret = gp__real_gethostbyname_r(l->a[0], l->p[0], l->p[1], l->n[0], l->p[2],
                                 l->p[3]);
 }
 
@@ -266,15 +182,14 @@ GP_EXPORT int gethostbyname_r(const char *name, struct hostent *ret,
 {
   struct lookup l = {.run = run_gethostbyname_r, .a = {name},
                      .p = {ret, buf, result, herr}, .n = {buflen}};
-  resolve();
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
-    return real_gethostbyname_r(name, ret, buf, buflen, result, herr);
+    return gp__real_gethostbyname_r(name, ret, buf, buflen, result, herr);
   return (int)l.ret;
 }
 
 static void run_gethostbyaddr_r(struct lookup *l)
 {
-  l->ret = real_gethostbyaddr_r(l->a[0], (socklen_t)l->n[0], l->i[0],
+  l->ret = gp__real_gethostbyaddr_r(l->a[0], (socklen_t)l->n[0], l->i[0],
                                 l->p[0], l->p[1], l->n[1], l->p[2], l->p[3]);
 }
 
@@ -286,9 +201,8 @@ GP_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
   struct lookup l = {.run = run_gethostbyaddr_r, .a = {addr},
                      .n = {len, buflen}, .i = {type},
                      .p = {ret, buf, result, herr}};
-  resolve();
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
-    return real_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
+    return gp__real_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
                                 herr);
   return (int)l.ret;
 }

@@ -20,14 +20,12 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-static long (*real_syscall)(long, ...);
-
 /* The kernel's answer to a wait that would not wait: EAGAIN when *addr is
  * not val, EFAULT, EINVAL (misaligned) — or -ETIMEDOUT when it would. */
 static long probe(uint32_t *addr, int op, uint32_t val)
 {
   struct timespec zero = {0, 0};
-  if (real_syscall(SYS_futex, addr, op & FUTEX_PRIVATE_FLAG, val, &zero,
+  if (gp__real_syscall(SYS_futex, addr, op & FUTEX_PRIVATE_FLAG, val, &zero,
                    NULL, 0) == 0)
     return 0; /* cannot happen: nobody wakes a zero wait */
   return -errno;
@@ -99,8 +97,7 @@ GP_EXPORT long syscall(long nr, ...)
   for (int i = 0; i < 6; i++)
     a[i] = va_arg(ap, long);
   va_end(ap);
-  if (real_syscall == NULL)
-    real_syscall = (long (*)(long, ...))gp__real_sym("syscall");
+  gp__real_init();
   if (nr == SYS_futex && gp__shim_active(GP__PATCH_THREAD)) {
     uint32_t *addr = (uint32_t *)a[0];
     int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
@@ -120,7 +117,7 @@ GP_EXPORT long syscall(long nr, ...)
       woken = (long)gp__addr_wake(addr, (size_t)(int)a[2], 0);
       if (woken >= (int)a[2])
         return woken;
-      r = real_syscall(nr, a[0], a[1], (long)((int)a[2] - woken), a[3], a[4],
+      r = gp__real_syscall(nr, a[0], a[1], (long)((int)a[2] - woken), a[3], a[4],
                        a[5]);
       return r < 0 ? (woken > 0 ? woken : r) : woken + r;
     case FUTEX_REQUEUE:
@@ -131,5 +128,5 @@ GP_EXPORT long syscall(long nr, ...)
       break;
     }
   }
-  return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+  return gp__real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

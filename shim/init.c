@@ -1,12 +1,12 @@
-/* init.c: which threads the shim patches. The process's main thread is the
- * application's; so are threads the application creates through the thread
- * shim. Everything else — libuv's threadpool, the blocking monitor, threads
- * made before the library loaded — passes straight through. */
+/* init.c: which threads the shim patches, and how the families end a wait
+ * that failed. The process's main thread is the application's; so are
+ * threads the application creates through the thread shim. Everything else
+ * — libuv's threadpool, the blocking monitor, threads made before the
+ * library loaded — passes straight through. */
 #define _GNU_SOURCE
 #include "shim.h"
 
 #include <errno.h>
-
 #include <unistd.h>
 
 int gp__shim_adopt(unsigned family)
@@ -21,31 +21,6 @@ int gp__shim_adopt(unsigned family)
   if ((gp__config.patch & family) == 0)
     return 0;
   return gp__sched_get() != NULL;
-}
-
-int64_t gp__ts_to_ns(const struct timespec *ts)
-{
-  if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L)
-    return -1;
-  if (ts->tv_sec > INT64_MAX / 1000000000 - 1)
-    return INT64_MAX;
-  return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-}
-
-uint64_t gp__ns_until(clockid_t clock, int64_t abs_ns)
-{
-  struct timespec now;
-  int64_t n;
-  clock_gettime(clock, &now);
-  n = gp__ts_to_ns(&now);
-  return abs_ns > n ? (uint64_t)(abs_ns - n) : 0;
-}
-
-uint64_t gp__tv_to_ns(const struct timeval *tv)
-{
-  if (tv->tv_sec < 0 || tv->tv_usec < 0)
-    return 0;
-  return (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
 }
 
 /* At exit, once the program's own destructors have run (ours run after
@@ -70,8 +45,10 @@ int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno)
     errno = EINTR;             /* gp_kill: the call is interrupted */
     return 0;
   case -ETIMEDOUT:
-    /* The fd's own timeout, or a gp_timeout block. */
-    errno = gp__tls.sched->current->block_expired ? ETIMEDOUT : timeout_errno;
+    errno = timeout_errno; /* the call's own timeout */
+    return 0;
+  case -GP__EXPIRED:
+    errno = ETIMEDOUT; /* a gp_timeout block */
     return 0;
   default:
     errno = -w;

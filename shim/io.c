@@ -1,7 +1,7 @@
 /* io.c: read, write and the socket send/receive family.
  *
  * Every call goes through one driver, drive(), which acts on the kind of the
- * fd (core/runtime.h, enum gp__fd_kind):
+ * fd (core/fdtab.h, enum gp__fd_kind):
  *   - files, and fds the app made non-blocking itself: the plain call;
  *   - sockets the process made (non-blocking underneath): try, and on EAGAIN
  *     park until the fd is ready, unless the app asked not to wait;
@@ -34,8 +34,9 @@
 
 /* The calls the driver knows. */
 enum op_kind {
-  OP_READ, OP_READV, OP_RECV, OP_RECVFROM, OP_RECVMSG,
-  OP_WRITE, OP_WRITEV, OP_SEND, OP_SENDTO, OP_SENDMSG
+  OP_READ, OP_READV, OP_RECV, OP_RECVFROM, OP_RECVMSG, OP_RECVMMSG,
+  OP_WRITE, OP_WRITEV, OP_SEND, OP_SENDTO, OP_SENDMSG, OP_SENDMMSG,
+  OP_SENDFILE
 };
 
 /* One call in progress; buf/len/iov advance as a write makes progress. */
@@ -52,11 +53,22 @@ struct op {
                                a send advances) */
   struct iovec *iov;        /* OP_READV, OP_WRITEV */
   int iovcnt;               /* its length */
+  struct mmsghdr *vec;      /* OP_RECVMMSG, OP_SENDMMSG: the messages */
+  unsigned vlen;            /* how many */
+  int in;                   /* OP_SENDFILE: the file read from */
+  off_t *offset;            /* OP_SENDFILE: where, or NULL */
 };
 
 static int is_write(const struct op *op)
 {
   return op->kind >= OP_WRITE;
+}
+
+/* recvmmsg and sendmmsg return a count of messages, not of bytes: they
+ * wait for the first message only. */
+static int counts_messages(const struct op *op)
+{
+  return op->kind == OP_RECVMMSG || op->kind == OP_SENDMMSG;
 }
 
 /* One try of the real call. dontwait adds MSG_DONTWAIT (sockets only); read
@@ -94,6 +106,14 @@ static ssize_t attempt(struct op *op, int dontwait)
                              op->alen);
   case OP_RECVMSG:
     return gp__real_recvmsg(op->fd, op->msg, fl);
+  case OP_RECVMMSG:
+    /* The kernel's timeout argument means nothing to a call that does not
+     * wait (see README). */
+    return gp__real_recvmmsg(op->fd, op->vec, op->vlen, fl, NULL);
+  case OP_SENDMMSG:
+    return gp__real_sendmmsg(op->fd, op->vec, op->vlen, fl);
+  case OP_SENDFILE:
+    return gp__real_sendfile(op->fd, op->in, op->offset, op->len);
   case OP_SEND:
     return gp__real_send(op->fd, op->buf, op->len, fl);
   case OP_SENDTO:
@@ -137,7 +157,8 @@ static void advance(struct op *op, size_t r)
     piov = &op->iov;
     pn = &n;
   } else {
-    op->buf = (char *)op->buf + r;
+    if (op->kind != OP_SENDFILE) /* the kernel moves sendfile's offset */
+      op->buf = (char *)op->buf + r;
     op->len -= r;
     return;
   }
@@ -185,28 +206,6 @@ static int peek_ended(int fd)
          (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
-/* GP__TCP_YES when fd is a TCP socket (the shim records sockets it makes;
- * others are asked once). */
-static int tcp_of(int fd, struct gp__fdinfo *fi)
-{
-  int v[3] = {0, 0, 0};
-  socklen_t len = sizeof(v[0]);
-
-  if (fi->tcp != GP__TCP_UNKNOWN)
-    return fi->tcp;
-  fi->tcp = GP__TCP_NO;
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v[0], &len) == 0 &&
-      (v[0] == AF_INET || v[0] == AF_INET6) &&
-      (len = sizeof(v[1]),
-       getsockopt(fd, SOL_SOCKET, SO_TYPE, &v[1], &len) == 0) &&
-      v[1] == SOCK_STREAM &&
-      (len = sizeof(v[2]),
-       getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v[2], &len) == 0) &&
-      v[2] == IPPROTO_TCP)
-    fi->tcp = GP__TCP_YES;
-  return fi->tcp;
-}
-
 /* Tries the op until it completes, parking on EAGAIN. dontwait: each try
  * with MSG_DONTWAIT (a blocking socket that is not ours).
  *
@@ -218,12 +217,14 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
   int out = is_write(op);
   uint64_t timeo = out ? fi->sndtimeo_ns : fi->rcvtimeo_ns;
   uint64_t deadline = timeo ? gp__now() + timeo : GP__NEVER;
-  int all = out ? fi->stream : (fi->stream && (op->flags & MSG_WAITALL));
+  int all = op->kind == OP_SENDFILE ||
+            (!counts_messages(op) &&
+             (out ? fi->stream : fi->stream && (op->flags & MSG_WAITALL)));
   int peek = !out && (op->flags & MSG_PEEK);
   int hint = !out && (op->kind == OP_READ || op->kind == OP_RECV ||
                       op->kind == OP_RECVFROM) &&
              (op->flags & ~(MSG_WAITALL | MSG_NOSIGNAL)) == 0 &&
-             tcp_of(op->fd, fi) == GP__TCP_YES;
+             gp__shim_tcp(op->fd, fi) == GP__TCP_YES;
   size_t done = 0;
 
   if (all && peek && !peek_waits_all(op->fd))
@@ -318,80 +319,16 @@ static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
   }
 }
 
-/* An anonymous-inode fd (no file type in st_mode): the event fds whose
- * blocking read waits for an event are waited for (GP__FD_STREAM, with
- * the read size below which they fail at once in *min_read); any other
- * (epoll, pidfd …) does not block on read and goes straight through. */
-static int anon_kind(int fd, unsigned *min_read)
-{
-  static const struct {
-    const char *link;
-    unsigned min_read;
-  } waits[] = {{"anon_inode:[eventfd]", 8},
-               {"anon_inode:[timerfd]", 8},
-               {"anon_inode:[signalfd]", 128},
-               {"anon_inode:inotify", 0}};
-  char path[40], link[64];
-  ssize_t n;
-
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-  n = readlink(path, link, sizeof(link) - 1);
-  if (n <= 0)
-    return GP__FD_FILE;
-  link[n] = 0;
-  for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
-    if (strcmp(link, waits[i].link) == 0) {
-      *min_read = waits[i].min_read;
-      return GP__FD_STREAM;
-    }
-  return GP__FD_FILE;
-}
-
-/* Looks at an fd the shim has not seen yet. Returns its record, or NULL
- * when it is not open (the real call then reports EBADF). */
-struct gp__fdinfo *gp__shim_classify(int fd)
-{
-  struct gp__fdinfo *fi = gp__fd_info(fd);
-  struct stat st;
-  int fl;
-
-  if (fi == NULL || fi->kind != GP__FD_UNKNOWN)
-    return fi;
-  fl = gp__real_fcntl(fd, F_GETFL);
-  if (fl < 0 || fstat(fd, &st) != 0)
-    return NULL;
-  if (fl & O_NONBLOCK) {
-    fi->kind = GP__FD_NONBLOCK;
-  } else if (S_ISSOCK(st.st_mode)) {
-    int type = 0;
-    socklen_t len = sizeof(type);
-    struct timeval tv;
-    fi->kind = GP__FD_SOCKET;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
-      fi->stream = type == SOCK_STREAM;
-    len = sizeof(tv);
-    if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0)
-      fi->rcvtimeo_ns = gp__tv_to_ns(&tv);
-    len = sizeof(tv);
-    if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0)
-      fi->sndtimeo_ns = gp__tv_to_ns(&tv);
-  } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
-    fi->kind = GP__FD_STREAM;
-    fi->stream = 1;
-  } else if ((st.st_mode & S_IFMT) == 0) {
-    fi->kind = anon_kind(fd, &fi->min_read);
-  } else {
-    fi->kind = GP__FD_FILE;
-  }
-  return fi;
-}
-
 static ssize_t drive(struct op *op)
 {
   struct gp__fdinfo *fi = gp__shim_classify(op->fd);
 
   gp__slice();
   if (fi == NULL)
+    return attempt(op, 0);
+  /* sendfile has no MSG_DONTWAIT: only to a socket that is non-blocking
+   * underneath can it be tried without blocking. */
+  if (op->kind == OP_SENDFILE && fi->kind != GP__FD_OWNED)
     return attempt(op, 0);
   switch (fi->kind) {
   case GP__FD_OWNED:
@@ -555,82 +492,36 @@ GP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 }
 
 /* recvmmsg(2): waits until the first message can be received, then takes
- * what is there (the kernel's own timeout argument is honoured as a
- * deadline for that first wait only; see README). */
+ * what is there. */
 GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
                        struct timespec *timeout)
 {
-  struct gp__fdinfo *fi;
-  if (!gp__shim_active(GP__PATCH_SOCKET) || (flags & MSG_DONTWAIT) ||
-      (fi = gp__shim_classify(fd)) == NULL ||
-      (fi->kind != GP__FD_OWNED && fi->kind != GP__FD_SOCKET) ||
-      fi->app_nonblock)
+  struct op op = {.kind = OP_RECVMMSG, .fd = fd, .vec = vec, .vlen = n,
+                  .flags = flags};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_recvmmsg(fd, vec, n, flags, timeout);
-  for (;;) {
-    int r = gp__real_recvmmsg(fd, vec, n, flags | MSG_DONTWAIT, NULL);
-    int w;
-    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-      return r;
-    w = gp__wait_fd(fd, EPOLLIN,
-                    fi->rcvtimeo_ns ? gp__now() + fi->rcvtimeo_ns : GP__NEVER,
-                    1);
-    if (w < 0 && !gp__shim_wait_failed(w, fi->rcvtimeo_ns, EAGAIN))
-      return -1;
-  }
+  return (int)drive(&op);
 }
 
 /* sendmmsg(2): waits until the first message can be sent. */
 GP_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
 {
-  struct gp__fdinfo *fi;
-  if (!gp__shim_active(GP__PATCH_SOCKET) || (flags & MSG_DONTWAIT) ||
-      (fi = gp__shim_classify(fd)) == NULL ||
-      (fi->kind != GP__FD_OWNED && fi->kind != GP__FD_SOCKET) ||
-      fi->app_nonblock)
+  struct op op = {.kind = OP_SENDMMSG, .fd = fd, .vec = vec, .vlen = n,
+                  .flags = flags};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_sendmmsg(fd, vec, n, flags);
-  for (;;) {
-    int r = gp__real_sendmmsg(fd, vec, n, flags | MSG_DONTWAIT);
-    int w;
-    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-      return r;
-    w = gp__wait_fd(fd, EPOLLOUT,
-                    fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns : GP__NEVER,
-                    1);
-    if (w < 0 && !gp__shim_wait_failed(w, fi->sndtimeo_ns, EAGAIN))
-      return -1;
-  }
+  return (int)drive(&op);
 }
 
 /* sendfile(2): to a socket of ours, waits for room and continues until
- * count bytes went, as a blocking sendfile does. */
+ * count bytes went (or the input ended), as a blocking sendfile does. */
 GP_EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t count)
 {
-  struct gp__fdinfo *fi;
-  size_t done = 0;
-
-  if (!gp__shim_active(GP__PATCH_SOCKET) ||
-      (fi = gp__shim_classify(out)) == NULL || fi->kind != GP__FD_OWNED ||
-      fi->app_nonblock)
+  struct op op = {.kind = OP_SENDFILE, .fd = out, .in = in,
+                  .offset = offset, .len = count};
+  if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_sendfile(out, in, offset, count);
-  for (;;) {
-    ssize_t r = gp__real_sendfile(out, in, offset, count - done);
-    int w;
-    if (r > 0) {
-      done += (size_t)r;
-      if (done == count)
-        return (ssize_t)done;
-      continue;
-    }
-    if (r == 0)
-      return (ssize_t)done; /* end of the input file */
-    if (errno != EAGAIN)
-      return finish(done, errno);
-    w = gp__wait_fd(out, EPOLLOUT,
-                    fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns : GP__NEVER,
-                    1);
-    if (w < 0 && !gp__shim_wait_failed(w, fi->sndtimeo_ns, EAGAIN))
-      return finish(done, errno);
-  }
+  return drive(&op);
 }
 
 /* The _FORTIFY_SOURCE entry points: the checks glibc makes, then the

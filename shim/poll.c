@@ -35,11 +35,10 @@ static int wait_failed(int w)
 {
   switch (w) {
   case -ETIMEDOUT:
-    if (gp__tls.sched->current->block_expired) {
-      errno = ETIMEDOUT;
-      return -1;
-    }
-    return 0;
+    return 0; /* the call's own timeout: nothing is ready */
+  case -GP__EXPIRED:
+    errno = ETIMEDOUT; /* a gp_timeout block */
+    return -1;
   case -ECANCELED:
     gp__thread_cancel_point(); /* a cancellation point; else gp_kill */
     errno = EINTR;
@@ -190,17 +189,126 @@ static int fd_table_size(void)
   return p ? atoi(p + 8) : -1;
 }
 
-/* One fd_set, as much of it as the kernel reads. */
-static void set_copy(unsigned long *to, const fd_set *from, size_t words)
+/* What a select waits on: a copy of its sets, as much of them as the
+ * kernel reads (the kernel's answer overwrites the app's), and the fds
+ * they name. */
+struct selset {
+  unsigned long small_copy[3 * FD_SETSIZE / WORD_BITS];
+  unsigned long *copy;      /* small_copy, or allocated past FD_SETSIZE */
+  size_t words;             /* words of each set */
+  struct gp__fdwait small[64];
+  struct gp__fdwait *ws;    /* small, or allocated past 64 fds */
+  size_t n;                 /* fds in ws */
+};
+
+static void selset_free(struct selset *ss)
 {
-  if (from)
-    memcpy(to, from, words * sizeof(long));
+  int saved = errno;
+  if (ss->ws != ss->small)
+    free(ss->ws);
+  if (ss->copy != ss->small_copy)
+    free(ss->copy);
+  errno = saved;
 }
 
-static void set_restore(fd_set *to, const unsigned long *from, size_t words)
+/* The sets' bits for fd, as epoll events. */
+static uint32_t selset_events(const struct selset *ss, const fd_set *r,
+                              const fd_set *w, const fd_set *e, int fd)
 {
-  if (to)
-    memcpy(to, from, words * sizeof(long));
+  size_t i = (size_t)fd / WORD_BITS, words = ss->words;
+  unsigned long bit = 1UL << (fd % WORD_BITS);
+  uint32_t ev = 0;
+
+  if (r && (ss->copy[i] & bit))
+    ev |= EPOLLIN;
+  if (w && (ss->copy[words + i] & bit))
+    ev |= EPOLLOUT;
+  if (e && (ss->copy[2 * words + i] & bit))
+    ev |= EPOLLPRI;
+  return ev;
+}
+
+/* Copies the sets' first limit bits and lists their fds. Returns 0, or -1
+ * with errno ENOMEM. */
+static int selset_make(struct selset *ss, int limit, const fd_set *r,
+                       const fd_set *w, const fd_set *e)
+{
+  size_t words = ((size_t)limit + WORD_BITS - 1) / WORD_BITS;
+
+  ss->copy = ss->small_copy;
+  ss->ws = ss->small;
+  ss->n = 0;
+  ss->words = words;
+  if (words > FD_SETSIZE / WORD_BITS &&
+      (ss->copy = malloc(3 * words * sizeof(long))) == NULL)
+    goto fail;
+  if (r)
+    memcpy(ss->copy, r, words * sizeof(long));
+  if (w)
+    memcpy(ss->copy + words, w, words * sizeof(long));
+  if (e)
+    memcpy(ss->copy + 2 * words, e, words * sizeof(long));
+  for (int fd = 0; fd < limit; fd++) {
+    uint32_t ev = selset_events(ss, r, w, e, fd);
+    if (ev == 0)
+      continue;
+    if (ss->n == 64 && ss->ws == ss->small) {
+      if ((ss->ws = malloc(sizeof(*ss->ws) * (size_t)limit)) == NULL)
+        goto fail;
+      memcpy(ss->ws, ss->small, sizeof(ss->small));
+    }
+    ss->ws[ss->n].fd = fd;
+    ss->ws[ss->n].events = ev;
+    ss->n++;
+  }
+  return 0;
+
+fail:
+  if (ss->ws == NULL)
+    ss->ws = ss->small;
+  if (ss->copy == NULL)
+    ss->copy = ss->small_copy;
+  selset_free(ss);
+  errno = ENOMEM;
+  return -1;
+}
+
+/* Puts the app's sets back as they were passed. */
+static void selset_restore(const struct selset *ss, fd_set *r, fd_set *w,
+                           fd_set *e)
+{
+  size_t words = ss->words;
+  if (r)
+    memcpy(r, ss->copy, words * sizeof(long));
+  if (w)
+    memcpy(w, ss->copy + words, words * sizeof(long));
+  if (e)
+    memcpy(e, ss->copy + 2 * words, words * sizeof(long));
+}
+
+/* Asks the kernel with a zero timeout until an fd is ready, parking on the
+ * sets' fds in between. Returns what select returns. */
+static int select_wait(int nfds, fd_set *r, fd_set *w, fd_set *e,
+                       const struct selset *ss, uint64_t deadline)
+{
+  struct timeval zero = {0, 0};
+
+  for (;;) {
+    int res = gp__real_select(nfds, r, w, e, &zero), wr;
+    if (res != 0)
+      return res;
+    selset_restore(ss, r, w, e);
+    wr = gp__wait_fds(ss->ws, ss->n, deadline, 1);
+    if (wr == -EXDEV) {
+      int64_t ms = ms_left(deadline);
+      struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+      return gp__real_select(nfds, r, w, e, ms < 0 ? NULL : &tv);
+    }
+    if (wr == -ETIMEDOUT) /* the deadline: the kernel's last word */
+      return gp__real_select(nfds, r, w, e, &zero);
+    if (wr < 0)
+      return wait_failed(wr); /* the sets stay as the app passed them */
+  }
 }
 
 /* The cooperative select: asks the kernel with a zero timeout, and waits on
@@ -209,10 +317,8 @@ static void set_restore(fd_set *to, const unsigned long *from, size_t words)
 static int coop_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
                        uint64_t deadline, const sigset_t *mask)
 {
-  unsigned long small_copy[3 * FD_SETSIZE / WORD_BITS], *copy = small_copy;
-  struct gp__fdwait small[64], *ws = small;
   struct timeval zero = {0, 0};
-  size_t n = 0, words;
+  struct selset ss;
   int res, saved, limit = nfds;
   sigset_t old;
 
@@ -223,79 +329,16 @@ static int coop_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
     if (size >= 0 && size < limit)
       limit = size;
   }
-  words = ((size_t)limit + WORD_BITS - 1) / WORD_BITS;
-  if (words > FD_SETSIZE / WORD_BITS &&
-      (copy = malloc(3 * words * sizeof(long))) == NULL) {
-    errno = ENOMEM;
+  if (selset_make(&ss, limit, r, w, e) != 0)
     return -1;
-  }
-  set_copy(copy, r, words);
-  set_copy(copy + words, w, words);
-  set_copy(copy + 2 * words, e, words);
-  for (int fd = 0; fd < limit; fd++) {
-    uint32_t ev = 0;
-    size_t i = (size_t)fd / WORD_BITS;
-    unsigned long bit = 1UL << (fd % WORD_BITS);
-    if (r && (copy[i] & bit))
-      ev |= EPOLLIN;
-    if (w && (copy[words + i] & bit))
-      ev |= EPOLLOUT;
-    if (e && (copy[2 * words + i] & bit))
-      ev |= EPOLLPRI;
-    if (ev == 0)
-      continue;
-    if (n == 64 && ws == small) {
-      ws = malloc(sizeof(*ws) * (size_t)limit);
-      if (ws == NULL) {
-        res = -1;
-        errno = ENOMEM;
-        goto out_copy;
-      }
-      memcpy(ws, small, sizeof(small));
-    }
-    ws[n].fd = fd;
-    ws[n].events = ev;
-    n++;
-  }
   if (mask)
     pthread_sigmask(SIG_SETMASK, mask, &old);
-  for (;;) {
-    int wr;
-    res = gp__real_select(nfds, r, w, e, &zero);
-    if (res != 0)
-      break;
-    set_restore(r, copy, words);
-    set_restore(w, copy + words, words);
-    set_restore(e, copy + 2 * words, words);
-    wr = gp__wait_fds(ws, n, deadline, 1);
-    if (wr == -EXDEV) {
-      int64_t ms = ms_left(deadline);
-      struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-      res = gp__real_select(nfds, r, w, e, ms < 0 ? NULL : &tv);
-      break;
-    }
-    if (wr == -ETIMEDOUT && !gp__tls.sched->current->block_expired) {
-      /* The deadline: the kernel's last word on the sets. */
-      res = gp__real_select(nfds, r, w, e, &zero);
-      break;
-    }
-    if (wr < 0) {
-      res = wait_failed(wr); /* the sets stay as the app passed them */
-      break;
-    }
-  }
+  res = select_wait(nfds, r, w, e, &ss, deadline);
   saved = errno;
   if (mask)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (ws != small)
-    free(ws);
   errno = saved;
-out_copy:
-  if (copy != small_copy) {
-    saved = errno;
-    free(copy);
-    errno = saved;
-  }
+  selset_free(&ss);
   return res;
 }
 

@@ -103,10 +103,8 @@ static int exec_blocking(int (*real)(const char *, char *const[],
 
 GP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-  static int (*real)(const char *, char *const[], char *const[]);
-  if (real == NULL)
-    real = gp__real_sym("execve");
-  return exec_blocking(real, path, argv, envp);
+  gp__real_init(); /* a vfork child may be the first caller */
+  return exec_blocking(gp__real_execve, path, argv, envp);
 }
 
 GP_EXPORT int execv(const char *path, char *const argv[])
@@ -117,10 +115,8 @@ GP_EXPORT int execv(const char *path, char *const argv[])
 GP_EXPORT int execvpe(const char *file, char *const argv[],
                       char *const envp[])
 {
-  static int (*real)(const char *, char *const[], char *const[]);
-  if (real == NULL)
-    real = gp__real_sym("execvpe");
-  return exec_blocking(real, file, argv, envp);
+  gp__real_init();
+  return exec_blocking(gp__real_execvpe, file, argv, envp);
 }
 
 GP_EXPORT int execvp(const char *file, char *const argv[])
@@ -185,10 +181,9 @@ GP_EXPORT int posix_spawn(pid_t *pid, const char *path,
                           const posix_spawnattr_t *attr, char *const argv[],
                           char *const envp[])
 {
-  static spawn_fn real;
-  if (real == NULL)
-    real = (spawn_fn)gp__real_sym("posix_spawn");
-  return spawn_blocking(real, pid, path, fa, attr, argv, envp);
+  gp__real_init();
+  return spawn_blocking(gp__real_posix_spawn, pid, path, fa, attr, argv,
+                        envp);
 }
 
 GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
@@ -196,15 +191,12 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
                            const posix_spawnattr_t *attr, char *const argv[],
                            char *const envp[])
 {
-  static spawn_fn real;
-  if (real == NULL)
-    real = (spawn_fn)gp__real_sym("posix_spawnp");
-  return spawn_blocking(real, pid, file, fa, attr, argv, envp);
+  gp__real_init();
+  return spawn_blocking(gp__real_posix_spawnp, pid, file, fa, attr, argv,
+                        envp);
 }
 
 /* ---- waiting for children ---- */
-
-static pid_t (*real_wait4)(pid_t, int *, int, struct rusage *);
 
 /* Waits cooperatively for a child, as wait4 does. */
 static pid_t coop_wait4(pid_t pid, int *status, int options,
@@ -218,7 +210,7 @@ static pid_t coop_wait4(pid_t pid, int *status, int options,
     pfd = (int)syscall(SYS_pidfd_open, pid, 0);
   for (;;) {
     int w;
-    r = real_wait4(pid, status, options | WNOHANG, ru);
+    r = gp__real_wait4(pid, status, options | WNOHANG, ru);
     if (r != 0)
       break; /* a child changed state, or an error (ECHILD …) */
     if (pfd >= 0) {
@@ -228,13 +220,9 @@ static pid_t coop_wait4(pid_t pid, int *status, int options,
       if (pause < 16000000)
         pause *= 2;
     }
-    if (w == -EINTR && gp__signal_restarts())
-      continue;
-    if (w == -ECANCELED)
-      gp__thread_cancel_point();
-    if (w == -EINTR || w == -ECANCELED) {
-      errno = EINTR;
-      r = -1;
+    if ((w == -EINTR || w == -ECANCELED || w == -GP__EXPIRED) &&
+        !gp__shim_wait_failed(w, 0, 0)) {
+      r = -1; /* EINTR, or ETIMEDOUT for a gp_timeout block */
       break;
     }
     /* A pidfd says the child ended; a pause ended: look again. A child
@@ -261,8 +249,7 @@ static pid_t coop_wait4(pid_t pid, int *status, int options,
  * child's exit (gp__slice). */
 static int waits(int options)
 {
-  if (real_wait4 == NULL)
-    real_wait4 = gp__real_sym("wait4");
+  gp__real_init();
   if (!gp__shim_active(GP__PATCH_PROCESS))
     return 0;
   if (options & WNOHANG) {
@@ -275,14 +262,14 @@ static int waits(int options)
 GP_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
   if (!waits(options))
-    return real_wait4(pid, status, options, ru);
+    return gp__real_wait4(pid, status, options, ru);
   return coop_wait4(pid, status, options, ru);
 }
 
 GP_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
   if (!waits(options))
-    return real_wait4(pid, status, options, NULL);
+    return gp__real_wait4(pid, status, options, NULL);
   return coop_wait4(pid, status, options, NULL);
 }
 
@@ -299,7 +286,6 @@ GP_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 /* system(3), with POSIX's signal handling. */
 GP_EXPORT int system(const char *cmd)
 {
-  static int (*real)(const char *);
   struct sigaction ign, old_int, old_quit;
   sigset_t chld, old_mask, defs;
   posix_spawnattr_t attr;
@@ -307,10 +293,9 @@ GP_EXPORT int system(const char *cmd)
   pid_t pid;
   int status = -1, err;
 
-  if (real == NULL)
-    real = gp__real_sym("system");
+  gp__real_init();
   if (cmd == NULL || !gp__shim_active(GP__PATCH_PROCESS))
-    return real(cmd);
+    return gp__real_system(cmd);
   memset(&ign, 0, sizeof(ign));
   ign.sa_handler = SIG_IGN;
   sigemptyset(&ign.sa_mask);

@@ -1,13 +1,22 @@
 /* shim.h: what every interposer needs — the test that decides between the
- * cooperative path and the plain libc call. */
+ * cooperative path and the plain libc call, the core rooms it builds on,
+ * and the helpers the families share. A shim file never builds a wait by
+ * hand, never names libuv and never reads a coroutine's fields: struct
+ * gp__coro, gp__sched and gp__wait are core's alone (GP__CORE). */
 #ifndef GP_SHIM_H
 #define GP_SHIM_H
 
+#include "../core/clock.h"
+#include "../core/common.h"
 #include "../core/config.h"
+#include "../core/coro.h"
+#include "../core/debug.h"
+#include "../core/fdtab.h"
 #include "../core/real.h"
-#include "../core/runtime.h"
-
-#include <sys/time.h>
+#include "../core/scheduler.h"
+#include "../core/tls.h"
+#include "../core/wait.h"
+#include "../core/work.h"
 
 /* Decides, once per thread, whether this thread runs application code that
  * should be patched. Returns 1 (and makes the scheduler) or 0. */
@@ -26,20 +35,10 @@ static inline int gp__shim_active(unsigned family)
   return gp__shim_adopt(family);
 }
 
-/* Converts a timespec to nanoseconds, saturating. Returns -1 if it is not a
- * valid duration (negative, or tv_nsec out of range). */
-int64_t gp__ts_to_ns(const struct timespec *ts);
+/* ---- fd kinds (fdkind.c) ---- */
 
-/* Nanoseconds from now until abs_ns (gp__ts_to_ns of a time on clock), 0
- * once it has passed. */
-uint64_t gp__ns_until(clockid_t clock, int64_t abs_ns);
-
-/* Converts a timeval to nanoseconds (0 stays 0: no timeout). */
-uint64_t gp__tv_to_ns(const struct timeval *tv);
-
-/* The shim's record of fd, classified on first sight (io.c): its kind,
- * whether it is a byte stream, its socket timeouts. NULL when fd is not
- * open. */
+/* The shim's record of fd, classified on first sight: its kind, whether it
+ * is a byte stream, its socket timeouts. NULL when fd is not open. */
 struct gp__fdinfo *gp__shim_classify(int fd);
 
 /* An fd the process just made: a socket made non-blocking underneath
@@ -47,6 +46,12 @@ struct gp__fdinfo *gp__shim_classify(int fd);
  * classified on first use. Drops state left by an earlier file with the
  * same number. */
 void gp__shim_fresh_fd(int fd, int owned, int app_nonblock);
+
+/* GP__TCP_YES when fd is a TCP socket (the shim records sockets it makes;
+ * others are asked once and the answer kept in fi). */
+int gp__shim_tcp(int fd, struct gp__fdinfo *fi);
+
+/* ---- what the families share (init.c, signal.c, thread.c) ---- */
 
 /* Nonzero when the last signal the app caught has SA_RESTART: interrupted
  * restartable calls continue (signal.c). */
@@ -56,8 +61,8 @@ int gp__signal_restarts(void);
  * to wait again (a signal whose handler has SA_RESTART, and no timeout
  * timeo on the fd, as the kernel restarts the call), else 0 with errno set:
  * EINTR for a signal or gp_kill (a pthread_cancel ends the thread here),
- * timeout_errno when the fd's timeout expired, ETIMEDOUT for a gp_timeout
- * block, or the wait's own error. */
+ * timeout_errno when the wait's own deadline passed, ETIMEDOUT for a
+ * gp_timeout block, or the wait's own error. */
 int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno);
 
 /* A cancellation point (thread.c): if pthread_cancel is pending for the

@@ -3,7 +3,7 @@
  *
  * A caught signal interrupts the hub's epoll_wait; the shim then ends one
  * coroutine's wait with EINTR, or lets it wait on when the call would have
- * been restarted (core/sched.c, gp__sched_interrupt). To know which signal
+ * been restarted (core/scheduler.c, gp__sched_interrupt). To know which signal
  * it was, the app's handlers are installed behind a small trampoline that
  * notes the signal number; sigaction reports the app's own handler back, as
  * if nothing stood between. SIGSEGV handlers are not installed at all: the
@@ -27,21 +27,18 @@ static volatile sig_atomic_t last;   /* the last signal caught */
 static void trampoline(int sig, siginfo_t *si, void *uc)
 {
   struct sigaction a = app[sig];
-  void *frame = gp__tls.handler_frame;
-  struct gp__coro *co = gp__tls.handler_co;
+  struct gp__handler_mark mark;
 
   last = sig;
   if (a.sa_flags & SA_RESETHAND)
     app[sig].sa_handler = SIG_DFL; /* the kernel reset ours already */
   /* No time-slice yield inside the handler (gp__slice). */
-  gp__tls.handler_frame = __builtin_frame_address(0);
-  gp__tls.handler_co = gp__tls.sched ? gp__tls.sched->current : NULL;
+  gp__handler_enter(&mark, __builtin_frame_address(0));
   if (a.sa_flags & SA_SIGINFO)
     a.sa_sigaction(sig, si, uc);
   else if (a.sa_handler != SIG_IGN && a.sa_handler != SIG_DFL)
     a.sa_handler(sig);
-  gp__tls.handler_frame = frame;
-  gp__tls.handler_co = co;
+  gp__handler_leave(&mark);
 }
 
 int gp__signal_restarts(void)
@@ -135,9 +132,6 @@ GP_EXPORT sighandler_t signal(int sig, sighandler_t handler)
  * and its siginfo, are its own. As unpatched, the set's signals should be
  * blocked: an unblocked one goes to its handler (ending the wait with
  * EINTR, as the kernel does when a handler runs) or its default action. */
-static int (*real_sigtimedwait)(const sigset_t *, siginfo_t *,
-                                const struct timespec *);
-
 /* Waits for a signal of set until the deadline. Returns the signal number,
  * or -1 with errno: EAGAIN at the deadline, EINTR, or the kernel's. */
 static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
@@ -147,7 +141,7 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
 
   for (;;) {
     int w;
-    r = real_sigtimedwait(set, info, &zero);
+    r = gp__real_sigtimedwait(set, info, &zero);
     if (r > 0 || errno != EAGAIN)
       break;
     if (sfd < 0 &&
@@ -160,15 +154,15 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
         left.tv_nsec = (long)(ns % 1000000000u);
         tmo = &left;
       }
-      return real_sigtimedwait(set, info, tmo);
+      return gp__real_sigtimedwait(set, info, tmo);
     }
     w = gp__wait_fd(sfd, EPOLLIN, deadline, 1);
     if (w == -ECANCELED)
       gp__thread_cancel_point(); /* a cancellation point; else gp_kill */
     if (w < 0) {
-      errno = w == -ETIMEDOUT && !gp__tls.sched->current->block_expired
-                  ? EAGAIN
-                  : (w == -ETIMEDOUT ? ETIMEDOUT : EINTR);
+      errno = w == -ETIMEDOUT     ? EAGAIN
+              : w == -GP__EXPIRED ? ETIMEDOUT
+                                  : EINTR;
       r = -1;
       break;
     }
@@ -188,11 +182,9 @@ GP_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
 {
   int64_t ns = 0;
 
-  if (real_sigtimedwait == NULL)
-    real_sigtimedwait = gp__real_sym("sigtimedwait");
   if (!gp__shim_active(GP__PATCH_SIGNAL) ||
       (tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0))
-    return real_sigtimedwait(set, info, tmo);
+    return gp__real_sigtimedwait(set, info, tmo);
   if (tmo && (ns = gp__ts_to_ns(tmo)) < 0) {
     errno = EINVAL;
     return -1;

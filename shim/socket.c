@@ -13,17 +13,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-void gp__shim_fresh_fd(int fd, int owned, int app_nonblock)
-{
-  struct gp__fdinfo *fi;
-
-  gp__fd_fresh(fd);
-  if (!owned || (fi = gp__fd_info(fd)) == NULL)
-    return;
-  fi->kind = GP__FD_OWNED;
-  fi->app_nonblock = app_nonblock;
-}
-
 /* Marks a new socket of the process as ours, non-blocking underneath; tcp
  * is a GP__TCP_* value. */
 static void own_socket(int fd, int app_nonblock, int type, int tcp)

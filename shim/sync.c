@@ -35,7 +35,7 @@
 /* The calling thread's id for ownership: unique among live threads. */
 static uint64_t me(void)
 {
-  return (uint64_t)(uintptr_t)gp__tls.sched->current;
+  return (uint64_t)(uintptr_t)gp__self();
 }
 
 /* Converts an absolute time on clock into a monotonic deadline. Returns 0,

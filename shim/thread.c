@@ -45,27 +45,25 @@ struct gp__thread {
 /* The record of co, made on first use; NULL without memory. */
 static struct gp__thread *thread_of(struct gp__coro *co)
 {
-  if (co->local == NULL)
-    co->local = calloc(1, sizeof(struct gp__thread));
-  return co->local;
+  void **slot = gp__coro_local(co);
+  if (*slot == NULL)
+    *slot = calloc(1, sizeof(struct gp__thread));
+  return *slot;
 }
 
 static struct gp__coro *current(void)
 {
-  return gp__tls.sched->current;
+  return gp__self();
 }
 
 /* The coroutine a pthread_t names, or NULL for a real thread's. */
 static struct gp__coro *coro_of(pthread_t th)
 {
   struct gp__coro *co = (struct gp__coro *)th;
-  struct gp__sched *s = gp__tls.sched;
 
-  if (s == NULL || th == 0)
+  if (gp__tls.sched == NULL || th == 0)
     return NULL;
-  if (co == s->main || gp__coro_valid(s, co))
-    return co;
-  return NULL;
+  return gp__coro_valid(co) ? co : NULL;
 }
 
 /* Runs the key destructors of co, as a thread's exit does. */
@@ -92,18 +90,19 @@ static void run_destructors(struct gp__thread *t)
  * its thread record goes; the process ends with its last thread. */
 static void on_exit_hook(struct gp__coro *co)
 {
-  struct gp__thread *t = co->local;
+  void **slot = gp__coro_local(co);
+  struct gp__thread *t = *slot;
   gp__tls_run_dtors(co); /* as glibc: thread_locals first, then keys */
   if (t != NULL) {
     run_destructors(t);
     free(t->vals);
     free(t->seqs);
     free(t);
-    co->local = NULL;
+    *slot = NULL;
   }
   /* The last thread of the process (the first one having gone with a fork
    * made by another): POSIX has the process exit with status 0. */
-  if (co->sched->nlive == 1)
+  if (gp__sched_alone())
     exit(0);
 }
 
@@ -117,15 +116,11 @@ __attribute__((constructor)) static void thread_ctor(void)
 GP_EXPORT int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj,
                                        void *dso)
 {
-  static int (*real)(void (*)(void *), void *, void *);
   int r = gp__shim_active(GP__PATCH_THREAD) ? gp__tls_atexit(fn, obj) : 0;
 
   if (r != 0)
     return r > 0 ? 0 : -1;
-  if (real == NULL)
-    real = (int (*)(void (*)(void *), void *, void *))gp__real_sym(
-        "__cxa_thread_atexit_impl");
-  return real(fn, obj, dso);
+  return gp__real___cxa_thread_atexit_impl(fn, obj, dso);
 }
 
 /* glibc's __pthread_unwind_buf_t: the jump buffer of pthread_cleanup_push,
@@ -165,15 +160,13 @@ _Noreturn static void thread_exit(void *value)
     }
     value = t->exit_value;
   }
-  if (co->stack != NULL)
+  if (!gp__coro_is_main(co))
     gp__coro_exit(value);
   /* The process's first thread: POSIX has the process go on until the
    * last thread is gone, then exit with status 0. */
   if (t)
     run_destructors(t);
-  while (gp__tls.sched->nlive > 1)
-    gp__addr_wait(&gp__tls.sched->nlive, GP__NEVER, "the other threads",
-                  GP__WAIT_UNCANCELABLE);
+  gp__wait_others();
   exit(0);
 }
 
@@ -182,8 +175,7 @@ GP_EXPORT void __pthread_register_cancel(__pthread_unwind_buf_t *buf)
   struct gp__thread *t;
   if (!gp__shim_active(GP__PATCH_THREAD) ||
       (t = thread_of(current())) == NULL) {
-    void (*real)(__pthread_unwind_buf_t *) = gp__real_sym("__pthread_register_cancel");
-    real(buf);
+    gp__real___pthread_register_cancel(buf);
     return;
   }
   ((struct unwind_buf *)(void *)buf)->pad[0] = t->cleanup;
@@ -195,8 +187,7 @@ GP_EXPORT void __pthread_unregister_cancel(__pthread_unwind_buf_t *buf)
   struct gp__thread *t;
   if (!gp__shim_active(GP__PATCH_THREAD) ||
       (t = thread_of(current())) == NULL) {
-    void (*real)(__pthread_unwind_buf_t *) = gp__real_sym("__pthread_unregister_cancel");
-    real(buf);
+    gp__real___pthread_unregister_cancel(buf);
     return;
   }
   t->cleanup = ((struct unwind_buf *)(void *)buf)->pad[0];
@@ -207,8 +198,7 @@ GP_EXPORT _Noreturn void __pthread_unwind_next(__pthread_unwind_buf_t *buf)
   struct gp__thread *t;
   if (!gp__shim_active(GP__PATCH_THREAD) ||
       (t = thread_of(current())) == NULL) {
-    void (*real)(__pthread_unwind_buf_t *) = gp__real_sym("__pthread_unwind_next");
-    real(buf);
+    gp__real___pthread_unwind_next(buf);
     abort();
   }
   thread_exit(t->exit_value);
@@ -216,10 +206,10 @@ GP_EXPORT _Noreturn void __pthread_unwind_next(__pthread_unwind_buf_t *buf)
 
 void gp__thread_cancel_point(void)
 {
-  struct gp__sched *s = gp__tls.sched;
+  struct gp__coro *co = gp__self();
   struct gp__thread *t;
 
-  if (s == NULL || (t = s->current->local) == NULL)
+  if (co == NULL || (t = *gp__coro_local(co)) == NULL)
     return;
   if (t->cancel_pending && !t->cancel_disabled && !t->exiting) {
     t->cancel_pending = 0;
@@ -266,8 +256,8 @@ static const char *creator_name(void)
 {
   struct gp__coro *co = current();
 
-  if (co->stack != NULL)
-    return co->name;
+  if (!gp__coro_is_main(co))
+    return gp__coro_name(co);
   if (first_name[0] == '\0')
     gp__real_pthread_getname_np(gp__real_pthread_self(), first_name,
                                 sizeof(first_name));
@@ -340,7 +330,7 @@ GP_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
   struct gp__coro *co;
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_tryjoin_np(th, ret);
-  if (co->state != GP__DEAD)
+  if (!gp__coro_finished(co))
     return EBUSY; /* glibc's order: a running thread, detached or not */
   return join(co, ret, GP__NEVER);
 }
@@ -425,10 +415,7 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
    * waiting where the signal would interrupt it is interrupted. */
   if (gp__real_pthread_kill(gp__real_pthread_self(), sig) != 0)
     return EINVAL;
-  if (co->state == GP__PARKED && co->wait->interruptible) {
-    co->wait->unlink(co->wait);
-    gp__wake(co->wait, -EINTR);
-  }
+  gp__coro_interrupt(co);
   return 0;
 }
 
@@ -437,7 +424,7 @@ GP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
   struct gp__thread *t;
   sigset_t cur;
 
-  if (!gp__shim_active(GP__PATCH_THREAD) || current()->stack == NULL ||
+  if (!gp__shim_active(GP__PATCH_THREAD) || gp__coro_is_main(current()) ||
       (t = thread_of(current())) == NULL)
     return gp__real_pthread_sigmask(how, set, old); /* the first thread */
   /* Other threads' masks are kept, not applied: all share one OS thread
@@ -467,13 +454,13 @@ GP_EXPORT int pthread_setname_np(pthread_t th, const char *name)
     return gp__real_pthread_setname_np(th, name);
   if (strlen(name) > 15)
     return ERANGE;
-  if (co->stack == NULL) { /* the first thread: its real name too */
+  if (gp__coro_is_main(co)) { /* the first thread: its real name too */
     int r = gp__real_pthread_setname_np(gp__real_pthread_self(), name);
     if (r != 0)
       return r;
     strcpy(first_name, name);
   }
-  strcpy(co->name, name);
+  gp__coro_set_name(co, name);
   return 0;
 }
 
@@ -482,28 +469,31 @@ GP_EXPORT int pthread_getname_np(pthread_t th, char *buf, size_t len)
   struct gp__coro *co;
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_getname_np(th, buf, len);
-  if (co->stack == NULL) /* the first thread: its real name */
+  if (gp__coro_is_main(co)) /* the first thread: its real name */
     return gp__real_pthread_getname_np(gp__real_pthread_self(), buf, len);
-  if (len < sizeof(co->name)) /* glibc wants room for any name */
+  if (len < 16) /* glibc wants room for any name */
     return ERANGE;
-  strcpy(buf, co->name);
+  strcpy(buf, gp__coro_name(co));
   return 0;
 }
 
 GP_EXPORT int pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
 {
   struct gp__coro *co;
+  void *lo;
+  size_t size;
   int r;
 
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL ||
-      co->stack == NULL)
+      gp__coro_stack(co, &lo, &size) != 0)
     return gp__real_pthread_getattr_np(
         coro_of(th) ? gp__real_pthread_self() : th, attr);
   if ((r = pthread_attr_init(attr)) != 0)
     return r;
-  pthread_attr_setstack(attr, co->stack->lo, co->stack->size);
-  pthread_attr_setdetachstate(attr, co->detached ? PTHREAD_CREATE_DETACHED
-                                                 : PTHREAD_CREATE_JOINABLE);
+  pthread_attr_setstack(attr, lo, size);
+  pthread_attr_setdetachstate(attr, gp__coro_detached(co)
+                                        ? PTHREAD_CREATE_DETACHED
+                                        : PTHREAD_CREATE_JOINABLE);
   return 0;
 }
 
@@ -522,18 +512,16 @@ GP_EXPORT int pthread_cancel(pthread_t th)
 
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_cancel(th);
-  if (co->state == GP__DEAD)
+  if (gp__coro_finished(co))
     return 0;
   if ((t = thread_of(co)) == NULL)
     return ENOMEM;
   t->cancel_pending = 1;
   if (t->cancel_disabled)
     return 0;
-  if (co->started)
-    gp__coro_cancel(co); /* a cancellation point wakes with ECANCELED */
-  else
-    co->cancel_pending = 1; /* it runs, up to its first cancellation point
-                               (gp__coro_cancel would not run it at all) */
+  /* A cancellation point wakes with ECANCELED; a thread not started yet
+   * runs up to its first one. */
+  gp__coro_cancel(co);
   return 0;
 }
 
@@ -549,7 +537,7 @@ GP_EXPORT int pthread_setcancelstate(int state, int *old)
     *old = t->cancel_disabled ? PTHREAD_CANCEL_DISABLE : PTHREAD_CANCEL_ENABLE;
   t->cancel_disabled = state == PTHREAD_CANCEL_DISABLE;
   if (!t->cancel_disabled && t->cancel_pending)
-    current()->cancel_pending = 1; /* the next wait acts on it */
+    gp__coro_cancel(current()); /* the next wait acts on it */
   return 0;
 }
 
@@ -607,7 +595,7 @@ GP_EXPORT void *pthread_getspecific(pthread_key_t key)
   struct gp__thread *t;
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_getspecific(key);
-  t = current()->local;
+  t = *gp__coro_local(current());
   if (t == NULL || key >= t->nvals || t->seqs[key] != keys[key].seq)
     return NULL;
   return t->vals[key];

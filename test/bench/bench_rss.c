@@ -16,7 +16,7 @@
 #define _GNU_SOURCE
 #include "gpatch.h"
 #include "config.h"
-#include "runtime.h"
+#include "stack.h"
 
 #include <errno.h>
 #include <pthread.h>

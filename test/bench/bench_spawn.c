@@ -10,7 +10,7 @@
  * BENCH_SCALE (a factor, default 1) scales every iteration count. */
 #define _GNU_SOURCE
 #include "gpatch.h"
-#include "runtime.h"
+#include "scheduler.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -12,7 +12,8 @@
  * BENCH_SCALE (a factor, default 1) scales every iteration count. */
 #define _GNU_SOURCE
 #include "gpatch.h"
-#include "runtime.h"
+#include "../../arch/arch.h"
+#include "scheduler.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,10 +1,11 @@
 /* test_coro.c: the coroutine lifecycle through the public API — spawning,
  * ids and names, joining and its errors, detaching, killing, and errno
- * kept per coroutine. The internal structs (runtime.h) are looked at only
+ * kept per coroutine. The internal structs (coro.h, scheduler.h) are looked at only
  * to see whether a coroutine has really been freed. */
 #include "unit.h"
 
-#include "runtime.h"
+#include "coro.h"
+#include "scheduler.h"
 
 /* Nonzero when co is still in its scheduler's registry, i.e. not reaped. */
 static int registered(const gp_coro_t *co)

@@ -3,7 +3,7 @@
  * consumers. */
 #include "unit.h"
 
-#include "runtime.h"
+#include "scheduler.h"
 
 #include <time.h>
 

@@ -2,7 +2,10 @@
  * queue, gp_sleep(0), timers, gp_timeout blocks — and waiting for fds. */
 #include "unit.h"
 
-#include "runtime.h"
+#include "coro.h"
+#include "fdtab.h"
+#include "scheduler.h"
+#include "wait.h"
 
 #include <sys/epoll.h>
 #include <time.h>

@@ -10,7 +10,8 @@
 #include "unit.h"
 
 #include "../../core/config.h"
-#include "../../core/runtime.h"
+#include "../../core/coro.h"
+#include "../../core/scheduler.h"
 #include "../../core/stack.h"
 
 #include <limits.h>

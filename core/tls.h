@@ -1,0 +1,30 @@
+/* tls.h: thread-local storage per coroutine (the program's __thread
+ * variables and C++ thread_local destructors). */
+#ifndef GP_TLS_H
+#define GP_TLS_H
+
+struct gp__coro;
+struct gp__sched;
+
+/* From now on each coroutine of this thread has its own copy of the
+ * program's thread-local storage (called as the first coroutine is made);
+ * objects that cannot be given one are named on stderr. Once per
+ * process. */
+void gp__tls_setup(void);
+
+/* Swaps the TLS blocks for coroutine to, about to run. */
+void gp__tls_switch(struct gp__sched *s, struct gp__coro *to);
+
+/* Drops the copy of a dead coroutine. */
+void gp__tls_release(struct gp__sched *s, struct gp__coro *co);
+
+/* __cxa_thread_atexit_impl for the running coroutine: 1 when the runtime
+ * took the destructor (run by gp__tls_run_dtors at the coroutine's exit),
+ * 0 when it belongs to the OS thread (glibc's, run at its exit), -1 with
+ * no memory. */
+int gp__tls_atexit(void (*fn)(void *), void *obj);
+
+/* Runs co's thread_local destructors, newest first. */
+void gp__tls_run_dtors(struct gp__coro *co);
+
+#endif /* GP_TLS_H */

@@ -1,0 +1,114 @@
+/* fdkind.c: what kind of file an fd is, which decides how every call on
+ * it waits (core/fdtab.h, enum gp__fd_kind): sockets the process made,
+ * inherited blocking sockets, pipes and other streams, files, and fds the
+ * app made non-blocking itself. An fd is classified on first sight; calls
+ * that make an fd record what they know at once. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void gp__shim_fresh_fd(int fd, int owned, int app_nonblock)
+{
+  struct gp__fdinfo *fi;
+
+  gp__fd_fresh(fd);
+  if (!owned || (fi = gp__fd_info(fd)) == NULL)
+    return;
+  fi->kind = GP__FD_OWNED;
+  fi->app_nonblock = app_nonblock;
+}
+
+int gp__shim_tcp(int fd, struct gp__fdinfo *fi)
+{
+  int v[3] = {0, 0, 0};
+  socklen_t len = sizeof(v[0]);
+
+  if (fi->tcp != GP__TCP_UNKNOWN)
+    return fi->tcp;
+  fi->tcp = GP__TCP_NO;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v[0], &len) == 0 &&
+      (v[0] == AF_INET || v[0] == AF_INET6) &&
+      (len = sizeof(v[1]),
+       getsockopt(fd, SOL_SOCKET, SO_TYPE, &v[1], &len) == 0) &&
+      v[1] == SOCK_STREAM &&
+      (len = sizeof(v[2]),
+       getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v[2], &len) == 0) &&
+      v[2] == IPPROTO_TCP)
+    fi->tcp = GP__TCP_YES;
+  return fi->tcp;
+}
+
+/* An anonymous-inode fd (no file type in st_mode): the event fds whose
+ * blocking read waits for an event are waited for (GP__FD_STREAM, with
+ * the read size below which they fail at once in *min_read); any other
+ * (epoll, pidfd …) does not block on read and goes straight through. */
+static int anon_kind(int fd, unsigned *min_read)
+{
+  static const struct {
+    const char *link;
+    unsigned min_read;
+  } waits[] = {{"anon_inode:[eventfd]", 8},
+               {"anon_inode:[timerfd]", 8},
+               {"anon_inode:[signalfd]", 128},
+               {"anon_inode:inotify", 0}};
+  char path[40], link[64];
+  ssize_t n;
+
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+  n = readlink(path, link, sizeof(link) - 1);
+  if (n <= 0)
+    return GP__FD_FILE;
+  link[n] = 0;
+  for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
+    if (strcmp(link, waits[i].link) == 0) {
+      *min_read = waits[i].min_read;
+      return GP__FD_STREAM;
+    }
+  return GP__FD_FILE;
+}
+
+/* Looks at an fd the shim has not seen yet. Returns its record, or NULL
+ * when it is not open (the real call then reports EBADF). */
+struct gp__fdinfo *gp__shim_classify(int fd)
+{
+  struct gp__fdinfo *fi = gp__fd_info(fd);
+  struct stat st;
+  int fl;
+
+  if (fi == NULL || fi->kind != GP__FD_UNKNOWN)
+    return fi;
+  fl = gp__real_fcntl(fd, F_GETFL);
+  if (fl < 0 || fstat(fd, &st) != 0)
+    return NULL;
+  if (fl & O_NONBLOCK) {
+    fi->kind = GP__FD_NONBLOCK;
+  } else if (S_ISSOCK(st.st_mode)) {
+    int type = 0;
+    socklen_t len = sizeof(type);
+    struct timeval tv;
+    fi->kind = GP__FD_SOCKET;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+      fi->stream = type == SOCK_STREAM;
+    len = sizeof(tv);
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0)
+      fi->rcvtimeo_ns = gp__tv_to_ns(&tv);
+    len = sizeof(tv);
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0)
+      fi->sndtimeo_ns = gp__tv_to_ns(&tv);
+  } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+    fi->kind = GP__FD_STREAM;
+    fi->stream = 1;
+  } else if ((st.st_mode & S_IFMT) == 0) {
+    fi->kind = anon_kind(fd, &fi->min_read);
+  } else {
+    fi->kind = GP__FD_FILE;
+  }
+  return fi;
+}
