@@ -56,6 +56,9 @@
 #define MAX_LINE 65536
 /* How long connecting may take, all connections together. */
 #define CONNECT_TIMEOUT_NS (30 * 1000000000ull)
+/* HTTP: how long the load waits for every connection's first response
+ * before it starts; the late ones join when they come. */
+#define HTTP_WAIT_NS (5 * 1000000000ull)
 
 enum { C_IDLE, C_CONNECTING, C_ACTIVE, C_DEAD };
 
@@ -109,6 +112,9 @@ static size_t nlat, lat_cap;
 static uint64_t nmsgs, max_ns;
 static int recording, pinging, nfailed, nup, nechoed, nconnecting,
     next_to_open;
+/* HTTP: connections closed after their first response, opened again when
+ * all play. */
+static int nparked, next_parked;
 static char ping[MSG];
 static char request[1024];
 
@@ -396,6 +402,17 @@ static int http_done(struct conn *c)
   c->retried = 0;
   if (!first || pinging)
     count(c);
+  if (!c->keep_alive && first && !pinging) {
+    /* It waits for the others closed, not reconnecting, so that its
+     * connect does not compete with theirs for the listen backlog. */
+    close(c->fd);
+    c->fd = -1;
+    nup--;
+    c->state = C_IDLE;
+    c->served = 0;
+    nparked++;
+    return 0;
+  }
   if (!c->keep_alive) {
     reopen(c, 0);
     return 0;
@@ -682,15 +699,18 @@ int main(int argc, char **argv)
     if (t_warm == 0) {
       while (nconnecting < MAX_CONNECTING && next_to_open < nconns)
         open_one(next_to_open++);
-      if (next_to_open == nconns && nconnecting == 0 && nechoed == nup) {
+      if ((next_to_open == nconns && nconnecting == 0 &&
+           nechoed == nup + nparked) ||
+          (http && now - t_connect > HTTP_WAIT_NS)) {
         t_warm = now;
         pinging = 1;
+        printf("connected up=%d failed=%d\n", nup + nparked, nfailed);
         for (int i = 0; i < nconns; i++) {
           conns[i].reuse_t0 = 0;
-          if (conns[i].state == C_ACTIVE && start_ping(&conns[i]) != 0)
+          if (conns[i].state == C_ACTIVE && conns[i].echoed &&
+              start_ping(&conns[i]) != 0)
             fail(&conns[i]);
         }
-        printf("connected up=%d failed=%d\n", nup, nfailed);
         fflush(stdout);
       } else if (now - t_connect > CONNECT_TIMEOUT_NS) {
         for (int i = 0; i < nconns; i++)
@@ -704,6 +724,17 @@ int main(int argc, char **argv)
         next_to_open = nconns;
         continue;
       }
+    } else if (http) {
+      /* Those parked after their first response, then any not opened
+       * before the wait for first responses ended. */
+      for (; next_parked < nconns && nconnecting < MAX_CONNECTING;
+           next_parked++)
+        if (conns[next_parked].state == C_IDLE && conns[next_parked].echoed) {
+          nparked--;
+          open_one(next_parked);
+        }
+      while (nconnecting < MAX_CONNECTING && next_to_open < nconns)
+        open_one(next_to_open++);
     }
     if (t_warm && !t_start && now >= t_warm + (uint64_t)(warmup * 1e9)) {
       if (pid)
