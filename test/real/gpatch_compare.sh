@@ -52,8 +52,8 @@ left() {
 
 # nothing_left WHAT: checks that no server copy runs (a second's grace).
 nothing_left() {
-  local i l
-  for i in $(seq 20); do
+  local l
+  for _ in $(seq 20); do
     l=$(left)
     [ -z "$l" ] && break
     sleep 0.05
@@ -67,7 +67,7 @@ matches() { [[ $1 =~ $2 ]]; }
 # row FILE MEASURE: sets $plain, $patched and $ratio from the table's row.
 row() {
   local line
-  plain= patched= ratio=
+  plain="" patched="" ratio=""
   line=$(grep -F -- "$2  " "$1" | grep -v '^ ' | head -n 1)
   [ -n "$line" ] || return 1
   read -r plain patched ratio <<<"${line#"$2"}"
