@@ -1,4 +1,5 @@
-# libgpatch — non-recursive build. `make` builds build/libgpatch.so;
+# libgpatch — non-recursive build. `make` builds build/libgpatch.so and the
+# load generator `gpatch compare` uses (build/bench/loadgen);
 # `make demo`, `make check`, `make bench`, `make install PREFIX=…`.
 # CONTEXT=ucontext builds without the assembly switch. SAN=1 builds with
 # AddressSanitizer and UBSan into build-asan/ (make check-asan does this).
@@ -59,7 +60,7 @@ THREADS_BENCH_BIN := $(B)/bench/thread_create $(B)/bench/sleepers \
 .PHONY: all deps check check-unit check-asan check-valgrind check-aarch64 \
   check-ucontext demo bench install uninstall format clean examples tests
 
-all: $(LIB)
+all: $(LIB) $(B)/bench/loadgen
 
 # Installs what a fresh Debian machine lacks (apt-get only when needed).
 deps: $(DEPS_STAMP)
@@ -132,7 +133,7 @@ $(B)/shim/d_ctor: test/shim/d_ctor.c test/shim/compat.h $(B)/shim/libctor.so
 	  -L$(B)/shim -lctor -Wl,-rpath,'$$ORIGIN' -ldl
 
 examples: $(EXAMPLE_BIN)
-tests: $(LIB) $(UNIT_BIN) $(EXAMPLE_BIN) $(SHIM_TEST_BIN)
+tests: $(LIB) $(UNIT_BIN) $(EXAMPLE_BIN) $(SHIM_TEST_BIN) $(B)/bench/loadgen
 
 check: tests
 	@B=$(B) FULL=1 scripts/runtests
@@ -160,18 +161,26 @@ bench: $(LIB) $(BENCH_BIN) $(IO_BENCH_BIN) $(THREADS_BENCH_BIN) \
   $(EXAMPLE_BIN)
 	@B=$(B) scripts/bench
 
-install: $(LIB)
+# gpatch compare: scripts/gpatch-compare goes beside the launcher and the
+# load generator into $(PREFIX)/lib/gpatch, where the launcher looks for it.
+install: $(LIB) $(B)/bench/loadgen
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/lib/gpatch
 	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libgpatch.so
 	install -m 644 include/gpatch.h $(DESTDIR)$(PREFIX)/include/gpatch.h
 	sed 's|@LIBDIR@|$(PREFIX)/lib|' scripts/gpatch > $(DESTDIR)$(PREFIX)/bin/gpatch
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/gpatch
+	install -m 755 scripts/gpatch-compare $(DESTDIR)$(PREFIX)/bin/gpatch-compare
+	install -m 755 $(B)/bench/loadgen $(DESTDIR)$(PREFIX)/lib/gpatch/gpatch-load
 	sed 's|@PREFIX@|$(PREFIX)|' gpatch.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gpatch.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libgpatch.so $(DESTDIR)$(PREFIX)/include/gpatch.h \
-	  $(DESTDIR)$(PREFIX)/bin/gpatch $(DESTDIR)$(PREFIX)/lib/pkgconfig/gpatch.pc
+	  $(DESTDIR)$(PREFIX)/bin/gpatch $(DESTDIR)$(PREFIX)/lib/pkgconfig/gpatch.pc \
+	  $(DESTDIR)$(PREFIX)/bin/gpatch-compare \
+	  $(DESTDIR)$(PREFIX)/lib/gpatch/gpatch-load
+	-rmdir $(DESTDIR)$(PREFIX)/lib/gpatch 2>/dev/null
 
 format:
 	clang-format -i $(wildcard arch/*.[ch] core/*.[ch] shim/*.[ch] include/*.h \

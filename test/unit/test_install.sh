@@ -1,7 +1,9 @@
 #!/bin/bash
-# make install PREFIX=…: the library, header, launcher and gpatch.pc land
-# there; a program builds with `pkg-config gpatch` and runs, and the
-# installed launcher preloads the installed library.
+# make install PREFIX=…: the library, header, launcher, gpatch compare (its
+# script and load generator) and gpatch.pc land there; a program builds with
+# `pkg-config gpatch` and runs, the installed launcher preloads the
+# installed library, and the installed `gpatch compare` uses the installed
+# library and load generator.
 set -u
 B=${B:-build}
 tmp=$(mktemp -d)
@@ -11,7 +13,8 @@ check() { if eval "$2"; then echo "$1: ok"; else echo "$1: FAILED"; fail=1; fi; 
 
 make --no-print-directory -s install PREFIX="$tmp/p" B="$B" >"$tmp/log" 2>&1
 check "install succeeds" '[ $? = 0 ]'
-for f in lib/libgpatch.so include/gpatch.h bin/gpatch lib/pkgconfig/gpatch.pc; do
+for f in lib/libgpatch.so include/gpatch.h bin/gpatch bin/gpatch-compare \
+  lib/gpatch/gpatch-load lib/pkgconfig/gpatch.pc; do
   check "installs $f" "[ -f '$tmp/p/$f' ]"
 done
 export PKG_CONFIG_PATH="$tmp/p/lib/pkgconfig"
@@ -25,4 +28,16 @@ check "the installed launcher preloads the installed library" \
   '[ "$out" = "$tmp/p/lib/libgpatch.so" ]'
 check "the launcher rejects an unknown option" \
   '! "$tmp/p/bin/gpatch" --bogus -- true 2>/dev/null'
+(cd "$tmp" && timeout 120 "$tmp/p/bin/gpatch" compare --conns 5 \
+  --duration 0.3 --warmup 0.1 -- "$OLDPWD/$B/examples/thread_echo" 0 \
+  >"$tmp/compare.out" 2>&1)
+check "the installed gpatch compare runs (exit $?)" '[ $? = 0 ]'
+check "  … preloading the installed library" \
+  'grep -q "LD_PRELOAD=$tmp/p/lib/libgpatch.so" "$tmp/compare.out"'
+check "  … with the installed load generator" \
+  'grep -q "^  plain run 1, 5 connections: $tmp/p/lib/gpatch/gpatch-load " \
+    "$tmp/compare.out"'
+check "  … and the patched server on 1 OS thread" \
+  'grep -Eq "^peak OS threads +[0-9]+ +1 " "$tmp/compare.out"'
+[ $fail = 0 ] || tail -n 20 "$tmp/compare.out"
 exit $fail
