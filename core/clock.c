@@ -2,13 +2,6 @@
 #define _GNU_SOURCE
 #include "clock.h"
 
-#include <uv.h>
-
-uint64_t gp__now(void)
-{
-  return uv_hrtime();
-}
-
 uint64_t gp__deadline_ms(int64_t ms)
 {
   if (ms < 0)

@@ -9,6 +9,7 @@
 #include "../arch/arch.h"
 #include "common.h"
 #include "list.h"
+#include "scheduler.h"
 #include "stack.h"
 #include "wait.h"
 
@@ -134,6 +135,15 @@ struct gp__coro {
  * of a coroutine that has switched away for the last time. */
 void gp__coro_init_struct(struct gp__sched *s, struct gp__coro *co);
 void gp__coro_release(struct gp__sched *s, struct gp__coro *co);
+
+/* Puts co at the back of s's ready queue (scheduler.c runs it). */
+static inline void gp__sched_make_ready(struct gp__sched *s,
+                                        struct gp__coro *co)
+{
+  co->state = GP__READY;
+  gp__list_push_back(&s->ready, &co->ready_link);
+  s->nready++;
+}
 #endif /* GP__CORE */
 
 #endif /* GP_CORO_H */

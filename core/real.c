@@ -346,10 +346,15 @@ static void fail(const char *name, const char *why)
   _exit(127);
 }
 
+/* The first and the last byte past this object's image, as the linker
+ * defines them for every object: a function whose address lies between
+ * them is this library's own. */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char _end[] __attribute__((visibility("hidden")));
+
 void gp__real_init(void)
 {
   static int busy;
-  Dl_info self, other;
 
   if (__atomic_load_n(&gp__real_ready, __ATOMIC_ACQUIRE))
     return;
@@ -361,14 +366,11 @@ void gp__real_init(void)
       ;
     return;
   }
-  if (!dladdr((void *)gp__real_init, &self))
-    self.dli_fbase = NULL;
   for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
     void *p = dlsym(RTLD_NEXT, table[i].name);
     if (p == NULL)
       fail(table[i].name, ": not found after this library\n");
-    if (self.dli_fbase && dladdr(p, &other) &&
-        other.dli_fbase == self.dli_fbase)
+    if ((const char *)p >= __ehdr_start && (const char *)p < _end)
       fail(table[i].name, ": it resolves to libgpatch itself\n");
     *table[i].slot = p;
   }

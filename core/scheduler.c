@@ -121,13 +121,6 @@ void gp__sched_suspend(struct gp__sched *s)
   switch_to(s, s->hub);
 }
 
-void gp__sched_make_ready(struct gp__sched *s, struct gp__coro *co)
-{
-  co->state = GP__READY;
-  gp__list_push_back(&s->ready, &co->ready_link);
-  s->nready++;
-}
-
 _Noreturn void gp__sched_leave_dead(struct gp__sched *s)
 {
   switch_to(s, s->hub);

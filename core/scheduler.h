@@ -95,8 +95,6 @@ struct gp__sched {
 /* Switches from the running coroutine to the hub; returns when something
  * makes it run again. */
 void gp__sched_suspend(struct gp__sched *s);
-/* Puts co at the back of s's ready queue. */
-void gp__sched_make_ready(struct gp__sched *s, struct gp__coro *co);
 /* For a coroutine's first run (called on its new stack). */
 void gp__sched_started(struct gp__sched *s);
 /* Switches to the hub for good: the caller is dead. */

@@ -25,13 +25,11 @@ void gp__shim_fresh_fd(int fd, int owned, int app_nonblock)
   fi->app_nonblock = app_nonblock;
 }
 
-int gp__shim_tcp(int fd, struct gp__fdinfo *fi)
+int gp__shim_tcp_probe(int fd, struct gp__fdinfo *fi)
 {
   int v[3] = {0, 0, 0};
   socklen_t len = sizeof(v[0]);
 
-  if (fi->tcp != GP__TCP_UNKNOWN)
-    return fi->tcp;
   fi->tcp = GP__TCP_NO;
   if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v[0], &len) == 0 &&
       (v[0] == AF_INET || v[0] == AF_INET6) &&

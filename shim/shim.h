@@ -48,8 +48,13 @@ struct gp__fdinfo *gp__shim_classify(int fd);
 void gp__shim_fresh_fd(int fd, int owned, int app_nonblock);
 
 /* GP__TCP_YES when fd is a TCP socket (the shim records sockets it makes;
- * others are asked once and the answer kept in fi). */
-int gp__shim_tcp(int fd, struct gp__fdinfo *fi);
+ * others are asked once, by gp__shim_tcp_probe, and the answer kept in
+ * fi). */
+int gp__shim_tcp_probe(int fd, struct gp__fdinfo *fi);
+static inline int gp__shim_tcp(int fd, struct gp__fdinfo *fi)
+{
+  return fi->tcp != GP__TCP_UNKNOWN ? fi->tcp : gp__shim_tcp_probe(fd, fi);
+}
 
 /* ---- what the families share (init.c, signal.c, thread.c) ---- */
 
