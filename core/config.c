@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/auxv.h>
 
 struct gp__config gp__config = {
+  .cores = 1,
   .stack_size = GP__DEFAULT_STACK_SIZE,
   .patch = GP__PATCH_ALL,
   .on_deadlock = GP__DEADLOCK_ABORT,
@@ -117,6 +119,26 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
   return 0;
 }
 
+int gp__config_parse_cores(const char *s, unsigned ncpus, unsigned *out)
+{
+  if (s != NULL && strcmp(s, "auto") == 0) {
+    *out = ncpus < 1 ? 1 : ncpus > 64 ? 64 : ncpus;
+    return 0;
+  }
+  if (s == NULL || parse_uint(s, 64, out) != 0 || *out == 0)
+    return -EINVAL;
+  return 0;
+}
+
+/* The CPUs the process may run on. */
+static unsigned affinity_cpus(void)
+{
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0)
+    return 1;
+  return (unsigned)CPU_COUNT(&set);
+}
+
 static int parse_signal(const char *s, int *out)
 {
   unsigned v;
@@ -190,6 +212,9 @@ void gp__config_init(void)
   if ((v = getenv("GPATCH_THREADPOOL")) && *v &&
       (parse_uint(v, 1024, &c->threadpool) || c->threadpool == 0))
     bad("GPATCH_THREADPOOL", v, "a thread count from 1 to 1024");
+  if ((v = getenv("GPATCH_CORES")) && *v &&
+      gp__config_parse_cores(v, affinity_cpus(), &c->cores))
+    bad("GPATCH_CORES", v, "a count from 1 to 64, or auto");
   if ((v = getenv("GPATCH_NO_MADV_GUARD")) && strcmp(v, "1") == 0)
     c->no_madv_guard = 1;
   errno = saved;

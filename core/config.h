@@ -28,6 +28,8 @@ struct gp__config {
   int debug_signal;        /* GPATCH_DEBUG: the dump signal, 0 = off */
   unsigned threadpool;     /* GPATCH_THREADPOOL: 0 = libuv's default */
   int no_madv_guard;       /* GPATCH_NO_MADV_GUARD=1: test the fallback */
+  unsigned cores;          /* GPATCH_CORES: schedulers (OS threads) that
+                              run the program's threads, at least 1 */
 };
 
 /* The configuration, valid after gp__config_init(). */
@@ -44,6 +46,11 @@ void gp__config_init(void);
 /* Parses a size with an optional K, M or G suffix. Returns 0 and sets *out,
  * or -EINVAL. Exposed for the unit tests. */
 int gp__config_parse_size(const char *s, size_t *out);
+
+/* Parses GPATCH_CORES: a count from 1 to 64, or "auto" (the CPUs of the
+ * process's affinity mask, ncpus; at most 64). Returns 0 and sets *out,
+ * or -EINVAL. */
+int gp__config_parse_cores(const char *s, unsigned ncpus, unsigned *out);
 
 /* Parses a GPATCH_PATCH list such as "all", "socket,time" or "-thread".
  * Returns 0 and sets *out, or -EINVAL. */

@@ -1,5 +1,11 @@
-/* coro.c: coroutine lifecycle — spawn, exit, join, detach — and what the
- * shim may ask of a coroutine. */
+/* coro.c: coroutine lifecycle — spawn and placement, exit, join, detach,
+ * the registry of valid handles — and what the shim may ask of a
+ * coroutine.
+ *
+ * A coroutine dies on its own stack (gp__coro_exit) and is released by its
+ * scheduler's hub once it has switched away for the last time: its stack
+ * goes back to the pool, and only then are joiners woken, so that a joiner
+ * on another scheduler never frees a struct the hub still uses. */
 #define _GNU_SOURCE
 #include "coro.h"
 #include "config.h"
@@ -10,6 +16,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef GP__VALGRIND
 #include <valgrind/valgrind.h>
@@ -20,45 +27,98 @@
 
 void (*gp__coro_exit_hook)(struct gp__coro *co);
 
-/* Sets up a fresh struct (zeroed) for scheduler s. */
+uint32_t gp__live;
+
+/* Ids of coroutines, process-wide. */
+static uint64_t next_id;
+
+/* ---- the registry of valid handles: a pthread_t the app passes is looked
+ * up here before it is used, so that a stale or foreign one is never
+ * dereferenced ---- */
+
+#define NREG 1024
+
+static struct {
+  struct gp__lock lock;     /* guards head */
+  struct gp__coro *head;    /* chained by reg_next */
+} reg[NREG];
+
+static size_t reg_slot(const void *co)
+{
+  uintptr_t a = (uintptr_t)co;
+  return ((a >> 6) ^ (a >> 16)) & (NREG - 1);
+}
+
+static void reg_add(struct gp__coro *co)
+{
+  size_t i = reg_slot(co);
+  gp__lock(&reg[i].lock);
+  co->reg_next = reg[i].head;
+  reg[i].head = co;
+  gp__unlock(&reg[i].lock);
+}
+
+static void reg_del(struct gp__coro *co)
+{
+  size_t i = reg_slot(co);
+  struct gp__coro **p;
+  gp__lock(&reg[i].lock);
+  for (p = &reg[i].head; *p; p = &(*p)->reg_next)
+    if (*p == co) {
+      *p = co->reg_next;
+      break;
+    }
+  gp__unlock(&reg[i].lock);
+}
+
+int gp__coro_valid(const struct gp__coro *co)
+{
+  size_t i = reg_slot(co);
+  struct gp__coro *c;
+  gp__lock(&reg[i].lock);
+  for (c = reg[i].head; c && c != co; c = c->reg_next)
+    ;
+  gp__unlock(&reg[i].lock);
+  return c != NULL;
+}
+
+/* ---- structs ---- */
+
 void gp__coro_init_struct(struct gp__sched *s, struct gp__coro *co)
 {
   co->sched = s;
   co->block_deadline = GP__NEVER;
+  co->heap_idx = GP__NO_HEAP;
   gp__list_init(&co->ready_link);
   gp__list_init(&co->all_link);
-  gp__waitq_init(&co->joiners);
-  GP__RUNTIME_ENTER();
-  uv_timer_init(&s->loop, &co->timer);
-  GP__RUNTIME_LEAVE();
+  gp__list_init(&co->post_link);
+  gp__waitq_init_shared(&co->joiners, &co->lock);
 }
 
 static struct gp__coro *alloc_coro(struct gp__sched *s)
 {
   struct gp__coro *co = s->free;
   if (co) {
-    uv_timer_t timer = co->timer;
     s->free = co->free_next;
     memset(co, 0, sizeof(*co));
-    co->timer = timer; /* stays initialised, stopped, on the same loop */
-    co->sched = s;
-    co->block_deadline = GP__NEVER;
-    gp__list_init(&co->ready_link);
-    gp__list_init(&co->all_link);
-    gp__waitq_init(&co->joiners);
-    return co;
+  } else {
+    co = calloc(1, sizeof(*co));
   }
-  co = calloc(1, sizeof(*co));
   if (co)
     gp__coro_init_struct(s, co);
   return co;
 }
 
+/* Back to the calling thread's pool (the struct may have come from
+ * another's: pools only hold memory). */
 static void free_coro(struct gp__coro *co)
 {
-  struct gp__sched *s = co->sched;
+  struct gp__sched *s = gp__tls.sched;
   co->magic = 0;
-  gp__list_remove(&co->all_link);
+  if (s == NULL) {
+    free(co);
+    return;
+  }
   co->free_next = s->free;
   s->free = co;
 }
@@ -70,15 +130,18 @@ static void coro_entry(void *arg)
 
   gp__sched_started(co->sched);
   co->started = 1;
-  if (!co->canceled)
+  co->home_tid = co->sched->tid;
+  if (!__atomic_load_n(&co->canceled, __ATOMIC_ACQUIRE))
     ret = co->fn(co->arg);
+  else
+    __atomic_store_n(&co->cancel_pending, 0, __ATOMIC_RELAXED);
   gp__coro_exit(ret);
 }
 
 int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
                    const struct gp__spawn_opts *opts)
 {
-  struct gp__sched *s = gp__sched_get();
+  struct gp__sched *s = gp__sched_get(), *to;
   struct gp__coro *co;
   struct gp__stack *st;
   size_t size = gp__config.stack_size;
@@ -105,30 +168,43 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
   co->magic = GP__CORO_MAGIC;
   co->fn = fn;
   co->arg = arg;
-  co->id = ++s->next_id;
+  co->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
   co->detached = (opts && opts->detached) || out == NULL;
   if (opts && opts->name)
     strncpy(co->name, opts->name, sizeof(co->name) - 1);
-  gp__list_push_back(&s->all, &co->all_link);
-  gp__sched_make_ready(s, co);
-  s->nlive++;
+  if (opts)
+    co->local = opts->local;
+  reg_add(co);
+  __atomic_fetch_add(&gp__live, 1, __ATOMIC_RELAXED);
   if (out)
-    *out = co;
+    *out = co; /* before it can run: it may look at its own handle */
+  to = opts && opts->place ? gp__sched_place() : s;
+  __atomic_fetch_add(&to->load, 1, __ATOMIC_RELAXED);
+  if (to == s) {
+    co->sched = s;
+    gp__list_push_back(&s->all, &co->all_link);
+    s->nlive++;
+    gp__sched_make_ready(s, co);
+  } else {
+    co->sched = to;
+    co->state = GP__READY;
+    gp__sched_spawn_remote(to, co);
+  }
   return 0;
 
 fail_stack:
   gp__stack_put(st);
 fail_coro:
-  co->free_next = s->free;
-  s->free = co;
+  free_coro(co);
   return err;
 }
 
-/* Called by the hub once a coroutine has switched away for the last time:
- * its stack can be reused now that nothing runs on it. */
 void gp__coro_release(struct gp__sched *s, struct gp__coro *co)
 {
   struct gp__stack *st = co->stack;
+  struct gp__wait *joiners;
+  int detached;
+
   co->stack = NULL;
   gp__tls_release(s, co);
 #ifdef GP__VALGRIND
@@ -141,8 +217,17 @@ void gp__coro_release(struct gp__sched *s, struct gp__coro *co)
   __asan_unpoison_memory_region(st->lo, st->size);
 #endif
   gp__stack_put(st);
-  if (co->detached)
+  gp__list_remove(&co->all_link);
+  gp__lock(&co->lock);
+  co->released = 1;
+  detached = co->detached;
+  joiners = gp__waitq_take_locked(&co->joiners, SIZE_MAX);
+  gp__unlock(&co->lock);
+  gp__wake_list(joiners, 0);
+  if (detached) {
+    reg_del(co);
     free_coro(co);
+  }
 }
 
 void gp__coro_exit(void *retval)
@@ -156,8 +241,9 @@ void gp__coro_exit(void *retval)
   co->retval = retval;
   co->state = GP__DEAD;
   s->nlive--;
-  gp__waitq_wake_all(&co->joiners, 0);
-  gp__addr_wake(&s->nlive, SIZE_MAX, 0); /* gp__wait_others */
+  __atomic_fetch_sub(&s->load, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_sub(&gp__live, 1, __ATOMIC_RELEASE);
+  gp__addr_wake(&gp__live, SIZE_MAX); /* gp__wait_others */
   gp__sched_leave_dead(s);
 }
 
@@ -168,20 +254,26 @@ int gp__coro_wait_dead(struct gp__coro *co, uint64_t deadline)
 
   if (s && co == s->current)
     return -EDEADLK;
-  if (co->detached)
+  gp__lock(&co->lock);
+  if (co->detached) {
+    gp__unlock(&co->lock);
     return -EINVAL;
-  while (co->state != GP__DEAD) {
-    r = gp__waitq_wait(&co->joiners, deadline, "join", co);
+  }
+  while (!co->released) {
+    r = gp__waitq_wait_locked(&co->joiners, deadline, "join", co);
     if (r < 0)
       return r;
+    gp__lock(&co->lock);
   }
+  gp__unlock(&co->lock);
   return 0;
 }
 
 void *gp__coro_reap(struct gp__coro *co)
 {
   void *ret = co->retval;
-  GP__ASSERT(co->state == GP__DEAD);
+  GP__ASSERT(co->released);
+  reg_del(co);
   free_coro(co);
   return ret;
 }
@@ -192,15 +284,25 @@ int gp__coro_join(struct gp__coro *co, void **retval, uint64_t deadline)
   int r;
 
   /* pthread_join's order: detached, then self, then already joined. */
-  if (co->detached)
+  gp__lock(&co->lock);
+  if (co->detached) {
+    gp__unlock(&co->lock);
     return -EINVAL;
-  if (s && co == s->current)
+  }
+  if (s && co == s->current) {
+    gp__unlock(&co->lock);
     return -EDEADLK;
-  if (co->joining)
+  }
+  if (co->joining) {
+    gp__unlock(&co->lock);
     return -EINVAL;
+  }
   co->joining = 1;
+  gp__unlock(&co->lock);
   r = gp__coro_wait_dead(co, deadline);
+  gp__lock(&co->lock);
   co->joining = 0;
+  gp__unlock(&co->lock);
   if (r < 0)
     return r;
   void *value = gp__coro_reap(co);
@@ -211,34 +313,46 @@ int gp__coro_join(struct gp__coro *co, void **retval, uint64_t deadline)
 
 int gp__coro_detach(struct gp__coro *co)
 {
-  if (co->detached)
+  int gone;
+
+  gp__lock(&co->lock);
+  if (co->detached) {
+    gp__unlock(&co->lock);
     return -EINVAL;
+  }
   co->detached = 1;
-  if (co->state == GP__DEAD && co->stack == NULL)
+  gone = co->released;
+  gp__unlock(&co->lock);
+  if (gone) {
+    reg_del(co);
     free_coro(co);
+  }
   return 0;
 }
 
-
 /* In the child of fork(): the coroutines joining the one that goes on are
- * gone with their threads; its exit must not wake them. */
-static void coro_atfork_child(void)
+ * gone with their threads; its exit must not wake them. Every handle but
+ * its own and its thread's is stale. */
+void gp__coro_fork_child(struct gp__coro *self)
 {
-  struct gp__sched *s = gp__tls.sched;
-  if (s != NULL && s->current != NULL) {
-    gp__waitq_init(&s->current->joiners);
-    s->current->joining = 0;
+  for (size_t i = 0; i < NREG; i++) {
+    gp__lock_reset(&reg[i].lock);
+    reg[i].head = NULL;
   }
+  if (self == NULL)
+    return;
+  gp__lock_reset(&self->lock);
+  gp__waitq_init_shared(&self->joiners, &self->lock);
+  self->joining = 0;
+  if (self->magic == GP__CORO_MAGIC)
+    reg_add(self);
+  gp__live = 1;
 }
 
-__attribute__((constructor)) static void coro_ctor(void)
+void gp__coro_register_main(struct gp__coro *co)
 {
-  pthread_atfork(NULL, NULL, coro_atfork_child);
-}
-
-int gp__coro_valid(const struct gp__coro *co)
-{
-  return co->magic == GP__CORO_MAGIC && co->sched == gp__tls.sched;
+  reg_add(co);
+  __atomic_fetch_add(&gp__live, 1, __ATOMIC_RELAXED);
 }
 
 int gp__coro_is_main(const struct gp__coro *co)

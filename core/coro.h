@@ -9,18 +9,22 @@
 #include "../arch/arch.h"
 #include "common.h"
 #include "list.h"
+#include "lock.h"
 #include "scheduler.h"
 #include "stack.h"
 #include "wait.h"
 
 #include <stdint.h>
-#include <uv.h>
+#include <sys/types.h>
 
 /* Options for gp__coro_spawn. */
 struct gp__spawn_opts {
   size_t stack_size;        /* 0: GPATCH_STACK_SIZE */
   const char *name;         /* NULL: none */
   int detached;             /* freed when it finishes */
+  int place;                /* put it on the least loaded scheduler (a
+                               pthread), not the caller's (gp_spawn) */
+  void *local;              /* the shim's state for it, from the start */
 };
 
 /* Makes a coroutine that will run fn(arg) on the calling thread's
@@ -77,15 +81,28 @@ int gp__coro_stack(const struct gp__coro *co, void **lo, size_t *size);
 extern void (*gp__coro_exit_hook)(struct gp__coro *co);
 
 #ifdef GP__CORE
-/* ---- core/ only: the struct, and its making and release ---- */
+/* ---- core/ only: the struct, and its making and release ----
+ *
+ * A coroutine belongs to one scheduler from the moment it first runs
+ * (home_tid): its state, wait and timer are touched only by that
+ * scheduler's thread. Other threads reach it through atomics (posted,
+ * cancel_pending, canceled) and its lock (joiners, detached, released). */
 
 #define GP__CORO_MAGIC 0x67702d636f726f31ULL /* "gp-coro1" */
+#define GP__NO_HEAP SIZE_MAX /* heap_idx of a coroutine not in the heap */
 
 enum gp__coro_state {
-  GP__READY,   /* in the ready queue */
+  GP__READY,   /* in the ready queue (or a spawn queue, not started) */
   GP__RUNNING, /* the current coroutine of its scheduler */
   GP__PARKED,  /* waiting; ->wait says on what */
   GP__DEAD     /* finished; a zombie until joined (or freed if detached) */
+};
+
+/* What another thread asks of a coroutine's scheduler (gp__sched_post). */
+enum {
+  GP__POST_READY = 1,     /* its wait was ended: make it ready */
+  GP__POST_CANCEL = 2,    /* a cancel is pending: end a cancelable wait */
+  GP__POST_INTERRUPT = 4  /* a signal: end an interruptible wait */
 };
 
 struct gp__tls_dtor;
@@ -93,21 +110,36 @@ struct gp__tls_dtor;
 struct gp__coro {
   struct gp__ctx ctx;       /* saved registers while not running */
   uint64_t magic;           /* GP__CORO_MAGIC while the handle is valid */
-  struct gp__sched *sched;  /* the scheduler (thread) it runs on */
+  struct gp__sched *sched;  /* the scheduler it runs on: set when placed,
+                               changed only by a steal before it starts */
   struct gp__stack *stack;  /* its stack; NULL for a thread's own stack */
-  uint64_t id;              /* 0 for the thread's original context */
-  int state;                /* enum gp__coro_state */
+  uint64_t id;              /* unique; 0 for a thread's original context */
+  int state;                /* enum gp__coro_state (its scheduler's) */
   int saved_errno;          /* errno while switched out */
   void *(*fn)(void *);      /* the entry function */
   void *arg;                /* its argument */
   void *retval;             /* what fn returned, once dead */
-  struct gp__list ready_link; /* in the scheduler's ready queue */
-  struct gp__list all_link; /* in the scheduler's list of live coroutines */
+  struct gp__list ready_link; /* in the ready queue or a spawn queue */
+  struct gp__list all_link; /* in its scheduler's list of coroutines */
   struct gp__wait *wait;    /* the current wait while parked */
-  struct gp__waitq joiners; /* coroutines waiting for this one to finish */
-  uv_timer_t timer;         /* for timed waits; initialised once */
-  uint64_t park_deadline;   /* the deadline of the current wait */
+  uint64_t deadline;        /* the current wait's deadline, in the heap */
+  size_t heap_idx;          /* its place in the timer heap, or GP__NO_HEAP */
   uint64_t block_deadline;  /* gp_timeout's deadline for this coroutine */
+  int posted;               /* atomic GP__POST_* bits not yet acted on */
+  struct gp__list post_link; /* in its scheduler's inbox while posted */
+  int cancel_pending;       /* atomic: the next cancelable wait fails with
+                               -ECANCELED */
+  int canceled;             /* atomic: killed before it started: fn never
+                               runs */
+  struct gp__lock lock;     /* guards joiners, joining, detached, released */
+  struct gp__waitq joiners; /* coroutines waiting for it to be released */
+  unsigned char joining;    /* a join waits on it */
+  unsigned char detached;   /* freed when released, not joinable */
+  unsigned char released;   /* dead, and its stack back in the pool */
+  unsigned char started;    /* has run at least once */
+  unsigned char is_hub;     /* the scheduler's hub */
+  unsigned char park_block; /* the current wait ends at block_deadline */
+  pid_t home_tid;           /* the OS thread it first ran on, for good */
   char *tls;                /* its copy of the program's TLS blocks while
                                switched out (tls.c), or NULL */
   struct gp__tls_dtor *tls_dtors; /* its thread_local destructors, newest
@@ -115,34 +147,50 @@ struct gp__coro {
   uint64_t slice_start;     /* gp__slice: when a call that could have
                                waited first returned at once since this
                                coroutine last switched out; 0 for none */
-  unsigned started : 1;     /* has run at least once */
-  unsigned detached : 1;    /* freed at exit, not joinable */
-  unsigned joining : 1;     /* a join is waiting on it */
-  unsigned cancel_pending : 1; /* the next wait fails with -ECANCELED */
-  unsigned canceled : 1;    /* killed before it started: fn never runs */
-  unsigned is_hub : 1;      /* the scheduler's hub */
-  unsigned park_block : 1;  /* the current wait ends at block_deadline */
   char name[16];            /* for reports; like pthread names, 15 chars */
   void *local;              /* the shim's per-coroutine state, or NULL */
   void *asan_fake_stack;    /* AddressSanitizer's bookkeeping */
   const void *asan_bottom;  /* stack bounds for AddressSanitizer, set for */
   size_t asan_size;         /* a thread's own stack on its first switch */
   unsigned vg_stack_id;     /* valgrind's id for the registered stack */
-  struct gp__coro *free_next; /* in the scheduler's pool of structs */
+  struct gp__coro *free_next; /* in a scheduler's pool of structs */
+  struct gp__coro *reg_next; /* in its bucket of the handle registry */
 };
 
-/* For scheduler.c: a zeroed struct made ready for scheduler s; and the release
- * of a coroutine that has switched away for the last time. */
+/* The number of application coroutines alive, process-wide (every
+ * scheduler's, the first thread's included): the process ends with the
+ * last (gp__wait_others). */
+extern uint32_t gp__live;
+
+/* For scheduler.c: a zeroed struct made ready for scheduler s; and the
+ * release of a coroutine that has switched away for the last time (on its
+ * scheduler's hub). */
 void gp__coro_init_struct(struct gp__sched *s, struct gp__coro *co);
 void gp__coro_release(struct gp__sched *s, struct gp__coro *co);
+/* In a fork's child: forgets every coroutine but the caller (coro.c). */
+void gp__coro_fork_child(struct gp__coro *self);
+/* Registers a thread's original context (the first thread's main) as a
+ * valid handle and a live coroutine. */
+void gp__coro_register_main(struct gp__coro *co);
 
-/* Puts co at the back of s's ready queue (scheduler.c runs it). */
+/* Puts co at the back of s's ready queue; on s's own thread only. */
 static inline void gp__sched_make_ready(struct gp__sched *s,
                                         struct gp__coro *co)
 {
   co->state = GP__READY;
   gp__list_push_back(&s->ready, &co->ready_link);
   s->nready++;
+}
+
+/* Makes co, whose wait was claimed and its result set, ready on its own
+ * scheduler: at once from that scheduler's thread, else by posting it
+ * there. Safe from any thread. */
+static inline void gp__sched_resume(struct gp__coro *co)
+{
+  if (co->sched == gp__tls.sched)
+    gp__sched_make_ready(co->sched, co);
+  else
+    gp__sched_post(co, GP__POST_READY);
 }
 #endif /* GP__CORE */
 

@@ -110,7 +110,8 @@ void gp__debug_dump(struct gp__sched *s, int fd, const char *title)
   struct gp__list *l;
   char what[96];
 
-  gp__debug_out(fd, "%s\n", title);
+  if (title)
+    gp__debug_out(fd, "%s\n", title);
   for (l = s->all.next; l != &s->all; l = l->next) {
     struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
     if (co->state == GP__DEAD)
@@ -233,34 +234,49 @@ int gp__debug_thread_init(struct gp__sched *s)
  * switching (a call the shim does not cover, or a long computation). */
 static void *monitor_main(void *arg)
 {
-  struct gp__sched *s = arg;
   unsigned ms = gp__config.max_blocking_ms;
   /* Sample four times per period: a run is seen within 1.25 periods. */
   struct timespec tick = {.tv_sec = ms / 4000,
                           .tv_nsec = (long)(ms % 4000) * 250000L};
-  uint64_t last = UINT64_MAX, since = 0, reported = UINT64_MAX;
+  struct {
+    uint64_t last, since, reported;
+  } seen[GP__MAX_SCHEDS];
 
+  (void)arg;
   gp__tls.foreign = 1;
+  for (int i = 0; i < GP__MAX_SCHEDS; i++)
+    seen[i].last = seen[i].reported = UINT64_MAX;
   for (;;) {
-    uint64_t sw, now;
+    int n;
     gp__real_nanosleep(&tick, NULL);
-    sw = __atomic_load_n(&s->switches, __ATOMIC_RELAXED);
-    now = gp__now();
-    if (sw != last || __atomic_load_n(&s->in_poll, __ATOMIC_RELAXED)) {
-      last = sw;
-      since = now;
-      continue;
-    }
-    if (now - since >= (uint64_t)ms * 1000000u && reported != sw) {
-      struct gp__coro *co = s->current;
-      reported = sw;
-      gp__debug_out(2,
-          "gpatch: coroutine %llu%s%s%s has run %llu ms without yielding "
-          "(a blocking call the shim does not cover, or a long computation);"
-          " every other coroutine waits\n",
-          (unsigned long long)co->id, co->name[0] ? " '" : "", co->name,
-          co->name[0] ? "'" : "",
-          (unsigned long long)((now - since) / 1000000));
+    n = __atomic_load_n(&gp__nsched, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++) {
+      struct gp__sched *s = __atomic_load_n(&gp__scheds[i], __ATOMIC_ACQUIRE);
+      uint64_t sw, now;
+      if (s == NULL)
+        continue;
+      sw = __atomic_load_n(&s->switches, __ATOMIC_RELAXED);
+      now = gp__now();
+      if (sw != seen[i].last ||
+          __atomic_load_n(&s->in_poll, __ATOMIC_RELAXED)) {
+        seen[i].last = sw;
+        seen[i].since = now;
+        continue;
+      }
+      if (now - seen[i].since >= (uint64_t)ms * 1000000u &&
+          seen[i].reported != sw) {
+        struct gp__coro *co = __atomic_load_n(&s->current, __ATOMIC_RELAXED);
+        seen[i].reported = sw;
+        gp__debug_out(2,
+            "gpatch: coroutine %llu%s%s%s has run %llu ms without yielding "
+            "(a blocking call the shim does not cover, or a long "
+            "computation); every other coroutine of scheduler %d (thread "
+            "%d) waits\n",
+            (unsigned long long)co->id, co->name[0] ? " '" : "", co->name,
+            co->name[0] ? "'" : "",
+            (unsigned long long)((now - seen[i].since) / 1000000), i,
+            (int)s->tid);
+      }
     }
   }
   return NULL;
@@ -299,7 +315,7 @@ void gp__debug_monitor_start(struct gp__sched *s)
   pthread_attr_init(&a);
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   GP__RUNTIME_ENTER();
-  if (gp__real_pthread_create(&t, &a, monitor_main, s) != 0)
+  if (gp__real_pthread_create(&t, &a, monitor_main, NULL) != 0)
     gp__debug_out(2, "gpatch: cannot start the blocking monitor\n");
   GP__RUNTIME_LEAVE();
   pthread_attr_destroy(&a);

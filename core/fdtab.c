@@ -1,17 +1,25 @@
 /* fdtab.c: per-fd state, and waiting for fd readiness.
  *
- * An fd is added to its scheduler's poller the first time a coroutine
- * waits on it and stays there until it is closed: no epoll_ctl per
- * message. Each record has a generation, bumped whenever the record is
- * dropped (close, or a new file with the same number), which the poller's
- * event data carries: an event of an earlier file is recognised and
- * ignored.
+ * The table is indexed by fd number, in chunks allocated on first use, and
+ * shared by every scheduler. A record keeps the coroutines parked on the fd,
+ * from any scheduler, under its lock. Each scheduler adds the fd to its own
+ * poller the first time one of its coroutines waits on it (a bit per
+ * scheduler in regmask) and it stays there until the fd is closed: no
+ * epoll_ctl per message. A scheduler's poller reports the fd's edges to
+ * that scheduler, which wakes its own waiters; the others hear from their
+ * own pollers. A record has a generation, bumped whenever it is dropped
+ * (close, or a new file with the same number), which the poller's event
+ * data carries: an event of an earlier file is recognised and ignored.
  *
- * The table is indexed by fd number, in chunks allocated on first use. */
+ * Waits marked exclusive (accept on a listener shared by many threads)
+ * wake one waiter per edge and scheduler; the one that got something wakes
+ * the next (gp__fd_pass), as the kernel wakes one thread blocked in accept
+ * per connection. */
 #define _GNU_SOURCE
 #include "fdtab.h"
 #include "clock.h"
 #include "coro.h"
+#include "lock.h"
 #include "real.h"
 #include "scheduler.h"
 #include "wait.h"
@@ -26,10 +34,10 @@
 #define NCHUNKS (1 << 16)
 
 struct gp__fd {
+  struct gp__lock lock;     /* guards waiters, regmask, owner, hints */
   struct gp__fdinfo info;   /* the shim's view of the fd */
   struct gp__list waiters;  /* struct gp__wait of coroutines parked on it */
-  struct gp__sched *owner;  /* the scheduler whose epoll set holds it */
-  int registered;           /* in owner's epoll set */
+  uint64_t regmask;         /* the schedulers whose poller holds it */
   int unpollable;           /* epoll refused it (a regular file): ready */
   int read_idle;            /* a read came back short since the last input
                                edge (gp__fd_read_short) */
@@ -45,6 +53,14 @@ struct gp__fd {
 };
 
 static struct gp__fd *chunks[NCHUNKS];
+
+/* Guards the rings of duplicates, which span records. */
+static struct gp__lock dup_lock;
+
+static uint64_t bit_of(const struct gp__sched *s)
+{
+  return 1ULL << s->index;
+}
 
 static struct gp__fd *entry(int fd, int create)
 {
@@ -72,60 +88,52 @@ static struct gp__fd *entry(int fd, int create)
   return &chunk[fd % CHUNK];
 }
 
-static void fd_unlink(struct gp__wait *w)
+/* Takes w out of its fd's list, if it is still there (e locked). */
+static void remove_waiter(struct gp__fd *e, struct gp__wait *w)
 {
+  (void)e;
   if (gp__list_linked(&w->link)) {
     gp__list_remove(&w->link);
-    w->co->sched->nfdwait--;
+    __atomic_fetch_sub(&w->co->sched->nfdwait, 1, __ATOMIC_RELAXED);
   }
 }
 
-/* A thread that is not the fd's owner waits the plain way: a real poll, in
- * slices so that deadlines still hold. */
-static int wait_foreign(int fd, uint32_t events, uint64_t deadline)
+static void fd_unlink(struct gp__wait *w)
 {
-  struct pollfd p = {.fd = fd, .events = 0};
-  if (events & EPOLLIN)
-    p.events |= POLLIN;
-  if (events & EPOLLOUT)
-    p.events |= POLLOUT;
-  for (;;) {
-    uint64_t now = gp__now();
-    int ms = -1, n;
-    if (deadline != GP__NEVER) {
-      if (now >= deadline)
-        return -ETIMEDOUT;
-      ms = (int)((deadline - now + 999999) / 1000000);
-    }
-    n = gp__real_poll(&p, 1, ms);
-    if (n < 0)
-      return -errno;
-    if (n > 0)
-      return (p.revents & POLLNVAL) ? -EBADF : (int)(EPOLLIN | EPOLLOUT);
-  }
+  struct gp__fd *e = entry(w->fd, 0);
+  gp__lock(&e->lock);
+  remove_waiter(e, w);
+  gp__unlock(&e->lock);
 }
 
-/* Makes sure fd is in s's poller. Returns 0, 1 when it cannot be polled
- * (a regular file: always ready), or a negative errno. */
+/* Makes sure fd is in s's poller (e locked). Returns 0, 1 when it cannot
+ * be polled (a regular file: always ready), or a negative errno. */
 static int attach(struct gp__sched *s, int fd, struct gp__fd *e)
 {
   int r;
 
   if (e->unpollable)
     return 1;
-  if (e->registered)
+  if (e->regmask & bit_of(s))
     return 0;
   r = gp__poller_add(&s->poller, fd, gp__poll_token(fd, e->gen));
   if (r == 1)
     e->unpollable = 1;
   if (r != 0)
     return r;
-  e->registered = 1;
-  e->owner = s;
+  e->regmask |= bit_of(s);
   return 0;
 }
 
-int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible)
+/* Links w, set up for fd, into e's waiters (e locked). */
+static void add_waiter(struct gp__sched *s, struct gp__fd *e,
+                       struct gp__wait *w)
+{
+  gp__list_push_back(&e->waiters, &w->link);
+  __atomic_fetch_add(&s->nfdwait, 1, __ATOMIC_RELAXED);
+}
+
+int gp__wait_fd_ex(int fd, uint32_t events, uint64_t deadline, int flags)
 {
   struct gp__sched *s = gp__tls.sched;
   struct gp__fd *e = entry(fd, 1);
@@ -136,33 +144,58 @@ int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible)
     return -EBADF;
   if (e == NULL)
     return -ENOMEM;
-  if (e->owner && e->owner != s)
-    return wait_foreign(fd, events, deadline);
-  r = attach(s, fd, e);
-  if (r < 0)
-    return r;
-  if (r > 0)
-    return (int)events; /* cannot be polled: always ready */
-  gp__wait_init(&w, fd_unlink, interruptible ? GP__WAIT_INTERRUPTIBLE : 0,
-                "fd", NULL);
+  gp__wait_init(&w, fd_unlink, flags & GP__WAIT_INTERRUPTIBLE, "fd", NULL);
   w.fd = fd;
   w.events = events;
-  gp__list_push_back(&e->waiters, &w.link);
-  s->nfdwait++;
+  w.exclusive = (flags & GP__FD_EXCLUSIVE) != 0;
+  gp__lock(&e->lock);
+  r = attach(s, fd, e);
+  if (r != 0) {
+    gp__unlock(&e->lock);
+    return r > 0 ? (int)events : r; /* cannot be polled: always ready */
+  }
+  add_waiter(s, e, &w);
+  gp__unlock(&e->lock);
   r = gp__park(&w, deadline);
   return r < 0 ? r : (int)w.events;
 }
 
-/* Wakes the waiter w (or the multi-fd wait it is part of). */
-static void wake_waiter(struct gp__wait *w, int result)
+int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible)
 {
-  fd_unlink(w);
-  if (w->parent) {
-    /* poll and select report what happened themselves (POLLNVAL, EBADF):
-     * wake them to look again. */
-    gp__wait_end(w->parent, 0);
-  } else {
-    gp__wake(w, result);
+  return gp__wait_fd_ex(fd, events, deadline,
+                        interruptible ? GP__WAIT_INTERRUPTIBLE : 0);
+}
+
+/* Under e's lock: claims w's wait (or the multi-fd wait it is part of),
+ * takes it out, and adds what is to be woken to *list. Returns 1 if it
+ * claimed. */
+static int claim_waiter(struct gp__fd *e, struct gp__wait *w,
+                        struct gp__wait ***tail)
+{
+  struct gp__wait *end = w->parent ? w->parent : w;
+
+  if (!gp__wait_claim(end))
+    return 0; /* its deadline or a cancel ends it: they unlink it */
+  remove_waiter(e, w);
+  end->next_wake = NULL;
+  **tail = end;
+  *tail = &end->next_wake;
+  return 1;
+}
+
+/* Wakes what claim_waiter collected: a multi-fd wait's other records are
+ * unlinked first (each under its own fd's lock, none held here). */
+static void wake_claimed(struct gp__wait *list, int result)
+{
+  while (list) {
+    struct gp__wait *next = list->next_wake;
+    if (list->subs) {
+      list->unlink(list);
+      gp__wake(list, 0); /* poll and select look again themselves */
+    } else {
+      gp__wake(list, result);
+    }
+    list = next;
   }
 }
 
@@ -170,11 +203,17 @@ void gp__fd_ready(struct gp__sched *s, uint64_t token, uint32_t events)
 {
   int fd = gp__poll_token_fd(token);
   struct gp__fd *e = entry(fd, 0);
+  struct gp__wait *list = NULL, **tail = &list;
   struct gp__list *l, *next;
+  int exclusive_woken = 0;
 
-  (void)s;
-  if (e == NULL || e->gen != gp__poll_token_gen(token))
+  if (e == NULL)
+    return;
+  gp__lock(&e->lock);
+  if (e->gen != gp__poll_token_gen(token)) {
+    gp__unlock(&e->lock);
     return; /* an event of an earlier file with this number */
+  }
   if (events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
     e->read_idle = 0;
   if (events & (EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -188,11 +227,36 @@ void gp__fd_ready(struct gp__sched *s, uint64_t token, uint32_t events)
   for (l = e->waiters.next; l != &e->waiters; l = next) {
     struct gp__wait *w = GP__CONTAINER(l, struct gp__wait, link);
     next = l->next;
-    if (w->events & events) {
-      w->events &= events;
-      wake_waiter(w, 0);
+    if (w->co->sched != s || !(w->events & events))
+      continue; /* another scheduler's: its own poller tells it */
+    if (w->exclusive && !(events & (EPOLLERR | EPOLLHUP))) {
+      if (exclusive_woken)
+        continue;
+      exclusive_woken = 1;
     }
+    w->events &= events;
+    claim_waiter(e, w, &tail);
   }
+  gp__unlock(&e->lock);
+  wake_claimed(list, 0);
+}
+
+void gp__fd_pass(int fd)
+{
+  struct gp__fd *e = entry(fd, 0);
+  struct gp__wait *list = NULL, **tail = &list;
+  struct gp__list *l;
+
+  if (e == NULL)
+    return;
+  gp__lock(&e->lock);
+  for (l = e->waiters.next; l != &e->waiters; l = l->next) {
+    struct gp__wait *w = GP__CONTAINER(l, struct gp__wait, link);
+    if (w->exclusive && claim_waiter(e, w, &tail))
+      break;
+  }
+  gp__unlock(&e->lock);
+  wake_claimed(list, 0);
 }
 
 /* A short read empties the queue only as of the read: input arriving after
@@ -200,18 +264,22 @@ void gp__fd_ready(struct gp__sched *s, uint64_t token, uint32_t events)
  * thread, after the reader parks. An fd not in the set yet is added when
  * the reader waits, and the add reports input already there. What a short
  * read leaves behind without a new edge (end of input, an error, data past
- * an urgent mark) was announced by an edge the hub took before: no_hint. */
+ * an urgent mark) was announced by an edge the hub took before: no_hint.
+ * Kept only while one scheduler alone polls the fd: the edges another
+ * scheduler takes are not seen here. */
 void gp__fd_read_short(int fd)
 {
   struct gp__fd *e = entry(fd, 0);
-  if (e && e->registered && e->owner == gp__tls.sched && !e->no_hint)
+  struct gp__sched *s = gp__tls.sched;
+  if (e && s && e->regmask == bit_of(s) && !e->no_hint)
     e->read_idle = 1;
 }
 
 int gp__fd_read_idle(int fd)
 {
   struct gp__fd *e = entry(fd, 0);
-  return e && e->read_idle && e->owner == gp__tls.sched;
+  struct gp__sched *s = gp__tls.sched;
+  return e && s && e->read_idle && e->regmask == bit_of(s);
 }
 
 struct gp__fdinfo *gp__fd_info(int fd)
@@ -220,7 +288,7 @@ struct gp__fdinfo *gp__fd_info(int fd)
   return e ? &e->info : NULL;
 }
 
-/* Takes fd out of its ring of duplicates. */
+/* Takes fd out of its ring of duplicates (dup_lock held). */
 static void dup_unlink(struct gp__fd *e)
 {
   struct gp__fd *prev, *next;
@@ -238,21 +306,35 @@ static void dup_unlink(struct gp__fd *e)
   e->dup_next = e->dup_prev = 0;
 }
 
+/* Drops the record of fd: its waiters wake with result (poll and select
+ * look again), every poller lets it go, and its generation moves on. */
 static void drop(int fd, struct gp__fd *e, int result)
 {
-  while (!gp__list_empty(&e->waiters))
-    wake_waiter(GP__CONTAINER(e->waiters.next, struct gp__wait, link),
-                result);
-  if (e->registered && e->owner)
-    gp__poller_del(&e->owner->poller, fd);
-  e->gen++;
-  e->registered = 0;
+  struct gp__wait *list = NULL, **tail = &list;
+  uint64_t mask;
+
+  gp__lock(&e->lock);
+  while (!gp__list_empty(&e->waiters)) {
+    struct gp__wait *w =
+        GP__CONTAINER(e->waiters.next, struct gp__wait, link);
+    if (!claim_waiter(e, w, &tail))
+      remove_waiter(e, w); /* its ender finds it gone: unlink is safe */
+  }
+  mask = e->regmask;
+  e->regmask = 0;
   e->unpollable = 0;
   e->read_idle = 0;
   e->no_hint = 0;
-  e->owner = NULL;
+  e->gen++;
+  gp__unlock(&e->lock);
+  for (int i = 0; mask != 0; i++, mask >>= 1)
+    if ((mask & 1) && gp__scheds[i])
+      gp__poller_del(&gp__scheds[i]->poller, fd);
+  gp__lock(&dup_lock);
   dup_unlink(e);
+  gp__unlock(&dup_lock);
   memset(&e->info, 0, sizeof(e->info));
+  wake_claimed(list, result);
 }
 
 void gp__fd_forget(int fd)
@@ -277,6 +359,7 @@ void gp__fd_dup(int old, int nfd)
   to = entry(nfd, 1);
   if (from == NULL || to == NULL || from == to)
     return;
+  gp__lock(&dup_lock);
   to->info = from->info;
   if (from->dup_next == 0)
     from->dup_next = from->dup_prev = old + 1;
@@ -285,6 +368,7 @@ void gp__fd_dup(int old, int nfd)
   to->dup_prev = old + 1;
   next->dup_prev = nfd + 1;
   from->dup_next = nfd + 1;
+  gp__unlock(&dup_lock);
 }
 
 void gp__fd_info_changed(int fd)
@@ -293,16 +377,19 @@ void gp__fd_info_changed(int fd)
 
   if (e == NULL || e->dup_next == 0)
     return;
-  for (int n = e->dup_next - 1; n != fd; n = d->dup_next - 1) {
+  gp__lock(&dup_lock);
+  for (int n = e->dup_next - 1; e->dup_next && n != fd; n = d->dup_next - 1) {
     d = entry(n, 0);
     d->info = e->info;
   }
+  gp__unlock(&dup_lock);
 }
 
-/* Unlinks every per-fd record of a multi-fd wait. */
+/* Unlinks every per-fd record of a multi-fd wait (idempotent). */
 static void group_unlink(struct gp__wait *w)
 {
-  for (size_t i = 0; i < w->nsubs; i++)
+  size_t n = __atomic_load_n(&w->nsubs, __ATOMIC_ACQUIRE);
+  for (size_t i = 0; i < n; i++)
     fd_unlink(&w->subs[i]);
 }
 
@@ -319,6 +406,9 @@ int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
     return -ENOMEM;
   gp__wait_init(&group, group_unlink,
                 interruptible ? GP__WAIT_INTERRUPTIBLE : 0, "poll", NULL);
+  /* The records point at the group before any is linked: a waker may
+   * claim the group as soon as the first is. */
+  group.subs = subs;
   for (i = 0; i < n; i++) {
     struct gp__fd *e;
     if (fds[i].fd < 0)
@@ -328,38 +418,38 @@ int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
       r = -ENOMEM;
       break;
     }
-    if (e->owner && e->owner != s) {
-      r = -EXDEV; /* another thread's fd: the caller polls for real */
-      break;
-    }
-    r = attach(s, fds[i].fd, e);
-    if (r != 0)
-      break; /* cannot be polled (ready), or an error */
     gp__wait_init(&subs[k], fd_unlink, 0, "poll", NULL);
     subs[k].fd = fds[i].fd;
     subs[k].events = fds[i].events;
     subs[k].parent = &group;
-    subs[k].co = s->current;
-    gp__list_push_back(&e->waiters, &subs[k].link);
-    s->nfdwait++;
-    k++;
+    gp__lock(&e->lock);
+    r = attach(s, fds[i].fd, e);
+    if (r == 0) {
+      add_waiter(s, e, &subs[k]);
+      __atomic_store_n(&group.nsubs, ++k, __ATOMIC_RELEASE);
+    }
+    gp__unlock(&e->lock);
+    if (r != 0)
+      break; /* cannot be polled (ready), or an error */
   }
-  group.subs = subs;
-  group.nsubs = k;
   if (r != 0) {
-    group_unlink(&group);
-    if (subs != small)
-      free(subs);
-    return r > 0 ? 0 : r;
-  }
-  if (k == 0) {
+    /* Not parking, unless a waker claimed the group meanwhile: then its
+     * wake is on its way and must be taken. */
+    if (!gp__wait_claim(&group))
+      gp__park(&group, GP__NEVER);
+    r = r > 0 ? 0 : r;
+  } else if (k == 0) {
     /* Nothing to watch (only negative fds): a sleep, which ends at its
      * deadline as a poll does, with -ETIMEDOUT. */
     r = gp__sleep_until(deadline, interruptible);
     if (r == 0)
       r = -ETIMEDOUT;
-  } else
+  } else {
     r = gp__park(&group, deadline);
+  }
+  /* Whoever ended the wait unlinked what was linked by then; a waker on
+   * another thread may have done so before the last records were. */
+  group_unlink(&group);
   if (subs != small)
     free(subs);
   return r;
@@ -367,15 +457,16 @@ int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
 
 void gp__fd_forget_all(void)
 {
+  gp__lock_reset(&dup_lock);
   for (unsigned c = 0; c < NCHUNKS; c++) {
     struct gp__fd *chunk = chunks[c];
     if (chunk == NULL)
       continue;
     for (int i = 0; i < CHUNK; i++) {
+      gp__lock_reset(&chunk[i].lock);
       gp__list_init(&chunk[i].waiters); /* their coroutines are gone */
-      chunk[i].registered = 0;
+      chunk[i].regmask = 0;
       chunk[i].read_idle = 0;
-      chunk[i].owner = NULL;
     }
   }
 }

@@ -85,6 +85,17 @@ void gp__fd_forget_all(void);
  * file) is always ready. */
 int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible);
 
+/* gp__wait_fd with flags: GP__WAIT_INTERRUPTIBLE, and GP__FD_EXCLUSIVE for
+ * a wait of which one per readiness edge is woken (accept on a listener
+ * many threads wait on); whoever then takes something calls gp__fd_pass,
+ * which wakes the next. */
+#define GP__FD_EXCLUSIVE 0x100
+int gp__wait_fd_ex(int fd, uint32_t events, uint64_t deadline, int flags);
+
+/* Wakes one exclusive waiter of fd, on any scheduler, to try again: the
+ * caller took something (a connection) and more may be there. */
+void gp__fd_pass(int fd);
+
 /* One fd of a multi-fd wait. */
 struct gp__fdwait {
   int fd;                  /* the fd; negative entries are skipped */
@@ -94,9 +105,7 @@ struct gp__fdwait {
 /* Parks the running coroutine until one of the n fds is ready (poll and
  * select). Call it only after a zero-timeout poll found none ready. Returns
  * 0 when one is (look again to see which), or -ETIMEDOUT, -GP__EXPIRED,
- * -ECANCELED, -EINTR (when interruptible), -ENOMEM, or -EXDEV when an fd
- * belongs to another thread's scheduler (the caller then makes the real
- * call). */
+ * -ECANCELED, -EINTR (when interruptible), -ENOMEM. */
 int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
                  int interruptible);
 

@@ -65,8 +65,21 @@ void gp__poller_del(struct gp__poller *p, int fd)
 }
 
 int gp__poller_wait(struct gp__poller *p, struct epoll_event *ev, int max,
-                    int timeout)
+                    int64_t timeout_ns)
 {
-  int n = gp__real_epoll_wait(p->epfd, ev, max, timeout);
+  static int no_pwait2;
+  int64_t ms;
+  int n;
+
+  if (timeout_ns > 0 && !__atomic_load_n(&no_pwait2, __ATOMIC_RELAXED)) {
+    struct timespec ts = {.tv_sec = timeout_ns / 1000000000,
+                          .tv_nsec = timeout_ns % 1000000000};
+    n = epoll_pwait2(p->epfd, ev, max, &ts, NULL);
+    if (n >= 0 || errno != ENOSYS)
+      return n < 0 ? -errno : n;
+    __atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);
+  }
+  ms = timeout_ns < 0 ? -1 : (timeout_ns + 999999) / 1000000;
+  n = gp__real_epoll_wait(p->epfd, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
   return n < 0 ? -errno : n;
 }

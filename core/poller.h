@@ -51,9 +51,11 @@ int gp__poller_add(struct gp__poller *p, int fd, uint64_t token);
 /* Takes fd out of the set (errors ignored: it may be gone already). */
 void gp__poller_del(struct gp__poller *p, int fd);
 
-/* Waits up to timeout ms (-1: no limit) for events. Returns how many, or a
- * negative errno (-EINTR: a signal was caught). */
+/* Waits up to timeout_ns nanoseconds (-1: no limit) for events: to the
+ * nanosecond with epoll_pwait2 (Linux >= 5.11), else rounded up to a
+ * millisecond. Returns how many, or a negative errno (-EINTR: a signal
+ * was caught). */
 int gp__poller_wait(struct gp__poller *p, struct epoll_event *ev, int max,
-                    int timeout);
+                    int64_t timeout_ns);
 
 #endif /* GP_POLLER_H */

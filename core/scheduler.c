@@ -1,18 +1,26 @@
-/* scheduler.c: the scheduler of one thread and its hub.
+/* scheduler.c: the schedulers — one per OS thread that runs application
+ * coroutines — and their hubs.
  *
- * The hub runs the ready queue in rounds (each coroutine that was ready
- * when the round began runs once; one that yields goes to the next round),
- * then polls: without blocking while anything is ready, else until
- * something can run.
+ * The hub of a scheduler takes what other threads posted to it (its inbox)
+ * and the coroutines placed on it (its spawn queue), runs the ready queue
+ * in rounds (each coroutine that was ready when the round began runs once;
+ * one that yields goes to the next round), then polls: without blocking
+ * while anything is ready, else until something can run — an fd, the
+ * earliest deadline of its timer heap, libuv's loop (the threadpool's
+ * completions), or a kick from another thread (an eventfd).
  *
- * Polling is the poller's epoll set (poller.h), holding the fds coroutines
- * wait on and the backend fd of the private libuv loop, which owns timers
- * and the threadpool. libuv runs (UV_RUN_NOWAIT) only when its backend fd
- * or a timer is due. uv_poll_t is not used for fds: uv_poll_init turns
- * O_NONBLOCK on, which must never happen to an fd the process inherited,
- * and libuv aborts the process when a deferred epoll_ctl fails, which an fd
- * closed behind the runtime's back (fclose of an fdopen'ed socket) would
- * cause. */
+ * With GPATCH_CORES=N the first thread's scheduler is joined by N-1
+ * workers, started when the program first creates a thread: pthread_create
+ * places the new coroutine on the least loaded scheduler, where it stays
+ * once it has run (its TLS copy, pointers into its __thread variables and
+ * the &errno a compiler keeps are valid only on that OS thread). A
+ * scheduler with nothing to run takes coroutines not started yet from
+ * another's spawn queue.
+ *
+ * uv_poll_t is not used for fds: uv_poll_init turns O_NONBLOCK on, which
+ * must never happen to an fd the process inherited, and libuv aborts the
+ * process when a deferred epoll_ctl fails, which an fd closed behind the
+ * runtime's back (fclose of an fdopen'ed socket) would cause. */
 #define _GNU_SOURCE
 #include "scheduler.h"
 #include "config.h"
@@ -24,9 +32,11 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -39,6 +49,9 @@
 
 __thread struct gp__tls gp__tls __attribute__((tls_model("initial-exec")));
 
+struct gp__sched *gp__scheds[GP__MAX_SCHEDS];
+int gp__nsched;
+
 /* Events taken from epoll per call. */
 #define MAX_EVENTS 256
 /* Cold stacks given back to the kernel per idle moment of the hub. */
@@ -48,6 +61,15 @@ __thread struct gp__tls gp__tls __attribute__((tls_model("initial-exec")));
  * handed back and forth) would otherwise spend most of its time in that
  * epoll_wait; fd readiness is seen at most this much later. */
 #define BUSY_POLL_NS 20000
+/* The poller's data for the kick eventfd. */
+#define POLL_KICK (GP__POLL_LOOP - 1)
+
+/* The schedulers of the pool (gp__scheds[0 .. pool_n - 1]), and the lock
+ * under which the set changes and idle ones are counted. */
+static struct gp__lock sched_lock;
+static int pool_n;         /* schedulers in the pool */
+static int workers_started; /* the pool's workers run */
+static int nidle;          /* pool schedulers with nothing to wait for */
 
 void gp__assert_fail(const char *expr, const char *file, int line)
 {
@@ -66,6 +88,29 @@ void gp__runtime_init(void)
   __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }
 
+/* Tells the CPU this is a spin-wait. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+void gp__lock_slow(struct gp__lock *l)
+{
+  for (unsigned spins = 0;; spins++) {
+    if (!__atomic_load_n(&l->v, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE))
+      return;
+    if (spins < 100)
+      cpu_relax();
+    else
+      gp__real_sched_yield(); /* the holder was descheduled */
+  }
+}
+
 /* Switches from the running coroutine to `to`. Returns when something
  * switches back. errno belongs to each coroutine: saved and restored here. */
 static void switch_to(struct gp__sched *s, struct gp__coro *to)
@@ -76,10 +121,12 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
   from->slice_start = 0;
   if (from->stack && gp__stack_canary_dead(from->stack))
     gp__debug_overflow(from); /* does not return */
+  /* Never migrated once started: its TLS and &errno live on this thread. */
+  GP__ASSERT(!to->started || to->home_tid == 0 || to->home_tid == s->tid);
   gp__tls_switch(s, to);
   s->prev = from;
   s->current = to;
-  s->switches++;
+  __atomic_store_n(&s->switches, s->switches + 1, __ATOMIC_RELAXED);
 #ifdef GP__ASAN
   __sanitizer_start_switch_fiber(
       from->state == GP__DEAD ? NULL : &from->asan_fake_stack,
@@ -128,6 +175,111 @@ _Noreturn void gp__sched_leave_dead(struct gp__sched *s)
   abort();
 }
 
+/* ---- other threads: kicks, posts, spawns ---- */
+
+/* Wakes s's hub if it sleeps in its poll (or is about to). */
+static void kick(struct gp__sched *s)
+{
+  uint64_t one = 1;
+  if (__atomic_load_n(&s->sleeping, __ATOMIC_SEQ_CST) &&
+      !__atomic_exchange_n(&s->kicked, 1, __ATOMIC_ACQ_REL) &&
+      gp__real_write(s->kick_fd, &one, sizeof(one)) < 0)
+    (void)0; /* a full eventfd is kicked already */
+}
+
+void gp__sched_post(struct gp__coro *co, int what)
+{
+  struct gp__sched *s = co->sched;
+
+  if (__atomic_fetch_or(&co->posted, what, __ATOMIC_ACQ_REL) != 0)
+    return; /* queued already: the hub takes every bit at once */
+  gp__lock(&s->inbox_lock);
+  gp__list_push_back(&s->inbox, &co->post_link);
+  __atomic_fetch_add(&s->ninbox, 1, __ATOMIC_SEQ_CST);
+  gp__unlock(&s->inbox_lock);
+  kick(s);
+}
+
+/* Takes what other threads posted. */
+static void drain_inbox(struct gp__sched *s)
+{
+  struct gp__list got;
+  struct gp__list *l;
+
+  if (__atomic_load_n(&s->ninbox, __ATOMIC_ACQUIRE) == 0)
+    return;
+  gp__list_init(&got);
+  gp__lock(&s->inbox_lock);
+  while ((l = gp__list_pop_front(&s->inbox)) != NULL)
+    gp__list_push_back(&got, l);
+  __atomic_store_n(&s->ninbox, 0, __ATOMIC_RELAXED);
+  gp__unlock(&s->inbox_lock);
+  while ((l = gp__list_pop_front(&got)) != NULL) {
+    struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, post_link);
+    gp__wait_posted(co, __atomic_exchange_n(&co->posted, 0,
+                                            __ATOMIC_ACQ_REL));
+  }
+}
+
+void gp__sched_spawn_remote(struct gp__sched *s, struct gp__coro *co)
+{
+  gp__lock(&s->spawn_lock);
+  gp__list_push_back(&s->spawnq, &co->ready_link);
+  __atomic_fetch_add(&s->nspawn, 1, __ATOMIC_SEQ_CST);
+  gp__unlock(&s->spawn_lock);
+  kick(s);
+}
+
+/* Makes co, placed on another scheduler and not started, s's own. */
+static void adopt(struct gp__sched *s, struct gp__coro *co)
+{
+  struct gp__sched *from = co->sched;
+  if (from != s) {
+    __atomic_fetch_sub(&from->load, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->load, 1, __ATOMIC_RELAXED);
+    co->sched = s;
+  }
+  gp__list_push_back(&s->all, &co->all_link);
+  s->nlive++;
+  gp__sched_make_ready(s, co);
+}
+
+/* Takes up to max coroutines from victim's spawn queue (s's own, or
+ * another's when s is idle). Returns how many. */
+static int take_spawned(struct gp__sched *s, struct gp__sched *victim,
+                        int max)
+{
+  struct gp__list *l;
+  int n = 0;
+
+  if (__atomic_load_n(&victim->nspawn, __ATOMIC_ACQUIRE) == 0)
+    return 0;
+  if (victim == s)
+    gp__lock(&victim->spawn_lock);
+  else if (!gp__trylock(&victim->spawn_lock))
+    return 0;
+  while (n < max && (l = gp__list_pop_front(&victim->spawnq)) != NULL) {
+    __atomic_fetch_sub(&victim->nspawn, 1, __ATOMIC_RELAXED);
+    adopt(s, GP__CONTAINER(l, struct gp__coro, ready_link));
+    n++;
+  }
+  gp__unlock(&victim->spawn_lock);
+  return n;
+}
+
+/* An idle scheduler takes a coroutine not started yet from another. */
+static int steal(struct gp__sched *s)
+{
+  for (int i = 1; i <= pool_n; i++) {
+    struct gp__sched *v = gp__scheds[(s->index + i) % pool_n];
+    if (v != s && v && take_spawned(s, v, 1) > 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* ---- the hub ---- */
+
 /* Runs every coroutine that is ready now, once. */
 static void run_round(struct gp__sched *s)
 {
@@ -149,15 +301,24 @@ static void run_round(struct gp__sched *s)
 
 /* Nothing is ready, and nothing can make anything ready: report, then abort
  * or hang as configured. */
-static void deadlock(struct gp__sched *s)
+static void deadlock(struct gp__sched **set, int n)
 {
   char title[160];
+  size_t live = 0;
+
+  for (int i = 0; i < n; i++)
+    live += set[i]->nlive;
   snprintf(title, sizeof(title),
            "gpatch: deadlock: %zu coroutine%s blocked and nothing can wake "
            "%s (no fd, timer or other thread is pending)",
-           s->nlive, s->nlive == 1 ? " is" : "s are",
-           s->nlive == 1 ? "it" : "them");
-  gp__debug_dump(s, 2, title);
+           live, live == 1 ? " is" : "s are", live == 1 ? "it" : "them");
+  gp__debug_out(2, "%s\n", title);
+  for (int i = 0; i < n; i++) {
+    char sub[64];
+    snprintf(sub, sizeof(sub), "  scheduler %d (thread %d):", set[i]->index,
+             (int)set[i]->tid);
+    gp__debug_dump(set[i], 2, n > 1 ? sub : NULL);
+  }
   if (gp__config.on_deadlock == GP__DEADLOCK_HANG) {
     for (;;)
       gp__real_poll(NULL, 0, -1); /* as the program would, unpatched */
@@ -173,13 +334,14 @@ static void run_loop(struct gp__sched *s)
   GP__RUNTIME_LEAVE();
 }
 
-/* Nonzero when libuv has something to run now (a due timer, a pending
- * callback). libuv says 0 also when it has nothing at all: that is not due. */
-static int loop_due(struct gp__sched *s)
+/* libuv's view: whether anything is pending (*alive), and whether
+ * something is due now (returns nonzero). */
+static int loop_due(struct gp__sched *s, int *alive)
 {
-  int t = 1;
+  int t = -1;
   GP__RUNTIME_ENTER();
-  if (uv_loop_alive(&s->loop)) {
+  *alive = uv_loop_alive(&s->loop);
+  if (*alive) {
     uv_update_time(&s->loop);
     t = uv_backend_timeout(&s->loop);
   }
@@ -187,94 +349,179 @@ static int loop_due(struct gp__sched *s)
   return t == 0;
 }
 
-/* How long the hub may block in the poller: 0 while anything is ready,
- * else until libuv's next timer (-1: none). Reports a deadlock when
- * nothing at all can make a coroutine ready. */
-static int poll_timeout(struct gp__sched *s)
+/* Nothing can make a coroutine of s ready but another scheduler. */
+static int stuck(struct gp__sched *s, int alive)
 {
-  int timeout = -1, alive;
-
-  if (s->nready > 0)
-    return 0;
-  GP__RUNTIME_ENTER();
-  alive = uv_loop_alive(&s->loop);
-  if (alive) {
-    uv_update_time(&s->loop);
-    timeout = uv_backend_timeout(&s->loop);
-  }
-  GP__RUNTIME_LEAVE();
-  /* Without libuv, only an fd or a signal can wake anyone now. */
-  if (!alive && s->nfdwait == 0 && s->nexternal == 0)
-    deadlock(s);
-  return timeout;
+  return s->nready == 0 && s->nheap == 0 && !alive && s->nfdwait == 0 &&
+         s->nexternal == 0 &&
+         __atomic_load_n(&s->ninbox, __ATOMIC_SEQ_CST) == 0 &&
+         __atomic_load_n(&s->nspawn, __ATOMIC_SEQ_CST) == 0;
 }
 
-/* One poll of the epoll set; blocks only when nothing is ready. */
+/* s is stuck: counts it idle; the last scheduler of the pool to be stuck
+ * with nothing posted anywhere reports the deadlock. A scheduler outside
+ * the pool (a real thread's) is judged alone. */
+static void go_idle(struct gp__sched *s)
+{
+  int all = 1;
+
+  if (!s->pool) {
+    deadlock(&s, 1);
+    return;
+  }
+  gp__lock(&sched_lock);
+  if (!s->idle) {
+    s->idle = 1;
+    nidle++;
+  }
+  for (int i = 0; i < pool_n && all; i++) {
+    struct gp__sched *o = gp__scheds[i];
+    all = o->idle && __atomic_load_n(&o->ninbox, __ATOMIC_SEQ_CST) == 0 &&
+          __atomic_load_n(&o->nspawn, __ATOMIC_SEQ_CST) == 0;
+  }
+  if (all && nidle == pool_n)
+    deadlock(gp__scheds, pool_n);
+  gp__unlock(&sched_lock);
+}
+
+static void leave_idle(struct gp__sched *s)
+{
+  gp__lock(&sched_lock);
+  if (s->idle) {
+    s->idle = 0;
+    nidle--;
+  }
+  gp__unlock(&sched_lock);
+}
+
+/* How long the hub may block: 0 while anything is ready, else until the
+ * earliest deadline or libuv's next timer; -1 for no limit. */
+static int64_t poll_timeout(struct gp__sched *s, uint64_t next_timer,
+                            int *run)
+{
+  int alive;
+  int64_t t;
+
+  *run = loop_due(s, &alive);
+  if (s->nready > 0 || *run)
+    return 0;
+  t = next_timer == GP__NEVER ? -1 : (int64_t)next_timer;
+  if (t < 0 && stuck(s, alive))
+    go_idle(s);
+  return t;
+}
+
+/* One poll of the poller; blocks only when nothing is ready. */
 static void poll_once(struct gp__sched *s)
 {
   struct epoll_event ev[MAX_EVENTS];
-  int timeout, n, loop = 0;
+  uint64_t next;
+  int64_t timeout;
+  int n, loop = 0;
 
+  next = gp__timers_run(s, gp__now());
   if (s->nready > 0 && gp__now() - s->last_poll < BUSY_POLL_NS) {
-    if (loop_due(s))
+    int alive;
+    if (loop_due(s, &alive))
       run_loop(s);
     return;
   }
-  timeout = poll_timeout(s);
+  timeout = poll_timeout(s, next, &loop);
   if (timeout != 0 && gp__stack_trim(TRIM_BATCH) > 0)
     timeout = 0; /* more may be left: look again before sleeping */
+  if (timeout != 0) {
+    __atomic_store_n(&s->sleeping, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&s->ninbox, __ATOMIC_SEQ_CST) ||
+        __atomic_load_n(&s->nspawn, __ATOMIC_SEQ_CST))
+      timeout = 0; /* posted before it could be kicked */
+  }
   s->in_poll = timeout != 0;
   n = gp__poller_wait(&s->poller, ev, MAX_EVENTS, timeout);
   s->in_poll = 0;
+  __atomic_store_n(&s->sleeping, 0, __ATOMIC_SEQ_CST);
   s->last_poll = gp__now();
+  if (s->idle)
+    leave_idle(s);
   if (n == -EINTR)
     gp__interrupt_one(s);
   for (int i = 0; i < n; i++) {
-    if (ev[i].data.u64 == GP__POLL_LOOP)
+    uint64_t d = ev[i].data.u64;
+    if (d == GP__POLL_LOOP) {
       loop = 1;
-    else
-      gp__fd_ready(s, ev[i].data.u64, ev[i].events);
+    } else if (d == POLL_KICK) {
+      uint64_t v;
+      __atomic_store_n(&s->kicked, 0, __ATOMIC_SEQ_CST);
+      if (gp__real_read(s->kick_fd, &v, sizeof(v)) < 0)
+        (void)0; /* read by an earlier round */
+    } else {
+      gp__fd_ready(s, d, ev[i].events);
+    }
   }
-  if (loop || loop_due(s))
+  gp__timers_run(s, gp__now());
+  if (loop)
     run_loop(s);
 }
 
-static void hub_main(void *arg)
+/* The hub's work, for good. */
+_Noreturn static void hub_loop(struct gp__sched *s)
 {
-  struct gp__sched *s = arg;
-  gp__sched_started(s);
   for (;;) {
+    drain_inbox(s);
+    take_spawned(s, s, INT32_MAX);
+    if (s->nready == 0 && s->pool && pool_n > 1)
+      steal(s);
     run_round(s);
     poll_once(s);
   }
 }
 
+/* The hub's entry on a stack of its own (the first thread's). */
+static void hub_main(void *arg)
+{
+  struct gp__sched *s = arg;
+  gp__sched_started(s);
+  hub_loop(s);
+}
+
+/* ---- making schedulers ---- */
+
+static void atfork_prepare(void);
+static void atfork_parent(void);
 static void atfork_child(void);
 
-/* Makes the thread's running context coroutine 0 (main) and the hub, on
- * a stack of its own. Returns 0 or -ENOMEM. */
-static int make_coros(struct gp__sched *s)
+/* The thread's running context becomes coroutine 0 (main), and the hub
+ * gets a stack of its own; on a worker (no main) the hub is the thread's
+ * own context. Returns 0 or -ENOMEM. */
+static int make_coros(struct gp__sched *s, int with_main)
 {
   struct gp__stack *st;
 
-  s->main = calloc(1, sizeof(*s->main));
   s->main_uc = calloc(1, sizeof(ucontext_t));
   s->hub = calloc(1, sizeof(*s->hub));
-  if (!s->main || !s->main_uc || !s->hub)
+  if (with_main)
+    s->main = calloc(1, sizeof(*s->main));
+  if (!s->main_uc || !s->hub || (with_main && !s->main))
     goto fail;
+  gp__coro_init_struct(s, s->hub);
+  s->hub->is_hub = 1;
+  s->hub->state = GP__RUNNING;
+  s->hub->started = 1;
+  strcpy(s->hub->name, "hub");
+  if (!with_main) {
+    gp__ctx_adopt(&s->hub->ctx, s->main_uc);
+    s->current = s->hub;
+    return 0;
+  }
   gp__coro_init_struct(s, s->main);
   s->main->magic = GP__CORO_MAGIC;
   gp__ctx_adopt(&s->main->ctx, s->main_uc);
   s->main->state = GP__RUNNING;
   s->main->started = 1;
+  s->main->home_tid = s->tid;
   strcpy(s->main->name, "main");
   gp__list_push_back(&s->all, &s->main->all_link);
   s->nlive = 1;
   s->current = s->main;
-
-  gp__coro_init_struct(s, s->hub);
-  s->hub->is_hub = 1;
-  strcpy(s->hub->name, "hub");
   if (gp__stack_get(&st, gp__config.stack_size) < 0)
     goto fail;
   s->hub->stack = st;
@@ -285,8 +532,6 @@ static int make_coros(struct gp__sched *s)
    * saved frame undefined. */
   s->hub->vg_stack_id = VALGRIND_STACK_REGISTER(st->lo, st->lo + st->size);
 #endif
-  s->hub->state = GP__RUNNING;
-  s->hub->started = 1;
   return 0;
 
 fail:
@@ -294,6 +539,149 @@ fail:
   free(s->main_uc);
   free(s->hub);
   return -ENOMEM;
+}
+
+/* The poller, libuv's loop and the kick eventfd of s. Returns 0 or a
+ * negative errno. */
+static int make_loop(struct gp__sched *s)
+{
+  struct epoll_event ev = {.events = EPOLLIN};
+  int r;
+
+  if ((r = gp__poller_init(&s->poller)) < 0)
+    return r;
+  gp__debug_report_uv();
+  GP__RUNTIME_ENTER();
+  r = uv_loop_init(&s->loop);
+  GP__RUNTIME_LEAVE();
+  if (r != 0)
+    goto fail_poller;
+  s->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ev.data.u64 = POLL_KICK;
+  if (s->kick_fd < 0 ||
+      gp__poller_add_loop(&s->poller, uv_backend_fd(&s->loop)) < 0 ||
+      gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) < 0)
+    goto fail_loop;
+  return 0;
+
+fail_loop:
+  if (s->kick_fd >= 0)
+    gp__real_close(s->kick_fd);
+  GP__RUNTIME_ENTER();
+  uv_loop_close(&s->loop);
+  GP__RUNTIME_LEAVE();
+fail_poller:
+  gp__real_close(s->poller.epfd);
+  return -ENOMEM;
+}
+
+/* Makes the calling thread's scheduler; pool: one of GPATCH_CORES. */
+static struct gp__sched *make_sched(int with_main, int pool)
+{
+  struct gp__sched *s = calloc(1, sizeof(*s));
+
+  if (s == NULL)
+    return NULL;
+  gp__list_init(&s->ready);
+  gp__list_init(&s->all);
+  gp__list_init(&s->inbox);
+  gp__list_init(&s->spawnq);
+  s->tid = gettid();
+  s->kick_fd = -1;
+  if (make_loop(s) < 0)
+    goto fail;
+  if (make_coros(s, with_main) < 0)
+    goto fail; /* the loop's fds stay: they are few, and this is rare */
+  gp__lock(&sched_lock);
+  if (gp__nsched == GP__MAX_SCHEDS) {
+    gp__unlock(&sched_lock);
+    goto fail;
+  }
+  s->index = gp__nsched;
+  gp__scheds[gp__nsched++] = s;
+  s->pool = pool;
+  if (pool)
+    pool_n++;
+  gp__unlock(&sched_lock);
+  gp__tls.sched = s;
+  gp__tls.app = 1;
+  gp__debug_thread_init(s);
+  return s;
+
+fail:
+  free(s);
+  return NULL;
+}
+
+/* A worker of the pool: a scheduler on a thread of its own, whose hub runs
+ * on the thread's own stack for good. */
+static void *worker_main(void *arg)
+{
+  struct gp__sched *s = make_sched(0, 1);
+  (void)arg;
+  if (s == NULL) {
+    gp__debug_out(2, "gpatch: a scheduler thread could not be set up\n");
+    return NULL;
+  }
+  hub_loop(s);
+  return NULL;
+}
+
+/* Starts the pool's workers (GPATCH_CORES - 1), once. Their OS threads
+ * block every signal a program handles: the kernel gives process-directed
+ * signals to the first thread, whose mask is the program's main thread's,
+ * as unpatched. */
+static void start_workers(void)
+{
+  sigset_t all, old;
+  pthread_attr_t a;
+
+  if (__atomic_exchange_n(&workers_started, 1, __ATOMIC_ACQ_REL))
+    return;
+  sigfillset(&all);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+        sig == SIGTRAP || sig == SIGSYS)
+      sigdelset(&all, sig); /* faults stay the thread's own */
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  gp__real_pthread_sigmask(SIG_SETMASK, &all, &old);
+  GP__RUNTIME_ENTER();
+  for (unsigned i = 1; i < gp__config.cores; i++) {
+    pthread_t t;
+    if (gp__real_pthread_create(&t, &a, worker_main, NULL) != 0) {
+      gp__debug_out(2, "gpatch: could not start scheduler thread %u of %u\n",
+                    i + 1, gp__config.cores);
+      break;
+    }
+    gp__real_pthread_setname_np(t, "gpatch-sched");
+  }
+  GP__RUNTIME_LEAVE();
+  gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&a);
+}
+
+struct gp__sched *gp__sched_place(void)
+{
+  struct gp__sched *self = gp__tls.sched, *best = self;
+  int min;
+
+  if (gp__config.cores <= 1 || !self->pool)
+    return self;
+  start_workers();
+  min = __atomic_load_n(&self->load, __ATOMIC_RELAXED);
+  for (int i = 0; i < pool_n; i++) {
+    struct gp__sched *o = __atomic_load_n(&gp__scheds[i], __ATOMIC_ACQUIRE);
+    int l;
+    if (o == NULL)
+      continue;
+    l = __atomic_load_n(&o->load, __ATOMIC_RELAXED);
+    if (l < min) {
+      min = l;
+      best = o;
+    }
+  }
+  return best;
 }
 
 struct gp__sched *gp__sched_get(void)
@@ -304,79 +692,102 @@ struct gp__sched *gp__sched_get(void)
   if (s)
     return s;
   gp__runtime_init();
-  s = calloc(1, sizeof(*s));
+  /* The first thread's scheduler is the pool's first; a real thread's own
+   * (GPATCH_PATCH=-thread) is not in the pool. */
+  s = make_sched(1, gettid() == getpid() && gp__nsched == 0);
   if (s == NULL)
     return NULL;
-  gp__list_init(&s->ready);
-  gp__list_init(&s->all);
-  s->tid = gettid();
-  if (gp__poller_init(&s->poller) < 0)
-    goto fail_sched;
-  gp__debug_report_uv();
-  GP__RUNTIME_ENTER();
-  if (uv_loop_init(&s->loop) != 0) {
-    GP__RUNTIME_LEAVE();
-    goto fail_poller;
-  }
-  GP__RUNTIME_LEAVE();
-  if (gp__poller_add_loop(&s->poller, uv_backend_fd(&s->loop)) < 0 ||
-      make_coros(s) < 0)
-    goto fail_loop;
-
-  gp__tls.sched = s;
-  gp__tls.app = 1;
+  if (s->main && s->pool && (gp__config.patch & GP__PATCH_THREAD))
+    gp__coro_register_main(s->main);
   if (!__atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
-    pthread_atfork(NULL, NULL, atfork_child);
-  gp__debug_thread_init(s);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   gp__debug_monitor_start(s);
   return s;
+}
 
-fail_loop:
-  GP__RUNTIME_ENTER();
-  uv_loop_close(&s->loop);
-  GP__RUNTIME_LEAVE();
-fail_poller:
-  gp__real_close(s->poller.epfd);
-fail_sched:
-  free(s);
-  return NULL;
+/* ---- fork ---- */
+
+/* The runtime's locks are held by nobody across fork: in the child, only
+ * the forking thread goes on, and a lock another thread held would stay
+ * held for good. The scheduler set's lock is taken here; the others are
+ * reset in the child, whose structures lose every waiter anyway. */
+static void atfork_prepare(void)
+{
+  gp__lock(&sched_lock);
+}
+
+static void atfork_parent(void)
+{
+  gp__unlock(&sched_lock);
 }
 
 /* In the child of fork(): only the coroutine that called fork goes on, as
- * only the calling thread does. The epoll set and libuv's loop were shared
- * with the parent: both are made anew, and every fd registration is
- * forgotten (fds are registered again on their next wait). */
+ * only the calling thread does, on its scheduler, now the only one. Its
+ * epoll set, kick eventfd and libuv's loop were shared with the parent:
+ * all are made anew, and every fd registration is forgotten (fds are
+ * registered again on their next wait). */
 static void atfork_child(void)
 {
   struct gp__sched *s = gp__tls.sched;
   struct gp__list *l, *next;
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = POLL_KICK};
 
-  if (s == NULL)
+  gp__lock_reset(&sched_lock);
+  gp__wait_fork_child();
+  gp__coro_fork_child(s ? s->current : NULL);
+  if (s == NULL) {
+    gp__nsched = pool_n = 0;
     return;
-  GP__RUNTIME_ENTER();
+  }
   for (l = s->all.next; l != &s->all; l = next) {
     struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
     next = l->next;
     if (co == s->current)
       continue;
-    uv_timer_stop(&co->timer);
     gp__list_remove(&co->all_link);
     gp__list_remove(&co->ready_link);
-    if (co->state != GP__DEAD)
-      s->nlive--;
     co->state = GP__DEAD; /* gone with its thread; its memory is lost */
   }
+  s->nlive = 1;
+  s->load = 1;
   gp__list_init(&s->ready);
-  s->nready = 0;
-  s->nfdwait = 0;
-  s->nexternal = 0;
+  gp__list_init(&s->inbox);
+  gp__list_init(&s->spawnq);
+  gp__lock_reset(&s->inbox_lock);
+  gp__lock_reset(&s->spawn_lock);
+  s->nready = s->nheap = s->nfdwait = s->nexternal = 0;
+  s->ninbox = s->nspawn = s->sleeping = s->kicked = s->idle = 0;
+  s->current->heap_idx = GP__NO_HEAP;
+  s->current->posted = 0;
+  gp__list_init(&s->current->post_link);
+  memset(gp__scheds, 0, sizeof(gp__scheds));
+  s->index = 0;
+  s->pool = 1;
+  gp__scheds[0] = s;
+  gp__nsched = pool_n = 1;
+  nidle = 0;
+  workers_started = 0;
   gp__fd_forget_all();
+  GP__RUNTIME_ENTER();
   uv_loop_fork(&s->loop);
   GP__RUNTIME_LEAVE();
   s->tid = gettid();
-  if (gp__poller_remake(&s->poller, uv_backend_fd(&s->loop)) != 0)
+  s->current->home_tid = s->tid;
+  if (s->main == NULL && s->current->name[0])
+    /* The thread was a worker's, named for it: it is the program's now. */
+    gp__real_pthread_setname_np(gp__real_pthread_self(), s->current->name);
+  /* The forking thread is the child's first, and only, thread. */
+  s->main = s->current;
+  s->main_ended = 0;
+  gp__real_close(s->kick_fd);
+  s->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s->kick_fd < 0 ||
+      gp__poller_remake(&s->poller, uv_backend_fd(&s->loop)) != 0 ||
+      gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) != 0)
     GP__ASSERT(!"cannot remake the event loop after fork");
 }
+
+/* ---- what the rest asks ---- */
 
 struct gp__coro *gp__self(void)
 {
@@ -391,8 +802,7 @@ struct gp__coro *gp__coro_current(void)
 
 int gp__sched_alone(void)
 {
-  struct gp__sched *s = gp__tls.sched;
-  return s == NULL || s->nlive <= 1;
+  return __atomic_load_n(&gp__live, __ATOMIC_ACQUIRE) <= 1;
 }
 
 void gp__sched_stats(struct gp__stats *out)

@@ -64,32 +64,70 @@ void gp__sched_stats(struct gp__stats *out);
 int gp__sched_alone(void);
 
 #ifdef GP__CORE
-/* ---- core/ only: the struct, and the mechanics of the hub ---- */
+/* ---- core/ only: the struct, and the mechanics of the hub ----
+ *
+ * With GPATCH_CORES above 1, the runtime runs that many schedulers, one
+ * per OS thread: the first thread's, and workers it starts. What a
+ * scheduler owns (ready queue, timer heap, states of its coroutines, its
+ * poller) is touched only by its own thread; other threads reach it
+ * through its inbox (coroutines posted to it) and its spawn queue (new
+ * coroutines placed on it, not started yet, which an idle scheduler may
+ * take), each under a lock, and wake its hub through an eventfd. */
+
+#include "lock.h"
+
+/* Schedulers at most (a bit each in an fd's registration mask). */
+#define GP__MAX_SCHEDS 64
 
 struct gp__sched {
+  int index;                /* its place in gp__scheds */
+  int pool;                 /* one of the GPATCH_CORES schedulers, where
+                               pthread_create places threads */
   struct gp__coro *current; /* the running coroutine */
   struct gp__coro *hub;     /* runs the loop; never parks */
-  struct gp__coro *main;    /* the thread's original context, id 0 */
+  struct gp__coro *main;    /* the thread's original context, id 0, or
+                               NULL on a worker (its hub runs there) */
   struct gp__coro *prev;    /* the coroutine switched away from last */
   struct gp__coro *tls_owner; /* whose TLS is in the live blocks (tls.c) */
+  struct gp__tls_blocks *tls; /* this thread's TLS blocks (tls.c) */
   struct gp__list ready;    /* struct gp__coro, FIFO */
   size_t nready;            /* length of ready */
-  struct gp__list all;      /* every coroutine not yet reaped, hub aside */
-  size_t nlive;             /* coroutines not dead, main included */
+  struct gp__list all;      /* its coroutines not yet reaped, hub aside */
+  size_t nlive;             /* its coroutines not dead, main included */
+  int load;                 /* atomic: coroutines placed on it and not
+                               finished, for placement */
   struct gp__coro *free;    /* pooled coroutine structs */
-  uv_loop_t loop;           /* private loop: timers, threadpool */
-  struct gp__poller poller; /* fd waits, plus the loop's own backend fd */
+  struct gp__coro **heap;   /* timer heap: parked coroutines by deadline */
+  size_t nheap;             /* entries in heap */
+  size_t heap_cap;          /* its capacity */
+  struct gp__lock inbox_lock; /* guards inbox */
+  struct gp__list inbox;    /* coroutines posted by other threads */
+  int ninbox;               /* atomic: length of inbox */
+  struct gp__lock spawn_lock; /* guards spawnq */
+  struct gp__list spawnq;   /* placed here, not started: may be stolen */
+  int nspawn;               /* atomic: length of spawnq */
+  int kick_fd;              /* eventfd that wakes the hub from its poll */
+  int sleeping;             /* atomic: the hub is (about to be) in its
+                               poll and must be kicked */
+  int kicked;               /* atomic: kick_fd written since last read */
+  uv_loop_t loop;           /* private loop: the threadpool, signals */
+  struct gp__poller poller; /* fd waits, the loop's backend fd, kick_fd */
   size_t nfdwait;           /* coroutines parked on fds */
-  size_t nexternal;         /* waits another thread may end */
-  uint64_t next_id;         /* id of the next coroutine */
+  size_t nexternal;         /* waits only a signal or cancel can end */
   uint64_t switches;        /* context switches so far */
-  int in_poll;              /* nonzero while the hub blocks in epoll_wait */
+  int in_poll;              /* nonzero while the hub blocks in its poll */
+  int idle;                 /* counted in the schedulers with nothing to
+                               do and nothing to wait for (deadlock) */
   int main_ended;           /* main waits for the others (pthread_exit) */
   uint64_t last_poll;       /* gp__now() when the hub last polled its set */
   pid_t tid;                /* the thread it belongs to */
   void *main_uc;            /* ucontext_t for main (fallback switch) */
   void *altstack;           /* this thread's signal stack */
 };
+
+/* Every scheduler made, by index; the first gp__ncores are the pool. */
+extern struct gp__sched *gp__scheds[GP__MAX_SCHEDS];
+extern int gp__nsched;
 
 /* For coro.c and wait.c: the mechanics of the hub. */
 /* Switches from the running coroutine to the hub; returns when something
@@ -99,6 +137,14 @@ void gp__sched_suspend(struct gp__sched *s);
 void gp__sched_started(struct gp__sched *s);
 /* Switches to the hub for good: the caller is dead. */
 _Noreturn void gp__sched_leave_dead(struct gp__sched *s);
+/* Asks co's scheduler, from any thread, to act on what (GP__POST_*) at
+ * its hub's next turn, and wakes that hub if it sleeps. */
+void gp__sched_post(struct gp__coro *co, int what);
+/* The scheduler a new thread goes to: the least loaded of the pool (the
+ * caller's own on a tie, or with one scheduler). */
+struct gp__sched *gp__sched_place(void);
+/* Queues the new coroutine co on s, from another scheduler's thread. */
+void gp__sched_spawn_remote(struct gp__sched *s, struct gp__coro *co);
 #endif /* GP__CORE */
 
 #endif /* GP_SCHEDULER_H */

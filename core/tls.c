@@ -27,14 +27,20 @@
 #define MAX_MODS 64
 
 static struct tls_mod {
-  char *live;          /* this thread's block of the object */
+  size_t modid;        /* the loader's module id (dlpi_tls_modid) */
   const void *image;   /* its initialisation image (p_filesz bytes) */
   size_t filesz;       /* bytes of the image; the rest starts zeroed */
   size_t memsz;        /* bytes of the block */
   size_t off;          /* where the block goes in a coroutine's copy */
 } mods[MAX_MODS];
 static size_t nmods, total;
-static struct gp__sched *swapping; /* the scheduler it is done for */
+static int enabled; /* atomic: mods is complete; copies are made */
+
+/* One OS thread's own TLS blocks of the objects in mods, found on that
+ * thread (each thread has its own), NULL where it has none yet. */
+struct gp__tls_blocks {
+  char *live[MAX_MODS];
+};
 
 /* A C++ thread_local's destructor, registered by its first use. */
 struct gp__tls_dtor {
@@ -106,7 +112,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
       continue;
     }
     m = &mods[nmods++];
-    m->live = info->dlpi_tls_data;
+    m->modid = info->dlpi_tls_modid;
     m->image = (const void *)(info->dlpi_addr + ph->p_vaddr);
     m->filesz = ph->p_filesz;
     m->memsz = ph->p_memsz;
@@ -116,9 +122,30 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
   return 0;
 }
 
-/* Makes co's copy: what a new thread gets, or (fresh 0) the live blocks. */
-static int make_copy(struct gp__coro *co, int fresh)
+static int find_blocks(struct dl_phdr_info *info, size_t size, void *data)
 {
+  struct gp__tls_blocks *b = data;
+  (void)size;
+  for (size_t i = 0; i < nmods; i++)
+    if (info->dlpi_tls_modid == mods[i].modid)
+      b->live[i] = info->dlpi_tls_data;
+  return 0;
+}
+
+/* The calling thread's blocks, looked up on its first switch. */
+static struct gp__tls_blocks *blocks(struct gp__sched *s)
+{
+  if (s->tls == NULL && (s->tls = calloc(1, sizeof(*s->tls))) != NULL)
+    dl_iterate_phdr(find_blocks, s->tls);
+  return s->tls;
+}
+
+/* Makes co's copy: what a new thread gets, or (fresh 0) the live blocks of
+ * scheduler s. */
+static int make_copy(struct gp__sched *s, struct gp__coro *co, int fresh)
+{
+  struct gp__tls_blocks *b = fresh ? NULL : blocks(s);
+
   co->tls = malloc(total);
   if (co->tls == NULL)
     return -1;
@@ -128,8 +155,8 @@ static int make_copy(struct gp__coro *co, int fresh)
     if (fresh) {
       memcpy(dst, m->image, m->filesz);
       memset(dst + m->filesz, 0, m->memsz - m->filesz);
-    } else {
-      memcpy(dst, m->live, m->memsz);
+    } else if (b && b->live[i]) {
+      memcpy(dst, b->live[i], m->memsz);
     }
   }
   return 0;
@@ -149,13 +176,14 @@ void gp__tls_setup(void)
   /* Until now every coroutine shared the live blocks: each keeps that. */
   for (l = s->all.next; l != &s->all; l = l->next) {
     struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
-    if (co->state != GP__DEAD && co->tls == NULL && make_copy(co, 0) != 0) {
+    if (co->state != GP__DEAD && co->tls == NULL &&
+        make_copy(s, co, 0) != 0) {
       shared_report("the program", total, "found no memory for copies");
       return;
     }
   }
   s->tls_owner = s->current;
-  swapping = s;
+  __atomic_store_n(&enabled, 1, __ATOMIC_RELEASE);
   if (total > 4096)
     gp__debug_out(2,
                   "gpatch: the program has %zu KiB of thread-local storage, "
@@ -167,16 +195,21 @@ void gp__tls_setup(void)
 void gp__tls_switch(struct gp__sched *s, struct gp__coro *to)
 {
   struct gp__coro *from = s->tls_owner;
+  struct gp__tls_blocks *b;
 
-  if (s != swapping || to->is_hub || to == from)
+  if (to->is_hub || to == from || !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
     return;
-  if (to->tls == NULL && make_copy(to, 1) != 0)
+  if ((b = blocks(s)) == NULL)
     return; /* no memory: it runs with the blocks as they are */
+  if (to->tls == NULL && make_copy(s, to, 1) != 0)
+    return;
   for (size_t i = 0; i < nmods; i++) {
     struct tls_mod *m = &mods[i];
+    if (b->live[i] == NULL)
+      continue; /* not allocated on this thread: one shared copy */
     if (from && from->tls)
-      memcpy(from->tls + m->off, m->live, m->memsz);
-    memcpy(m->live, to->tls + m->off, m->memsz);
+      memcpy(from->tls + m->off, b->live[i], m->memsz);
+    memcpy(b->live[i], to->tls + m->off, m->memsz);
   }
   s->tls_owner = to;
 }
@@ -197,8 +230,8 @@ int gp__tls_atexit(void (*fn)(void *), void *obj)
   struct gp__sched *s = gp__tls.sched;
   struct gp__tls_dtor *d;
 
-  if (s != swapping || s == NULL || s->current == s->main ||
-      s->current->is_hub)
+  if (s == NULL || !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE) ||
+      s->current == s->main || s->current->is_hub)
     return 0;
   if ((d = malloc(sizeof(*d))) == NULL)
     return -1;

@@ -1,29 +1,43 @@
 /* wait.c: parking and waking, timers, sleep, yield and time slices, wait
  * queues, address waits, interruption by signals, cancellation, and
- * gp_timeout blocks. */
+ * gp_timeout blocks.
+ *
+ * Everything here may meet other threads: a wait is ended by whoever
+ * claims it (wait.h), containers have locks, and a coroutine of another
+ * scheduler is made ready by posting it there (scheduler.h). What belongs
+ * to one scheduler — its timer heap, its coroutines' states — is touched
+ * only by that scheduler's thread. */
 #define _GNU_SOURCE
 #include "wait.h"
 #include "coro.h"
+#include "real.h"
 #include "scheduler.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 void gp__wait_init(struct gp__wait *w, void (*unlink)(struct gp__wait *w),
                    int flags, const char *what, const void *obj)
 {
-  w->co = NULL;
+  w->co = gp__self();
   gp__list_init(&w->link);
   w->unlink = unlink;
+  w->claimed = 0;
   w->result = 0;
   w->flags = flags;
   w->fd = -1;
   w->events = 0;
+  w->exclusive = 0;
   w->parent = NULL;
   w->subs = NULL;
   w->nsubs = 0;
+  w->next_wake = NULL;
+  w->queue = NULL;
   w->what = what;
   w->obj = obj;
 }
@@ -33,23 +47,100 @@ static int cancelable(const struct gp__wait *w)
   return !(w->flags & GP__WAIT_UNCANCELABLE);
 }
 
-static void timer_cb(uv_timer_t *t)
-{
-  struct gp__coro *co = GP__CONTAINER(t, struct gp__coro, timer);
-  struct gp__wait *w = co->wait;
-  uint64_t now = gp__now();
+/* ---- the timer heap of a scheduler: a binary min-heap of the coroutines
+ * parked with a deadline, keyed by it ---- */
 
-  if (w == NULL || co->state != GP__PARKED)
-    return;
-  if (now < co->park_deadline) {
-    /* libuv counts whole milliseconds from a cached time: it may fire a
-     * little early. Never wake before the deadline. */
-    uint64_t ms = (co->park_deadline - now + 999999) / 1000000;
-    uv_timer_start(t, timer_cb, ms, 0);
-    return;
-  }
-  gp__wait_end(w, co->park_block ? -GP__EXPIRED : -ETIMEDOUT);
+static int heap_less(struct gp__coro *a, struct gp__coro *b)
+{
+  return a->deadline < b->deadline;
 }
+
+static void heap_set(struct gp__sched *s, size_t i, struct gp__coro *co)
+{
+  s->heap[i] = co;
+  co->heap_idx = i;
+}
+
+static void heap_up(struct gp__sched *s, size_t i)
+{
+  struct gp__coro *co = s->heap[i];
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (!heap_less(co, s->heap[p]))
+      break;
+    heap_set(s, i, s->heap[p]);
+    i = p;
+  }
+  heap_set(s, i, co);
+}
+
+static void heap_down(struct gp__sched *s, size_t i)
+{
+  struct gp__coro *co = s->heap[i];
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= s->nheap)
+      break;
+    if (c + 1 < s->nheap && heap_less(s->heap[c + 1], s->heap[c]))
+      c++;
+    if (!heap_less(s->heap[c], co))
+      break;
+    heap_set(s, i, s->heap[c]);
+    i = c;
+  }
+  heap_set(s, i, co);
+}
+
+/* Adds co, whose deadline is set. Returns 0 or -ENOMEM. */
+static int heap_add(struct gp__sched *s, struct gp__coro *co)
+{
+  if (s->nheap == s->heap_cap) {
+    size_t cap = s->heap_cap ? 2 * s->heap_cap : 64;
+    struct gp__coro **h = realloc(s->heap, cap * sizeof(*h));
+    if (h == NULL)
+      return -ENOMEM;
+    s->heap = h;
+    s->heap_cap = cap;
+  }
+  s->heap[s->nheap] = co;
+  co->heap_idx = s->nheap++;
+  heap_up(s, co->heap_idx);
+  return 0;
+}
+
+static void heap_del(struct gp__sched *s, struct gp__coro *co)
+{
+  size_t i = co->heap_idx;
+  struct gp__coro *last;
+
+  if (i == GP__NO_HEAP)
+    return;
+  co->heap_idx = GP__NO_HEAP;
+  last = s->heap[--s->nheap];
+  if (i == s->nheap)
+    return;
+  heap_set(s, i, last);
+  if (i > 0 && heap_less(last, s->heap[(i - 1) / 2]))
+    heap_up(s, i);
+  else
+    heap_down(s, i);
+}
+
+uint64_t gp__timers_run(struct gp__sched *s, uint64_t now)
+{
+  while (s->nheap > 0) {
+    struct gp__coro *co = s->heap[0];
+    struct gp__wait *w = co->wait;
+    if (co->deadline > now)
+      return co->deadline - now;
+    heap_del(s, co);
+    if (w && co->state == GP__PARKED)
+      gp__wait_end(w, co->park_block ? -GP__EXPIRED : -ETIMEDOUT);
+  }
+  return GP__NEVER;
+}
+
+/* ---- park and wake ---- */
 
 int gp__park(struct gp__wait *w, uint64_t deadline)
 {
@@ -57,12 +148,12 @@ int gp__park(struct gp__wait *w, uint64_t deadline)
   struct gp__coro *co = s->current;
   int timed = 0;
 
-  GP__ASSERT(!co->is_hub);
-  w->co = co; /* unlink callbacks may need it, even without parking */
+  GP__ASSERT(!co->is_hub && w->co == co);
   co->park_block = 0;
   if (cancelable(w)) {
-    if (co->cancel_pending) {
-      co->cancel_pending = 0;
+    if (__atomic_load_n(&co->cancel_pending, __ATOMIC_ACQUIRE) &&
+        gp__wait_claim(w)) {
+      __atomic_store_n(&co->cancel_pending, 0, __ATOMIC_RELAXED);
       w->unlink(w);
       return -ECANCELED;
     }
@@ -71,28 +162,22 @@ int gp__park(struct gp__wait *w, uint64_t deadline)
     co->park_block = deadline != GP__NEVER && deadline == co->block_deadline;
   }
   if (deadline != GP__NEVER) {
-    uint64_t now = gp__now();
-    if (deadline <= now) {
-      w->unlink(w);
-      return co->park_block ? -GP__EXPIRED : -ETIMEDOUT;
+    if (deadline <= gp__now()) {
+      if (gp__wait_claim(w)) {
+        w->unlink(w);
+        return co->park_block ? -GP__EXPIRED : -ETIMEDOUT;
+      }
+      /* Already woken: park to take the wake (it is on its way). */
+    } else {
+      co->deadline = deadline;
+      timed = heap_add(s, co) == 0; /* no memory: no deadline */
     }
-    co->park_deadline = deadline;
-    GP__RUNTIME_ENTER();
-    uv_update_time(&s->loop);
-    uv_timer_start(&co->timer, timer_cb, (deadline - now + 999999) / 1000000,
-                   0);
-    GP__RUNTIME_LEAVE();
-    timed = 1;
   }
-  w->result = 0;
   co->wait = w;
   co->state = GP__PARKED;
   gp__sched_suspend(s);
-  if (timed) {
-    GP__RUNTIME_ENTER();
-    uv_timer_stop(&co->timer);
-    GP__RUNTIME_LEAVE();
-  }
+  if (timed)
+    heap_del(s, co);
   co->wait = NULL;
   return w->result;
 }
@@ -101,15 +186,26 @@ void gp__wake(struct gp__wait *w, int result)
 {
   struct gp__coro *co = w->co;
 
-  GP__ASSERT(co->state == GP__PARKED && co->wait == w);
   w->result = result;
-  gp__sched_make_ready(co->sched, co);
+  gp__sched_resume(co);
 }
 
-void gp__wait_end(struct gp__wait *w, int result)
+int gp__wait_end(struct gp__wait *w, int result)
 {
+  if (!gp__wait_claim(w))
+    return 0;
   w->unlink(w);
   gp__wake(w, result);
+  return 1;
+}
+
+void gp__wake_list(struct gp__wait *first, int result)
+{
+  while (first) {
+    struct gp__wait *next = first->next_wake; /* first is gone after */
+    gp__wake(first, result);
+    first = next;
+  }
 }
 
 void gp__slice(void)
@@ -133,7 +229,8 @@ void gp__slice(void)
      * let the parent's other coroutines run in the child. */
     if (gettid() != s->tid)
       return;
-    if (!co->cancel_pending) /* gp__yield would take it: the wait will */
+    /* gp__yield would take a pending cancel: the next wait will. */
+    if (!__atomic_load_n(&co->cancel_pending, __ATOMIC_RELAXED))
       gp__yield();
   }
 }
@@ -146,10 +243,9 @@ int gp__yield(void)
   if (s == NULL)
     return 0;
   co = s->current;
-  if (co->cancel_pending) {
-    co->cancel_pending = 0;
+  if (__atomic_load_n(&co->cancel_pending, __ATOMIC_ACQUIRE) &&
+      __atomic_exchange_n(&co->cancel_pending, 0, __ATOMIC_ACQ_REL))
     return -ECANCELED;
-  }
   gp__sched_make_ready(s, co);
   gp__sched_suspend(s);
   return 0;
@@ -180,45 +276,77 @@ int gp__sleep_until(uint64_t deadline, int interruptible)
 
 /* ---- wait queues ---- */
 
+void gp__waitq_init_shared(struct gp__waitq *q, struct gp__lock *lock)
+{
+  q->lock = lock;
+  gp__list_init(&q->waiters);
+}
+
 void gp__waitq_init(struct gp__waitq *q)
 {
-  gp__list_init(&q->waiters);
+  gp__lock_reset(&q->own);
+  gp__waitq_init_shared(q, &q->own);
 }
 
 static void waitq_unlink(struct gp__wait *w)
 {
+  struct gp__waitq *q = w->queue;
+  gp__lock(q->lock);
   gp__list_remove(&w->link);
+  gp__unlock(q->lock);
 }
 
-int gp__waitq_wait(struct gp__waitq *q, uint64_t deadline, const char *what,
-                   const void *obj)
+int gp__waitq_wait_locked(struct gp__waitq *q, uint64_t deadline,
+                          const char *what, const void *obj)
 {
   struct gp__wait w;
   gp__wait_init(&w, waitq_unlink, 0, what, obj);
+  w.queue = q;
   gp__list_push_back(&q->waiters, &w.link);
+  gp__unlock(q->lock);
   return gp__park(&w, deadline);
 }
 
-int gp__waitq_wake_one(struct gp__waitq *q, int result)
+struct gp__wait *gp__waitq_take_locked(struct gp__waitq *q, size_t n)
 {
-  struct gp__list *l = gp__list_pop_front(&q->waiters);
-  if (l == NULL)
-    return 0;
-  gp__wake(GP__CONTAINER(l, struct gp__wait, link), result);
-  return 1;
+  struct gp__wait *first = NULL, **tail = &first;
+  struct gp__list *l, *next;
+
+  for (l = q->waiters.next; l != &q->waiters && n > 0; l = next) {
+    struct gp__wait *w = GP__CONTAINER(l, struct gp__wait, link);
+    next = l->next;
+    if (!gp__wait_claim(w))
+      continue; /* its deadline or a cancel ends it: they unlink it */
+    gp__list_remove(&w->link);
+    w->next_wake = NULL;
+    *tail = w;
+    tail = &w->next_wake;
+    n--;
+  }
+  return first;
 }
 
-size_t gp__waitq_wake_all(struct gp__waitq *q, int result)
+size_t gp__waitq_wake(struct gp__waitq *q, size_t n, int result)
 {
-  size_t n = 0;
-  while (gp__waitq_wake_one(q, result))
-    n++;
-  return n;
+  struct gp__wait *list, *w;
+  size_t k = 0;
+
+  gp__lock(q->lock);
+  list = gp__waitq_take_locked(q, n);
+  gp__unlock(q->lock);
+  for (w = list; w; w = w->next_wake)
+    k++;
+  gp__wake_list(list, result);
+  return k;
 }
 
-int gp__waitq_empty(const struct gp__waitq *q)
+int gp__waitq_empty(struct gp__waitq *q)
 {
-  return gp__list_empty(&q->waiters);
+  int e;
+  gp__lock(q->lock);
+  e = gp__list_empty(&q->waiters);
+  gp__unlock(q->lock);
+  return e;
 }
 
 /* ---- address waits ----
@@ -227,75 +355,139 @@ int gp__waitq_empty(const struct gp__waitq *q)
  * object's own bytes, in glibc's layout, so the program's static
  * initializers and sizes stay valid. The coroutines waiting on an object
  * are kept here instead, in a table of wait queues keyed by the object's
- * address. */
+ * address; threads without a scheduler wait in the kernel on the same
+ * word, counted per bucket so that a wake knows to call the kernel. */
 
 /* Buckets of the table; a power of two. */
 #define NBUCKETS 4096
 
-static struct gp__list buckets[NBUCKETS];
+static struct bucket {
+  struct gp__lock lock;     /* guards waiters */
+  struct gp__list waiters;  /* struct gp__wait of coroutines */
+  int kwaiters;             /* atomic: threads waiting in the kernel */
+} buckets[NBUCKETS];
 
-static struct gp__list *bucket(const void *addr)
+static struct bucket *bucket(const void *addr)
 {
   uintptr_t a = (uintptr_t)addr;
-  struct gp__list *b = &buckets[((a >> 3) ^ (a >> 15)) & (NBUCKETS - 1)];
-  if (b->next == NULL)
-    gp__list_init(b);
-  return b;
+  return &buckets[((a >> 2) ^ (a >> 14)) & (NBUCKETS - 1)];
+}
+
+/* Locks b; its list is made on first use (the table may be used by a
+ * library's constructor, before any of the runtime's has run). */
+static void bucket_lock(struct bucket *b)
+{
+  gp__lock(&b->lock);
+  if (b->waiters.next == NULL)
+    gp__list_init(&b->waiters);
 }
 
 static void addr_unlink(struct gp__wait *w)
 {
+  struct bucket *b = bucket(w->obj);
+  bucket_lock(b);
   gp__list_remove(&w->link);
+  gp__unlock(&b->lock);
 }
 
-int gp__addr_wait(const void *addr, uint64_t deadline, const char *what,
-                  int flags)
+/* A thread without a scheduler waits in the kernel. */
+static int addr_wait_kernel(const uint32_t *addr, uint32_t val,
+                            uint64_t deadline)
 {
+  struct bucket *b = bucket(addr);
+  struct timespec ts, *tp = NULL;
+  long r;
+
+  if (deadline != GP__NEVER) {
+    uint64_t now = gp__now(), left = deadline > now ? deadline - now : 0;
+    ts.tv_sec = (time_t)(left / 1000000000u);
+    ts.tv_nsec = (long)(left % 1000000000u);
+    tp = &ts;
+  }
+  __atomic_fetch_add(&b->kwaiters, 1, __ATOMIC_SEQ_CST);
+  r = gp__real_syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tp, NULL,
+                       0);
+  __atomic_fetch_sub(&b->kwaiters, 1, __ATOMIC_RELAXED);
+  if (r == 0)
+    return 0;
+  return errno == EAGAIN ? -EAGAIN : -errno;
+}
+
+int gp__addr_wait(const uint32_t *addr, uint32_t val, uint64_t deadline,
+                  const char *what, int flags)
+{
+  struct gp__coro *co = gp__self();
+  struct bucket *b = bucket(addr);
   struct gp__wait w;
+
+  if (co == NULL || co->is_hub || (flags & GP__WAIT_THREAD))
+    return addr_wait_kernel(addr, val, deadline);
   gp__wait_init(&w, addr_unlink, flags, what, addr);
-  gp__list_push_back(bucket(addr), &w.link);
+  bucket_lock(b);
+  if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val) {
+    gp__unlock(&b->lock);
+    return -EAGAIN;
+  }
+  gp__list_push_back(&b->waiters, &w.link);
+  gp__unlock(&b->lock);
   return gp__park(&w, deadline);
 }
 
-size_t gp__addr_wake(const void *addr, size_t n, int result)
+size_t gp__addr_wake(const uint32_t *addr, size_t n)
 {
-  struct gp__list *b = bucket(addr), *l, *next;
+  struct bucket *b = bucket(addr);
+  struct gp__wait *first = NULL, **tail = &first;
+  struct gp__list *l, *next;
   size_t woken = 0;
 
-  for (l = b->next; l != b && woken < n; l = next) {
+  bucket_lock(b);
+  for (l = b->waiters.next; l != &b->waiters && woken < n; l = next) {
     struct gp__wait *w = GP__CONTAINER(l, struct gp__wait, link);
     next = l->next;
-    if (w->obj != addr)
+    if (w->obj != addr || !gp__wait_claim(w))
       continue;
     gp__list_remove(&w->link);
-    gp__wake(w, result);
+    w->next_wake = NULL;
+    *tail = w;
+    tail = &w->next_wake;
     woken++;
+  }
+  gp__unlock(&b->lock);
+  gp__wake_list(first, 0);
+  if (woken < n && __atomic_load_n(&b->kwaiters, __ATOMIC_SEQ_CST) > 0) {
+    long r = gp__real_syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE,
+                              (int)(n - woken > INT32_MAX ? INT32_MAX
+                                                          : n - woken),
+                              NULL, NULL, 0);
+    if (r > 0)
+      woken += (size_t)r;
   }
   return woken;
 }
 
-int gp__addr_has_waiters(const void *addr)
+int gp__addr_has_waiters(const uint32_t *addr)
 {
-  struct gp__list *b = bucket(addr), *l;
-  for (l = b->next; l != b; l = l->next)
-    if (GP__CONTAINER(l, struct gp__wait, link)->obj == addr)
-      return 1;
-  return 0;
+  struct bucket *b = bucket(addr);
+  struct gp__list *l;
+  int found = __atomic_load_n(&b->kwaiters, __ATOMIC_SEQ_CST) > 0;
+
+  bucket_lock(b);
+  for (l = b->waiters.next; !found && l != &b->waiters; l = l->next)
+    found = GP__CONTAINER(l, struct gp__wait, link)->obj == addr;
+  gp__unlock(&b->lock);
+  return found;
 }
 
-/* In the child of fork(): every coroutine that waited on an address is gone
- * with its thread (the caller of fork was running, not waiting), so its
- * wait must not be woken by a later unlock or post. */
-static void addr_atfork_child(void)
+/* The table's lists, empty; in a fork's child every waiter is gone with its
+ * thread (the caller of fork was running, not waiting), so a later unlock
+ * or post must not wake it. */
+void gp__wait_fork_child(void)
 {
-  for (size_t i = 0; i < NBUCKETS; i++)
-    if (buckets[i].next != NULL)
-      gp__list_init(&buckets[i]);
-}
-
-__attribute__((constructor)) static void wait_ctor(void)
-{
-  pthread_atfork(NULL, NULL, addr_atfork_child);
+  for (size_t i = 0; i < NBUCKETS; i++) {
+    gp__lock_reset(&buckets[i].lock);
+    gp__list_init(&buckets[i].waiters);
+    buckets[i].kwaiters = 0;
+  }
 }
 
 /* ---- interruption, cancellation, the end of the others ---- */
@@ -306,12 +498,43 @@ static int interruptible_parked(const struct gp__coro *co)
          (co->wait->flags & GP__WAIT_INTERRUPTIBLE);
 }
 
+/* On co's own scheduler: ends its wait with -EINTR if a signal would. */
+static int interrupt_here(struct gp__coro *co)
+{
+  return interruptible_parked(co) && gp__wait_end(co->wait, -EINTR);
+}
+
+/* On co's own scheduler: acts on a pending cancel if co waits where a
+ * cancel ends the wait. */
+static void cancel_here(struct gp__coro *co)
+{
+  struct gp__wait *w = co->wait;
+  if (co->state == GP__PARKED && w && cancelable(w) &&
+      __atomic_load_n(&co->cancel_pending, __ATOMIC_ACQUIRE) &&
+      gp__wait_claim(w)) {
+    __atomic_store_n(&co->cancel_pending, 0, __ATOMIC_RELAXED);
+    w->unlink(w);
+    gp__wake(w, -ECANCELED);
+  }
+}
+
+void gp__wait_posted(struct gp__coro *co, int posted)
+{
+  if (posted & GP__POST_READY)
+    gp__sched_make_ready(co->sched, co);
+  if (posted & GP__POST_CANCEL)
+    cancel_here(co);
+  if (posted & GP__POST_INTERRUPT)
+    interrupt_here(co);
+}
+
 int gp__coro_interrupt(struct gp__coro *co)
 {
-  if (!interruptible_parked(co))
-    return 0;
-  gp__wait_end(co->wait, -EINTR);
-  return 1;
+  if (co->sched != gp__tls.sched) {
+    gp__sched_post(co, GP__POST_INTERRUPT);
+    return 1;
+  }
+  return interrupt_here(co);
 }
 
 /* Unpatched, the kernel gives a process-directed signal to the main thread
@@ -324,11 +547,11 @@ int gp__interrupt_one(struct gp__sched *s)
 {
   struct gp__list *l;
 
-  if (!s->main_ended)
-    return gp__coro_interrupt(s->main);
+  if (s->main && !s->main_ended)
+    return interrupt_here(s->main);
   for (l = s->all.next; l != &s->all; l = l->next) {
     struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
-    if (co != s->main && gp__coro_interrupt(co))
+    if (co != s->main && interrupt_here(co))
       return 1;
   }
   return 0;
@@ -336,22 +559,19 @@ int gp__interrupt_one(struct gp__sched *s)
 
 int gp__coro_cancel(struct gp__coro *co)
 {
-  if (co->state == GP__DEAD)
-    return 0;
-  if (co->state == GP__PARKED && cancelable(co->wait)) {
-    gp__wait_end(co->wait, -ECANCELED);
-    return 0;
-  }
-  co->cancel_pending = 1;
+  __atomic_store_n(&co->cancel_pending, 1, __ATOMIC_RELEASE);
+  if (co->sched != gp__tls.sched)
+    gp__sched_post(co, GP__POST_CANCEL);
+  else
+    cancel_here(co);
   return 0;
 }
 
 int gp__coro_kill(struct gp__coro *co)
 {
-  if (co->state != GP__DEAD && !co->started) {
-    co->canceled = 1;
-    return 0;
-  }
+  /* Not started yet: it never runs (coro.c looks at canceled first);
+   * started: the cancel ends its next wait. */
+  __atomic_store_n(&co->canceled, 1, __ATOMIC_RELEASE);
   return gp__coro_cancel(co);
 }
 
@@ -360,10 +580,17 @@ void gp__wait_others(void)
   struct gp__sched *s = gp__tls.sched;
 
   s->main_ended = 1;
-  while (s->nlive > 1) /* each exit wakes this (coro.c) */
-    gp__addr_wait(&s->nlive, GP__NEVER, "the other threads",
+  for (;;) {
+    uint32_t live = __atomic_load_n(&gp__live, __ATOMIC_ACQUIRE);
+    if (live <= 1)
+      return;
+    /* Each exit wakes this (coro.c). */
+    gp__addr_wait(&gp__live, live, GP__NEVER, "the other threads",
                   GP__WAIT_UNCANCELABLE);
+  }
 }
+
+/* ---- signal handlers, gp_timeout blocks ---- */
 
 void gp__handler_enter(struct gp__handler_mark *saved, void *frame)
 {
@@ -378,8 +605,6 @@ void gp__handler_leave(const struct gp__handler_mark *saved)
   gp__tls.handler_frame = saved->frame;
   gp__tls.handler_co = saved->co;
 }
-
-/* ---- gp_timeout blocks ---- */
 
 void gp__block_begin(uint64_t deadline, uint64_t *saved)
 {

@@ -31,6 +31,9 @@ struct gp__sched;
                                     wait until it ends (a lock; a lookup
                                     writing into the caller's buffers) */
 #define GP__WAIT_INTERRUPTIBLE 2 /* a caught signal ends it (-EINTR) */
+#define GP__WAIT_THREAD 4        /* gp__addr_wait: wait in the kernel, as a
+                                    thread, even on a scheduler's thread
+                                    (runtime code, a call passed through) */
 
 /* Puts the running coroutine at the back of the ready queue and runs every
  * coroutine ready before it once (gevent.sleep(0)). Returns 0 or
@@ -51,16 +54,22 @@ void gp__slice(void);
  * deadline, -GP__EXPIRED, -ECANCELED or, when interruptible, -EINTR. */
 int gp__sleep_until(uint64_t deadline, int interruptible);
 
-/* Parks the running coroutine on addr, futex style (a table of wait
- * queues keyed by address, so that objects keep their own layout). flags:
- * GP__WAIT_*. Returns what gp__park returns. */
-int gp__addr_wait(const void *addr, uint64_t deadline, const char *what,
-                  int flags);
-/* Wakes up to n coroutines waiting on addr, oldest first, with result.
- * Returns how many. */
-size_t gp__addr_wake(const void *addr, size_t n, int result);
-/* Nonzero when someone waits on addr. */
-int gp__addr_has_waiters(const void *addr);
+/* Waits on addr, futex style, while *addr == val (looked at under the
+ * lock of addr's wait queue, so that no wake between the look and the
+ * wait is missed). A coroutine parks (the table keeps a wait queue per
+ * address, so objects keep their own layout); a thread without a
+ * scheduler — one the runtime does not own, sharing a mutex with
+ * coroutines — waits in the kernel on the same word. flags: GP__WAIT_*.
+ * Returns 0 when woken, -EAGAIN when *addr was not val, or what gp__park
+ * returns (-ETIMEDOUT, -GP__EXPIRED, -ECANCELED, -EINTR; a thread: the
+ * kernel's -ETIMEDOUT, -EINTR). */
+int gp__addr_wait(const uint32_t *addr, uint32_t val, uint64_t deadline,
+                  const char *what, int flags);
+/* Wakes up to n waiters on addr — coroutines first, oldest first, then
+ * threads waiting in the kernel. Safe from any thread. Returns how many. */
+size_t gp__addr_wake(const uint32_t *addr, size_t n);
+/* Nonzero when someone waits on addr (a snapshot). */
+int gp__addr_has_waiters(const uint32_t *addr);
 
 /* Ends co's wait with -EINTR if it is parked where a signal interrupts.
  * Returns 1 if it was, else 0. */
@@ -100,61 +109,112 @@ void gp__block_begin(uint64_t deadline, uint64_t *saved);
 void gp__block_end(uint64_t saved);
 
 #ifdef GP__CORE
-/* ---- core/ only: the mechanics of a wait ---- */
+/* ---- core/ only: the mechanics of a wait ----
+ *
+ * A wait is ended exactly once, by whoever claims it first (gp__wait_claim):
+ * the waker that found it in what it waits on, its deadline (the hub of its
+ * scheduler), a cancel or a signal. The claimer takes it out of what it
+ * waits on — a waker that holds that container's lock does so directly, any
+ * other through w->unlink, which takes the lock — and then wakes it. The
+ * wait lives on the parked coroutine's stack: after gp__wake the claimer
+ * touches it no more. A waker on another scheduler's thread (or on a thread
+ * the runtime does not own) posts the coroutine to its scheduler, which
+ * makes it ready (scheduler.h). */
 
-/* One wait: lives on the parked coroutine's own stack for as long as it is
- * parked. Whoever ends the wait unlinks it first, then wakes it. */
+#include "lock.h"
+
+/* One wait. */
 struct gp__wait {
   struct gp__coro *co;     /* the parked coroutine */
-  struct gp__list link;    /* in what it waits on */
-  void (*unlink)(struct gp__wait *w); /* takes w out of what it waits on */
+  struct gp__list link;    /* in what it waits on; unlinked (self-linked)
+                              once taken out */
+  void (*unlink)(struct gp__wait *w); /* takes w out of what it waits on,
+                              under that container's lock; idempotent */
+  int claimed;             /* atomic: set by whoever ends the wait */
   int result;              /* what gp__park() returns; set by the waker */
   int flags;               /* GP__WAIT_* */
   int fd;                  /* fd waits: the fd, else -1 */
   uint32_t events;         /* fd waits: EPOLLIN/EPOLLOUT wanted, then got */
-  struct gp__wait *parent; /* part of a multi-fd wait: wake this instead */
+  int exclusive;           /* fd waits: one waiter per readiness edge
+                              (accept: the next is woken by the taker) */
+  struct gp__wait *parent; /* part of a multi-fd wait: end this instead */
   struct gp__wait *subs;   /* a multi-fd wait: its per-fd records */
   size_t nsubs;            /* how many */
+  struct gp__wait *next_wake; /* a waker's list of claimed waits, woken
+                              once its lock is released */
+  void *queue;             /* a wait queue's wait: the queue */
   const char *what;        /* for reports: "sleep", "event", "join" … */
   const void *obj;         /* for reports: the object waited on */
 };
 
-/* Sets up w for a wait on something that unlink takes it out of. */
+/* Sets up w for a wait on something that unlink takes it out of. Must be
+ * done before w is linked anywhere a waker can see it. */
 void gp__wait_init(struct gp__wait *w, void (*unlink)(struct gp__wait *w),
                    int flags, const char *what, const void *obj);
+
+/* Claims w for ending it. Returns 1 if the caller is the one to end it
+ * (unlink, then gp__wake), 0 if someone else already is. */
+static inline int gp__wait_claim(struct gp__wait *w)
+{
+  return !__atomic_exchange_n(&w->claimed, 1, __ATOMIC_ACQ_REL);
+}
 
 /* Parks the running coroutine until someone ends w, or its deadline
  * passes. w must be linked into whatever will wake it. Returns w's result
  * (see above). */
 int gp__park(struct gp__wait *w, uint64_t deadline);
 
-/* Ends the wait w with result and makes its coroutine ready. The caller has
- * unlinked w. */
+/* Ends the claimed, unlinked wait w with result: its coroutine becomes
+ * ready (on its own scheduler). Safe from any thread. */
 void gp__wake(struct gp__wait *w, int result);
 
-/* Unlinks w and ends it with result. */
-void gp__wait_end(struct gp__wait *w, int result);
+/* Claims w and, if that succeeds, unlinks it and ends it with result.
+ * Returns 1 if it did. Safe from any thread. */
+int gp__wait_end(struct gp__wait *w, int result);
 
-/* A queue of parked coroutines (joiners, events, queues). */
+/* Wakes a list of claimed, unlinked waits chained by next_wake (built
+ * under a container's lock, woken after it is released). */
+void gp__wake_list(struct gp__wait *first, int result);
+
+/* A queue of parked coroutines (joiners, events, queues), with its lock
+ * (its own, or one it shares with the object it belongs to). */
 struct gp__waitq {
+  struct gp__lock own;     /* the lock, unless shared */
+  struct gp__lock *lock;   /* guards waiters: &own, or the shared one */
   struct gp__list waiters; /* struct gp__wait, oldest first */
 };
 
+/* Sets up q with a lock of its own, or (gp__waitq_init_shared) with lock,
+ * which another queue or the owning object uses too. */
 void gp__waitq_init(struct gp__waitq *q);
-/* Parks the running coroutine on q. Returns what gp__park returns. */
-int gp__waitq_wait(struct gp__waitq *q, uint64_t deadline, const char *what,
-                   const void *obj);
-/* Wakes the oldest waiter with result. Returns 1 if one was woken, else 0. */
-int gp__waitq_wake_one(struct gp__waitq *q, int result);
-/* Wakes every waiter with result. Returns how many. */
-size_t gp__waitq_wake_all(struct gp__waitq *q, int result);
-/* Nonzero when nobody waits on q. */
-int gp__waitq_empty(const struct gp__waitq *q);
+void gp__waitq_init_shared(struct gp__waitq *q, struct gp__lock *lock);
+/* Parks the running coroutine on q; q->lock must be held, and is released
+ * (after the wait is linked). Returns what gp__park returns. */
+int gp__waitq_wait_locked(struct gp__waitq *q, uint64_t deadline,
+                          const char *what, const void *obj);
+/* Wakes up to n waiters, oldest first, with result. q->lock must be held
+ * (and stays held); the wakes happen after the caller releases it, through
+ * gp__wake_list of the list returned. */
+struct gp__wait *gp__waitq_take_locked(struct gp__waitq *q, size_t n);
+/* Wakes up to n waiters with result; takes q->lock. Returns how many. */
+size_t gp__waitq_wake(struct gp__waitq *q, size_t n, int result);
+/* Nonzero when nobody waits on q (a snapshot). */
+int gp__waitq_empty(struct gp__waitq *q);
+
+/* For the hub: ends every timed wait of s whose deadline has passed, and
+ * returns the nanoseconds until the next deadline (GP__NEVER: none). */
+uint64_t gp__timers_run(struct gp__sched *s, uint64_t now);
+
+/* For the hub: acts on what another thread posted to co (GP__POST_*). */
+void gp__wait_posted(struct gp__coro *co, int posted);
 
 /* Delivers the interruption of a signal caught while the hub polled: one
  * interruptible waiter of s gets -EINTR, the one the kernel would have
  * chosen unpatched. Returns 1 if one was woken. */
 int gp__interrupt_one(struct gp__sched *s);
+
+/* In a fork's child: every waiter of the address table is gone. */
+void gp__wait_fork_child(void);
 #endif /* GP__CORE */
 
 #endif /* GP_WAIT_H */

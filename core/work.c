@@ -16,7 +16,6 @@ struct work {
   struct gp__wait w;        /* the caller's wait */
   void (*fn)(void *arg);    /* the call */
   void *arg;                /* its argument */
-  int done;                 /* the after-work callback ran */
 };
 
 static void work_cb(uv_work_t *req)
@@ -30,8 +29,7 @@ static void after_cb(uv_work_t *req, int status)
 {
   struct work *k = req->data;
   (void)status;
-  k->done = 1;
-  if (k->w.co && k->w.co->wait == &k->w)
+  if (gp__wait_claim(&k->w))
     gp__wake(&k->w, 0);
 }
 
@@ -76,7 +74,7 @@ int gp__offload(void (*fn)(void *arg), void *arg, const char *what)
   gp__wait_init(&k.w, nothing, GP__WAIT_UNCANCELABLE, what, NULL);
   if (queue(s, &k) != 0)
     return -ENOMEM;
-  while (!k.done)
-    gp__park(&k.w, GP__NEVER);
+  /* Only the after-work callback ends this wait. */
+  gp__park(&k.w, GP__NEVER);
   return 0;
 }

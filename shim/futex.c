@@ -70,10 +70,11 @@ static long futex_wait(uint32_t *addr, int op, uint32_t val,
   }
   for (;;) {
     uint64_t until = private ? deadline : gp__now() + pause;
-    int w = gp__addr_wait(addr, until < deadline ? until : deadline, "futex",
+    int w = gp__addr_wait(addr, val, until < deadline ? until : deadline,
+                          "futex",
                           GP__WAIT_UNCANCELABLE | GP__WAIT_INTERRUPTIBLE);
-    if (w == 0)
-      return 0;
+    if (w == 0 || w == -EAGAIN)
+      return 0; /* woken, or changed since it was queued: as woken */
     if (w == -EINTR && gp__signal_restarts())
       continue;
     if (w == -ETIMEDOUT && until < deadline) {
@@ -88,6 +89,19 @@ static long futex_wait(uint32_t *addr, int op, uint32_t val,
   }
 }
 
+/* FUTEX_WAKE and FUTEX_WAKE_BITSET, from any thread: coroutines parked on
+ * addr first, then threads in the kernel. Returns how many woke. */
+static long futex_wake(uint32_t *addr, long nr, const long *a)
+{
+  long woken = (long)gp__addr_wake(addr, (size_t)(int)a[2]), r;
+
+  if (woken >= (int)a[2])
+    return woken;
+  r = gp__real_syscall(nr, a[0], a[1], (long)((int)a[2] - woken), a[3], a[4],
+                       a[5]);
+  return r < 0 ? (woken > 0 ? woken : r) : woken + r;
+}
+
 GP_EXPORT long syscall(long nr, ...)
 {
   long a[6];
@@ -98,13 +112,15 @@ GP_EXPORT long syscall(long nr, ...)
     a[i] = va_arg(ap, long);
   va_end(ap);
   gp__real_init();
-  if (nr == SYS_futex && gp__shim_active(GP__PATCH_THREAD)) {
+  if (nr == SYS_futex && (gp__config.patch & GP__PATCH_THREAD)) {
     uint32_t *addr = (uint32_t *)a[0];
     int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
-    long r, woken;
+    long r;
     switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
+      if (!gp__shim_active(GP__PATCH_THREAD))
+        break; /* a thread: the kernel's wait, which a wake below reaches */
       r = futex_wait(addr, op, (uint32_t)a[2],
                      (const struct timespec *)a[3], (uint32_t)a[5]);
       if (r != 1)
@@ -114,17 +130,12 @@ GP_EXPORT long syscall(long nr, ...)
     case FUTEX_WAKE_BITSET:
       if (a[2] <= 0)
         break;
-      woken = (long)gp__addr_wake(addr, (size_t)(int)a[2], 0);
-      if (woken >= (int)a[2])
-        return woken;
-      r = gp__real_syscall(nr, a[0], a[1], (long)((int)a[2] - woken), a[3], a[4],
-                       a[5]);
-      return r < 0 ? (woken > 0 ? woken : r) : woken + r;
+      return futex_wake(addr, nr, a);
     case FUTEX_REQUEUE:
     case FUTEX_CMP_REQUEUE:
       /* Ours move nowhere: they wake (a spurious wake-up, which every
        * futex user allows for) and look again. */
-      gp__addr_wake(addr, SIZE_MAX, 0);
+      gp__addr_wake(addr, SIZE_MAX);
       break;
     }
   }

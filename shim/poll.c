@@ -52,15 +52,6 @@ static int wait_failed(int w)
   }
 }
 
-static int64_t ms_left(uint64_t deadline)
-{
-  uint64_t now;
-  if (deadline == GP__NEVER)
-    return -1;
-  now = gp__now();
-  return deadline > now ? (int64_t)((deadline - now + 999999) / 1000000) : 0;
-}
-
 /* The cooperative poll: deadline is absolute (GP__NEVER for none). */
 static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
 {
@@ -82,11 +73,6 @@ static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
   }
   for (;;) {
     w = gp__wait_fds(ws, n, deadline, 1);
-    if (w == -EXDEV) {
-      int64_t ms = ms_left(deadline);
-      r = gp__real_poll(fds, n, ms > INT32_MAX ? INT32_MAX : (int)ms);
-      break;
-    }
     if (w < 0) {
       r = wait_failed(w);
       break;
@@ -299,11 +285,6 @@ static int select_wait(int nfds, fd_set *r, fd_set *w, fd_set *e,
       return res;
     selset_restore(ss, r, w, e);
     wr = gp__wait_fds(ss->ws, ss->n, deadline, 1);
-    if (wr == -EXDEV) {
-      int64_t ms = ms_left(deadline);
-      struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-      return gp__real_select(nfds, r, w, e, ms < 0 ? NULL : &tv);
-    }
     if (wr == -ETIMEDOUT) /* the deadline: the kernel's last word */
       return gp__real_select(nfds, r, w, e, &zero);
     if (wr < 0)

@@ -111,11 +111,16 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
         (fi->kind == GP__FD_OWNED && fi->app_nonblock))
       return -1;
   wait:
-    w = gp__wait_fd(fd, EPOLLIN, deadline, 1);
+    /* One waiter per connection, as the kernel wakes one thread blocked
+     * in accept: many threads may wait on one listener. */
+    w = gp__wait_fd_ex(fd, EPOLLIN, deadline,
+                       GP__WAIT_INTERRUPTIBLE | GP__FD_EXCLUSIVE);
     if (w >= 0 || gp__shim_wait_failed(w, fi->rcvtimeo_ns, EAGAIN))
       continue;
     return -1;
   }
+  if (blocking)
+    gp__fd_pass(fd); /* more may be queued: the next waiter looks */
   getsockopt(nfd, SOL_SOCKET, SO_TYPE, &type, &tl);
   own_socket(nfd, (flags & SOCK_NONBLOCK) != 0, type, fi->tcp);
   return nfd;

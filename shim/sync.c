@@ -1,19 +1,29 @@
 /* sync.c: pthread mutexes, condition variables, rwlocks, spinlocks,
- * barriers, once, and POSIX semaphores, for threads that are coroutines.
+ * barriers, once, and POSIX semaphores, shared by coroutines on any
+ * scheduler and threads the runtime does not own.
  *
  * Objects keep glibc's ABI: they are initialised by glibc's own init
  * functions (pure memory writes; all-zero static initializers and
- * PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP work without one), their state
- * lives in glibc's fields, and coroutines waiting on them wait on their
- * address (core/sync.c). Process-shared objects are left to glibc, whole.
+ * PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP work without one), and their
+ * state lives in glibc's fields. Every caller — a coroutine, a real thread
+ * of a library (jemalloc's, libuv's), the runtime itself — runs the same
+ * algorithms on the same words, futex style: a coroutine waits by parking
+ * (core/wait.h, gp__addr_wait), a thread by a real futex wait on the same
+ * word, and a wake reaches both. Uncontended, each lock and unlock is one
+ * atomic operation. Process-shared objects are left to glibc, whole.
  *
  * State, by object (glibc 2.36 layout, fields named as in its headers):
- *   mutex:   __lock 0/1, __count recursion, __owner+__nusers (8 bytes) the
- *            owner's thread id + 1, __kind the type as glibc set it;
- *   rwlock:  __readers active readers, __writers waiting writers,
- *            __pad3+__pad4 (8 bytes) the writer's id + 1, __flags the kind;
- *   barrier: glibc's {in, current_round, count, shared, out};
- *   sem:     the low 32 bits of the first word, the value;
+ *   mutex:   __lock 0 free, 1 locked, 2 locked and maybe waited for;
+ *            __count recursion; __owner+__nusers (8 bytes) the owner's id;
+ *            __kind the type as glibc set it;
+ *   cond:    __g_signals[0] a sequence that signals move on, __g_signals[1]
+ *            the waiters, __wrefs the clock and process-shared bits;
+ *   rwlock:  __readers the lock word (readers, WRITER, WAITERS), __writers
+ *            writers waiting, __pad3+__pad4 (8 bytes) the writer's id,
+ *            __flags the kind;
+ *   barrier: glibc's {in, current_round, count, shared, out}, out a lock;
+ *   sem:     the low 32 bits of the first word the value, the high the
+ *            waiters;
  *   once:    0, 1 running, 2 done;
  *   spin:    glibc's word (on x86, 1 is free). */
 #define _GNU_SOURCE
@@ -32,10 +42,28 @@
 #define COND_SHARED 1      /* __wrefs bits of a condition variable */
 #define COND_MONOTONIC 2
 
-/* The calling thread's id for ownership: unique among live threads. */
+/* Thread patching is on: the objects are the runtime's. Looked at once
+ * the configuration has been read. */
+static int patched(void)
+{
+  gp__runtime_init();
+  return (gp__config.patch & GP__PATCH_THREAD) != 0;
+}
+
+/* How the caller waits: an application coroutine parks; anyone else (a
+ * thread the runtime does not own, the runtime's own code) waits in the
+ * kernel. */
+static int how(void)
+{
+  return gp__shim_active(GP__PATCH_THREAD) ? 0 : GP__WAIT_THREAD;
+}
+
+/* The caller's id for ownership: its coroutine, or its thread. */
 static uint64_t me(void)
 {
-  return (uint64_t)(uintptr_t)gp__self();
+  struct gp__coro *co = gp__tls.depth ? NULL : gp__self();
+  return co ? (uint64_t)(uintptr_t)co
+            : (uint64_t)gp__real_pthread_self() | 1;
 }
 
 /* Converts an absolute time on clock into a monotonic deadline. Returns 0,
@@ -53,77 +81,88 @@ static int deadline_of(clockid_t clock, const struct timespec *abs,
   return 0;
 }
 
-/* An uncancelable wait on addr (locks are not cancellation points). */
-static int lock_wait(const void *addr, uint64_t deadline, const char *what)
+/* Calls that never wait still count towards a coroutine's time slice: a
+ * loop of lock calls that always succeed (a lock taken and given back)
+ * must let the others run now and then, as preemption would. The clock is
+ * looked at every 64th call. */
+static void tick(void)
 {
-  return gp__addr_wait(addr, deadline, what, GP__WAIT_UNCANCELABLE);
+  static __thread unsigned calls;
+  if ((++calls & 63) == 0 && gp__shim_active(GP__PATCH_THREAD))
+    gp__slice();
 }
 
 /* ---- mutexes ---- */
 
+static uint32_t *mutex_word(pthread_mutex_t *m)
+{
+  return (uint32_t *)&m->__data.__lock;
+}
+
 static uint64_t owner_of(const pthread_mutex_t *m)
 {
-  uint64_t o;
-  memcpy(&o, &m->__data.__owner, sizeof(o));
-  return o;
+  return __atomic_load_n((const uint64_t *)(const void *)&m->__data.__owner,
+                         __ATOMIC_RELAXED);
 }
 
 static void set_owner(pthread_mutex_t *m, uint64_t o)
 {
-  memcpy(&m->__data.__owner, &o, sizeof(o));
+  __atomic_store_n((uint64_t *)(void *)&m->__data.__owner, o,
+                   __ATOMIC_RELAXED);
 }
 
 static int emulated_mutex(const pthread_mutex_t *m)
 {
-  return gp__shim_active(GP__PATCH_THREAD) &&
-         !(m->__data.__kind & PSHARED_MUTEX);
+  return patched() && !(m->__data.__kind & PSHARED_MUTEX);
 }
 
 /* Locks m, waiting until the deadline. Returns 0 or an error number. */
 static int mutex_lock(pthread_mutex_t *m, uint64_t deadline, int try)
 {
   int type = m->__data.__kind & 3;
+  uint32_t *w = mutex_word(m), zero = 0;
   uint64_t self = me();
 
-  for (;;) {
-    if (m->__data.__lock == 0) {
-      m->__data.__lock = 1;
-      m->__data.__count = 1;
-      set_owner(m, self);
+  if (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP &&
+      owner_of(m) == self) {
+    if (type == PTHREAD_MUTEX_RECURSIVE) {
+      if (m->__data.__count == UINT_MAX)
+        return EAGAIN;
+      m->__data.__count++;
       return 0;
     }
-    if (owner_of(m) == self) {
-      if (type == PTHREAD_MUTEX_RECURSIVE) {
-        if (m->__data.__count == UINT_MAX)
-          return EAGAIN;
-        m->__data.__count++;
-        return 0;
-      }
-      if (type == PTHREAD_MUTEX_ERRORCHECK)
-        return try ? EBUSY : EDEADLK;
-    }
+    return try ? EBUSY : EDEADLK;
+  }
+  if (!__atomic_compare_exchange_n(w, &zero, 1, 0, __ATOMIC_ACQUIRE,
+                                   __ATOMIC_RELAXED)) {
     if (try)
       return EBUSY;
     /* A normal mutex locked twice by its owner deadlocks, as it would. */
-    if (lock_wait(m, deadline, "mutex") == -ETIMEDOUT)
-      return ETIMEDOUT;
+    while (__atomic_exchange_n(w, 2, __ATOMIC_ACQUIRE) != 0)
+      if (gp__addr_wait(w, 2, deadline, "mutex",
+                        GP__WAIT_UNCANCELABLE | how()) == -ETIMEDOUT)
+        return ETIMEDOUT;
   }
+  m->__data.__count = 1;
+  set_owner(m, self);
+  return 0;
 }
 
 /* Unlocks m fully (count) or once. Returns 0 or EPERM. */
 static int mutex_unlock(pthread_mutex_t *m)
 {
   int type = m->__data.__kind & 3;
+  uint32_t *w = mutex_word(m);
 
   if (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP &&
-      (m->__data.__lock == 0 || owner_of(m) != me()))
+      (__atomic_load_n(w, __ATOMIC_RELAXED) == 0 || owner_of(m) != me()))
     return EPERM;
   if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count > 0)
     return 0;
-  m->__data.__lock = 0;
   m->__data.__count = 0;
   set_owner(m, 0);
-  gp__addr_wake(m, 1, 0);
+  if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
+    gp__addr_wake(w, 1);
   return 0;
 }
 
@@ -131,6 +170,7 @@ GP_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
   if (!emulated_mutex(m))
     return gp__real_pthread_mutex_lock(m);
+  tick();
   return mutex_lock(m, GP__NEVER, 0);
 }
 
@@ -138,6 +178,7 @@ GP_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
   if (!emulated_mutex(m))
     return gp__real_pthread_mutex_trylock(m);
+  tick();
   return mutex_lock(m, GP__NEVER, 1);
 }
 
@@ -177,7 +218,8 @@ GP_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
   if (!emulated_mutex(m))
     return gp__real_pthread_mutex_destroy(m);
-  if (m->__data.__lock != 0 || gp__addr_has_waiters(m))
+  if (__atomic_load_n(mutex_word(m), __ATOMIC_ACQUIRE) != 0 ||
+      gp__addr_has_waiters(mutex_word(m)))
     return EBUSY;
   m->__data.__kind = -1; /* as glibc marks a destroyed mutex */
   return 0;
@@ -192,10 +234,19 @@ GP_EXPORT int pthread_mutex_init(pthread_mutex_t *m,
 
 /* ---- condition variables ---- */
 
+static uint32_t *cond_seq(pthread_cond_t *c)
+{
+  return &c->__data.__g_signals[0];
+}
+
+static uint32_t *cond_waiters(pthread_cond_t *c)
+{
+  return &c->__data.__g_signals[1];
+}
+
 static int emulated_cond(const pthread_cond_t *c)
 {
-  return gp__shim_active(GP__PATCH_THREAD) &&
-         !(c->__data.__wrefs & COND_SHARED);
+  return patched() && !(c->__data.__wrefs & COND_SHARED);
 }
 
 /* Waits on c with m released; m is held again on return, whatever the
@@ -204,21 +255,27 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
 {
   unsigned count = m->__data.__count;
   int type = m->__data.__kind & 3, r;
+  uint32_t seq;
 
   if (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP &&
-      (m->__data.__lock == 0 || owner_of(m) != me()))
+      (__atomic_load_n(mutex_word(m), __ATOMIC_RELAXED) == 0 ||
+       owner_of(m) != me()))
     return EPERM;
-  /* Give the mutex up entirely, even if recursive, and wait: nothing runs
-   * between the two, so no wake-up can be missed. */
+  /* Counted and the sequence read while m is held: a signal made after m
+   * is released moves the sequence, and the wait below sees it. */
+  __atomic_fetch_add(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
+  seq = __atomic_load_n(cond_seq(c), __ATOMIC_SEQ_CST);
   m->__data.__count = 1;
-  mutex_unlock(m);
-  r = gp__addr_wait(c, deadline, "condition", GP__WAIT_INTERRUPTIBLE);
+  mutex_unlock(m); /* entirely, even if recursive */
+  r = gp__addr_wait(cond_seq(c), seq, deadline, "condition",
+                    GP__WAIT_INTERRUPTIBLE | how());
+  __atomic_fetch_sub(cond_waiters(c), 1, __ATOMIC_RELAXED);
   mutex_lock(m, GP__NEVER, 0);
   m->__data.__count = count ? count : 1;
   if (r == -ECANCELED)
     gp__thread_cancel_point(); /* the mutex is held, as POSIX wants */
   /* A signal or gp_kill ends the wait as a spurious wake-up would. */
-  return r == -ETIMEDOUT ? ETIMEDOUT : 0;
+  return r == -ETIMEDOUT || r == -GP__EXPIRED ? ETIMEDOUT : 0;
 }
 
 GP_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
@@ -254,11 +311,20 @@ GP_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
   return pthread_cond_clockwait(c, m, clock, abs);
 }
 
+/* Moves the sequence on and wakes up to n waiters, when there are any. */
+static void cond_wake(pthread_cond_t *c, size_t n)
+{
+  if (__atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) == 0)
+    return;
+  __atomic_fetch_add(cond_seq(c), 1, __ATOMIC_SEQ_CST);
+  gp__addr_wake(cond_seq(c), n);
+}
+
 GP_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
   if (!emulated_cond(c))
     return gp__real_pthread_cond_signal(c);
-  gp__addr_wake(c, 1, 0);
+  cond_wake(c, 1);
   return 0;
 }
 
@@ -266,7 +332,7 @@ GP_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
   if (!emulated_cond(c))
     return gp__real_pthread_cond_broadcast(c);
-  gp__addr_wake(c, SIZE_MAX, 0);
+  cond_wake(c, SIZE_MAX);
   return 0;
 }
 
@@ -281,26 +347,57 @@ GP_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
   if (!emulated_cond(c))
     return gp__real_pthread_cond_destroy(c);
-  return gp__addr_has_waiters(c) ? EBUSY : 0;
+  return __atomic_load_n(cond_waiters(c), __ATOMIC_ACQUIRE) ? EBUSY : 0;
 }
 
 /* ---- rwlocks ---- */
 
+#define RW_WRITER 0x80000000u  /* a writer holds it */
+#define RW_WAITERS 0x40000000u /* someone may wait: wake on release */
+#define RW_READERS 0x3fffffffu /* readers holding it */
+
+static uint32_t *rw_word(pthread_rwlock_t *rw)
+{
+  return &rw->__data.__readers;
+}
+
 static uint64_t writer_of(const pthread_rwlock_t *rw)
 {
-  uint64_t w;
-  memcpy(&w, &rw->__data.__pad3, sizeof(w));
-  return w;
+  return __atomic_load_n((const uint64_t *)(const void *)&rw->__data.__pad3,
+                         __ATOMIC_RELAXED);
 }
 
 static void set_writer(pthread_rwlock_t *rw, uint64_t w)
 {
-  memcpy(&rw->__data.__pad3, &w, sizeof(w));
+  __atomic_store_n((uint64_t *)(void *)&rw->__data.__pad3, w,
+                   __ATOMIC_RELAXED);
 }
 
 static int emulated_rw(const pthread_rwlock_t *rw)
 {
-  return gp__shim_active(GP__PATCH_THREAD) && rw->__data.__shared == 0;
+  return patched() && rw->__data.__shared == 0;
+}
+
+/* Waits while the lock word is v, after marking it waited for. Returns 0
+ * or ETIMEDOUT. */
+static int rw_wait(pthread_rwlock_t *rw, uint32_t v, uint64_t deadline)
+{
+  uint32_t *w = rw_word(rw);
+  if (!(v & RW_WAITERS) &&
+      !__atomic_compare_exchange_n(w, &v, v | RW_WAITERS, 0,
+                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+    return 0; /* it changed: look again */
+  return gp__addr_wait(w, v | RW_WAITERS, deadline, "rwlock",
+                       GP__WAIT_UNCANCELABLE | how()) == -ETIMEDOUT
+             ? ETIMEDOUT
+             : 0;
+}
+
+/* Wakes everyone waiting on rw, if the word said so (v: its old value). */
+static void rw_wake(pthread_rwlock_t *rw, uint32_t v)
+{
+  if (v & RW_WAITERS)
+    gp__addr_wake(rw_word(rw), SIZE_MAX);
 }
 
 static int rdlock(pthread_rwlock_t *rw, uint64_t deadline, int try)
@@ -308,45 +405,59 @@ static int rdlock(pthread_rwlock_t *rw, uint64_t deadline, int try)
   /* glibc treats PTHREAD_RWLOCK_PREFER_WRITER_NP as preferring readers. */
   int prefer_writer =
       rw->__data.__flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
+  uint32_t *w = rw_word(rw);
 
   for (;;) {
-    if (writer_of(rw) == me())
+    uint32_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
+    if ((v & RW_WRITER) && writer_of(rw) == me())
       return try ? EBUSY : EDEADLK; /* glibc's trylock does not look */
-    if (writer_of(rw) == 0 && !(prefer_writer && rw->__data.__writers)) {
-      if (rw->__data.__readers == UINT_MAX >> 1)
+    if (!(v & RW_WRITER) &&
+        !(prefer_writer && __atomic_load_n(&rw->__data.__writers,
+                                           __ATOMIC_RELAXED))) {
+      if ((v & RW_READERS) == RW_READERS)
         return EAGAIN;
-      rw->__data.__readers++;
-      return 0;
+      if (__atomic_compare_exchange_n(w, &v, v + 1, 0, __ATOMIC_ACQUIRE,
+                                      __ATOMIC_RELAXED))
+        return 0;
+      continue;
     }
     if (try)
       return EBUSY;
-    if (lock_wait(rw, deadline, "rwlock") == -ETIMEDOUT)
+    if (rw_wait(rw, v, deadline) == ETIMEDOUT)
       return ETIMEDOUT;
   }
 }
 
 static int wrlock(pthread_rwlock_t *rw, uint64_t deadline, int try)
 {
+  uint32_t *w = rw_word(rw);
   int r = 0;
 
-  if (writer_of(rw) == me())
+  if ((__atomic_load_n(w, __ATOMIC_RELAXED) & RW_WRITER) &&
+      writer_of(rw) == me())
     return try ? EBUSY : EDEADLK;
-  rw->__data.__writers++;
-  while (writer_of(rw) != 0 || rw->__data.__readers != 0) {
+  __atomic_fetch_add(&rw->__data.__writers, 1, __ATOMIC_RELAXED);
+  for (;;) {
+    uint32_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
+    if ((v & (RW_WRITER | RW_READERS)) == 0) {
+      if (__atomic_compare_exchange_n(w, &v, v | RW_WRITER, 0,
+                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        break;
+      continue;
+    }
     if (try) {
       r = EBUSY;
       break;
     }
-    if (lock_wait(rw, deadline, "rwlock") == -ETIMEDOUT) {
-      r = ETIMEDOUT;
+    if ((r = rw_wait(rw, v, deadline)) != 0)
       break;
-    }
   }
-  rw->__data.__writers--;
+  if (__atomic_sub_fetch(&rw->__data.__writers, 1, __ATOMIC_RELAXED) == 0 &&
+      r != 0)
+    rw_wake(rw, __atomic_load_n(w, __ATOMIC_RELAXED)); /* readers held
+                                                           back for us */
   if (r == 0)
     set_writer(rw, me());
-  else if (rw->__data.__writers == 0)
-    gp__addr_wake(rw, SIZE_MAX, 0); /* readers held back for us go on */
   return r;
 }
 
@@ -354,6 +465,7 @@ GP_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
   if (!emulated_rw(rw))
     return gp__real_pthread_rwlock_rdlock(rw);
+  tick();
   return rdlock(rw, GP__NEVER, 0);
 }
 
@@ -361,6 +473,7 @@ GP_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
 {
   if (!emulated_rw(rw))
     return gp__real_pthread_rwlock_tryrdlock(rw);
+  tick();
   return rdlock(rw, GP__NEVER, 1);
 }
 
@@ -390,6 +503,7 @@ GP_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
   if (!emulated_rw(rw))
     return gp__real_pthread_rwlock_wrlock(rw);
+  tick();
   return wrlock(rw, GP__NEVER, 0);
 }
 
@@ -397,6 +511,7 @@ GP_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
 {
   if (!emulated_rw(rw))
     return gp__real_pthread_rwlock_trywrlock(rw);
+  tick();
   return wrlock(rw, GP__NEVER, 1);
 }
 
@@ -424,17 +539,30 @@ GP_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw,
 
 GP_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
 {
+  uint32_t *w = rw_word(rw);
+  uint32_t v;
+
   if (!emulated_rw(rw))
     return gp__real_pthread_rwlock_unlock(rw);
-  if (writer_of(rw) == me()) {
+  v = __atomic_load_n(w, __ATOMIC_RELAXED);
+  if ((v & RW_WRITER) && writer_of(rw) == me()) {
     set_writer(rw, 0);
-  } else if (rw->__data.__readers > 0) {
-    if (--rw->__data.__readers > 0)
-      return 0;
-  } else {
-    return EPERM;
+    rw_wake(rw, __atomic_exchange_n(w, 0, __ATOMIC_RELEASE));
+    return 0;
   }
-  gp__addr_wake(rw, SIZE_MAX, 0);
+  for (;;) {
+    uint32_t nv;
+    if ((v & RW_READERS) == 0)
+      return EPERM;
+    nv = v - 1;
+    if ((nv & RW_READERS) == 0)
+      nv &= ~RW_WAITERS; /* the last reader wakes the waiters */
+    if (__atomic_compare_exchange_n(w, &v, nv, 0, __ATOMIC_RELEASE,
+                                    __ATOMIC_RELAXED))
+      break;
+  }
+  if ((v & RW_READERS) == 1)
+    rw_wake(rw, v);
   return 0;
 }
 
@@ -452,27 +580,41 @@ GP_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
   return 0;
 }
 
-/* ---- spinlocks: spinning would never let the holder run, so yield ---- */
+/* ---- spinlocks: a coroutine yields while it spins, so that the holder
+ * (maybe on its own scheduler) runs; a thread spins as glibc does, on the
+ * same word ---- */
 
 /* glibc's lock word, as its pthread_spin_init leaves it: on x86 a free lock
  * holds 1 (a lock decrements it, unlock stores 1); elsewhere 0. */
 #if defined(__x86_64__) || defined(__i386__)
 #define SPIN_FREE 1
 #define SPIN_HELD 0
-#define spin_free(v) ((v) > 0)
 #else
 #define SPIN_FREE 0
 #define SPIN_HELD 1
-#define spin_free(v) ((v) == 0)
 #endif
+
+/* Takes a free lock. Returns 1 if it did. */
+static int spin_take(pthread_spinlock_t *l)
+{
+  int v = __atomic_load_n(l, __ATOMIC_RELAXED);
+#if SPIN_FREE == 1
+  if (v <= 0)
+    return 0;
+#else
+  if (v != SPIN_FREE)
+    return 0;
+#endif
+  return __atomic_compare_exchange_n(l, &v, SPIN_HELD, 0, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED);
+}
 
 GP_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 {
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_spin_lock(l);
-  while (!spin_free(*(volatile int *)l))
+  while (!spin_take(l))
     gp__yield();
-  *l = SPIN_HELD;
   return 0;
 }
 
@@ -480,17 +622,14 @@ GP_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 {
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_spin_trylock(l);
-  if (!spin_free(*l))
-    return EBUSY;
-  *l = SPIN_HELD;
-  return 0;
+  return spin_take(l) ? 0 : EBUSY;
 }
 
 GP_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 {
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_spin_unlock(l);
-  *l = SPIN_FREE;
+  __atomic_store_n(l, SPIN_FREE, __ATOMIC_RELEASE);
   return 0;
 }
 
@@ -502,7 +641,8 @@ struct barrier {
   unsigned int current_round; /* rounds completed */
   unsigned int count;         /* threads per round */
   int shared;                 /* SHARED_FUTEX when process-shared */
-  unsigned int out;           /* glibc's; unused here */
+  struct gp__lock out;        /* glibc's out: here the lock of in and
+                                 current_round */
 };
 _Static_assert(sizeof(struct barrier) <= sizeof(pthread_barrier_t),
                "barrier layout");
@@ -512,17 +652,21 @@ GP_EXPORT int pthread_barrier_wait(pthread_barrier_t *pb)
   struct barrier *b = (struct barrier *)pb;
   unsigned round;
 
-  if (!gp__shim_active(GP__PATCH_THREAD) || b->shared == SHARED_FUTEX)
+  if (!patched() || b->shared == SHARED_FUTEX)
     return gp__real_pthread_barrier_wait(pb);
+  gp__lock(&b->out);
+  round = b->current_round;
   if (++b->in >= b->count) {
     b->in = 0;
-    b->current_round++;
-    gp__addr_wake(b, SIZE_MAX, 0);
+    __atomic_store_n(&b->current_round, round + 1, __ATOMIC_RELEASE);
+    gp__unlock(&b->out);
+    gp__addr_wake(&b->current_round, SIZE_MAX);
     return PTHREAD_BARRIER_SERIAL_THREAD;
   }
-  round = b->current_round;
-  while (b->current_round == round)
-    lock_wait(b, GP__NEVER, "barrier");
+  gp__unlock(&b->out);
+  while (__atomic_load_n(&b->current_round, __ATOMIC_ACQUIRE) == round)
+    gp__addr_wait(&b->current_round, round, GP__NEVER, "barrier",
+                  GP__WAIT_UNCANCELABLE | how());
   return 0;
 }
 
@@ -530,34 +674,41 @@ GP_EXPORT int pthread_barrier_init(pthread_barrier_t *pb,
                                    const pthread_barrierattr_t *attr,
                                    unsigned int count)
 {
+  int r;
   gp__real_init();
-  return gp__real_pthread_barrier_init(pb, attr, count);
+  r = gp__real_pthread_barrier_init(pb, attr, count);
+  if (r == 0)
+    gp__lock_reset(&((struct barrier *)pb)->out);
+  return r;
 }
 
 GP_EXPORT int pthread_barrier_destroy(pthread_barrier_t *pb)
 {
   struct barrier *b = (struct barrier *)pb;
-  if (!gp__shim_active(GP__PATCH_THREAD) || b->shared == SHARED_FUTEX)
+  if (!patched() || b->shared == SHARED_FUTEX)
     return gp__real_pthread_barrier_destroy(pb);
-  return b->in != 0 ? EBUSY : 0;
+  return __atomic_load_n(&b->in, __ATOMIC_ACQUIRE) != 0 ? EBUSY : 0;
 }
 
 /* ---- once ---- */
 
 GP_EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 {
-  volatile int *o = (volatile int *)once;
+  uint32_t *o = (uint32_t *)once, zero = 0;
 
-  if (!gp__shim_active(GP__PATCH_THREAD))
+  if (!patched())
     return gp__real_pthread_once(once, init);
-  while (*o == 1) /* another thread runs init: wait for it */
-    lock_wait((const void *)once, GP__NEVER, "once");
-  if (*o == 0) {
-    *o = 1;
+  if (__atomic_load_n(o, __ATOMIC_ACQUIRE) == 2)
+    return 0;
+  if (__atomic_compare_exchange_n(o, &zero, 1, 0, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE)) {
     init();
-    *o = 2;
-    gp__addr_wake((const void *)once, SIZE_MAX, 0);
+    __atomic_store_n(o, 2, __ATOMIC_RELEASE);
+    gp__addr_wake(o, SIZE_MAX);
+    return 0;
   }
+  while (__atomic_load_n(o, __ATOMIC_ACQUIRE) == 1) /* another runs init */
+    gp__addr_wait(o, 1, GP__NEVER, "once", GP__WAIT_UNCANCELABLE | how());
   return 0;
 }
 
@@ -568,28 +719,47 @@ static uint32_t *sem_value(sem_t *s)
   return (uint32_t *)(void *)s; /* the low half of glibc's first word */
 }
 
+static uint32_t *sem_waiters(sem_t *s)
+{
+  return (uint32_t *)(void *)s + 1; /* the high half */
+}
+
 static int emulated_sem(sem_t *s)
 {
   const int *priv = (const int *)((const char *)s + 8);
-  return gp__shim_active(GP__PATCH_THREAD) && *priv != SHARED_FUTEX;
+  return patched() && *priv != SHARED_FUTEX;
+}
+
+/* Takes one unit if there is one. Returns 1 if it did. */
+static int sem_grab(sem_t *s)
+{
+  uint32_t v = __atomic_load_n(sem_value(s), __ATOMIC_RELAXED);
+  while (v > 0)
+    if (__atomic_compare_exchange_n(sem_value(s), &v, v - 1, 0,
+                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      return 1;
+  return 0;
 }
 
 /* Waits for the semaphore. Returns 0 or -1 with errno. */
 static int sem_take(sem_t *s, uint64_t deadline)
 {
   gp__thread_cancel_point();
-  while (*sem_value(s) == 0) {
-    int r = gp__addr_wait(s, deadline, "semaphore", GP__WAIT_INTERRUPTIBLE);
-    if (r == 0)
+  while (!sem_grab(s)) {
+    int r;
+    __atomic_fetch_add(sem_waiters(s), 1, __ATOMIC_SEQ_CST);
+    r = gp__addr_wait(sem_value(s), 0, deadline, "semaphore",
+                      GP__WAIT_INTERRUPTIBLE | how());
+    __atomic_fetch_sub(sem_waiters(s), 1, __ATOMIC_RELAXED);
+    if (r == 0 || r == -EAGAIN)
       continue;
     if (r == -EINTR && gp__signal_restarts())
       continue;
     if (r == -ECANCELED)
       gp__thread_cancel_point();
-    errno = r == -ETIMEDOUT ? ETIMEDOUT : EINTR;
+    errno = r == -ETIMEDOUT || r == -GP__EXPIRED ? ETIMEDOUT : EINTR;
     return -1;
   }
-  (*sem_value(s))--;
   return 0;
 }
 
@@ -610,15 +780,16 @@ static int shared_take(sem_t *s, uint64_t deadline)
   gp__thread_cancel_point();
   for (;;) {
     uint64_t until = gp__now() + pause;
+    uint32_t v = __atomic_load_n(sem_value(s), __ATOMIC_ACQUIRE);
     int r;
     if (gp__real_sem_trywait(s) == 0)
       return 0;
     if (errno != EAGAIN)
       return -1; /* EINVAL */
-    r = gp__addr_wait(s, until < deadline ? until : deadline,
+    r = gp__addr_wait(sem_value(s), v, until < deadline ? until : deadline,
                       "process-shared semaphore", GP__WAIT_INTERRUPTIBLE);
-    if (r == 0)
-      continue; /* a post of this process */
+    if (r == 0 || r == -EAGAIN)
+      continue; /* a post of this process, or a change */
     if (r == -ETIMEDOUT && until < deadline)
       pause = pause < 4000000 ? 2 * pause : pause;
     else if (r == -EINTR && gp__signal_restarts())
@@ -628,7 +799,7 @@ static int shared_take(sem_t *s, uint64_t deadline)
     else {
       if (r == -ECANCELED)
         gp__thread_cancel_point();
-      errno = r == -ETIMEDOUT ? ETIMEDOUT : EINTR;
+      errno = r == -ETIMEDOUT || r == -GP__EXPIRED ? ETIMEDOUT : EINTR;
       return -1;
     }
   }
@@ -649,11 +820,11 @@ GP_EXPORT int sem_trywait(sem_t *s)
 {
   if (!emulated_sem(s))
     return gp__real_sem_trywait(s);
-  if (*sem_value(s) == 0) {
+  tick();
+  if (!sem_grab(s)) {
     errno = EAGAIN;
     return -1;
   }
-  (*sem_value(s))--;
   return 0;
 }
 
@@ -684,18 +855,24 @@ GP_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
 
 GP_EXPORT int sem_post(sem_t *s)
 {
+  uint32_t v;
+
   if (!emulated_sem(s)) {
     int r = gp__real_sem_post(s);
-    if (r == 0 && gp__shim_active(GP__PATCH_THREAD))
-      gp__addr_wake(s, 1, 0); /* a coroutine of ours in shared_take */
+    if (r == 0 && patched())
+      gp__addr_wake(sem_value(s), 1); /* a coroutine of ours in shared_take */
     return r;
   }
-  if (*sem_value(s) >= SEM_VALUE_MAX) {
-    errno = EOVERFLOW;
-    return -1;
-  }
-  (*sem_value(s))++;
-  gp__addr_wake(s, 1, 0);
+  v = __atomic_load_n(sem_value(s), __ATOMIC_RELAXED);
+  do {
+    if (v >= SEM_VALUE_MAX) {
+      errno = EOVERFLOW;
+      return -1;
+    }
+  } while (!__atomic_compare_exchange_n(sem_value(s), &v, v + 1, 0,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+  if (__atomic_load_n(sem_waiters(s), __ATOMIC_SEQ_CST) > 0)
+    gp__addr_wake(sem_value(s), 1);
   return 0;
 }
 
@@ -703,7 +880,7 @@ GP_EXPORT int sem_getvalue(sem_t *s, int *value)
 {
   if (!emulated_sem(s))
     return gp__real_sem_getvalue(s, value);
-  *value = (int)*sem_value(s);
+  *value = (int)__atomic_load_n(sem_value(s), __ATOMIC_ACQUIRE);
   return 0;
 }
 

@@ -106,9 +106,27 @@ static void on_exit_hook(struct gp__coro *co)
     exit(0);
 }
 
+/* In a fork's child the forking thread is the only one, and its mask is
+ * the process's: a thread other than the first kept its own apart (on a
+ * scheduler worker, the OS thread blocked everything). */
+static void thread_atfork_child(void)
+{
+  struct gp__coro *co = gp__self();
+  struct gp__thread *t;
+  sigset_t mask;
+
+  if (co == NULL || gp__coro_is_main(co))
+    return;
+  sigemptyset(&mask);
+  if ((t = *gp__coro_local(co)) != NULL)
+    mask = t->sigmask;
+  gp__real_pthread_sigmask(SIG_SETMASK, &mask, NULL);
+}
+
 __attribute__((constructor)) static void thread_ctor(void)
 {
   gp__coro_exit_hook = on_exit_hook;
+  pthread_atfork(NULL, NULL, thread_atfork_child);
 }
 
 /* What libstdc++'s __cxa_thread_atexit calls for a C++ thread_local with
@@ -264,12 +282,27 @@ static const char *creator_name(void)
   return first_name;
 }
 
+/* The calling thread's signal mask: the first thread's is the OS
+ * thread's; the others' are kept per coroutine. */
+static void creator_mask(sigset_t *mask)
+{
+  struct gp__coro *co = current();
+  struct gp__thread *t;
+
+  sigemptyset(mask);
+  if (gp__coro_is_main(co))
+    gp__real_pthread_sigmask(SIG_BLOCK, NULL, mask);
+  else if ((t = *gp__coro_local(co)) != NULL)
+    *mask = t->sigmask;
+}
+
 GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
                              void *(*fn)(void *), void *arg)
 {
   struct gp__spawn_opts o = {0};
-  struct gp__coro *co;
+  struct gp__thread *t = NULL;
   int detach = PTHREAD_CREATE_JOINABLE;
+  sigset_t mask;
 
   if (!gp__shim_active(GP__PATCH_THREAD)) {
     struct start *st;
@@ -296,10 +329,22 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
     return EINVAL;
   o.stack_size = attr_stack(attr);
   o.detached = detach == PTHREAD_CREATE_DETACHED;
+  o.place = 1; /* the least loaded scheduler (GPATCH_CORES) */
   o.name = creator_name();
-  if (gp__coro_spawn(&co, fn, arg, &o) != 0)
+  /* A new thread starts with its creator's signal mask. */
+  creator_mask(&mask);
+  if (!sigisemptyset(&mask)) {
+    if ((t = calloc(1, sizeof(*t))) == NULL)
+      return EAGAIN;
+    t->sigmask = mask;
+    o.local = t;
+  }
+  /* The handle is in *th before the thread can run (on another
+   * scheduler, at once), as glibc stores it. */
+  if (gp__coro_spawn((struct gp__coro **)(void *)th, fn, arg, &o) != 0) {
+    free(t);
     return EAGAIN;
-  *th = (pthread_t)co;
+  }
   return 0;
 }
 

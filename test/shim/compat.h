@@ -14,6 +14,7 @@
 #define GP_TEST_COMPAT_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -61,18 +62,34 @@ static inline void *join(struct task *k)
   return r;
 }
 
-/* The number of OS threads of this process. */
+/* The number of OS threads of this process that run its own code: the
+ * runtime's scheduler workers (GPATCH_CORES above 1, named gpatch-sched)
+ * and libuv's threadpool (named libuv-worker) are not counted. */
 static inline int os_threads(void)
 {
-  char line[256];
-  int n = -1;
-  FILE *f = fopen("/proc/self/status", "re");
-  if (f == NULL)
+  char path[300], comm[32];
+  int n = 0;
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+
+  if (d == NULL)
     return -1;
-  while (fgets(line, sizeof(line), f))
-    if (sscanf(line, "Threads: %d", &n) == 1)
-      break;
-  fclose(f);
+  while ((e = readdir(d)) != NULL) {
+    FILE *f;
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+    comm[0] = '\0';
+    if ((f = fopen(path, "re")) != NULL) {
+      if (fgets(comm, sizeof(comm), f) == NULL)
+        comm[0] = '\0';
+      fclose(f);
+    }
+    if (strncmp(comm, "gpatch-sched", 12) != 0 &&
+        strncmp(comm, "libuv-worker", 12) != 0)
+      n++;
+  }
+  closedir(d);
   return n;
 }
 

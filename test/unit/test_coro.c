@@ -7,16 +7,11 @@
 #include "coro.h"
 #include "scheduler.h"
 
-/* Nonzero when co is still in its scheduler's registry, i.e. not reaped. */
+/* Nonzero when co is still in the registry of valid handles, i.e. not
+ * reaped. */
 static int registered(const gp_coro_t *co)
 {
-  struct gp__sched *s = gp__tls.sched;
-  struct gp__list *l;
-
-  for (l = s->all.next; l != &s->all; l = l->next)
-    if (GP__CONTAINER(l, struct gp__coro, all_link) == co)
-      return 1;
-  return 0;
+  return gp__coro_valid(co);
 }
 
 /* Nonzero when co's struct is in the scheduler's pool of free structs. */
