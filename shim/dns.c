@@ -55,7 +55,7 @@ struct lookup {
   struct gp__wait w;        /* the caller's wait */
   void (*run)(struct lookup *l); /* runs on the threadpool thread */
   int done;                 /* the after-work callback ran */
-  int herr;                 /* h_errno, from the threadpool thread */
+  int herr;                 /* h_errno: the caller's, then the lookup's */
   int err;                  /* errno, likewise */
   const void *a[4];         /* arguments, by call */
   void *p[5];
@@ -69,7 +69,12 @@ static void work_cb(uv_work_t *req)
 {
   struct lookup *l = req->data;
   gp__tls.foreign = 1; /* a threadpool thread: every call passes through */
-  errno = 0;
+  /* glibc leaves errno and h_errno alone on many paths (a numeric host
+   * that does not parse, a name found in /etc/hosts): the lookup starts
+   * from the caller's values, so that what comes back is what the caller
+   * would have seen, not what this thread's previous lookup left. */
+  errno = l->err;
+  h_errno = l->herr;
   l->run(l);
   l->err = errno;
   l->herr = h_errno;
@@ -89,8 +94,9 @@ static void nothing(struct gp__wait *w)
   (void)w; /* the request is libuv's until it completes */
 }
 
-/* Runs l->run on the threadpool and parks until it is done. Returns 0 or
- * -ENOMEM (then the caller runs the lookup itself). */
+/* Runs l->run on the threadpool and parks until it is done, then sets
+ * errno and h_errno as the lookup left them. Returns 0, or -ENOMEM with
+ * errno as it was on entry (then the caller runs the lookup itself). */
 static int offload(struct lookup *l)
 {
   struct gp__sched *s = gp__tls.sched;
@@ -99,6 +105,8 @@ static int offload(struct lookup *l)
   static int sized;
   int r;
 
+  l->err = errno;
+  l->herr = h_errno;
   l->req.data = l;
   l->w.unlink = nothing;
   l->w.fd = -1;
@@ -121,8 +129,10 @@ static int offload(struct lookup *l)
     else
       unsetenv("UV_THREADPOOL_SIZE");
   }
-  if (r != 0)
+  if (r != 0) {
+    errno = l->err;
     return -ENOMEM;
+  }
   while (!l->done)
     gp__park(&l->w, GP__NEVER);
   h_errno = l->herr;
