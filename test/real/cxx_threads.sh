@@ -18,7 +18,7 @@ for mode in plain patched; do
   start run.$mode 30 "${pre[@]}" "$bin"
   sleep 0.1 # the last async task sleeps 100 ms from about here
   n=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-  wait "$timeout_pid"
+  wait "$pid"
   rc=$?
   check "$mode run exits 0 (exit $rc)" test $rc = 0
   [ $rc = 0 ] || show "$tmp/run.$mode.err"

@@ -21,11 +21,11 @@ read -r p1 p2 p3 <"$tmp/ports"
 
 start plain 30 "$PY" test/real/fetch3.py "$p1" "$p2" "$p3"
 sampler "$pid" "$tmp/plain.samples"
-wait "$timeout_pid"
+wait "$pid"
 rc_plain=$?
 start patched 30 env LD_PRELOAD="$LIB" "$PY" test/real/fetch3.py "$p1" "$p2" "$p3"
 sampler "$pid" "$tmp/samples"
-wait "$timeout_pid"
+wait "$pid"
 rc_patched=$?
 wait_file "$tmp/samples" 5
 
