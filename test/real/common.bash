@@ -234,7 +234,7 @@ threads() {
   [ -n "$total" ] || return 1
   for c in /proc/"$1"/task/*/comm; do
     n=
-    read -r n <"$c" 2>/dev/null || continue
+    read -r n 2>/dev/null <"$c" || continue
     if [ "$n" = libuv-worker ]; then
       workers=$((workers + 1))
     else
