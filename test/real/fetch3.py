@@ -1,8 +1,8 @@
 """The seeds' urlopen example: three threading.Threads each fetch a URL
 with urllib.request.urlopen; prints each answer as it arrives, then (on
-stderr) the total time and the process's OS thread count taken as the first
-answer arrives, while the other two fetches still wait: plain, the three
-fetching threads and main; patched, one."""
+stderr) the total time, the process's OS thread count taken as the first
+answer arrives, while the other two fetches still wait (plain, the three
+fetching threads and main; patched, one), and its peak RSS."""
 import sys
 import threading
 import time
@@ -14,10 +14,10 @@ lock = threading.Lock()
 threads_seen = []
 
 
-def os_threads():
+def status(key):
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("Threads:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1])
 
 
@@ -25,7 +25,7 @@ def fetch(port):
     body = urllib.request.urlopen("http://127.0.0.1:%s/" % port).read()
     with lock:
         if not threads_seen:
-            threads_seen.append(os_threads())
+            threads_seen.append(status("Threads"))
         print(body.decode().strip(), flush=True)
 
 
@@ -35,5 +35,5 @@ for t in ts:
 for t in ts:
     t.join()
 took = time.monotonic() - start
-print("took %.0f ms; OS threads while waiting: %s" % (took * 1000, threads_seen[0]),
-      file=sys.stderr)
+print("took %.0f ms; OS threads while waiting: %s; peak RSS %d KiB"
+      % (took * 1000, threads_seen[0], status("VmHWM")), file=sys.stderr)
