@@ -31,11 +31,14 @@ typedef int (*CMFixtureFunction)(void **state);
 
 /* One entry of a group. */
 struct CMUnitTest {
-  const char *name;                /* printed in the [ RUN ] lines */
-  CMUnitTestFunction test_func;    /* the test itself */
+  const char *name;             /* printed in the [ RUN ] lines */
+  CMUnitTestFunction test_func; /* the test itself */
 };
 
-#define cmocka_unit_test(f) {#f, f}
+#define cmocka_unit_test(f)                                                    \
+  {                                                                            \
+    .name = #f, .test_func = f                                                 \
+  }
 
 /* How the running test ended when it longjmps back: failed or skipped. */
 enum { CM_RUNNING, CM_FAILED, CM_SKIPPED };
@@ -45,9 +48,8 @@ static jmp_buf cm_jmp __attribute__((unused));
 static int cm_end __attribute__((unused));
 
 /* Ends the running test as failed, after cmocka's two error lines. */
-__attribute__((noreturn, unused)) static void cm_fail(const char *what,
-                                                       const char *file,
-                                                       int line)
+__attribute__((noreturn, unused)) static void
+cm_fail(const char *what, const char *file, int line)
 {
   fprintf(stderr, "[  ERROR   ] --- %s\n", what);
   fprintf(stderr, "[   LINE   ] --- %s:%d: error: Failure!\n", file, line);
@@ -69,10 +71,9 @@ static inline void cm_equal(uintmax_t a, uintmax_t b, const char *file,
 #define assert_int_equal(a, b)                                                 \
   cm_equal((uintmax_t)(a), (uintmax_t)(b), __FILE__, __LINE__)
 #define assert_ptr_equal(a, b)                                                 \
-  cm_equal((uintmax_t)(uintptr_t)(a), (uintmax_t)(uintptr_t)(b), __FILE__,   \
+  cm_equal((uintmax_t)(uintptr_t)(a), (uintmax_t)(uintptr_t)(b), __FILE__,     \
            __LINE__)
-#define assert_true(c)                                                         \
-  ((c) ? (void)0 : cm_fail(#c, __FILE__, __LINE__))
+#define assert_true(c) ((c) ? (void)0 : cm_fail(#c, __FILE__, __LINE__))
 #define skip()                                                                 \
   do {                                                                         \
     cm_end = CM_SKIPPED;                                                       \
@@ -81,9 +82,8 @@ static inline void cm_equal(uintmax_t a, uintmax_t b, const char *file,
 
 /* Prints a summary list ("[  FAILED  ] 2 test(s), listed below:" and the
  * names) of the tests whose outcome is `want`. */
-static inline void cm_list(const struct CMUnitTest *t, const int *end,
-                           size_t n, int want, const char *tag,
-                           const char *word)
+static inline void cm_list(const struct CMUnitTest *t, const int *end, size_t n,
+                           int want, const char *tag, const char *word)
 {
   size_t count = 0;
   for (size_t i = 0; i < n; i++)
