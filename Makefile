@@ -154,7 +154,8 @@ check-ucontext:
 check-aarch64:
 	@scripts/aarch64-check
 
-demo: $(LIB) $(EXAMPLE_BIN)
+# What scripts/demo runs: the library, thread_echo and the load generator.
+demo: $(LIB) $(B)/examples/thread_echo $(B)/bench/loadgen
 	@B=$(B) scripts/demo
 
 bench: $(LIB) $(BENCH_BIN) $(IO_BENCH_BIN) $(THREADS_BENCH_BIN) \

@@ -19,7 +19,7 @@
 /* One lookup, carried to a threadpool thread and back. */
 struct lookup {
   void (*run)(struct lookup *l); /* runs on the threadpool thread */
-  int herr;                 /* h_errno, from the threadpool thread */
+  int herr;                 /* h_errno: the caller's, then the lookup's */
   int err;                  /* errno, likewise */
   const void *a[4];         /* arguments, by call */
   void *p[5];
@@ -30,23 +30,32 @@ struct lookup {
 };
 
 /* On the threadpool thread: the lookup, and what it leaves in errno and
- * h_errno, which are that thread's. */
+ * h_errno, which are that thread's. glibc leaves both alone on many paths
+ * (a numeric host that does not parse, a name found in /etc/hosts): the
+ * lookup starts from the caller's values, so that what comes back is what
+ * the caller would have seen, not what this thread's previous lookup
+ * left. */
 static void run(void *arg)
 {
   struct lookup *l = arg;
-  errno = 0;
+  errno = l->err;
+  h_errno = l->herr;
   l->run(l);
   l->err = errno;
   l->herr = h_errno;
 }
 
 /* Runs the lookup on the threadpool and parks until it is done; errno and
- * h_errno are then what the lookup left. Returns 0 or -ENOMEM (then the
- * caller runs the lookup itself). */
+ * h_errno are then what the lookup left. Returns 0, or -ENOMEM with errno
+ * as it was on entry (then the caller runs the lookup itself). */
 static int offload(struct lookup *l)
 {
-  if (gp__offload(run, l, "name lookup") != 0)
+  l->err = errno;
+  l->herr = h_errno;
+  if (gp__offload(run, l, "name lookup") != 0) {
+    errno = l->err;
     return -ENOMEM;
+  }
   h_errno = l->herr;
   errno = l->err;
   return 0;

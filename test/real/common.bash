@@ -19,12 +19,16 @@ fails=0
 pids=()
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gpatch-real.XXXXXX")
 
+started=()
 cleanup() {
   local p
+  for p in "${started[@]}"; do
+    stop "${p%:*}" "${p#*:}"
+  done
   for p in "${pids[@]}"; do
     kill "$p" 2>/dev/null
   done
-  for p in "${pids[@]}"; do
+  for p in "${pids[@]}" "${started[@]%:*}"; do
     wait "$p" 2>/dev/null
   done
   exec 9>&- 2>/dev/null
@@ -78,24 +82,78 @@ need_python() {
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export no_proxy='*' NO_PROXY='*'
 
-# start TAG SECONDS COMMAND…: runs COMMAND in the background under a time
-# limit, stdout in $tmp/TAG.out, stderr in $tmp/TAG.err; sets $pid to the
-# program's own process (for /proc) and remembers it for cleanup.
+# start TAG SECONDS COMMAND…: runs COMMAND in the background, stdout in
+# $tmp/TAG.out, stderr in $tmp/TAG.err, stdin /dev/null, and sets $pid to
+# its process at once: a background subshell execs setsid, which execs
+# COMMAND in the same process (the subshell is no group leader, so setsid
+# does not fork), so no search for the program's pid can race it. Before
+# the exec, /proc/$pid is the subshell's (one thread). The program leads a
+# process group of its own, which a watchdog sends SIGTERM after SECONDS,
+# and SIGKILL 5 s later, saying so on stderr, as `timeout -k 5` did.
+# `wait "$pid"` gives COMMAND's exit status (143 after the watchdog's
+# SIGTERM); `stop "$pid"` ends it and its group early.
 start() {
-  local tag=$1 secs=$2 t i
+  local tag=$1 secs=$2 st
   shift 2
-  timeout -k 5 "$secs" "$@" >"$tmp/$tag.out" 2>"$tmp/$tag.err" </dev/null &
-  t=$!
-  pids+=("$t")
-  pid=
-  for i in $(seq 100); do
-    read -r pid _ <"/proc/$t/task/$t/children" 2>/dev/null ||
-      pid=$(pgrep -P "$t" 2>/dev/null | head -n 1)
-    [ -n "$pid" ] && break
-    sleep 0.02
+  (exec setsid "$@") >"$tmp/$tag.out" 2>"$tmp/$tag.err" </dev/null &
+  pid=$!
+  st=$(starttime "$pid")
+  started+=("$pid:$st")
+  watchdog "$tag" "$pid" "$st" "$secs" &
+  pids+=($!)
+}
+
+# starttime PID: the start time of PID (field 22 of /proc/PID/stat), which
+# tells a process from a later one that reuses its number.
+starttime() {
+  local line f
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+  read -ra f <<<"${line##*) }"
+  echo "${f[19]}"
+}
+
+# alive PID START: PID is still the process that started at START, and not
+# a zombie.
+alive() {
+  local line f
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+  read -ra f <<<"${line##*) }"
+  [ "${f[19]}" = "$2" ] && [ "${f[0]}" != Z ]
+}
+
+# stop PID [START]: SIGTERM to the process group of a program begun by
+# start, if that program still runs (START: its start time, looked up in
+# $started when not given).
+stop() {
+  local p st=${2:-}
+  if [ -z "$st" ]; then
+    for p in "${started[@]}"; do
+      [ "${p%:*}" = "$1" ] && st=${p#*:}
+    done
+  fi
+  [ -n "$st" ] && alive "$1" "$st" &&
+    { kill -TERM -- "-$1" || kill -TERM "$1"; } 2>/dev/null
+  return 0
+}
+
+# watchdog TAG PID START SECONDS: start's time limit. Ends as soon as the
+# program does; a number reused by another process is never signalled.
+watchdog() {
+  local end=$((SECONDS + $4)) i
+  while alive "$2" "$3"; do
+    if [ $SECONDS -ge $end ]; then
+      echo "$NAME: $1 still running after $4 s: SIGTERM" >&2
+      { kill -TERM -- "-$2" || kill -TERM "$2"; } 2>/dev/null
+      for ((i = 0; i < 50; i++)); do
+        alive "$2" "$3" || return 0
+        sleep 0.1
+      done
+      echo "$NAME: $1 still running 5 s after SIGTERM: SIGKILL" >&2
+      { kill -KILL -- "-$2" || kill -KILL "$2"; } 2>/dev/null
+      return 0
+    fi
+    sleep 0.5
   done
-  [ -n "$pid" ] || pid=$t
-  timeout_pid=$t
 }
 
 # run_both COMMAND…: runs COMMAND plain, then preloaded, each under a 60 s
@@ -140,6 +198,17 @@ wait_line() {
   return 1
 }
 
+# wait_lines FILE N SECONDS: waits until FILE has more than N lines.
+wait_lines() {
+  local i n=$(($3 * 20)) have
+  for ((i = 0; i < n; i++)); do
+    have=$(wc -l <"$1" 2>/dev/null)
+    [ "${have:-0}" -gt "$2" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # wait_file FILE SECONDS: waits until FILE exists.
 wait_file() {
   local i n=$(($2 * 20))
@@ -165,7 +234,7 @@ threads() {
   [ -n "$total" ] || return 1
   for c in /proc/"$1"/task/*/comm; do
     n=
-    read -r n <"$c" 2>/dev/null || continue
+    read -r n 2>/dev/null <"$c" || continue
     if [ "$n" = libuv-worker ]; then
       workers=$((workers + 1))
     else
@@ -208,7 +277,7 @@ echo_load() {
   rm -f "$tmp/$tag.ready" "$tmp/$tag.go"
   start "$tag" 120 "$PY" test/real/echo_clients.py "$port" "$n" "$rounds" \
     "$tmp/$tag.ready" "$tmp/$tag.go"
-  local cpid=$timeout_pid
+  local cpid=$pid
   total=? prog=? workers=?
   if wait_file "$tmp/$tag.ready" 90; then
     threads "$spid"

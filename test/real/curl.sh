@@ -65,7 +65,7 @@ done
 # One slow answer, sampled.
 start one 30 "${patched[@]}" "${CURL[@]}" "http://$host:$p1/"
 sampler "$pid" "$tmp/one.samples"
-wait "$timeout_pid"
+wait "$pid"
 rc=$?
 wait_file "$tmp/one.samples" 5
 check "patched curl from the 300 ms server: exit $rc, body \"$(cat "$tmp/one.out")\"" \
@@ -83,7 +83,7 @@ par() {
     -o "$tmp/$tag.3" "http://$host:$p3/" -o "$tmp/$tag.4" "http://$host:$fport/numbers.txt"
   sampler "$pid" "$tmp/$tag.samples"
   local t0=$(date +%s%N)
-  wait "$timeout_pid"
+  wait "$pid"
   prc=$?
   ms=$((($(date +%s%N) - t0) / 1000000))
   wait_file "$tmp/$tag.samples" 5

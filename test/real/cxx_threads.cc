@@ -1,10 +1,15 @@
 // cxx_threads.cc: C++ standard threads, whose futures and atomic waits
 // use futexes of libstdc++'s own (syscall(SYS_futex)), besides mutexes and
 // condition variables (pthreads), and thread_local objects with
-// constructors and destructors. Prints what it gets.
+// constructors and destructors. Prints what it gets. With THREADS_FILE
+// set, it writes there its OS thread count (Threads: of /proc/self/status)
+// as the last async task starts: a point where, plain, that task's thread
+// and main's live, and where, patched, there must be one OS thread.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <mutex>
@@ -20,6 +25,19 @@ struct Tracer {
 };
 thread_local Tracer tracer;
 thread_local int counter = 10;
+
+// Writes the process's OS thread count to $THREADS_FILE, if it is set.
+static void note_threads()
+{
+  const char *path = std::getenv("THREADS_FILE");
+  if (path == nullptr)
+    return;
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("Threads:", 0) == 0)
+      std::ofstream(path) << std::stoi(line.substr(8)) << "\n";
+}
 
 int main()
 {
@@ -70,6 +88,7 @@ int main()
   t3.join();
 
   auto slow = std::async(std::launch::async, [] {
+    note_threads();
     std::this_thread::sleep_for(100ms);
     return 1;
   });

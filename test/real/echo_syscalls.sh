@@ -51,7 +51,7 @@ check "$conns clients x $rounds rounds echoed by the patched server" \
 [ $client_rc = 0 ] || show "$tmp/client.out"
 sleep 0.3 # the handlers see the closes
 pkill -P "$pid" 2>/dev/null # the server, traced by strace ($pid)
-wait "$timeout_pid" 2>/dev/null
+wait "$pid" 2>/dev/null
 reads=$(grep -c 'recvfrom(.*= [1-9][0-9]*$' "$tmp/strace")
 eagain=$(grep -c 'recvfrom(.*= -1 EAGAIN' "$tmp/strace")
 info "server recv calls: $reads with data, $eagain EAGAIN, for $((conns * rounds)) messages"

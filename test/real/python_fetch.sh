@@ -2,10 +2,12 @@
 # python3 fetches three URLs, each with urllib in its own threading.Thread
 # (test/real/fetch3.py), from local servers that answer after 300, 100 and
 # 200 ms (test/real/delay_server.py, unpatched). Plain and patched must print
-# the same answers, fastest first; patched, the whole fetch takes about the
-# slowest answer (~300 ms), not the sum (~600 ms), and the process never has
-# more than one OS thread (the URLs are numeric: no name lookup, so no
-# threadpool either).
+# the same answers, fastest first: the fetches overlap (one after another,
+# the order would be 300, 100, 200). Patched, the process has one OS thread
+# when the first answer arrives (counted by the program then, while two
+# fetches wait) and whenever it is sampled from outside (the URLs are
+# numeric: no name lookup, so no threadpool either). The times (~300 ms
+# patched, not the ~600 ms of a sum) are printed, not judged.
 . "$(dirname "$0")/common.bash"
 need_python
 
@@ -21,11 +23,11 @@ read -r p1 p2 p3 <"$tmp/ports"
 
 start plain 30 "$PY" test/real/fetch3.py "$p1" "$p2" "$p3"
 sampler "$pid" "$tmp/plain.samples"
-wait "$timeout_pid"
+wait "$pid"
 rc_plain=$?
 start patched 30 env LD_PRELOAD="$LIB" "$PY" test/real/fetch3.py "$p1" "$p2" "$p3"
 sampler "$pid" "$tmp/samples"
-wait "$timeout_pid"
+wait "$pid"
 rc_patched=$?
 wait_file "$tmp/samples" 5
 
@@ -43,16 +45,12 @@ fi
 took() { sed -n 's/^took \([0-9]*\) ms.*/\1/p' "$1"; }
 tp=$(took "$tmp/plain.err")
 tq=$(took "$tmp/patched.err")
-info "plain took ${tp:-?} ms, patched ${tq:-?} ms (answers after 300, 100, 200 ms)"
-if [ -n "$tq" ] && [ "$tq" -lt 550 ]; then
-  ok "patched fetches overlap: ${tq} ms < 550 ms (sequential would be ~600)"
-else
-  bad "patched fetches took ${tq:-?} ms, not < 550 ms"
-fi
+info "plain took ${tp:-?} ms, patched ${tq:-?} ms (answers after 300, 100, 200 ms; one after another ~600)"
 
-inside=$(sed -n 's/.*OS threads while waiting: \([0-9]*\).*/\1/p' "$tmp/patched.err")
-check "patched process saw Threads: ${inside:-?} from inside while the fetches waited (want 1)" \
-  test "${inside:-x}" = 1
+inside() { sed -n 's/.*OS threads while waiting: \([0-9]*\).*/\1/p' "$1"; }
+info "plain process: Threads: $(inside "$tmp/plain.err") as the first answer arrived"
+check "patched process saw Threads: $(inside "$tmp/patched.err") as the first answer arrived, two fetches waiting (want 1)" \
+  test "$(inside "$tmp/patched.err")" = 1
 wait_file "$tmp/plain.samples" 5
 read -r n mp mw mt <"$tmp/plain.samples"
 info "plain process: up to $mt OS threads over $n samples"

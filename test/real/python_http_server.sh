@@ -25,12 +25,13 @@ printf '<html><body>hello</body></html>\n' >"$www/sub/index.html"
 echo small >"$www/small.txt"
 files="random.bin numbers.txt empty sub/index.html small.txt"
 
-# serve TAG [env…]: starts http.server on a free port; sets $port, $spid.
+# serve TAG [env…]: starts http.server on a free port; sets $port, $spid
+# and $slog (its request log, on stderr).
 serve() {
   local tag=$1
   shift
   start "$tag" 120 env "$@" "$PY" -u -m http.server -b 127.0.0.1 -d "$www" 0
-  spid=$pid
+  spid=$pid slog=$tmp/$tag.err
   port=
   if wait_line "$tmp/$tag.out" 'port [0-9]+' 20; then
     port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$tmp/$tag.out" | head -n 1)
@@ -65,18 +66,27 @@ load() {
   [ $rc = 0 ] && [ -n "$rps" ]
 }
 
+# sample_load OUT: in the background, samples the server's threads for 2 s
+# (OUT as sampler's) from the moment its log shows a request it had not
+# logged when this was called: wrk's first, so the load is on.
+sample_load() {
+  local before
+  before=$(wc -l <"$slog")
+  (wait_lines "$slog" "$before" 20 && sampler "$spid" "$1" 2; wait) &
+  pids+=($!)
+}
+
 # Plain server first.
 serve plain
 [ -n "$port" ] || { bad "plain http.server did not start"; show "$tmp/plain.err"; finish; }
 fetch plain >/dev/null
-( sleep 0.5; sampler "$spid" "$tmp/plain.samples" 2; wait ) &
-pids+=($!)
+sample_load "$tmp/plain.samples"
 load plain || { bad "wrk failed against the plain server"; show "$tmp/wrk.plain"; }
 plain_errors=$errors plain_rps=$rps
 wait_file "$tmp/plain.samples" 5
 read -r n mp mw mt <"$tmp/plain.samples" 2>/dev/null
 info "plain server during load: up to ${mt:-?} OS threads"
-kill "$timeout_pid" 2>/dev/null
+stop "$spid"
 
 serve patched LD_PRELOAD="$LIB" GPATCH_THREADPOOL=$pool
 [ -n "$port" ] || { bad "patched http.server did not start"; show "$tmp/patched.err"; finish; }
@@ -94,8 +104,7 @@ sed -n 's/.*\] "\(.*\)" \([0-9]*\) .*/"\1" \2/p' "$tmp/patched.err" | head -n 6 
 check "request logs identical, timestamps aside ($(wc -l <"$tmp/log.plain") lines)" \
   test -s "$tmp/log.plain" -a "$(cat "$tmp/log.plain")" = "$(cat "$tmp/log.patched")"
 
-( sleep 0.5; sampler "$spid" "$tmp/load.samples" 2; wait ) &
-pids+=($!)
+sample_load "$tmp/load.samples"
 load patched || { bad "wrk failed against the patched server"; show "$tmp/wrk.patched"; }
 info "requests/s: plain ${plain_rps:-?}, patched ${rps:-?} (not judged)"
 check "wrk socket errors + non-2xx: patched $errors <= plain $plain_errors" \

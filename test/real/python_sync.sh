@@ -12,11 +12,11 @@
 need_python
 
 start plain 60 "$PY" test/real/sync_transcript.py
-wait "$timeout_pid"
+wait "$pid"
 rc_plain=$?
 start patched 60 env LD_PRELOAD="$LIB" "$PY" test/real/sync_transcript.py
 sampler "$pid" "$tmp/samples"
-wait "$timeout_pid"
+wait "$pid"
 rc_patched=$?
 wait_file "$tmp/samples" 5
 

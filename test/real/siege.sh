@@ -57,7 +57,7 @@ run() {
   shift
   start "$tag" 60 env HOME="$tmp/home" "$@" siege -R "$conf" -c $users -r $reps -b "$url"
   sampler "$pid" "$tmp/$tag.samples"
-  wait "$timeout_pid"
+  wait "$pid"
   rc=$?
   wait_file "$tmp/$tag.samples" 5
   trans=$(sed -n 's/^Transactions:[^0-9]*\([0-9]*\) hits.*/\1/p' "$tmp/$tag.err")

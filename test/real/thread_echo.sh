@@ -18,7 +18,7 @@ for mode in plain patched; do
   else
     start server.$mode 100 "$bin" 0
   fi
-  spid=$pid stimeout=$timeout_pid
+  spid=$pid
   if ! wait_line "$tmp/server.$mode.out" '^listening on 127.0.0.1:[0-9]+$' 20; then
     bad "$mode server did not start"
     show "$tmp/server.$mode.err"
@@ -42,7 +42,7 @@ for mode in plain patched; do
       test "$total" = 1 -a "$workers" = 0
     check "patched server still alive" kill -0 "$spid"
   fi
-  kill "$stimeout" 2>/dev/null
+  stop "$spid"
 done
 check "client transcripts identical against plain and patched servers" \
   cmp -s "$tmp/clients.plain.out" "$tmp/clients.patched.out"

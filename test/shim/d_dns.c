@@ -114,11 +114,17 @@ int main(void)
   show_ai("passive", r, res);
   if (r == 0)
     freeaddrinfo(res);
+  /* glibc leaves errno and h_errno as they were here: the patched call,
+   * which runs on a threadpool thread, must leave the caller's values, not
+   * the pool thread's. They are set first so that the check does not depend
+   * on what earlier lookups happened to leave (ENOENT in a minimal root). */
   res = (struct addrinfo *)0x1;
+  errno = ENOTTY;
+  h_errno = TRY_AGAIN;
   r = lookup("not-an-address", "80", AF_UNSPEC, AI_NUMERICHOST, &res);
   SAY("bad numeric host: r=%d (%s) res untouched %d\n", r, gai_strerror(r),
       res == (struct addrinfo *)0x1);
-  SAY("errno after it: %d\n", errno);
+  SAY("errno after it: %d, h_errno %d\n", errno, h_errno);
   /* .invalid never resolves (RFC 6761); resolv.conf is asked, which fails
    * fast without a network. Only the failure is printed: its code depends
    * on the network, not on the shim. */

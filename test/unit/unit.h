@@ -8,7 +8,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#ifdef GP_CMOCKA_SUBSET
+#include "cmocka_subset.h" /* the aarch64 cross build: see there why */
+#else
 #include <cmocka.h>
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
