@@ -9,7 +9,9 @@
 # "libuv-worker" when it starts the pool (as libuv >= 1.45 does itself), so
 # program_threads counts the threads of a process that are not named so, and
 # workers counts those that are. A test allows workers only where the program
-# really looks a name up, and says so.
+# really looks a name up, and says so. With GPATCH_CORES above 1 the
+# runtime's scheduler threads (named gpatch-sched) run the program's threads
+# too; they are counted in neither.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 B=${B:-build}
@@ -237,6 +239,8 @@ threads() {
     read -r n 2>/dev/null <"$c" || continue
     if [ "$n" = libuv-worker ]; then
       workers=$((workers + 1))
+    elif [ "$n" = gpatch-sched ]; then
+      : # a scheduler of GPATCH_CORES: the runtime's, not the program's
     else
       prog=$((prog + 1))
     fi
