@@ -221,6 +221,15 @@ wait_file() {
   return 1
 }
 
+# cores: the schedulers (OS threads) the patched runtime runs the program's
+# threads on: GPATCH_CORES (auto: the CPUs this process may use), else 1.
+cores() {
+  case "${GPATCH_CORES:-1}" in
+  auto) nproc ;;
+  *) echo "${GPATCH_CORES:-1}" ;;
+  esac
+}
+
 # threads PID: sets $total (Threads: of /proc/PID/status), $workers (those
 # named libuv-worker) and $prog (the others). Returns 1 if PID is gone.
 threads() {

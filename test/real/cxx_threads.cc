@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -32,11 +33,16 @@ static void note_threads()
   const char *path = std::getenv("THREADS_FILE");
   if (path == nullptr)
     return;
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("Threads:", 0) == 0)
-      std::ofstream(path) << std::stoi(line.substr(8)) << "\n";
+  // The runtime's own threads (its GPATCH_CORES schedulers, gpatch-sched,
+  // and libuv's threadpool, libuv-worker) do not run this program's code.
+  int n = 0;
+  for (const auto &task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    n += name != "gpatch-sched" && name != "libuv-worker";
+  }
+  std::ofstream(path) << n << "\n";
 }
 
 int main()

@@ -55,6 +55,6 @@ wait_file "$tmp/plain.samples" 5
 read -r n mp mw mt <"$tmp/plain.samples"
 info "plain process: up to $mt OS threads over $n samples"
 read -r n mp mw mt <"$tmp/samples"
-check "patched process sampled $n times from outside: at most $mt OS thread(s), $mw libuv worker(s) (want 1, 0)" \
-  test "$n" -gt 0 -a "$mt" = 1 -a "$mw" = 0
+check "patched process sampled $n times from outside: at most $mp program thread(s), $mw libuv worker(s) (want 1, 0)" \
+  test "$n" -gt 0 -a "$mp" = 1 -a "$mw" = 0
 finish

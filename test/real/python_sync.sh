@@ -37,6 +37,6 @@ fi
 check "patched, inside: $(grep '^threads:' "$tmp/patched.out" || echo 'threads: ?')" \
   grep -q '^threads: ok' "$tmp/patched.out"
 read -r n mp mw mt <"$tmp/samples"
-check "patched, outside: $n samples, at most $mt OS thread(s), $mw libuv-worker(s) (want 1, 0)" \
-  test "$n" -gt 0 -a "$mt" = 1 -a "$mw" = 0
+check "patched, outside: $n samples, at most $mp program thread(s), $mw libuv-worker(s) (want 1, 0)" \
+  test "$n" -gt 0 -a "$mp" = 1 -a "$mw" = 0
 finish

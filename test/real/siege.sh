@@ -81,8 +81,8 @@ else
   show "$tmp/patched.err" 20
 fi
 read -r n mp mw mt <"$tmp/patched.samples"
-check "patched siege: $n samples, at most $mt OS thread(s), $mw libuv-worker(s) (want 1, 0)" \
-  test "$n" -gt 0 -a "$mt" = 1 -a "$mw" = 0
+check "patched siege: $n samples, at most $mp program thread(s), $mw libuv-worker(s) (want 1, 0)" \
+  test "$n" -gt 0 -a "$mp" = 1 -a "$mw" = 0
 
 # With the default 256K coroutine stack the runtime must say why it stops.
 rc=$( (timeout 30 env HOME="$tmp/home" LD_PRELOAD="$LIB" GPATCH_STACK_SIZE=256K \

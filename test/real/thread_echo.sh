@@ -38,8 +38,8 @@ for mode in plain patched; do
     check "plain server with $n connections open: Threads: $total (want $((n + 1)), a thread each)" \
       test "$total" = $((n + 1))
   else
-    check "patched server with $n connections open: Threads: $total, $workers libuv-worker(s) (want 1, 0)" \
-      test "$total" = 1 -a "$workers" = 0
+    check "patched server with $n connections open: $prog program thread(s) of $total, $workers libuv-worker(s) (want 1, 0)" \
+      test "$prog" = 1 -a "$workers" = 0
     check "patched server still alive" kill -0 "$spid"
   fi
   stop "$spid"
