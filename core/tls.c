@@ -50,12 +50,14 @@ struct gp__tls_dtor {
 };
 
 /* Objects whose TLS is not the program's: libc's (errno is saved per
- * coroutine), the loader's, and the runtime's own libraries'. */
+ * coroutine), the loader's, the runtime's own libraries', and the
+ * sanitizers' (their per-thread state belongs to the OS thread). */
 static int tls_known(const char *path)
 {
-  static const char *const known[] = {"libc.so", "ld-linux", "libgpatch",
-                                      "libuv.so", "libunwind", "libm.so",
-                                      "libdl.so", "libpthread.so"};
+  static const char *const known[] = {
+      "libc.so",   "ld-linux",  "libgpatch", "libuv.so",  "libunwind",
+      "libm.so",   "libdl.so",  "libpthread.so", "libasan", "libtsan",
+      "libubsan",  "liblsan",   "libclang_rt"};
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
