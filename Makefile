@@ -2,12 +2,13 @@
 # load generator `gpatch compare` uses (build/bench/loadgen);
 # `make demo`, `make check`, `make bench`, `make install PREFIX=…`.
 # CONTEXT=ucontext builds without the assembly switch. SAN=1 builds with
-# AddressSanitizer and UBSan into build-asan/ (make check-asan does this).
+# AddressSanitizer and UBSan into build-asan/ (make check-asan does this),
+# SAN=tsan with ThreadSanitizer into build-tsan/ (make check-tsan).
 
 PREFIX ?= /usr/local
 CONTEXT ?= asm
 SAN ?= 0
-B ?= $(if $(filter 1,$(SAN)),build-asan,build)
+B ?= $(if $(filter 1,$(SAN)),build-asan,$(if $(filter tsan,$(SAN)),build-tsan,build))
 
 CC ?= cc
 ARCH := $(shell uname -m)
@@ -19,7 +20,8 @@ OPT ?= -O2
 CFLAGS ?= $(OPT) -g
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 comma := ,
-SANFLAGS := $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+SANFLAGS := $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined) \
+  $(if $(filter tsan,$(SAN)),-fsanitize=thread)
 ALL_CFLAGS = -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARN) \
   $(PKG_CFLAGS) $(SANFLAGS) $(if $(filter ucontext,$(CONTEXT)),-DGP_FORCE_UCONTEXT) \
   -Iinclude $(CFLAGS)
@@ -57,7 +59,8 @@ IO_BENCH_BIN := $(B)/bench/epoll_echo $(B)/bench/loadgen
 THREADS_BENCH_BIN := $(B)/bench/thread_create $(B)/bench/sleepers \
   $(B)/bench/holdconns
 
-.PHONY: all deps check check-unit check-asan check-valgrind check-aarch64 \
+.PHONY: all deps check check-unit check-asan check-tsan check-valgrind \
+  check-aarch64 \
   check-ucontext demo bench install uninstall format clean examples tests
 
 all: $(LIB) $(B)/bench/loadgen
@@ -144,6 +147,15 @@ check-unit: $(UNIT_BIN)
 check-asan:
 	@$(MAKE) --no-print-directory SAN=1 OPT=-O1 check-unit
 
+# The unit tests of the runtime's concurrent parts under ThreadSanitizer
+# (told about every context switch through its fiber API).
+TSAN_TESTS := test_mn test_event test_coro
+check-tsan:
+	@$(MAKE) --no-print-directory SAN=tsan OPT=-O1 \
+	  $(patsubst %,build-tsan/test/%,$(TSAN_TESTS))
+	@B=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  scripts/runtests unit $(TSAN_TESTS)
+
 check-valgrind: $(UNIT_BIN)
 	@B=$(B) VALGRIND=1 scripts/runtests unit
 
@@ -188,6 +200,6 @@ format:
 	  test/unit/*.[ch] test/bench/*.c test/shim/*.c examples/*.c)
 
 clean:
-	rm -rf build build-asan build-ucontext build-aarch64
+	rm -rf build build-asan build-tsan build-ucontext build-aarch64
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

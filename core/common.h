@@ -20,6 +20,16 @@
 #endif
 #endif
 
+/* Defined when built with ThreadSanitizer, which must be told about every
+ * stack switch (its fiber API). */
+#if defined(__SANITIZE_THREAD__)
+#define GP__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GP__TSAN 1
+#endif
+#endif
+
 /* Defined when valgrind's client requests are available: every coroutine
  * stack is registered with it. */
 #if defined(__has_include)

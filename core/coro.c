@@ -24,6 +24,9 @@
 #ifdef GP__ASAN
 #include <sanitizer/asan_interface.h>
 #endif
+#ifdef GP__TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
 
 void (*gp__coro_exit_hook)(struct gp__coro *co);
 
@@ -164,6 +167,9 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
 #ifdef GP__VALGRIND
   co->vg_stack_id = VALGRIND_STACK_REGISTER(st->lo, st->lo + st->size);
 #endif
+#ifdef GP__TSAN
+  co->tsan_fiber = __tsan_create_fiber(0);
+#endif
   co->stack = st;
   co->magic = GP__CORO_MAGIC;
   co->fn = fn;
@@ -209,6 +215,10 @@ void gp__coro_release(struct gp__sched *s, struct gp__coro *co)
   gp__tls_release(s, co);
 #ifdef GP__VALGRIND
   VALGRIND_STACK_DEREGISTER(co->vg_stack_id);
+#endif
+#ifdef GP__TSAN
+  __tsan_destroy_fiber(co->tsan_fiber);
+  co->tsan_fiber = NULL;
 #endif
 #ifdef GP__ASAN
   /* The frames of the exit path never returned, so their redzones are

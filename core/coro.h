@@ -153,6 +153,7 @@ struct gp__coro {
   const void *asan_bottom;  /* stack bounds for AddressSanitizer, set for */
   size_t asan_size;         /* a thread's own stack on its first switch */
   unsigned vg_stack_id;     /* valgrind's id for the registered stack */
+  void *tsan_fiber;         /* ThreadSanitizer's fiber for its stack */
   struct gp__coro *free_next; /* in a scheduler's pool of structs */
   struct gp__coro *reg_next; /* in its bucket of the handle registry */
 };

@@ -46,6 +46,9 @@
 #ifdef GP__VALGRIND
 #include <valgrind/valgrind.h>
 #endif
+#ifdef GP__TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
 
 __thread struct gp__tls gp__tls __attribute__((tls_model("initial-exec")));
 
@@ -132,6 +135,9 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
       from->state == GP__DEAD ? NULL : &from->asan_fake_stack,
       to->stack ? (const void *)to->stack->lo : to->asan_bottom,
       to->stack ? to->stack->size : to->asan_size);
+#endif
+#ifdef GP__TSAN
+  __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
   gp__ctx_switch(&from->ctx, &to->ctx);
 #ifdef GP__ASAN
@@ -270,8 +276,10 @@ static int take_spawned(struct gp__sched *s, struct gp__sched *victim,
 /* An idle scheduler takes a coroutine not started yet from another. */
 static int steal(struct gp__sched *s)
 {
-  for (int i = 1; i <= pool_n; i++) {
-    struct gp__sched *v = gp__scheds[(s->index + i) % pool_n];
+  int n = __atomic_load_n(&pool_n, __ATOMIC_ACQUIRE);
+  for (int i = 1; i <= n; i++) {
+    struct gp__sched *v = __atomic_load_n(&gp__scheds[(s->index + i) % n],
+                                          __ATOMIC_ACQUIRE);
     if (v != s && v && take_spawned(s, v, 1) > 0)
       return 1;
   }
@@ -468,7 +476,8 @@ _Noreturn static void hub_loop(struct gp__sched *s)
   for (;;) {
     drain_inbox(s);
     take_spawned(s, s, INT32_MAX);
-    if (s->nready == 0 && s->pool && pool_n > 1)
+    if (s->nready == 0 && s->pool &&
+        __atomic_load_n(&pool_n, __ATOMIC_RELAXED) > 1)
       steal(s);
     run_round(s);
     poll_once(s);
@@ -509,6 +518,9 @@ static int make_coros(struct gp__sched *s, int with_main)
   strcpy(s->hub->name, "hub");
   if (!with_main) {
     gp__ctx_adopt(&s->hub->ctx, s->main_uc);
+#ifdef GP__TSAN
+    s->hub->tsan_fiber = __tsan_get_current_fiber();
+#endif
     s->current = s->hub;
     return 0;
   }
@@ -518,6 +530,10 @@ static int make_coros(struct gp__sched *s, int with_main)
   s->main->state = GP__RUNNING;
   s->main->started = 1;
   s->main->home_tid = s->tid;
+#ifdef GP__TSAN
+  s->main->tsan_fiber = __tsan_get_current_fiber();
+  s->hub->tsan_fiber = __tsan_create_fiber(0);
+#endif
   strcpy(s->main->name, "main");
   gp__list_push_back(&s->all, &s->main->all_link);
   s->nlive = 1;
@@ -598,10 +614,11 @@ static struct gp__sched *make_sched(int with_main, int pool)
     goto fail;
   }
   s->index = gp__nsched;
-  gp__scheds[gp__nsched++] = s;
+  __atomic_store_n(&gp__scheds[gp__nsched], s, __ATOMIC_RELEASE);
+  __atomic_store_n(&gp__nsched, gp__nsched + 1, __ATOMIC_RELEASE);
   s->pool = pool;
   if (pool)
-    pool_n++;
+    __atomic_store_n(&pool_n, pool_n + 1, __ATOMIC_RELEASE);
   gp__unlock(&sched_lock);
   gp__tls.sched = s;
   gp__tls.app = 1;
@@ -670,7 +687,8 @@ struct gp__sched *gp__sched_place(void)
     return self;
   start_workers();
   min = __atomic_load_n(&self->load, __ATOMIC_RELAXED);
-  for (int i = 0; i < pool_n; i++) {
+  for (int i = 0, n = __atomic_load_n(&pool_n, __ATOMIC_ACQUIRE); i < n;
+       i++) {
     struct gp__sched *o = __atomic_load_n(&gp__scheds[i], __ATOMIC_ACQUIRE);
     int l;
     if (o == NULL)
