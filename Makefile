@@ -125,6 +125,15 @@ $(B)/shim/%: test/shim/%.c $(wildcard test/shim/*.h) | $(DEPS_STAMP)
 	$(CC) -std=gnu11 -g -pthread $(WARN) $(if $(findstring fortify,$*),-O2 -D_FORTIFY_SOURCE=2,-O1) \
 	  -o $@ $< -ldl
 
+# d_sud_uring links liburing when its headers are there (scripts/deps
+# installs liburing-dev); without, it says so, plain and patched alike.
+HAVE_LIBURING := $(shell pkg-config --exists liburing 2>/dev/null && echo 1)
+$(B)/shim/d_sud_uring: test/shim/d_sud_uring.c test/shim/compat.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O1 -pthread $(WARN) \
+	  $(if $(HAVE_LIBURING),-DHAVE_LIBURING) -o $@ $< \
+	  $(if $(HAVE_LIBURING),-luring) -ldl
+
 # d_ctor links libctor.so, whose constructor calls interposed functions
 # before libgpatch's constructors have necessarily run.
 $(B)/shim/libctor.so: test/shim/ctorlib.c | $(DEPS_STAMP)

@@ -215,6 +215,14 @@ void gp__config_init(void)
   if ((v = getenv("GPATCH_CORES")) && *v &&
       gp__config_parse_cores(v, affinity_cpus(), &c->cores))
     bad("GPATCH_CORES", v, "a count from 1 to 64, or auto");
+  if ((v = getenv("GPATCH_SUD")) && *v) {
+    if (strcmp(v, "1") == 0 || strcmp(v, "on") == 0)
+      c->sud = GP__SUD_ON;
+    else if (strcmp(v, "0") == 0 || strcmp(v, "off") == 0)
+      c->sud = GP__SUD_OFF;
+    else if (strcmp(v, "auto") != 0)
+      bad("GPATCH_SUD", v, "auto, on or off");
+  }
   if ((v = getenv("GPATCH_NO_MADV_GUARD")) && strcmp(v, "1") == 0)
     c->no_madv_guard = 1;
   errno = saved;

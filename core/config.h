@@ -19,6 +19,9 @@ enum {
 
 enum gp__on_deadlock { GP__DEADLOCK_ABORT, GP__DEADLOCK_HANG };
 
+/* GPATCH_SUD: route system calls made outside libc (core/sud.h). */
+enum gp__sud { GP__SUD_AUTO, GP__SUD_ON, GP__SUD_OFF };
+
 struct gp__config {
   size_t stack_size;       /* GPATCH_STACK_SIZE: default coroutine stack */
   unsigned patch;          /* GPATCH_PATCH: GP__PATCH_* bits */
@@ -30,6 +33,7 @@ struct gp__config {
   int no_madv_guard;       /* GPATCH_NO_MADV_GUARD=1: test the fallback */
   unsigned cores;          /* GPATCH_CORES: schedulers (OS threads) that
                               run the program's threads, at least 1 */
+  int sud;                 /* GPATCH_SUD: enum gp__sud */
 };
 
 /* The configuration, valid after gp__config_init(). */

@@ -28,6 +28,7 @@
 #include "debug.h"
 #include "fdtab.h"
 #include "real.h"
+#include "sud.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -623,6 +624,7 @@ static struct gp__sched *make_sched(int with_main, int pool)
   gp__tls.sched = s;
   gp__tls.app = 1;
   gp__debug_thread_init(s);
+  gp__sud_thread_init();
   return s;
 
 fail:

@@ -13,6 +13,7 @@
 #include "../core/debug.h"
 #include "../core/fdtab.h"
 #include "../core/real.h"
+#include "../core/sud.h"
 #include "../core/scheduler.h"
 #include "../core/tls.h"
 #include "../core/wait.h"
@@ -55,6 +56,11 @@ static inline int gp__shim_tcp(int fd, struct gp__fdinfo *fi)
 {
   return fi->tcp != GP__TCP_UNKNOWN ? fi->tcp : gp__shim_tcp_probe(fd, fi);
 }
+
+/* io_uring_enter, cooperative when it waits for completions (uring.c).
+ * Returns 1 with the result in *ret (libc-style), or 0 when the kernel is
+ * to make the call. */
+int gp__shim_uring_enter(const long a[6], long *ret);
 
 /* ---- what the families share (init.c, signal.c, thread.c) ---- */
 

@@ -66,6 +66,8 @@ GP_EXPORT int sigaction(int sig, const struct sigaction *act,
     return gp__real_sigaction(sig, act, oact);
   if (sig == SIGSEGV)
     return gp__debug_segv_chain(act, oact);
+  if (sig == SIGSYS && gp__sud_active())
+    return gp__sud_chain(act, oact);
   prev = app[sig];
   prev_added = added[sig];
   if (act == NULL || !catches(act)) {
