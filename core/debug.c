@@ -299,6 +299,7 @@ void gp__debug_monitor_start(struct gp__sched *s)
   static uv_signal_t sig;
   pthread_t t;
   pthread_attr_t a;
+  sigset_t all, old;
 
   if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
     return;
@@ -314,10 +315,15 @@ void gp__debug_monitor_start(struct gp__sched *s)
     return;
   pthread_attr_init(&a);
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  /* Blind to every signal (it inherits the mask): the kernel must never
+   * give it one meant for the program. */
+  sigfillset(&all);
+  gp__real_pthread_sigmask(SIG_SETMASK, &all, &old);
   GP__RUNTIME_ENTER();
   if (gp__real_pthread_create(&t, &a, monitor_main, NULL) != 0)
     gp__debug_out(2, "gpatch: cannot start the blocking monitor\n");
   GP__RUNTIME_LEAVE();
+  gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
   pthread_attr_destroy(&a);
 }
 

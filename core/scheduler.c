@@ -412,12 +412,22 @@ static int64_t poll_timeout(struct gp__sched *s, uint64_t next_timer,
   int64_t t;
 
   *run = loop_due(s, &alive);
-  if (s->nready > 0 || *run)
+  if (s->nready > 0 || *run || __atomic_load_n(&s->interrupts, __ATOMIC_RELAXED))
     return 0;
   t = next_timer == GP__NEVER ? -1 : (int64_t)next_timer;
   if (t < 0 && stuck(s, alive))
     go_idle(s);
   return t;
+}
+
+/* Delivers the interruptions signal handlers noted on this thread: each
+ * ends one interruptible wait, the one the kernel would have interrupted
+ * (gp__interrupt_one). */
+static void deliver_interrupts(struct gp__sched *s)
+{
+  unsigned n = __atomic_exchange_n(&s->interrupts, 0, __ATOMIC_RELAXED);
+  while (n-- > 0)
+    gp__interrupt_one(s);
 }
 
 /* One poll of the poller; blocks only when nothing is ready. */
@@ -451,8 +461,7 @@ static void poll_once(struct gp__sched *s)
   s->last_poll = gp__now();
   if (s->idle)
     leave_idle(s);
-  if (n == -EINTR)
-    gp__interrupt_one(s);
+  deliver_interrupts(s);
   for (int i = 0; i < n; i++) {
     uint64_t d = ev[i].data.u64;
     if (d == GP__POLL_LOOP) {
@@ -476,6 +485,7 @@ _Noreturn static void hub_loop(struct gp__sched *s)
 {
   for (;;) {
     drain_inbox(s);
+    deliver_interrupts(s);
     take_spawned(s, s, INT32_MAX);
     if (s->nready == 0 && s->pool &&
         __atomic_load_n(&pool_n, __ATOMIC_RELAXED) > 1)

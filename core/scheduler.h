@@ -119,6 +119,9 @@ struct gp__sched {
   int idle;                 /* counted in the schedulers with nothing to
                                do and nothing to wait for (deadlock) */
   int main_ended;           /* main waits for the others (pthread_exit) */
+  unsigned interrupts;      /* atomic: signals caught on this thread that
+                               interrupt a parked coroutine (noted by the
+                               handler, delivered by the hub) */
   uint64_t last_poll;       /* gp__now() when the hub last polled its set */
   pid_t tid;                /* the thread it belongs to */
   void *main_uc;            /* ucontext_t for main (fallback switch) */

@@ -592,6 +592,19 @@ void gp__wait_others(void)
 
 /* ---- signal handlers, gp_timeout blocks ---- */
 
+void gp__interrupt_note(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  if (s == NULL)
+    return;
+  /* main itself runs, and is in no call: plain, nothing is interrupted.
+   * (Once main has ended, the signal goes to another thread, which the
+   * hub picks.) */
+  if (s->current == s->main && !s->main_ended)
+    return;
+  __atomic_fetch_add(&s->interrupts, 1, __ATOMIC_RELAXED);
+}
+
 void gp__handler_enter(struct gp__handler_mark *saved, void *frame)
 {
   saved->frame = gp__tls.handler_frame;

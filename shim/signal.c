@@ -30,6 +30,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
   struct gp__handler_mark mark;
 
   last = sig;
+  gp__interrupt_note();
   if (a.sa_flags & SA_RESETHAND)
     app[sig].sa_handler = SIG_DFL; /* the kernel reset ours already */
   /* No time-slice yield inside the handler (gp__slice). */
