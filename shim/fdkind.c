@@ -6,8 +6,10 @@
 #define _GNU_SOURCE
 #include "shim.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -109,4 +111,22 @@ struct gp__fdinfo *gp__shim_classify(int fd)
     fi->kind = GP__FD_FILE;
   }
   return fi;
+}
+
+int gp__shim_poll_ready(int fd, short events)
+{
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = events};
+    int n = gp__real_poll(&p, 1, 0), w;
+    if (n >= 0)
+      return n > 0;
+    if (errno == EINTR)
+      return -EINTR;
+    /* The kernel is out of memory for the poll (ENOMEM): neither "ready"
+     * (the call would block the thread) nor "not ready" (the edge a wait
+     * needs may have gone by) is known, so look again in a moment. */
+    w = gp__sleep_until(gp__now() + 1000000, 1);
+    if (w < 0)
+      return w;
+  }
 }

@@ -202,8 +202,13 @@ static int peek_waits_all(int fd)
 static int peek_ended(int fd)
 {
   struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
-  return gp__real_poll(&p, 1, 0) > 0 &&
-         (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+  int n;
+
+  /* A signal caught while looking says nothing of the socket: look again
+   * (the edge that announced the end may have gone by already). */
+  while ((n = gp__real_poll(&p, 1, 0)) < 0 && errno == EINTR)
+    ;
+  return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 /* Tries the op until it completes, parking on EAGAIN. dontwait: each try
@@ -287,19 +292,24 @@ static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
 {
   int out = is_write(op);
   size_t done = 0, total = remaining(op);
-  struct pollfd p = {.fd = op->fd, .events = out ? POLLOUT : POLLIN};
 
   if (total == 0 || (!out && total < fi->min_read) ||
       (!out && tty_timed(op->fd)))
     return attempt(op, 0);
   for (;;) {
     ssize_t r;
-    int n = gp__real_poll(&p, 1, 0);
-    if (n == 0) {
-      int w = gp__wait_fd(op->fd, out ? EPOLLOUT : EPOLLIN, GP__NEVER, 1);
-      if (w < 0 && !gp__shim_wait_failed(w, 0, EAGAIN))
-        return finish(done, errno);
-      continue;
+    /* The call blocks the thread unless the fd is ready: a signal caught
+     * while looking is a signal caught while the call waited. */
+    int w = gp__shim_poll_ready(op->fd, out ? POLLOUT : POLLIN);
+    if (w == 0) {
+      w = gp__wait_fd(op->fd, out ? EPOLLOUT : EPOLLIN, GP__NEVER, 1);
+      if (w >= 0)
+        continue; /* look again: the call is made only when ready */
+    }
+    if (w < 0) {
+      if (gp__shim_wait_failed(w, 0, EAGAIN))
+        continue;
+      return finish(done, errno);
     }
     if (!out || op->kind != OP_WRITE || op->len <= PIPE_BUF) {
       r = attempt(op, 0);

@@ -56,6 +56,16 @@ static inline int gp__shim_tcp(int fd, struct gp__fdinfo *fi)
   return fi->tcp != GP__TCP_UNKNOWN ? fi->tcp : gp__shim_tcp_probe(fd, fi);
 }
 
+/* Asks the kernel's poll, without waiting, whether fd is ready for events
+ * (POLLIN or POLLOUT): for a call that, once made, blocks the OS thread for
+ * real (a blocking pipe it did not make, an accept on a listener that blocks
+ * underneath), so it is made only when this says ready. Returns 1 when fd
+ * is ready, or has an error or hang-up the call will report; 0 when it is
+ * not; or, when a caught signal interrupted the look (as it would have
+ * interrupted the call plain), -EINTR — never "ready": the caller hands it
+ * to gp__shim_wait_failed. */
+int gp__shim_poll_ready(int fd, short events);
+
 /* ---- what the families share (init.c, signal.c, thread.c) ---- */
 
 /* Nonzero when the last signal the app caught has SA_RESTART: interrupted

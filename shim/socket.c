@@ -61,13 +61,6 @@ GP_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 }
 
 /* accept4(2); accept(2) is accept4 with no flags. The new socket is ours. */
-/* Nonzero when a connection (or an error) is waiting on fd. */
-static int readable(int fd)
-{
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  return gp__real_poll(&p, 1, 0) != 0;
-}
-
 GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
                       int flags)
 {
@@ -90,8 +83,13 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
     /* A listener's O_NONBLOCK may be off (inherited, or shared with a
      * child that exec'd): look before accepting, so the thread never
      * blocks in accept. */
-    if (blocking && !readable(fd))
-      goto wait;
+    if (blocking) {
+      w = gp__shim_poll_ready(fd, POLLIN);
+      if (w == 0)
+        goto wait;
+      if (w < 0)
+        goto failed; /* a signal caught while looking */
+    }
     nfd = gp__real_accept4(fd, addr, alen, flags | SOCK_NONBLOCK);
     if (nfd >= 0)
       break;
@@ -112,7 +110,10 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
       return -1;
   wait:
     w = gp__wait_fd(fd, EPOLLIN, deadline, 1);
-    if (w >= 0 || gp__shim_wait_failed(w, fi->rcvtimeo_ns, EAGAIN))
+    if (w >= 0)
+      continue;
+  failed:
+    if (gp__shim_wait_failed(w, fi->rcvtimeo_ns, EAGAIN))
       continue;
     return -1;
   }
