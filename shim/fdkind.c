@@ -45,19 +45,38 @@ int gp__shim_tcp_probe(int fd, struct gp__fdinfo *fi)
   return fi->tcp;
 }
 
+/* The directions in which a call on a stream opened with status flags fl
+ * may wait: a pipe's write end is never readable. */
+static unsigned directions(int fl)
+{
+  if (fl & O_PATH)
+    return 0; /* neither: read and write fail with EBADF */
+  switch (fl & O_ACCMODE) {
+  case O_RDONLY:
+    return GP__FD_IN;
+  case O_WRONLY:
+    return GP__FD_OUT;
+  default:
+    return GP__FD_IN | GP__FD_OUT;
+  }
+}
+
 /* An anonymous-inode fd (no file type in st_mode): the event fds whose
  * blocking read waits for an event are waited for (GP__FD_STREAM, with
- * the read size below which they fail at once in *min_read); any other
- * (epoll, pidfd …) does not block on read and goes straight through. */
-static int anon_kind(int fd, unsigned *min_read)
+ * the size below which a call fails at once in fi->min_read, and the
+ * directions it may wait in: only an eventfd is ever written to); any
+ * other (epoll, pidfd …) does not block on read and goes straight
+ * through. */
+static int anon_kind(int fd, struct gp__fdinfo *fi)
 {
   static const struct {
     const char *link;
     unsigned min_read;
-  } waits[] = {{"anon_inode:[eventfd]", 8},
-               {"anon_inode:[timerfd]", 8},
-               {"anon_inode:[signalfd]", 128},
-               {"anon_inode:inotify", 0}};
+    unsigned waits;
+  } waits[] = {{"anon_inode:[eventfd]", 8, GP__FD_IN | GP__FD_OUT},
+               {"anon_inode:[timerfd]", 8, GP__FD_IN},
+               {"anon_inode:[signalfd]", 128, GP__FD_IN},
+               {"anon_inode:inotify", 0, GP__FD_IN}};
   char path[40], link[64];
   ssize_t n;
 
@@ -68,7 +87,8 @@ static int anon_kind(int fd, unsigned *min_read)
   link[n] = 0;
   for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
     if (strcmp(link, waits[i].link) == 0) {
-      *min_read = waits[i].min_read;
+      fi->min_read = waits[i].min_read;
+      fi->waits &= waits[i].waits;
       return GP__FD_STREAM;
     }
   return GP__FD_FILE;
@@ -105,8 +125,10 @@ struct gp__fdinfo *gp__shim_classify(int fd)
   } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
     fi->kind = GP__FD_STREAM;
     fi->stream = 1;
+    fi->waits = directions(fl);
   } else if ((st.st_mode & S_IFMT) == 0) {
-    fi->kind = anon_kind(fd, &fi->min_read);
+    fi->waits = directions(fl);
+    fi->kind = anon_kind(fd, fi);
   } else {
     fi->kind = GP__FD_FILE;
   }

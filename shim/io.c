@@ -64,6 +64,15 @@ static int is_write(const struct op *op)
   return op->kind >= OP_WRITE;
 }
 
+/* The calls of sockets only: on anything else they fail at once
+ * (ENOTSOCK). */
+static int socket_only(const struct op *op)
+{
+  return op->kind != OP_READ && op->kind != OP_READV &&
+         op->kind != OP_WRITE && op->kind != OP_WRITEV &&
+         op->kind != OP_SENDFILE;
+}
+
 /* recvmmsg and sendmmsg return a count of messages, not of bytes: they
  * wait for the first message only. */
 static int counts_messages(const struct op *op)
@@ -286,15 +295,19 @@ static int tty_timed(int fd)
 }
 
 /* Blocking pipes, FIFOs, ttys and event fds that are not ours: wait, then
- * call. A call the kernel answers without waiting (nothing to move, a
- * buffer too small for an event) goes straight through. */
+ * call. A call the kernel answers without waiting goes straight through:
+ * one in a direction the fd never becomes ready for (reading a pipe's write
+ * end), a socket call, nothing to move, a size an event fd refuses, a read
+ * of a tty that times its reads. */
 static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
 {
   int out = is_write(op);
-  size_t done = 0, total = remaining(op);
+  size_t done = 0, total;
 
-  if (total == 0 || (!out && total < fi->min_read) ||
-      (!out && tty_timed(op->fd)))
+  if (!(fi->waits & (out ? GP__FD_OUT : GP__FD_IN)) || socket_only(op))
+    return attempt(op, 0);
+  total = remaining(op);
+  if (total == 0 || total < fi->min_read || (!out && tty_timed(op->fd)))
     return attempt(op, 0);
   for (;;) {
     ssize_t r;
@@ -409,8 +422,9 @@ GP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
   struct op op = {.kind = OP_READV, .fd = fd, .iov = (struct iovec *)iov,
                   .iovcnt = iovcnt};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
-    return gp__real_readv(fd, iov, iovcnt);
+  if (!gp__shim_active(GP__PATCH_SOCKET) || iovcnt < 0 || iovcnt > IOV_MAX ||
+      (iovcnt > 0 && iov == NULL))
+    return gp__real_readv(fd, iov, iovcnt); /* and the kernel's EINVAL */
   return drive(&op); /* reads do not advance: the app's array is enough */
 }
 

@@ -60,6 +60,15 @@ GP_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
   return r;
 }
 
+/* Nonzero when fd is a socket that listens: on anything else accept fails
+ * at once (EINVAL, EOPNOTSUPP, ENOTSOCK), so it is not waited for. */
+static int listening(int fd)
+{
+  int on = 0;
+  socklen_t len = sizeof(on);
+  return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
 /* accept4(2); accept(2) is accept4 with no flags. The new socket is ours. */
 GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
                       int flags)
@@ -85,6 +94,8 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
      * blocks in accept. */
     if (blocking) {
       w = gp__shim_poll_ready(fd, POLLIN);
+      if (w == 0 && !listening(fd))
+        return gp__real_accept4(fd, addr, alen, flags); /* its error */
       if (w == 0)
         goto wait;
       if (w < 0)
