@@ -8,8 +8,9 @@
  *   - blocking sockets it inherited: the same, each try with MSG_DONTWAIT,
  *     so that the shared file description's flags are never touched;
  *   - blocking pipes, FIFOs and ttys it inherited: wait for readiness first,
- *     then make the call (writes of more than PIPE_BUF go in PIPE_BUF pieces,
- *     each after the pipe has room).
+ *     then make the call (write and writev of more than PIPE_BUF go in
+ *     PIPE_BUF pieces, each after the pipe has room; sendfile into a pipe
+ *     moves what there is room for, as it does plain).
  * A blocking write on a byte stream continues until everything is written,
  * as the kernel's does; SO_RCVTIMEO and SO_SNDTIMEO end a wait with EAGAIN
  * (or with the bytes moved so far). */
@@ -294,6 +295,38 @@ static int tty_timed(int fd)
          t.c_cc[VMIN] == 0;
 }
 
+/* One try of a write that moves at most max bytes: the op's length, or
+ * its (private) iovec array, is cut for the call and restored after. */
+static ssize_t attempt_at_most(struct op *op, size_t max)
+{
+  size_t sum = 0, len;
+  ssize_t r;
+  int k, n;
+
+  if (op->kind == OP_WRITE) {
+    if (op->len <= max)
+      return attempt(op, 0);
+    len = op->len;
+    op->len = max;
+    r = attempt(op, 0);
+    op->len = len;
+    return r;
+  }
+  /* OP_WRITEV: the buffers that fit whole, and a part of the next. */
+  for (k = 0; k < op->iovcnt && sum + op->iov[k].iov_len <= max; k++)
+    sum += op->iov[k].iov_len;
+  if (k == op->iovcnt)
+    return attempt(op, 0);
+  n = op->iovcnt;
+  len = op->iov[k].iov_len;
+  op->iovcnt = k + 1;
+  op->iov[k].iov_len = max - sum;
+  r = attempt(op, 0);
+  op->iov[k].iov_len = len;
+  op->iovcnt = n;
+  return r;
+}
+
 /* Blocking pipes, FIFOs, ttys and event fds that are not ours: wait, then
  * call. A call the kernel answers without waiting goes straight through:
  * one in a direction the fd never becomes ready for (reading a pipe's write
@@ -324,19 +357,14 @@ static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
         continue;
       return finish(done, errno);
     }
-    if (!out || op->kind != OP_WRITE || op->len <= PIPE_BUF) {
-      r = attempt(op, 0);
-    } else {
-      /* Room for PIPE_BUF bytes is all readiness promises. */
-      size_t len = op->len;
-      op->len = PIPE_BUF;
-      r = attempt(op, 0);
-      op->len = len;
-    }
+    /* Room for PIPE_BUF bytes is all a writable pipe promises. sendfile
+     * into a pipe moves what there is room for and returns. */
+    r = out && op->kind != OP_SENDFILE ? attempt_at_most(op, PIPE_BUF)
+                                       : attempt(op, 0);
     if (r < 0)
       return finish(done, errno);
     done += (size_t)r;
-    if (!out || done == total || op->kind != OP_WRITE)
+    if (!out || done == total || op->kind == OP_SENDFILE)
       return (ssize_t)done;
     advance(op, (size_t)r);
   }
@@ -350,8 +378,10 @@ static ssize_t drive(struct op *op)
   if (fi == NULL)
     return attempt(op, 0);
   /* sendfile has no MSG_DONTWAIT: only to a socket that is non-blocking
-   * underneath can it be tried without blocking. */
-  if (op->kind == OP_SENDFILE && fi->kind != GP__FD_OWNED)
+   * underneath can it be tried without blocking, and into a pipe once it
+   * has room. */
+  if (op->kind == OP_SENDFILE && fi->kind != GP__FD_OWNED &&
+      fi->kind != GP__FD_STREAM)
     return attempt(op, 0);
   switch (fi->kind) {
   case GP__FD_OWNED:
