@@ -12,6 +12,7 @@
 #include "../core/coro.h"
 #include "../core/debug.h"
 #include "../core/fdtab.h"
+#include "../core/helper.h"
 #include "../core/real.h"
 #include "../core/scheduler.h"
 #include "../core/tls.h"

@@ -14,6 +14,7 @@
 #define GP_TEST_COMPAT_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -61,18 +62,31 @@ static inline void *join(struct task *k)
   return r;
 }
 
-/* The number of OS threads of this process. */
+/* The number of OS threads of this process, less the runtime's helper
+ * threads (named gpatch-helper), which make only the blocking calls that
+ * have no readiness to wait for (a wait for a child's state change) and
+ * run nothing of the program. */
 static inline int os_threads(void)
 {
-  char line[256];
-  int n = -1;
-  FILE *f = fopen("/proc/self/status", "re");
-  if (f == NULL)
+  char line[64], path[300];
+  int n = 0;
+  struct dirent *e;
+  DIR *d = opendir("/proc/self/task");
+  if (d == NULL)
     return -1;
-  while (fgets(line, sizeof(line), f))
-    if (sscanf(line, "Threads: %d", &n) == 1)
-      break;
-  fclose(f);
+  while ((e = readdir(d)) != NULL) {
+    FILE *c;
+    if (e->d_name[0] == '.')
+      continue;
+    n++;
+    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+    if ((c = fopen(path, "re")) == NULL)
+      continue;
+    if (fgets(line, sizeof(line), c) && strcmp(line, "gpatch-helper\n") == 0)
+      n--;
+    fclose(c);
+  }
+  closedir(d);
   return n;
 }
 
