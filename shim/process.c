@@ -8,8 +8,9 @@
  * them: they stay blocking, and the parent's own I/O on them becomes
  * per-call non-blocking (MSG_DONTWAIT), as for fds it inherited.
  *
- * Waiting for a child parks only the caller: on a pidfd for one child, and
- * by polling with growing pauses (1 to 16 ms) for "any child". glibc's
+ * Waiting for a child parks only the caller, while a helper thread waits
+ * for the state change with waitid(WNOWAIT) (core/helper.h): exits, stops,
+ * continues and ptrace stops alike, which no fd announces. glibc's
  * system() waits through an internal alias, so system is reimplemented
  * here with POSIX's semantics (SIGINT and SIGQUIT ignored and SIGCHLD
  * blocked in the caller while the command runs). */
@@ -23,7 +24,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -198,48 +198,92 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 
 /* ---- waiting for children ---- */
 
+/* What a helper thread waits for: the state change that wait4(pid,
+ * options) would report, left in place for wait4 to collect (WNOWAIT). */
+struct child_watch {
+  idtype_t idtype;         /* P_PID, P_PGID or P_ALL */
+  id_t id;                 /* the pid or process group */
+  int options;             /* waitid's options */
+  int err;                 /* 0, or waitid's errno */
+};
+
+/* On a helper thread: blocks until the state change is there. The raw
+ * system call, so that no interposer of waitid is met. */
+static void watch_child(void *arg)
+{
+  struct child_watch *c = arg;
+  siginfo_t si;
+  long r;
+
+  do
+    r = gp__real_syscall(SYS_waitid, c->idtype, c->id, &si, c->options,
+                         NULL);
+  while (r < 0 && errno == EINTR);
+  c->err = r < 0 ? errno : 0;
+}
+
+/* Parks the caller until a child state change that wait4(pid, options)
+ * reports is there: every change plain would see — exits, stops and
+ * continues (WUNTRACED, WCONTINUED), ptrace stops, of any child or group —
+ * for which no fd tells. A helper thread blocks in waitid with WNOWAIT,
+ * which leaves the change for the caller's own wait4 to take. Returns 0
+ * (look again), 1 when no helper helps (wait by polling), or a wait's
+ * error. */
+static int wait_change(pid_t pid, int options)
+{
+  struct child_watch *c;
+  int w;
+
+  /* A helper is another thread: it would not see the children of this
+   * one alone. */
+  if (options & __WNOTHREAD)
+    return 1;
+  if ((c = malloc(sizeof(*c))) == NULL)
+    return 1;
+  c->idtype = pid < -1 ? P_PGID : pid == -1 ? P_ALL : pid == 0 ? P_PGID
+                                                                : P_PID;
+  c->id = (id_t)(pid < -1 ? -pid : pid == 0 ? getpgrp() : pid);
+  c->options = (options & (WUNTRACED | WCONTINUED | __WALL | __WCLONE)) |
+               WEXITED | WNOWAIT;
+  c->err = 0;
+  w = gp__helper_call(watch_child, c, free, 1);
+  if (w == -EAGAIN || w == -ENOMEM) {
+    free(c);
+    return 1;
+  }
+  if (w == 0) {
+    /* waitid refused what wait4 accepted (an old kernel): poll. */
+    w = c->err != 0 && c->err != ECHILD ? 1 : 0;
+    free(c);
+  }
+  return w;
+}
+
 /* Waits cooperatively for a child, as wait4 does. */
 static pid_t coop_wait4(pid_t pid, int *status, int options,
                         struct rusage *ru)
 {
   uint64_t pause = 1000000; /* 1 ms, doubling to 16 ms */
-  int pfd = -1;
+  int poll_only = 0;
   pid_t r;
 
-  if (pid > 0)
-    pfd = (int)syscall(SYS_pidfd_open, pid, 0);
   for (;;) {
-    int w;
+    int w = 1;
     r = gp__real_wait4(pid, status, options | WNOHANG, ru);
     if (r != 0)
       break; /* a child changed state, or an error (ECHILD …) */
-    if (pfd >= 0) {
-      w = gp__wait_fd(pfd, EPOLLIN, GP__NEVER, 1);
-    } else {
+    if (!poll_only && (w = wait_change(pid, options)) == 1)
+      poll_only = 1;
+    if (w == 1) {
+      /* No helper: look again after growing pauses. */
       w = gp__sleep_until(gp__now() + pause, 1);
       if (pause < 16000000)
         pause *= 2;
     }
-    if ((w == -EINTR || w == -ECANCELED || w == -GP__EXPIRED) &&
-        !gp__shim_wait_failed(w, 0, 0)) {
+    if (w < 0 && !gp__shim_wait_failed(w, 0, 0)) {
       r = -1; /* EINTR, or ETIMEDOUT for a gp_timeout block */
       break;
     }
-    /* A pidfd says the child ended; a pause ended: look again. A child
-     * that stops or continues (WUNTRACED, WCONTINUED) does not make the
-     * pidfd readable: those are seen by the pauses' polling only if no
-     * pidfd is used, so with those options poll instead. */
-    if (pfd >= 0 && (options & (WUNTRACED | WCONTINUED))) {
-      gp__fd_forget(pfd);
-      gp__real_close(pfd);
-      pfd = -1;
-    }
-  }
-  if (pfd >= 0) {
-    int saved = errno;
-    gp__fd_forget(pfd);
-    gp__real_close(pfd);
-    errno = saved;
   }
   return r;
 }
