@@ -27,6 +27,38 @@ void gp__shim_fresh_fd(int fd, int owned, int app_nonblock)
   fi->app_nonblock = app_nonblock;
 }
 
+/* fi, of an OWNED socket whose O_NONBLOCK underneath is off now, becomes
+ * the record of a blocking socket the process did not make, for every fd
+ * of its open file description. */
+static void now_shared(int fd, struct gp__fdinfo *fi)
+{
+  fi->kind = GP__FD_SOCKET;
+  fi->app_nonblock = 0;
+  gp__fd_info_changed(fd);
+}
+
+int gp__shim_share(int fd, struct gp__fdinfo *fi)
+{
+  int fl;
+
+  if (fi->kind != GP__FD_OWNED || fi->app_nonblock ||
+      (fl = gp__real_fcntl(fd, F_GETFL)) < 0 ||
+      gp__real_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+    return 0;
+  now_shared(fd, fi);
+  return 1;
+}
+
+int gp__shim_owned_check(int fd, struct gp__fdinfo *fi)
+{
+  int fl;
+
+  if (fi->kind == GP__FD_OWNED && !fi->app_nonblock &&
+      (fl = gp__real_fcntl(fd, F_GETFL)) >= 0 && !(fl & O_NONBLOCK))
+    now_shared(fd, fi);
+  return fi->kind;
+}
+
 int gp__shim_tcp_probe(int fd, struct gp__fdinfo *fi)
 {
   int v[3] = {0, 0, 0};

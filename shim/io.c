@@ -370,6 +370,75 @@ static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
   }
 }
 
+/* Where a sendfile_copy left the input: *offset, or the file's own
+ * offset when the caller gave none (as the kernel moves them). */
+static void sendfile_moved(const struct op *op, off_t pos)
+{
+  if (op->offset)
+    *op->offset = pos;
+  else
+    lseek(op->in, pos, SEEK_SET);
+}
+
+/* sendfile to a socket that blocks underneath (one the process did not
+ * make, or one whose O_NONBLOCK a child's exec cleared): sendfile has no
+ * MSG_DONTWAIT, so the file is read with pread and sent with MSG_DONTWAIT,
+ * the caller parked while the socket has no room, and the input's offset
+ * moves by what was sent: a blocking sendfile's result, while only the
+ * caller waits. An input that cannot be read at an offset (not a regular
+ * file) gets the real call. */
+static ssize_t sendfile_copy(struct op *op, struct gp__fdinfo *fi)
+{
+  uint64_t timeo = fi->sndtimeo_ns;
+  uint64_t deadline = timeo ? gp__now() + timeo : GP__NEVER;
+  size_t done = 0, chunk = op->len < 65536 ? op->len : 65536;
+  int err = 0;
+  ssize_t r;
+  off_t pos;
+  char *buf;
+
+  /* The kernel judges the fds, the offset and the count first. */
+  r = gp__real_sendfile(op->fd, op->in, op->offset, 0);
+  if (r < 0 || op->len == 0)
+    return r;
+  pos = op->offset ? *op->offset : lseek(op->in, 0, SEEK_CUR);
+  if (pos < 0 || (buf = malloc(chunk)) == NULL)
+    return attempt(op, 0);
+  while (done < op->len && err == 0) {
+    size_t want = op->len - done < chunk ? op->len - done : chunk, sent = 0;
+    ssize_t n = pread(op->in, buf, want, pos);
+    if (n <= 0) {
+      err = n < 0 ? errno : 0;
+      break; /* the end of the input, or its error */
+    }
+    while (sent < (size_t)n) {
+      ssize_t k = gp__real_send(op->fd, buf + sent, (size_t)n - sent,
+                                MSG_DONTWAIT);
+      int w;
+      if (k >= 0) {
+        sent += (size_t)k;
+        done += (size_t)k;
+        pos += k;
+        continue;
+      }
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN) {
+        err = errno;
+        break;
+      }
+      w = gp__wait_fd(op->fd, EPOLLOUT, deadline, 1);
+      if (w < 0 && !gp__shim_wait_failed(w, timeo, EAGAIN)) {
+        err = errno;
+        break;
+      }
+    }
+  }
+  free(buf);
+  sendfile_moved(op, pos);
+  return err ? finish(done, err) : (ssize_t)done;
+}
+
 static ssize_t drive(struct op *op)
 {
   struct gp__fdinfo *fi = gp__shim_classify(op->fd);
@@ -377,12 +446,14 @@ static ssize_t drive(struct op *op)
   gp__slice();
   if (fi == NULL)
     return attempt(op, 0);
-  /* sendfile has no MSG_DONTWAIT: only to a socket that is non-blocking
-   * underneath can it be tried without blocking, and into a pipe once it
-   * has room. */
-  if (op->kind == OP_SENDFILE && fi->kind != GP__FD_OWNED &&
-      fi->kind != GP__FD_STREAM)
-    return attempt(op, 0);
+  if (op->kind == OP_SENDFILE) {
+    /* sendfile has no MSG_DONTWAIT: tried as it is only to a socket that
+     * is non-blocking underneath, and into a pipe once it has room. */
+    if (gp__shim_owned_check(op->fd, fi) == GP__FD_SOCKET)
+      return sendfile_copy(op, fi);
+    if (fi->kind != GP__FD_OWNED && fi->kind != GP__FD_STREAM)
+      return attempt(op, 0);
+  }
   switch (fi->kind) {
   case GP__FD_OWNED:
     if (fi->app_nonblock || (op->flags & MSG_DONTWAIT))

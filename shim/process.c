@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -50,17 +51,19 @@ static void unblock_one(int fd, struct gp__fdinfo *fi, void *arg)
     return;
   if ((fdfl = gp__real_fcntl(fd, F_GETFD)) < 0 || (fdfl & FD_CLOEXEC))
     return;
+  if (u->spawn) {
+    /* Shared with the child, blocking now and for good. */
+    u->changed += gp__shim_share(fd, fi);
+    return;
+  }
   if ((fl = gp__real_fcntl(fd, F_GETFL)) < 0)
     return;
   if (u->undo) {
     gp__real_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     return;
   }
-  if (gp__real_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0) {
+  if (gp__real_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
     u->changed++;
-    if (u->spawn)
-      fi->kind = GP__FD_SOCKET; /* shared with the child, blocking now */
-  }
 }
 
 /* Makes every socket of ours that survives an exec, and that the app
@@ -81,30 +84,50 @@ static int has_sockets(void)
   return gp__tls.sched != NULL && gp__tls.depth == 0;
 }
 
-/* Runs an exec with the sockets made blocking for the new program, and
- * puts them back if it fails. */
-static int exec_blocking(int (*real)(const char *, char *const[],
-                                     char *const[]),
-                         const char *what, char *const argv[],
-                         char *const envp[])
+/* Before an exec: the sockets made blocking for the new program. Returns
+ * how many were changed, for exec_failed. */
+static int exec_prepare(void)
 {
-  int r, saved, changed;
+  gp__real_init(); /* a vfork child may be the first caller */
+  return has_sockets() ? unblock_for_child(0, 0) : 0;
+}
 
-  if (!has_sockets())
-    return real(what, argv, envp);
-  changed = unblock_for_child(0, 0);
-  r = real(what, argv, envp);
-  saved = errno;
+/* The exec failed and the program goes on: what exec_prepare changed goes
+ * back. Keeps errno. */
+static void exec_failed(int changed)
+{
+  int saved = errno;
   if (changed)
     unblock_for_child(0, 1);
   errno = saved;
-  return r;
 }
 
 GP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-  gp__real_init(); /* a vfork child may be the first caller */
-  return exec_blocking(gp__real_execve, path, argv, envp);
+  int changed = exec_prepare(), r;
+  r = gp__real_execve(path, argv, envp);
+  exec_failed(changed);
+  return r;
+}
+
+/* fexecve(3) and execveat(2): glibc reaches the kernel without execve, so
+ * each is interposed itself. execveat by its system call, which older
+ * glibcs do not wrap. */
+GP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+  int changed = exec_prepare(), r;
+  r = gp__real_fexecve(fd, argv, envp);
+  exec_failed(changed);
+  return r;
+}
+
+GP_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
+                       char *const envp[], int flags)
+{
+  int changed = exec_prepare(), r;
+  r = (int)gp__real_syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+  exec_failed(changed);
+  return r;
 }
 
 GP_EXPORT int execv(const char *path, char *const argv[])
@@ -115,8 +138,10 @@ GP_EXPORT int execv(const char *path, char *const argv[])
 GP_EXPORT int execvpe(const char *file, char *const argv[],
                       char *const envp[])
 {
-  gp__real_init();
-  return exec_blocking(gp__real_execvpe, file, argv, envp);
+  int changed = exec_prepare(), r;
+  r = gp__real_execvpe(file, argv, envp);
+  exec_failed(changed);
+  return r;
 }
 
 GP_EXPORT int execvp(const char *file, char *const argv[])
@@ -194,6 +219,17 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
   gp__real_init();
   return spawn_blocking(gp__real_posix_spawnp, pid, file, fa, attr, argv,
                         envp);
+}
+
+/* popen(3): glibc spawns the command through an internal alias of
+ * posix_spawn, so the sockets the command inherits are made blocking here,
+ * as for posix_spawn. (pclose's wait is glibc's own: see README.) */
+GP_EXPORT FILE *popen(const char *cmd, const char *type)
+{
+  gp__real_init();
+  if (has_sockets())
+    unblock_for_child(1, 0);
+  return gp__real_popen(cmd, type);
 }
 
 /* ---- waiting for children ---- */
@@ -338,8 +374,12 @@ GP_EXPORT int system(const char *cmd)
   int status = -1, err;
 
   gp__real_init();
-  if (cmd == NULL || !gp__shim_active(GP__PATCH_PROCESS))
+  if (cmd == NULL || !gp__shim_active(GP__PATCH_PROCESS)) {
+    /* glibc's system spawns through an internal alias. */
+    if (cmd && has_sockets())
+      unblock_for_child(1, 0);
     return gp__real_system(cmd);
+  }
   memset(&ign, 0, sizeof(ign));
   ign.sa_handler = SIG_IGN;
   sigemptyset(&ign.sa_mask);

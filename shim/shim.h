@@ -48,6 +48,21 @@ struct gp__fdinfo *gp__shim_classify(int fd);
  * same number. */
 void gp__shim_fresh_fd(int fd, int owned, int app_nonblock);
 
+/* A socket the process made and the app believes blocking is shared now
+ * with another program that must see it blocking (a spawned child, the
+ * receiver of an fd passed over a Unix socket): its O_NONBLOCK underneath
+ * is cleared for good, and from now on the shim handles it as a blocking
+ * socket it did not make (GP__FD_SOCKET: each try with MSG_DONTWAIT).
+ * Returns 1 if it was changed, 0 if not (not such a socket, or the kernel
+ * refused). */
+int gp__shim_share(int fd, struct gp__fdinfo *fi);
+
+/* Before a call that has no MSG_DONTWAIT (connect, sendfile): a socket the
+ * process made whose O_NONBLOCK underneath is gone — cleared by a child's
+ * exec on the open file description it shares — is from now on handled
+ * as a blocking socket the process did not make. Returns fi->kind. */
+int gp__shim_owned_check(int fd, struct gp__fdinfo *fi);
+
 /* GP__TCP_YES when fd is a TCP socket (the shim records sockets it makes;
  * others are asked once, by gp__shim_tcp_probe, and the answer kept in
  * fi). */

@@ -8,6 +8,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -168,6 +172,76 @@ static int connect_unix_full(int fd, const struct sockaddr *addr,
   }
 }
 
+/* A connect made on a helper thread, for a socket that blocks underneath:
+ * the address is a copy, since the call may outlive the caller's wait. */
+struct connect_job {
+  int fd;                        /* the socket */
+  socklen_t alen;                /* the address's length */
+  struct sockaddr_storage addr;  /* the address */
+  int r;                         /* what connect returned */
+  int err;                       /* its errno */
+};
+
+static void connect_job(void *arg)
+{
+  struct connect_job *j = arg;
+  j->r = gp__real_connect(j->fd, (struct sockaddr *)&j->addr, j->alen);
+  j->err = errno;
+}
+
+/* Copies n bytes of the caller's memory at src, a bad address failing
+ * with EFAULT as in the kernel instead of crashing. Returns 0 or -1. */
+static int copy_in(void *dst, const void *src, size_t n)
+{
+  struct iovec local = {dst, n}, remote = {(void *)src, n};
+  ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  if (r == (ssize_t)n)
+    return 0;
+  if (r < 0 && errno != EFAULT) {
+    memcpy(dst, src, n); /* process_vm_readv refused (seccomp) */
+    return 0;
+  }
+  errno = EFAULT;
+  return -1;
+}
+
+/* connect on a blocking socket that blocks underneath too (one the process
+ * did not make, or whose O_NONBLOCK a child's exec cleared): nothing can
+ * make it non-blocking, so it is made on a helper thread while only the
+ * caller waits. Interrupted, the call returns EINTR and the connection
+ * goes on in the background, as in the kernel; with SA_RESTART, and no
+ * SO_SNDTIMEO, it is made again and waits on, as the kernel restarts it. */
+static int connect_blocking(int fd, const struct sockaddr *addr,
+                            socklen_t alen, struct gp__fdinfo *fi)
+{
+  for (;;) {
+    struct connect_job *j;
+    int w;
+    if (addr == NULL || alen > sizeof(j->addr) ||
+        (j = malloc(sizeof(*j))) == NULL)
+      return gp__real_connect(fd, addr, alen); /* EFAULT, EINVAL … */
+    if (copy_in(&j->addr, addr, alen) != 0) {
+      free(j);
+      return -1;
+    }
+    j->fd = fd;
+    j->alen = alen;
+    w = gp__helper_call(connect_job, j, free, 1);
+    if (w == -EAGAIN || w == -ENOMEM) {
+      free(j);
+      return gp__real_connect(fd, addr, alen); /* no helper: as unpatched */
+    }
+    if (w == 0) {
+      int r = j->r;
+      errno = j->err;
+      free(j);
+      return r;
+    }
+    if (!gp__shim_wait_failed(w, fi->sndtimeo_ns, EINPROGRESS))
+      return -1;
+  }
+}
+
 /* connect(2): on a blocking socket, waits for the connection, then asks the
  * kernel once more, so that it reports the outcome (0, or the socket's
  * error, consumed) and moves the socket to the state a blocking connect
@@ -183,6 +257,8 @@ GP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_connect(fd, addr, alen);
   fi = gp__shim_classify(fd);
+  if (fi != NULL && gp__shim_owned_check(fd, fi) == GP__FD_SOCKET)
+    return connect_blocking(fd, addr, alen, fi);
   if (fi == NULL || fi->kind != GP__FD_OWNED || fi->app_nonblock)
     return gp__real_connect(fd, addr, alen);
   r = gp__real_connect(fd, addr, alen);
