@@ -499,6 +499,76 @@ static ssize_t drive_iov(struct op *op, const struct iovec *iov, int iovcnt)
   return r;
 }
 
+/* Calls fn for each fd an SCM_RIGHTS message of the control data ctl
+ * (len bytes, readable) passes. */
+static void each_passed(void *ctl, size_t len, void (*fn)(int fd))
+{
+  struct msghdr m;
+  struct cmsghdr *c;
+
+  memset(&m, 0, sizeof(m));
+  m.msg_control = ctl;
+  m.msg_controllen = len;
+  for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+    const char *p = (const char *)CMSG_DATA(c), *end = (const char *)c;
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len < CMSG_LEN(0))
+      continue;
+    end += c->cmsg_len;
+    if (end > (const char *)ctl + len)
+      end = (const char *)ctl + len;
+    for (; p + sizeof(int) <= end; p += sizeof(int)) {
+      int fd;
+      memcpy(&fd, p, sizeof(fd));
+      fn(fd);
+    }
+  }
+}
+
+/* An fd a message sends away: a socket the process made and the app
+ * believes blocking is made blocking underneath for good, so that the
+ * receiver (this process or another, patched or not) finds it as the app
+ * believes it, as plain. */
+static void share_one(int fd)
+{
+  struct gp__fdinfo *fi = gp__fd_info(fd);
+  if (fi)
+    gp__shim_share(fd, fi);
+}
+
+/* Before msg is sent: the fds it passes (SCM_RIGHTS), read from a copy of
+ * the caller's control data (a bad address is the kernel's to report). */
+static void share_passed(const struct msghdr *msg)
+{
+  char small[256], *ctl = small;
+  size_t len = msg->msg_controllen;
+
+  if (msg->msg_control == NULL || len < sizeof(struct cmsghdr) ||
+      len > 65536)
+    return; /* nothing, or what the kernel refuses (ENOBUFS, EINVAL) */
+  if (len > sizeof(small) && (ctl = malloc(len)) == NULL)
+    return;
+  if (gp__shim_copy_in(ctl, msg->msg_control, len) == 0)
+    each_passed(ctl, len, share_one);
+  if (ctl != small)
+    free(ctl);
+}
+
+/* A received fd is new to the process: what the shim knew of an earlier
+ * file with its number goes, and it is classified on first use by what
+ * its open file description says (see share_one). */
+static void fresh_one(int fd)
+{
+  gp__shim_fresh_fd(fd, 0, 0);
+}
+
+/* After msg was received (the kernel wrote its control data). */
+static void fresh_passed(const struct msghdr *msg)
+{
+  if (msg->msg_control != NULL)
+    each_passed(msg->msg_control, msg->msg_controllen, fresh_one);
+}
+
 /* read(2). */
 GP_EXPORT ssize_t read(int fd, void *buf, size_t count)
 {
@@ -570,14 +640,18 @@ GP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_recvmsg(fd, msg, flags);
-  if (msg == NULL || !(flags & MSG_WAITALL))
-    return drive(&op);
-  m = *msg;
-  op.msg = &m;
-  r = drive_iov(&op, msg->msg_iov, (int)msg->msg_iovlen);
-  msg->msg_namelen = m.msg_namelen;
-  msg->msg_controllen = m.msg_controllen;
-  msg->msg_flags = m.msg_flags;
+  if (msg == NULL || !(flags & MSG_WAITALL)) {
+    r = drive(&op);
+  } else {
+    m = *msg;
+    op.msg = &m;
+    r = drive_iov(&op, msg->msg_iov, (int)msg->msg_iovlen);
+    msg->msg_namelen = m.msg_namelen;
+    msg->msg_controllen = m.msg_controllen;
+    msg->msg_flags = m.msg_flags;
+  }
+  if (r >= 0)
+    fresh_passed(msg);
   return r;
 }
 
@@ -613,6 +687,7 @@ GP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
   if (msg == NULL)
     return gp__real_sendmsg(fd, msg, flags); /* EFAULT, from the kernel */
   m = *msg;
+  share_passed(&m);
   return drive_iov(&op, msg->msg_iov, (int)msg->msg_iovlen);
 }
 
@@ -623,9 +698,14 @@ GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
 {
   struct op op = {.kind = OP_RECVMMSG, .fd = fd, .vec = vec, .vlen = n,
                   .flags = flags};
+  int r;
+
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_recvmmsg(fd, vec, n, flags, timeout);
-  return (int)drive(&op);
+  r = (int)drive(&op);
+  for (int i = 0; i < r; i++)
+    fresh_passed(&vec[i].msg_hdr);
+  return r;
 }
 
 /* sendmmsg(2): waits until the first message can be sent. */
@@ -633,8 +713,18 @@ GP_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
 {
   struct op op = {.kind = OP_SENDMMSG, .fd = fd, .vec = vec, .vlen = n,
                   .flags = flags};
+  unsigned sent = n < UIO_MAXIOV ? n : UIO_MAXIOV; /* the kernel's limit */
+  struct mmsghdr *copy;
+
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_sendmmsg(fd, vec, n, flags);
+  /* The headers read from a copy: a bad address is the kernel's to say. */
+  if (sent > 0 && (copy = malloc(sizeof(*copy) * sent)) != NULL) {
+    if (gp__shim_copy_in(copy, vec, sizeof(*copy) * sent) == 0)
+      for (unsigned i = 0; i < sent; i++)
+        share_passed(&copy[i].msg_hdr);
+    free(copy);
+  }
   return (int)drive(&op);
 }
 

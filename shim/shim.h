@@ -63,6 +63,12 @@ int gp__shim_share(int fd, struct gp__fdinfo *fi);
  * as a blocking socket the process did not make. Returns fi->kind. */
 int gp__shim_owned_check(int fd, struct gp__fdinfo *fi);
 
+/* Copies n bytes of the caller's memory at src, for a call the shim
+ * makes later or elsewhere than the caller (a connect on a helper thread,
+ * the fds a message passes): a bad address fails with EFAULT, as in the
+ * kernel, instead of crashing. Returns 0, or -1 with errno. */
+int gp__shim_copy_in(void *dst, const void *src, size_t n);
+
 /* GP__TCP_YES when fd is a TCP socket (the shim records sockets it makes;
  * others are asked once, by gp__shim_tcp_probe, and the answer kept in
  * fi). */

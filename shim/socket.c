@@ -10,7 +10,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -189,22 +188,6 @@ static void connect_job(void *arg)
   j->err = errno;
 }
 
-/* Copies n bytes of the caller's memory at src, a bad address failing
- * with EFAULT as in the kernel instead of crashing. Returns 0 or -1. */
-static int copy_in(void *dst, const void *src, size_t n)
-{
-  struct iovec local = {dst, n}, remote = {(void *)src, n};
-  ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-  if (r == (ssize_t)n)
-    return 0;
-  if (r < 0 && errno != EFAULT) {
-    memcpy(dst, src, n); /* process_vm_readv refused (seccomp) */
-    return 0;
-  }
-  errno = EFAULT;
-  return -1;
-}
-
 /* connect on a blocking socket that blocks underneath too (one the process
  * did not make, or whose O_NONBLOCK a child's exec cleared): nothing can
  * make it non-blocking, so it is made on a helper thread while only the
@@ -220,7 +203,7 @@ static int connect_blocking(int fd, const struct sockaddr *addr,
     if (addr == NULL || alen > sizeof(j->addr) ||
         (j = malloc(sizeof(*j))) == NULL)
       return gp__real_connect(fd, addr, alen); /* EFAULT, EINVAL … */
-    if (copy_in(&j->addr, addr, alen) != 0) {
+    if (gp__shim_copy_in(&j->addr, addr, alen) != 0) {
       free(j);
       return -1;
     }
