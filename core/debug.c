@@ -350,6 +350,34 @@ static void on_debug_signal(uv_signal_t *h, int sig)
   gp__debug_dump(h->data, 2, title);
 }
 
+/* libuv's handler of the dump signal, which gp__debug_monitor_start wraps:
+ * it reads and writes pipes of libuv's own (its lock, its loop's pipe),
+ * and a signal handler must never meet an interposer — which may park, or
+ * yield the caller's time slice, from inside the handler. */
+static void (*uv_handler)(int sig);
+
+static void debug_signal_wrapper(int sig)
+{
+  gp__tls.depth++; /* every interposer passes straight through */
+  uv_handler(sig);
+  gp__tls.depth--;
+}
+
+/* Puts debug_signal_wrapper before the handler libuv installed for sig,
+ * with the same flags and mask. */
+static void wrap_uv_handler(int sig)
+{
+  struct sigaction cur;
+
+  if (gp__real_sigaction(sig, NULL, &cur) != 0 ||
+      (cur.sa_flags & SA_SIGINFO) || cur.sa_handler == SIG_DFL ||
+      cur.sa_handler == SIG_IGN || cur.sa_handler == debug_signal_wrapper)
+    return;
+  uv_handler = cur.sa_handler;
+  cur.sa_handler = debug_signal_wrapper;
+  gp__real_sigaction(sig, &cur, NULL);
+}
+
 void gp__debug_monitor_start(struct gp__sched *s)
 {
   static int started;
@@ -363,8 +391,11 @@ void gp__debug_monitor_start(struct gp__sched *s)
     GP__RUNTIME_ENTER();
     uv_signal_init(&s->loop, &sig);
     sig.data = s;
-    if (uv_signal_start(&sig, on_debug_signal, gp__config.debug_signal) == 0)
+    if (uv_signal_start(&sig, on_debug_signal, gp__config.debug_signal) ==
+        0) {
       uv_unref((uv_handle_t *)&sig); /* it must not hide a deadlock */
+      wrap_uv_handler(gp__config.debug_signal);
+    }
     GP__RUNTIME_LEAVE();
   }
   if (gp__config.max_blocking_ms == 0)
