@@ -76,12 +76,99 @@ static int unblock_for_child(int spawn, int undo)
   return u.changed;
 }
 
+/* ---- vfork ----
+ *
+ * A vfork child runs in the parent's memory, on the parent's stack, until
+ * it execs or exits; everything an interposer changes there (the fd
+ * records, the poller's registrations, the table of signal handlers, the
+ * ready queue) is the parent's. So the child passes every call straight
+ * through: vfork raises gp__tls.depth, which the child sees, and the parent
+ * lowers it again when it resumes. The exec only (exec_prepare) still
+ * makes the program's sockets blocking for the new program, reading the
+ * records without changing them.
+ *
+ * vfork cannot be a C function that calls the real one: the child would
+ * return through the frame the parent returns through afterwards. Like
+ * glibc's own, it keeps its return address in a register across the
+ * system call. */
+
+/* Nonzero in a vfork child of this thread, until it execs or exits. */
+static __thread int in_vfork_child
+    __attribute__((tls_model("initial-exec")));
+
+__attribute__((used, visibility("hidden"))) void gp__vfork_enter(void)
+{
+  gp__tls.depth++;
+  in_vfork_child++;
+}
+
+/* The parent resumes with r, the child's pid or -errno. */
+__attribute__((used, visibility("hidden"))) pid_t gp__vfork_parent(long r)
+{
+  in_vfork_child--;
+  gp__tls.depth--;
+  if (r < 0) {
+    errno = (int)-r;
+    return -1;
+  }
+  return (pid_t)r;
+}
+
+int gp__shim_vfork_child(void)
+{
+  return in_vfork_child != 0;
+}
+
+/* vfork(2), defined in assembly below (a C function has a frame). */
+GP_EXPORT pid_t vfork(void);
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n\t"
+        "sub $8, %rsp\n\t" /* the call needs a 16-byte aligned stack */
+        "call gp__vfork_enter\n\t"
+        "add $8, %rsp\n\t"
+        "pop %rdi\n\t" /* the return address, kept across the call */
+        "mov $58, %eax\n\t" /* SYS_vfork */
+        "syscall\n\t"
+        "push %rdi\n\t"
+        "test %rax, %rax\n\t"
+        "jz 1f\n\t"
+        "mov %rax, %rdi\n\t"
+        "jmp gp__vfork_parent\n" /* the parent, or an error */
+        "1:\n\t"
+        "ret\n" /* the child: 0 */
+        ".size vfork, .-vfork\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, %function\n"
+        "vfork:\n\t"
+        "stp x29, x30, [sp, #-16]!\n\t"
+        "bl gp__vfork_enter\n\t"
+        "ldp x29, x30, [sp], #16\n\t" /* x30, the return address,
+                                          survives the system call */
+        "mov x0, #0x4111\n\t" /* CLONE_VM | CLONE_VFORK | SIGCHLD */
+        "mov x1, sp\n\t"
+        "mov x8, #220\n\t" /* SYS_clone */
+        "svc #0\n\t"
+        "cbz x0, 1f\n\t"
+        "b gp__vfork_parent\n" /* the parent, or an error */
+        "1:\n\t"
+        "ret\n" /* the child: 0 */
+        ".size vfork, .-vfork\n");
+#else
+#error "vfork: no assembly for this CPU (see arch/)"
+#endif
+
 /* Nonzero when this thread's runtime may have made sockets non-blocking.
- * Never makes a scheduler: exec is often called in a vfork child, which
- * shares the parent's memory. */
+ * Never makes a scheduler. In a vfork child, the records are read only. */
 static int has_sockets(void)
 {
-  return gp__tls.sched != NULL && gp__tls.depth == 0;
+  return gp__tls.sched != NULL &&
+         (gp__tls.depth == 0 || gp__tls.depth == in_vfork_child);
 }
 
 /* Before an exec: the sockets made blocking for the new program. Returns

@@ -102,6 +102,11 @@ int gp__signal_restarts(void);
  * gp_timeout block, or the wait's own error. */
 int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno);
 
+/* Nonzero in a vfork child (process.c), which shares the parent's memory
+ * until it execs or exits: every interposer passes straight through there
+ * (gp__tls.depth is raised), and nothing of the parent's state may change. */
+int gp__shim_vfork_child(void);
+
 /* A cancellation point (thread.c): if pthread_cancel is pending for the
  * calling thread and enabled, it exits as canceled, running its cleanup
  * handlers; otherwise returns. */
