@@ -15,73 +15,65 @@
 #include <poll.h>
 #include <sys/wait.h>
 
-/* O_NONBLOCK as the kernel has it, from /proc: 1, 0, or -1. */
-static int kernel_nonblock(int fd)
+/* A message of one byte with room for 4 fds. */
+struct fdmsg {
+  char byte;             /* the data */
+  struct iovec iov;      /* points at byte */
+  union {
+    char buf[CMSG_SPACE(4 * sizeof(int))];
+    struct cmsghdr align;
+  } ctl;                 /* the control data */
+  struct msghdr m;       /* the header */
+};
+
+static void fdmsg_init(struct fdmsg *f, size_t ctllen)
 {
-  char path[64], line[128];
-  unsigned flags;
-  int r = -1;
-  FILE *f;
-  snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-  if ((f = fopen(path, "re")) == NULL)
-    return -1;
-  while (fgets(line, sizeof(line), f))
-    if (sscanf(line, "flags: %o", &flags) == 1)
-      r = (flags & O_NONBLOCK) != 0;
-  fclose(f);
-  return r;
+  memset(f, 0, sizeof(*f));
+  f->byte = 'f';
+  f->iov.iov_base = &f->byte;
+  f->iov.iov_len = 1;
+  f->m.msg_iov = &f->iov;
+  f->m.msg_iovlen = 1;
+  f->m.msg_control = f->ctl.buf;
+  f->m.msg_controllen = ctllen;
 }
 
 /* Sends fds (n of them) with one byte over u; mm: with sendmmsg. */
 static int send_fds(int u, const int *fds, int n, int mm)
 {
-  char byte = 'f';
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(4 * sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
-                     .msg_control = ctl.buf,
-                     .msg_controllen = CMSG_SPACE(n * sizeof(int))};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  struct fdmsg f;
+  struct cmsghdr *c;
 
-  memset(&ctl, 0, sizeof(ctl));
+  fdmsg_init(&f, CMSG_SPACE(n * sizeof(int)));
+  c = CMSG_FIRSTHDR(&f.m);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(n * sizeof(int));
   memcpy(CMSG_DATA(c), fds, n * sizeof(int));
   if (mm) {
-    struct mmsghdr v = {.msg_hdr = m};
+    struct mmsghdr v = {.msg_hdr = f.m};
     return sendmmsg(u, &v, 1, 0) == 1 ? 0 : -1;
   }
-  return sendmsg(u, &m, 0) == 1 ? 0 : -1;
+  return sendmsg(u, &f.m, 0) == 1 ? 0 : -1;
 }
 
 /* Receives up to 4 fds into fds; returns how many. mm: with recvmmsg. */
 static int recv_fds(int u, int *fds, int mm)
 {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(4 * sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
-                     .msg_control = ctl.buf,
-                     .msg_controllen = sizeof(ctl.buf)};
+  struct fdmsg f;
   struct cmsghdr *c;
   int n = 0;
 
+  fdmsg_init(&f, sizeof(f.ctl.buf));
   if (mm) {
-    struct mmsghdr v = {.msg_hdr = m};
+    struct mmsghdr v = {.msg_hdr = f.m};
     if (recvmmsg(u, &v, 1, 0, NULL) != 1)
       return -1;
-    m = v.msg_hdr;
-  } else if (recvmsg(u, &m, 0) != 1) {
+    f.m = v.msg_hdr;
+  } else if (recvmsg(u, &f.m, 0) != 1) {
     return -1;
   }
-  for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+  for (c = CMSG_FIRSTHDR(&f.m); c; c = CMSG_NXTHDR(&f.m, c))
     if (c->cmsg_type == SCM_RIGHTS) {
       n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
       memcpy(fds, CMSG_DATA(c), n * sizeof(int));
