@@ -172,9 +172,11 @@ static int connect_unix_full(int fd, const struct sockaddr *addr,
 }
 
 /* A connect made on a helper thread, for a socket that blocks underneath:
- * the address is a copy, since the call may outlive the caller's wait. */
+ * the address is a copy and the fd a duplicate, since the call may
+ * outlive the caller's wait (and the program may close the fd, and reuse
+ * its number, meanwhile). */
 struct connect_job {
-  int fd;                        /* the socket */
+  int fd;                        /* a duplicate of the socket's fd */
   socklen_t alen;                /* the address's length */
   struct sockaddr_storage addr;  /* the address */
   int r;                         /* what connect returned */
@@ -186,6 +188,16 @@ static void connect_job(void *arg)
   struct connect_job *j = arg;
   j->r = gp__real_connect(j->fd, (struct sockaddr *)&j->addr, j->alen);
   j->err = errno;
+  gp__real_close(j->fd);
+}
+
+/* The duplicate's number: far above those the program uses, so that its
+ * own next fd gets the number it would get unpatched, when the limit
+ * allows. Returns it, or -1. */
+static int dup_high(int fd)
+{
+  int d = gp__real_fcntl(fd, F_DUPFD_CLOEXEC, 1024);
+  return d >= 0 ? d : gp__real_fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 /* connect on a blocking socket that blocks underneath too (one the process
@@ -207,10 +219,14 @@ static int connect_blocking(int fd, const struct sockaddr *addr,
       free(j);
       return -1;
     }
-    j->fd = fd;
+    if ((j->fd = dup_high(fd)) < 0) {
+      free(j);
+      return gp__real_connect(fd, addr, alen); /* EBADF, or no fd left */
+    }
     j->alen = alen;
     w = gp__helper_call(connect_job, j, free, 1);
     if (w == -EAGAIN || w == -ENOMEM) {
+      gp__real_close(j->fd);
       free(j);
       return gp__real_connect(fd, addr, alen); /* no helper: as unpatched */
     }
