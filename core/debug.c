@@ -208,8 +208,10 @@ static int install_ours(struct sigaction *old)
 static void chained(int sig, siginfo_t *si, void *uctx)
 {
   struct sigaction app = old_segv;
+  int saved = errno;
 
   install_ours(NULL);
+  errno = saved; /* the program's handler finds it as it was */
   if (app.sa_flags & SA_RESETHAND)
     old_segv.sa_handler = SIG_DFL; /* as the kernel does: flags stay */
   if (app.sa_flags & SA_SIGINFO) {
@@ -237,6 +239,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
   struct gp__coro *co = s ? s->current : NULL;
   struct sigaction app = old_segv, now;
   int sent = si->si_code <= 0; /* SI_USER, SI_QUEUE, SI_TKILL … */
+  int saved = errno;
   sigset_t segv;
 
   (void)uctx;
@@ -263,6 +266,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
   if (gp__real_syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si) !=
       0)
     gp__real_syscall(SYS_tgkill, getpid(), gettid(), sig);
+  errno = saved; /* the interrupted code's */
 }
 
 int gp__debug_segv_chain(const struct sigaction *act, struct sigaction *oact)

@@ -232,9 +232,11 @@ int gp__helper_call(void (*fn)(void *arg), void *arg,
 {
   struct helper *h;
   uint64_t n, pause = 1000000; /* 1 ms, doubling to 16 ms */
-  int err = 0, w;
+  int err = 0, w, saved = errno;
 
-  if ((h = take(&err)) == NULL)
+  h = take(&err);
+  errno = saved; /* core leaves errno alone */
+  if (h == NULL)
     return err;
   h->fn = fn;
   h->arg = arg;
@@ -260,8 +262,10 @@ int gp__helper_call(void (*fn)(void *arg), void *arg,
         continue;
     }
     if (__atomic_compare_exchange_n(&h->state, &busy, ABANDONED, 0,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      errno = saved;
       return w; /* the helper finishes, releases arg, goes back itself */
+    }
     /* DONE: fn returned just now, and the helper's write is a few
      * instructions away; take it (a real wait of that long). */
     for (;;) {
@@ -273,6 +277,7 @@ int gp__helper_call(void (*fn)(void *arg), void *arg,
     break;
   }
   give_back(h);
+  errno = saved;
   return 0;
 }
 

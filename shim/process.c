@@ -96,13 +96,16 @@ static int unblock_for_child(int spawn, int undo)
 static __thread int in_vfork_child
     __attribute__((tls_model("initial-exec")));
 
+/* Called by vfork before the system call: the child will see the raised
+ * depth. Leaves errno alone. */
 __attribute__((used, visibility("hidden"))) void gp__vfork_enter(void)
 {
   gp__tls.depth++;
   in_vfork_child++;
 }
 
-/* The parent resumes with r, the child's pid or -errno. */
+/* The parent resumes with r, the child's pid or -errno: lowers the depth
+ * again and returns vfork's result, setting errno on failure. */
 __attribute__((used, visibility("hidden"))) pid_t gp__vfork_parent(long r)
 {
   in_vfork_child--;
