@@ -15,6 +15,7 @@
 /* Needs bash (dash takes only one-digit fds in a redirection). */
 #include "sockutil.h"
 
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -186,6 +187,39 @@ int main(void)
    * believes blocking as their fd FD. */
   EXPECT("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
   EXPECT("as fd " FDS, dup2(sv[0], FD) == FD);
+  /* A program already running with the socket (its exec made it blocking
+   * underneath): the parent sets it non-blocking and back (F_SETFL, then
+   * FIONBIO), then the program looks. */
+  {
+    char cmd[256];
+    int word[2], out[2], st, one = 1, zero = 0;
+    ssize_t n;
+    pid_t pid;
+    snprintf(cmd, sizeof(cmd), "echo running; read x; %s", probe);
+    EXPECT("pipes", pipe(word) == 0 && pipe(out) == 0);
+    pid = fork();
+    if (pid == 0) {
+      dup2(word[0], 0);
+      dup2(out[1], 1);
+      execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+      _exit(127);
+    }
+    close(word[0]);
+    close(out[1]);
+    n = read(out[0], buf, 8); /* it has exec'd */
+    SAY("the program says: %.*s", (int)(n > 0 ? n : 0), buf);
+    CALL("F_SETFL O_NONBLOCK", fcntl(FD, F_SETFL, O_RDWR | O_NONBLOCK));
+    CALL("F_SETFL 0", fcntl(FD, F_SETFL, O_RDWR));
+    CALL("FIONBIO 1", ioctl(FD, FIONBIO, &one));
+    CALL("FIONBIO 0", ioctl(FD, FIONBIO, &zero));
+    EXPECT("the word", write(word[1], "go\n", 3) == 3);
+    n = read(out[0], buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = 0;
+    SAY("the running program then finds the socket %s", buf);
+    waitpid(pid, &st, 0);
+    close(word[1]);
+    close(out[0]);
+  }
   p = popen(probe, "r");
   SAY("popen: the program finds the socket %s",
       p && fgets(buf, sizeof(buf), p) ? buf : "(nothing)\n");
