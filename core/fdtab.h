@@ -34,15 +34,22 @@ struct gp__fdinfo {
                            continue until everything is written */
   uint64_t rcvtimeo_ns; /* SO_RCVTIMEO, 0 for none */
   uint64_t sndtimeo_ns; /* SO_SNDTIMEO, 0 for none */
-  unsigned min_read;    /* GP__FD_STREAM: a read of fewer bytes fails at
-                           once (EINVAL: eventfd, timerfd, signalfd), so
-                           it is not waited for */
+  unsigned min_read;    /* GP__FD_STREAM: a read (or a write) of fewer
+                           bytes fails at once (EINVAL: eventfd, timerfd,
+                           signalfd), so it is not waited for */
+  unsigned waits;       /* GP__FD_STREAM: the directions a call may wait in
+                           (GP__FD_IN, GP__FD_OUT); a call in another fails
+                           at once (EBADF reading a pipe's write end, EINVAL
+                           writing a timerfd), so it is not waited for */
   int tcp;              /* GP__TCP_*: whether a short read empties it */
 };
 
 /* gp__fdinfo.tcp: a TCP socket's receive queue is empty when a read comes
  * back short (other stream sockets can stop early: at passed fds, say). */
 enum { GP__TCP_UNKNOWN, GP__TCP_YES, GP__TCP_NO };
+
+/* gp__fdinfo.waits: directions. */
+enum { GP__FD_IN = 1, GP__FD_OUT = 2 };
 
 /* The record of fd, made on first use (all zero: GP__FD_UNKNOWN), or NULL
  * for a negative or absurd fd number or without memory. */

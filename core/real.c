@@ -193,6 +193,8 @@ int (*gp__real_posix_spawnp)(pid_t *pid, const char *file,
 pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
                                struct rusage *ru);
 int (*gp__real_system)(const char *cmd);
+int (*gp__real_fexecve)(int fd, char *const argv[], char *const envp[]);
+FILE *(*gp__real_popen)(const char *cmd, const char *type);
 
 int gp__real_ready;
 
@@ -326,6 +328,8 @@ static const struct entry table[] = {
   {"posix_spawnp", (void **)&gp__real_posix_spawnp},
   {"wait4", (void **)&gp__real_wait4},
   {"system", (void **)&gp__real_system},
+  {"fexecve", (void **)&gp__real_fexecve},
+  {"popen", (void **)&gp__real_popen},
 };
 
 /* Writes msg to stderr without stdio, which may not be usable yet, and

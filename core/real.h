@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/types.h>
 #include <sys/select.h>
@@ -225,6 +226,8 @@ extern int (*gp__real_posix_spawnp)(pid_t *pid, const char *file,
 extern pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
                                struct rusage *ru);
 extern int (*gp__real_system)(const char *cmd);
+extern int (*gp__real_fexecve)(int fd, char *const argv[], char *const envp[]);
+extern FILE *(*gp__real_popen)(const char *cmd, const char *type);
 
 /* Resolves the table, once; later calls return at once. Safe to call from
  * any interposer before the library's constructors have run. Prints a clear

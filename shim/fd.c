@@ -92,6 +92,9 @@ GP_EXPORT int fcntl(int fd, int cmd, ...)
     return r;
   case F_SETFL:
     fi = gp__fd_info(fd);
+    /* A description an exec'd child shares is the child's flag too. */
+    if (fi)
+      gp__shim_owned_check(fd, fi);
     if (fi && fi->kind == GP__FD_OWNED) {
       int fl = (int)(intptr_t)arg;
       r = gp__real_fcntl(fd, cmd, (void *)(intptr_t)(fl | O_NONBLOCK));
@@ -131,11 +134,13 @@ GP_EXPORT int ioctl(int fd, unsigned long req, ...)
   va_end(ap);
   if (!gp__shim_active(GP__PATCH_SOCKET) || req != FIONBIO)
     return gp__real_ioctl(fd, req, arg);
+  fi = gp__fd_info(fd);
+  if (fi)
+    gp__shim_owned_check(fd, fi); /* as for F_SETFL */
   /* The kernel reads the app's int (and says EFAULT for a bad pointer). */
   r = gp__real_ioctl(fd, req, arg);
   if (r != 0)
     return r;
-  fi = gp__fd_info(fd);
   if (fi && fi->kind == GP__FD_OWNED) {
     int one = 1;
     fi->app_nonblock = *(int *)arg != 0;

@@ -8,8 +8,9 @@
  * them: they stay blocking, and the parent's own I/O on them becomes
  * per-call non-blocking (MSG_DONTWAIT), as for fds it inherited.
  *
- * Waiting for a child parks only the caller: on a pidfd for one child, and
- * by polling with growing pauses (1 to 16 ms) for "any child". glibc's
+ * Waiting for a child parks only the caller, while a helper thread waits
+ * for the state change with waitid(WNOWAIT) (core/helper.h): exits, stops,
+ * continues and ptrace stops alike, which no fd announces. glibc's
  * system() waits through an internal alias, so system is reimplemented
  * here with POSIX's semantics (SIGINT and SIGQUIT ignored and SIGCHLD
  * blocked in the caller while the command runs). */
@@ -21,9 +22,9 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,17 +51,19 @@ static void unblock_one(int fd, struct gp__fdinfo *fi, void *arg)
     return;
   if ((fdfl = gp__real_fcntl(fd, F_GETFD)) < 0 || (fdfl & FD_CLOEXEC))
     return;
+  if (u->spawn) {
+    /* Shared with the child, blocking now and for good. */
+    u->changed += gp__shim_share(fd, fi);
+    return;
+  }
   if ((fl = gp__real_fcntl(fd, F_GETFL)) < 0)
     return;
   if (u->undo) {
     gp__real_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     return;
   }
-  if (gp__real_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0) {
+  if (gp__real_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
     u->changed++;
-    if (u->spawn)
-      fi->kind = GP__FD_SOCKET; /* shared with the child, blocking now */
-  }
 }
 
 /* Makes every socket of ours that survives an exec, and that the app
@@ -73,38 +76,149 @@ static int unblock_for_child(int spawn, int undo)
   return u.changed;
 }
 
-/* Nonzero when this thread's runtime may have made sockets non-blocking.
- * Never makes a scheduler: exec is often called in a vfork child, which
- * shares the parent's memory. */
-static int has_sockets(void)
+/* ---- vfork ----
+ *
+ * A vfork child runs in the parent's memory, on the parent's stack, until
+ * it execs or exits; everything an interposer changes there (the fd
+ * records, the poller's registrations, the table of signal handlers, the
+ * ready queue) is the parent's. So the child passes every call straight
+ * through: vfork raises gp__tls.depth, which the child sees, and the parent
+ * lowers it again when it resumes. The exec only (exec_prepare) still
+ * makes the program's sockets blocking for the new program, reading the
+ * records without changing them.
+ *
+ * vfork cannot be a C function that calls the real one: the child would
+ * return through the frame the parent returns through afterwards. Like
+ * glibc's own, it keeps its return address in a register across the
+ * system call. */
+
+/* Nonzero in a vfork child of this thread, until it execs or exits. */
+static __thread int in_vfork_child
+    __attribute__((tls_model("initial-exec")));
+
+/* Called by vfork before the system call: the child will see the raised
+ * depth. Leaves errno alone. */
+__attribute__((used, visibility("hidden"))) void gp__vfork_enter(void)
 {
-  return gp__tls.sched != NULL && gp__tls.depth == 0;
+  gp__tls.depth++;
+  in_vfork_child++;
 }
 
-/* Runs an exec with the sockets made blocking for the new program, and
- * puts them back if it fails. */
-static int exec_blocking(int (*real)(const char *, char *const[],
-                                     char *const[]),
-                         const char *what, char *const argv[],
-                         char *const envp[])
+/* The parent resumes with r, the child's pid or -errno: lowers the depth
+ * again and returns vfork's result, setting errno on failure. */
+__attribute__((used, visibility("hidden"))) pid_t gp__vfork_parent(long r)
 {
-  int r, saved, changed;
+  in_vfork_child--;
+  gp__tls.depth--;
+  if (r < 0) {
+    errno = (int)-r;
+    return -1;
+  }
+  return (pid_t)r;
+}
 
-  if (!has_sockets())
-    return real(what, argv, envp);
-  changed = unblock_for_child(0, 0);
-  r = real(what, argv, envp);
-  saved = errno;
+int gp__shim_vfork_child(void)
+{
+  return in_vfork_child != 0;
+}
+
+/* vfork(2), defined in assembly below (a C function has a frame). */
+GP_EXPORT pid_t vfork(void);
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n\t"
+        "sub $8, %rsp\n\t" /* the call needs a 16-byte aligned stack */
+        "call gp__vfork_enter\n\t"
+        "add $8, %rsp\n\t"
+        "pop %rdi\n\t" /* the return address, kept across the call */
+        "mov $58, %eax\n\t" /* SYS_vfork */
+        "syscall\n\t"
+        "push %rdi\n\t"
+        "test %rax, %rax\n\t"
+        "jz 1f\n\t"
+        "mov %rax, %rdi\n\t"
+        "jmp gp__vfork_parent\n" /* the parent, or an error */
+        "1:\n\t"
+        "ret\n" /* the child: 0 */
+        ".size vfork, .-vfork\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, %function\n"
+        "vfork:\n\t"
+        "stp x29, x30, [sp, #-16]!\n\t"
+        "bl gp__vfork_enter\n\t"
+        "ldp x29, x30, [sp], #16\n\t" /* x30, the return address,
+                                          survives the system call */
+        "mov x0, #0x4111\n\t" /* CLONE_VM | CLONE_VFORK | SIGCHLD */
+        "mov x1, sp\n\t"
+        "mov x8, #220\n\t" /* SYS_clone */
+        "svc #0\n\t"
+        "cbz x0, 1f\n\t"
+        "b gp__vfork_parent\n" /* the parent, or an error */
+        "1:\n\t"
+        "ret\n" /* the child: 0 */
+        ".size vfork, .-vfork\n");
+#else
+/* Other CPUs: vfork is glibc's; a vfork child is recognised by sigaction
+ * alone (shim/signal.c), by its pid. */
+#endif
+
+/* Nonzero when this thread's runtime may have made sockets non-blocking.
+ * Never makes a scheduler. In a vfork child, the records are read only. */
+static int has_sockets(void)
+{
+  return gp__tls.sched != NULL &&
+         (gp__tls.depth == 0 || gp__tls.depth == in_vfork_child);
+}
+
+/* Before an exec: the sockets made blocking for the new program. Returns
+ * how many were changed, for exec_failed. */
+static int exec_prepare(void)
+{
+  gp__real_init(); /* a vfork child may be the first caller */
+  return has_sockets() ? unblock_for_child(0, 0) : 0;
+}
+
+/* The exec failed and the program goes on: what exec_prepare changed goes
+ * back. Keeps errno. */
+static void exec_failed(int changed)
+{
+  int saved = errno;
   if (changed)
     unblock_for_child(0, 1);
   errno = saved;
-  return r;
 }
 
 GP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-  gp__real_init(); /* a vfork child may be the first caller */
-  return exec_blocking(gp__real_execve, path, argv, envp);
+  int changed = exec_prepare(), r;
+  r = gp__real_execve(path, argv, envp);
+  exec_failed(changed);
+  return r;
+}
+
+/* fexecve(3) and execveat(2): glibc reaches the kernel without execve, so
+ * each is interposed itself. execveat by its system call, which older
+ * glibcs do not wrap. */
+GP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+  int changed = exec_prepare(), r;
+  r = gp__real_fexecve(fd, argv, envp);
+  exec_failed(changed);
+  return r;
+}
+
+GP_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
+                       char *const envp[], int flags)
+{
+  int changed = exec_prepare(), r;
+  r = (int)gp__real_syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+  exec_failed(changed);
+  return r;
 }
 
 GP_EXPORT int execv(const char *path, char *const argv[])
@@ -115,8 +229,10 @@ GP_EXPORT int execv(const char *path, char *const argv[])
 GP_EXPORT int execvpe(const char *file, char *const argv[],
                       char *const envp[])
 {
-  gp__real_init();
-  return exec_blocking(gp__real_execvpe, file, argv, envp);
+  int changed = exec_prepare(), r;
+  r = gp__real_execvpe(file, argv, envp);
+  exec_failed(changed);
+  return r;
 }
 
 GP_EXPORT int execvp(const char *file, char *const argv[])
@@ -196,50 +312,105 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
                         envp);
 }
 
+/* popen(3): glibc spawns the command through an internal alias of
+ * posix_spawn, so the sockets the command inherits are made blocking here,
+ * as for posix_spawn. (pclose's wait is glibc's own: see README.) */
+GP_EXPORT FILE *popen(const char *cmd, const char *type)
+{
+  gp__real_init();
+  if (has_sockets())
+    unblock_for_child(1, 0);
+  return gp__real_popen(cmd, type);
+}
+
 /* ---- waiting for children ---- */
+
+/* What a helper thread waits for: the state change that wait4(pid,
+ * options) would report, left in place for wait4 to collect (WNOWAIT). */
+struct child_watch {
+  idtype_t idtype;         /* P_PID, P_PGID or P_ALL */
+  id_t id;                 /* the pid or process group */
+  int options;             /* waitid's options */
+  int err;                 /* 0, or waitid's errno */
+};
+
+/* On a helper thread: blocks until the state change is there. The raw
+ * system call, so that no interposer of waitid is met. */
+static void watch_child(void *arg)
+{
+  struct child_watch *c = arg;
+  siginfo_t si;
+  long r;
+
+  do
+    r = gp__real_syscall(SYS_waitid, c->idtype, c->id, &si, c->options,
+                         NULL);
+  while (r < 0 && errno == EINTR);
+  c->err = r < 0 ? errno : 0;
+}
+
+/* Parks the caller until a child state change that wait4(pid, options)
+ * reports is there: every change plain would see — exits, stops and
+ * continues (WUNTRACED, WCONTINUED), ptrace stops, of any child or group —
+ * for which no fd tells. A helper thread blocks in waitid with WNOWAIT,
+ * which leaves the change for the caller's own wait4 to take. Returns 0
+ * (look again), 1 when no helper helps (wait by polling), or a wait's
+ * error. */
+static int wait_change(pid_t pid, int options)
+{
+  struct child_watch *c;
+  int w;
+
+  /* A helper is another thread: it would not see the children of this
+   * one alone. */
+  if (options & __WNOTHREAD)
+    return 1;
+  if ((c = malloc(sizeof(*c))) == NULL)
+    return 1;
+  c->idtype = pid < -1 ? P_PGID : pid == -1 ? P_ALL : pid == 0 ? P_PGID
+                                                                : P_PID;
+  c->id = (id_t)(pid < -1 ? -pid : pid == 0 ? getpgrp() : pid);
+  c->options = (options & (WUNTRACED | WCONTINUED | __WALL | __WCLONE)) |
+               WEXITED | WNOWAIT;
+  c->err = 0;
+  w = gp__helper_call(watch_child, c, free, 1);
+  if (w == -EAGAIN || w == -ENOMEM) {
+    free(c);
+    return 1;
+  }
+  if (w == 0) {
+    /* waitid refused what wait4 accepted (an old kernel): poll. */
+    w = c->err != 0 && c->err != ECHILD ? 1 : 0;
+    free(c);
+  }
+  return w;
+}
 
 /* Waits cooperatively for a child, as wait4 does. */
 static pid_t coop_wait4(pid_t pid, int *status, int options,
                         struct rusage *ru)
 {
   uint64_t pause = 1000000; /* 1 ms, doubling to 16 ms */
-  int pfd = -1;
+  int poll_only = 0;
   pid_t r;
 
-  if (pid > 0)
-    pfd = (int)syscall(SYS_pidfd_open, pid, 0);
   for (;;) {
-    int w;
+    int w = 1;
     r = gp__real_wait4(pid, status, options | WNOHANG, ru);
     if (r != 0)
       break; /* a child changed state, or an error (ECHILD …) */
-    if (pfd >= 0) {
-      w = gp__wait_fd(pfd, EPOLLIN, GP__NEVER, 1);
-    } else {
+    if (!poll_only && (w = wait_change(pid, options)) == 1)
+      poll_only = 1;
+    if (w == 1) {
+      /* No helper: look again after growing pauses. */
       w = gp__sleep_until(gp__now() + pause, 1);
       if (pause < 16000000)
         pause *= 2;
     }
-    if ((w == -EINTR || w == -ECANCELED || w == -GP__EXPIRED) &&
-        !gp__shim_wait_failed(w, 0, 0)) {
+    if (w < 0 && !gp__shim_wait_failed(w, 0, 0)) {
       r = -1; /* EINTR, or ETIMEDOUT for a gp_timeout block */
       break;
     }
-    /* A pidfd says the child ended; a pause ended: look again. A child
-     * that stops or continues (WUNTRACED, WCONTINUED) does not make the
-     * pidfd readable: those are seen by the pauses' polling only if no
-     * pidfd is used, so with those options poll instead. */
-    if (pfd >= 0 && (options & (WUNTRACED | WCONTINUED))) {
-      gp__fd_forget(pfd);
-      gp__real_close(pfd);
-      pfd = -1;
-    }
-  }
-  if (pfd >= 0) {
-    int saved = errno;
-    gp__fd_forget(pfd);
-    gp__real_close(pfd);
-    errno = saved;
   }
   return r;
 }
@@ -294,8 +465,12 @@ GP_EXPORT int system(const char *cmd)
   int status = -1, err;
 
   gp__real_init();
-  if (cmd == NULL || !gp__shim_active(GP__PATCH_PROCESS))
+  if (cmd == NULL || !gp__shim_active(GP__PATCH_PROCESS)) {
+    /* glibc's system spawns through an internal alias. */
+    if (cmd && has_sockets())
+      unblock_for_child(1, 0);
     return gp__real_system(cmd);
+  }
   memset(&ign, 0, sizeof(ign));
   ign.sa_handler = SIG_IGN;
   sigemptyset(&ign.sa_mask);
