@@ -7,6 +7,7 @@
 #include "debug.h"
 #include "config.h"
 #include "coro.h"
+#include "ownfd.h"
 #include "real.h"
 #include "scheduler.h"
 
@@ -409,8 +410,15 @@ void gp__debug_monitor_start(struct gp__sched *s)
   if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
     return;
   if (gp__config.debug_signal) {
+    struct gp__ownfd_hold h;
+    gp__ownfd_hold(&h); /* libuv's signal pipe, above the floor */
     GP__RUNTIME_ENTER();
     uv_signal_init(&s->loop, &sig);
+    GP__RUNTIME_LEAVE();
+    gp__ownfd_release(&h);
+    gp__ownfd_note(s->loop.signal_pipefd[0]);
+    gp__ownfd_note(s->loop.signal_pipefd[1]);
+    GP__RUNTIME_ENTER();
     sig.data = s;
     if (uv_signal_start(&sig, on_debug_signal, gp__config.debug_signal) ==
         0) {

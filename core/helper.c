@@ -17,6 +17,7 @@
 #include "helper.h"
 #include "clock.h"
 #include "fdtab.h"
+#include "ownfd.h"
 #include "real.h"
 #include "scheduler.h"
 #include "wait.h"
@@ -139,7 +140,7 @@ static struct helper *spawn(struct pool *p, int *err)
     return NULL;
   }
   h->pool = p;
-  h->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  h->efd = gp__ownfd_move(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (h->efd < 0) {
     *err = -errno;
     goto fail_h;

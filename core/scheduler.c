@@ -27,6 +27,7 @@
 #include "coro.h"
 #include "debug.h"
 #include "fdtab.h"
+#include "ownfd.h"
 #include "real.h"
 #include "sud.h"
 #include "tls.h"
@@ -568,6 +569,32 @@ fail:
   return -ENOMEM;
 }
 
+/* libuv's fds, made by uv_loop_init or uv_loop_fork, above the runtime's
+ * floor (core/ownfd.h): its epoll set and its async eventfd. */
+static void note_loop_fds(struct gp__sched *s)
+{
+  gp__ownfd_note(s->loop.backend_fd);
+  gp__ownfd_note(s->loop.async_io_watcher.fd);
+  if (s->loop.async_wfd >= 0)
+    gp__ownfd_note(s->loop.async_wfd);
+}
+
+/* libuv's loop of s, its fds above the floor. Returns 0 or libuv's error. */
+static int loop_init(struct gp__sched *s)
+{
+  struct gp__ownfd_hold h;
+  int r;
+
+  gp__ownfd_hold(&h);
+  GP__RUNTIME_ENTER();
+  r = uv_loop_init(&s->loop);
+  GP__RUNTIME_LEAVE();
+  gp__ownfd_release(&h);
+  if (r == 0)
+    note_loop_fds(s);
+  return r;
+}
+
 /* The poller, libuv's loop and the kick eventfd of s. Returns 0 or a
  * negative errno. */
 static int make_loop(struct gp__sched *s)
@@ -578,12 +605,10 @@ static int make_loop(struct gp__sched *s)
   if ((r = gp__poller_init(&s->poller)) < 0)
     return r;
   gp__debug_report_uv();
-  GP__RUNTIME_ENTER();
-  r = uv_loop_init(&s->loop);
-  GP__RUNTIME_LEAVE();
+  r = loop_init(s);
   if (r != 0)
     goto fail_poller;
-  s->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  s->kick_fd = gp__ownfd_move(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   ev.data.u64 = POLL_KICK;
   if (s->kick_fd < 0 ||
       gp__poller_add_loop(&s->poller, uv_backend_fd(&s->loop)) < 0 ||
@@ -763,6 +788,7 @@ static void atfork_child(void)
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = POLL_KICK};
 
   gp__lock_reset(&sched_lock);
+  gp__ownfd_fork_child();
   gp__wait_fork_child();
   gp__coro_fork_child(s ? s->current : NULL);
   if (s == NULL) {
@@ -798,9 +824,17 @@ static void atfork_child(void)
   nidle = 0;
   workers_started = 0;
   gp__fd_forget_all();
-  GP__RUNTIME_ENTER();
-  uv_loop_fork(&s->loop);
-  GP__RUNTIME_LEAVE();
+  {
+    struct gp__ownfd_hold h;
+    gp__ownfd_forget(s->loop.backend_fd);
+    gp__ownfd_forget(s->loop.async_io_watcher.fd);
+    gp__ownfd_hold(&h);
+    GP__RUNTIME_ENTER();
+    uv_loop_fork(&s->loop);
+    GP__RUNTIME_LEAVE();
+    gp__ownfd_release(&h);
+    note_loop_fds(s);
+  }
   s->tid = gettid();
   s->current->home_tid = s->tid;
   if (s->main == NULL && s->current->name[0])
@@ -809,8 +843,9 @@ static void atfork_child(void)
   /* The forking thread is the child's first, and only, thread. */
   s->main = s->current;
   s->main_ended = 0;
+  gp__ownfd_forget(s->kick_fd);
   gp__real_close(s->kick_fd);
-  s->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  s->kick_fd = gp__ownfd_move(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (s->kick_fd < 0 ||
       gp__poller_remake(&s->poller, uv_backend_fd(&s->loop)) != 0 ||
       gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) != 0)
