@@ -55,17 +55,6 @@ void gp__assert_fail(const char *expr, const char *file, int line)
   abort();
 }
 
-void gp__runtime_init(void)
-{
-  static int done;
-  if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
-    return;
-  gp__real_init();
-  gp__config_init();
-  gp__ctx_init(gp__config.use_ucontext);
-  __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
-}
-
 /* Switches from the running coroutine to `to`. Returns when something
  * switches back. errno belongs to each coroutine: saved and restored here. */
 static void switch_to(struct gp__sched *s, struct gp__coro *to)
@@ -296,50 +285,78 @@ fail:
   return -ENOMEM;
 }
 
+/* Makes the scheduler of this thread. Returns 0 and sets *out, or a
+ * negative errno with *what naming the step that failed. */
+static int make_sched(struct gp__sched **out, const char **what)
+{
+  struct gp__sched *s = calloc(1, sizeof(*s));
+  int err;
+
+  *what = "allocating the scheduler";
+  if (s == NULL)
+    return -ENOMEM;
+  gp__list_init(&s->ready);
+  gp__list_init(&s->all);
+  s->tid = gettid();
+  *what = "epoll_create1";
+  if ((err = gp__poller_init(&s->poller)) < 0)
+    goto fail_sched;
+  gp__debug_report_uv();
+  *what = "uv_loop_init";
+  if ((err = uv_loop_init(&s->loop)) != 0)
+    goto fail_poller;
+  *what = "adding libuv's fd to the epoll set";
+  if ((err = gp__poller_add_loop(&s->poller, uv_backend_fd(&s->loop))) < 0)
+    goto fail_loop;
+  *what = "allocating the hub and its stack";
+  if ((err = make_coros(s)) < 0)
+    goto fail_loop;
+  *out = s;
+  return 0;
+
+fail_loop:
+  uv_loop_close(&s->loop);
+fail_poller:
+  gp__real_close(s->poller.epfd);
+fail_sched:
+  free(s);
+  return err;
+}
+
 struct gp__sched *gp__sched_get(void)
 {
   struct gp__sched *s = gp__tls.sched;
   static int once;
+  const char *what;
+  int err;
 
   if (s)
     return s;
-  gp__runtime_init();
-  s = calloc(1, sizeof(*s));
-  if (s == NULL)
+  /* Re-entered while this thread makes its scheduler, or after that
+   * failed: none; the caller passes through. */
+  if (gp__tls.setup)
     return NULL;
-  gp__list_init(&s->ready);
-  gp__list_init(&s->all);
-  s->tid = gettid();
-  if (gp__poller_init(&s->poller) < 0)
-    goto fail_sched;
-  gp__debug_report_uv();
+  gp__tls.setup = 1;
+  gp__runtime_init();
+  /* The re-entry guard: whatever set-up calls back into (an allocator's
+   * pthread mutexes, libuv's) passes straight through to libc. */
   GP__RUNTIME_ENTER();
-  if (uv_loop_init(&s->loop) != 0) {
+  err = make_sched(&s, &what);
+  if (err < 0) {
     GP__RUNTIME_LEAVE();
-    goto fail_poller;
+    gp__tls.setup = -1; /* never again on this thread: all or nothing */
+    (void)what;
+    return NULL;
   }
-  GP__RUNTIME_LEAVE();
-  if (gp__poller_add_loop(&s->poller, uv_backend_fd(&s->loop)) < 0 ||
-      make_coros(s) < 0)
-    goto fail_loop;
-
   gp__tls.sched = s;
   gp__tls.app = 1;
   if (!__atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
     pthread_atfork(NULL, NULL, atfork_child);
   gp__debug_thread_init(s);
   gp__debug_monitor_start(s);
-  return s;
-
-fail_loop:
-  GP__RUNTIME_ENTER();
-  uv_loop_close(&s->loop);
   GP__RUNTIME_LEAVE();
-fail_poller:
-  gp__real_close(s->poller.epfd);
-fail_sched:
-  free(s);
-  return NULL;
+  gp__tls.setup = 0;
+  return s;
 }
 
 /* In the child of fork(): only the coroutine that called fork goes on, as
