@@ -20,6 +20,7 @@
 #include "debug.h"
 #include "fdtab.h"
 #include "real.h"
+#include "startup.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -285,6 +286,26 @@ fail:
   return -ENOMEM;
 }
 
+/* Returns 0 when n more fds can be opened now, else -EMFILE (or the
+ * error that stopped the trial). libuv aborts the process when it cannot
+ * make the pipe of its signal handling (the first uv_loop_init of a
+ * process makes it, after the loop's own epoll fd): three free fds are
+ * looked for first, so that a program short of fds runs unpatched rather
+ * than not at all. */
+static int fds_free(int n)
+{
+  int fd[4], k, err = 0;
+
+  for (k = 0; k < n && k < 4; k++)
+    if ((fd[k] = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+      err = -errno;
+      break;
+    }
+  for (int i = 0; i < k; i++)
+    gp__real_close(fd[i]);
+  return err;
+}
+
 /* Makes the scheduler of this thread. Returns 0 and sets *out, or a
  * negative errno with *what naming the step that failed. */
 static int make_sched(struct gp__sched **out, const char **what)
@@ -302,6 +323,9 @@ static int make_sched(struct gp__sched **out, const char **what)
   if ((err = gp__poller_init(&s->poller)) < 0)
     goto fail_sched;
   gp__debug_report_uv();
+  *what = "opening the fds of libuv's loop";
+  if ((err = fds_free(3)) < 0)
+    goto fail_poller;
   *what = "uv_loop_init";
   if ((err = uv_loop_init(&s->loop)) != 0)
     goto fail_poller;
@@ -345,7 +369,7 @@ struct gp__sched *gp__sched_get(void)
   if (err < 0) {
     GP__RUNTIME_LEAVE();
     gp__tls.setup = -1; /* never again on this thread: all or nothing */
-    (void)what;
+    gp__startup_failed(what, err);
     return NULL;
   }
   gp__tls.sched = s;
