@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include <sys/auxv.h>
 
 struct gp__config gp__config = {
-  .stack_size = GP__DEFAULT_STACK_SIZE,
+  .stack_size = GP__FALLBACK_STACK_SIZE,
   .patch = GP__PATCH_ALL,
   .on_deadlock = GP__DEADLOCK_ABORT,
 };
@@ -26,6 +27,18 @@ static void bad(const char *var, const char *val, const char *expected)
   fprintf(stderr,
           "gpatch: ignoring %s=\"%s\": expected %s; using the default\n", var,
           val, expected);
+}
+
+size_t gp__config_default_stack(void)
+{
+  pthread_attr_t a;
+  size_t size = 0;
+
+  if (pthread_getattr_default_np(&a) == 0) {
+    pthread_attr_getstacksize(&a, &size);
+    pthread_attr_destroy(&a);
+  }
+  return size >= 16384 ? size : GP__FALLBACK_STACK_SIZE;
 }
 
 int gp__config_parse_size(const char *s, size_t *out)
@@ -154,6 +167,7 @@ void gp__config_init(void)
 
   if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
     return;
+  c->stack_size = gp__config_default_stack();
   if (getauxval(AT_SECURE))
     return; /* set-uid and friends: the environment is not trusted */
 

@@ -20,7 +20,8 @@ enum {
 enum gp__on_deadlock { GP__DEADLOCK_ABORT, GP__DEADLOCK_HANG };
 
 struct gp__config {
-  size_t stack_size;       /* GPATCH_STACK_SIZE: default coroutine stack */
+  size_t stack_size;       /* GPATCH_STACK_SIZE, else glibc's default
+                              thread stack size: a coroutine's stack */
   unsigned patch;          /* GPATCH_PATCH: GP__PATCH_* bits */
   int use_ucontext;        /* GPATCH_CONTEXT=ucontext */
   unsigned max_blocking_ms; /* GPATCH_MAX_BLOCKING_MS, 0 = monitor off */
@@ -33,8 +34,16 @@ struct gp__config {
 /* The configuration, valid after gp__config_init(). */
 extern struct gp__config gp__config;
 
-/* The default stack size when GPATCH_STACK_SIZE is unset. */
-#define GP__DEFAULT_STACK_SIZE (256 * 1024)
+/* The stack size of a thread that sets none, when glibc does not say: its
+ * own default under the usual RLIMIT_STACK. */
+#define GP__FALLBACK_STACK_SIZE (8 * 1024 * 1024)
+
+/* The stack size a thread that sets none gets unpatched, and so its
+ * coroutine when GPATCH_STACK_SIZE is unset: glibc's default
+ * (pthread_getattr_default_np), which is RLIMIT_STACK's soft limit at
+ * start (8 MiB normally; 2 MiB on x86_64 when it is unlimited) unless the
+ * program changed it with pthread_setattr_default_np. */
+size_t gp__config_default_stack(void);
 
 /* Reads the environment (unless the program runs with AT_SECURE, when the
  * defaults stand), once. A bad value is reported on stderr, naming the

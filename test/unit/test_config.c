@@ -99,7 +99,7 @@ static int init_bad(void *arg)
   gp__config_init();
   if (errno != EXDEV)
     return 9; /* it must not touch errno */
-  if (gp__config.stack_size != GP__DEFAULT_STACK_SIZE)
+  if (gp__config.stack_size != gp__config_default_stack())
     return 10;
   if (gp__config.use_ucontext != 0)
     return 11;
@@ -158,7 +158,7 @@ static int init_small_stack(void *arg)
   static const char *const kv[] = {"GPATCH_STACK_SIZE", "4K", NULL};
   set_env(kv);
   gp__config_init();
-  return gp__config.stack_size == GP__DEFAULT_STACK_SIZE ? 0 : 10;
+  return gp__config.stack_size == gp__config_default_stack() ? 0 : 10;
 }
 
 static void test_init_small_stack(void **state)
@@ -222,7 +222,7 @@ static int init_empty(void *arg)
                                    "", "GPATCH_ON_DEADLOCK", "", NULL};
   set_env(kv);
   gp__config_init();
-  return gp__config.stack_size == GP__DEFAULT_STACK_SIZE &&
+  return gp__config.stack_size == gp__config_default_stack() &&
                  gp__config.use_ucontext == 0 &&
                  gp__config.on_deadlock == GP__DEADLOCK_ABORT
              ? 0
