@@ -46,8 +46,10 @@ extern struct gp__config gp__config;
 size_t gp__config_default_stack(void);
 
 /* Reads the environment (unless the program runs with AT_SECURE, when the
- * defaults stand), once. A bad value is reported on stderr, naming the
- * variable, and the default is used. Does not touch errno. */
+ * defaults stand), once; a thread that calls it while another reads waits
+ * for it. A value that does not parse or cannot work is reported on stderr,
+ * naming the variable and the reason, and the default is used. Does not
+ * touch errno. */
 void gp__config_init(void);
 
 /* Parses a size with an optional K, M or G suffix. Returns 0 and sets *out,
@@ -57,5 +59,23 @@ int gp__config_parse_size(const char *s, size_t *out);
 /* Parses a GPATCH_PATCH list such as "all", "socket,time" or "-thread".
  * Returns 0 and sets *out, or -EINVAL. */
 int gp__config_parse_patch(const char *s, unsigned *out);
+
+struct gp__msg;
+
+/* Whether the families patch can work together. With threads patched (one
+ * OS thread), a family whose calls wait for what another thread may do
+ * (socket, select, time, process, signal) must be patched too, or its wait
+ * stops every thread and hangs the program when another thread is to end
+ * it. Returns 0; 1 with a warning appended to why (name lookups left to
+ * libc stop every thread while they run, but end on their own); or
+ * -EINVAL with the reason appended to why. */
+int gp__config_check_patch(unsigned patch, struct gp__msg *why);
+
+/* Whether sig can be GPATCH_DEBUG's dump signal: not one that cannot be
+ * caught, not SIGSEGV (the runtime's overflow handler), not one a faulting
+ * instruction raises (the dump would return to the fault, for ever), not
+ * one glibc keeps for itself. Returns 0, or -EINVAL with the reason
+ * appended to why. */
+int gp__config_check_signal(int sig, struct gp__msg *why);
 
 #endif /* GP_CONFIG_H */
