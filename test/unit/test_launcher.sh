@@ -10,8 +10,9 @@
 #   - GPATCH_* values the library refuses (GPATCH_PATCH=-socket hung,
 #     GPATCH_DEBUG=SEGV looped), from an option or from the environment;
 #   - a statically linked program, or a #! script whose interpreter is one
-#     (LD_PRELOAD cannot reach it: it ran unpatched), and a program for
-#     another CPU or word size (the loader skipped the library).
+#     (LD_PRELOAD cannot reach it: it ran unpatched), a program for another
+#     CPU or word size (the loader skipped the library), and one set-uid to
+#     another user (the loader drops LD_PRELOAD).
 # `gpatch compare` still dispatches to gpatch-compare.
 set -u
 B=${B:-build}
@@ -127,6 +128,15 @@ fi
 chmod +x "$tmp/i386"
 refuses "a 32-bit i386 program" "$tmp/i386 is built for another CPU or word size" \
   -- "$tmp/i386"
+
+# A set-uid program of another user: the loader ignores LD_PRELOAD.
+cp /bin/true "$tmp/suid"
+if [ "$(id -u)" = 0 ] && chown nobody "$tmp/suid" 2>/dev/null && chmod u+s "$tmp/suid"; then
+  refuses "a set-uid program of another user" "$tmp/suid is set-uid or set-gid" -- "$tmp/suid"
+else
+  chmod u+s "$tmp/suid"
+  runs "a set-uid program of one's own (no secure mode)" 0 "" -- "$tmp/suid"
+fi
 
 # What it runs.
 runs "a dynamic program, preloaded" 0 "$lib" -- sh -c 'echo "$LD_PRELOAD"'
