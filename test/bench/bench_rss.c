@@ -75,19 +75,32 @@ static long vma_count(void)
   return n;
 }
 
-/* VmPTE (page tables) from /proc/self/status, in KiB, or -1. */
-static long pte_kib(void)
+/* The number of the first line of a /proc file that format ("VmPTE: %ld
+ * kB") matches, in KiB, or -1. */
+static long proc_kib(const char *path, const char *format)
 {
   char line[256];
   long v = -1;
-  FILE *f = fopen("/proc/self/status", "re");
+  FILE *f = fopen(path, "re");
   if (f == NULL)
     return -1;
   while (fgets(line, sizeof(line), f))
-    if (sscanf(line, "VmPTE: %ld kB", &v) == 1)
+    if (sscanf(line, format, &v) == 1)
       break;
   fclose(f);
   return v;
+}
+
+/* VmPTE (page tables) of this process, in KiB, or -1. */
+static long pte_kib(void)
+{
+  return proc_kib("/proc/self/status", "VmPTE: %ld kB");
+}
+
+/* KernelStack of the machine, in KiB, or -1. */
+static long kernel_stack_kib(void)
+{
+  return proc_kib("/proc/meminfo", "KernelStack: %ld kB");
 }
 
 static double now_s(void)
@@ -95,21 +108,6 @@ static double now_s(void)
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* KernelStack from /proc/meminfo, in KiB, or -1. */
-static long kernel_stack_kib(void)
-{
-  char line[256];
-  long v = -1;
-  FILE *f = fopen("/proc/meminfo", "re");
-  if (f == NULL)
-    return -1;
-  while (fgets(line, sizeof(line), f))
-    if (sscanf(line, "KernelStack: %ld kB", &v) == 1)
-      break;
-  fclose(f);
-  return v;
 }
 
 static void before(struct sample *s)
