@@ -29,6 +29,7 @@
 #include "fdtab.h"
 #include "ownfd.h"
 #include "real.h"
+#include "startup.h"
 #include "sud.h"
 #include "tls.h"
 
@@ -80,17 +81,6 @@ void gp__assert_fail(const char *expr, const char *file, int line)
 {
   gp__debug_out(2, "gpatch: internal error: %s at %s:%d\n", expr, file, line);
   abort();
-}
-
-void gp__runtime_init(void)
-{
-  static int done;
-  if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
-    return;
-  gp__real_init();
-  gp__config_init();
-  gp__ctx_init(gp__config.use_ucontext);
-  __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }
 
 /* Tells the CPU this is a spin-wait. */
@@ -569,6 +559,26 @@ fail:
   return -ENOMEM;
 }
 
+/* Returns 0 when n more fds can be opened now, else -EMFILE (or the
+ * error that stopped the trial). libuv aborts the process when it cannot
+ * make the pipe of its signal handling (the first uv_loop_init of a
+ * process makes it, after the loop's own epoll fd): three free fds are
+ * looked for first, so that a program short of fds runs unpatched rather
+ * than not at all. */
+static int fds_free(int n)
+{
+  int fd[4], k, err = 0;
+
+  for (k = 0; k < n && k < 4; k++)
+    if ((fd[k] = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+      err = -errno;
+      break;
+    }
+  for (int i = 0; i < k; i++)
+    gp__real_close(fd[i]);
+  return err;
+}
+
 /* libuv's fds, made by uv_loop_init or uv_loop_fork, above the runtime's
  * floor (core/ownfd.h): its epoll set and its async eventfd. */
 static void note_loop_fds(struct gp__sched *s)
@@ -595,58 +605,79 @@ static int loop_init(struct gp__sched *s)
   return r;
 }
 
-/* The poller, libuv's loop and the kick eventfd of s. Returns 0 or a
- * negative errno. */
-static int make_loop(struct gp__sched *s)
+/* The poller, libuv's loop and the kick eventfd of s. Returns 0, or a
+ * negative errno with *what naming the step that failed. */
+static int make_loop(struct gp__sched *s, const char **what)
 {
-  struct epoll_event ev = {.events = EPOLLIN};
-  int r;
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = POLL_KICK};
+  int err;
 
-  if ((r = gp__poller_init(&s->poller)) < 0)
-    return r;
+  *what = "epoll_create1";
+  if ((err = gp__poller_init(&s->poller)) < 0)
+    return err;
   gp__debug_report_uv();
-  r = loop_init(s);
-  if (r != 0)
+  *what = "opening the fds of libuv's loop";
+  if ((err = fds_free(3)) < 0)
     goto fail_poller;
+  *what = "uv_loop_init";
+  if ((err = loop_init(s)) != 0)
+    goto fail_poller;
+  *what = "eventfd";
   s->kick_fd = gp__ownfd_move(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  ev.data.u64 = POLL_KICK;
-  if (s->kick_fd < 0 ||
-      gp__poller_add_loop(&s->poller, uv_backend_fd(&s->loop)) < 0 ||
-      gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) < 0)
+  if (s->kick_fd < 0) {
+    err = -errno;
     goto fail_loop;
+  }
+  *what = "adding libuv's fd and the kick eventfd to the epoll set";
+  if ((err = gp__poller_add_loop(&s->poller, uv_backend_fd(&s->loop))) < 0)
+    goto fail_kick;
+  if (gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) < 0) {
+    err = -errno;
+    goto fail_kick;
+  }
   return 0;
 
+fail_kick:
+  gp__ownfd_forget(s->kick_fd);
+  gp__real_close(s->kick_fd);
 fail_loop:
-  if (s->kick_fd >= 0)
-    gp__real_close(s->kick_fd);
-  GP__RUNTIME_ENTER();
   uv_loop_close(&s->loop);
-  GP__RUNTIME_LEAVE();
 fail_poller:
+  gp__ownfd_forget(s->poller.epfd);
   gp__real_close(s->poller.epfd);
-  return -ENOMEM;
+  return err;
 }
 
-/* Makes the calling thread's scheduler; pool: one of GPATCH_CORES. */
-static struct gp__sched *make_sched(int with_main, int pool)
+/* Makes the calling thread's scheduler (pool: one of GPATCH_CORES; with
+ * main: the thread's running context becomes coroutine 0). Runs with the
+ * re-entry guard up: what it calls back into passes straight to libc.
+ * Returns 0 and sets *out, or a negative errno with *what naming the step
+ * that failed. */
+static int make_sched(struct gp__sched **out, const char **what,
+                      int with_main, int pool)
 {
   struct gp__sched *s = calloc(1, sizeof(*s));
+  int err;
 
+  *what = "allocating the scheduler";
   if (s == NULL)
-    return NULL;
+    return -ENOMEM;
   gp__list_init(&s->ready);
   gp__list_init(&s->all);
   gp__list_init(&s->inbox);
   gp__list_init(&s->spawnq);
   s->tid = gettid();
   s->kick_fd = -1;
-  if (make_loop(s) < 0)
+  if ((err = make_loop(s, what)) < 0)
     goto fail;
-  if (make_coros(s, with_main) < 0)
+  *what = "allocating the hub and its stack";
+  if ((err = make_coros(s, with_main)) < 0)
     goto fail; /* the loop's fds stay: they are few, and this is rare */
+  *what = "registering the scheduler";
   gp__lock(&sched_lock);
   if (gp__nsched == GP__MAX_SCHEDS) {
     gp__unlock(&sched_lock);
+    err = -EAGAIN;
     goto fail;
   }
   s->index = gp__nsched;
@@ -660,21 +691,30 @@ static struct gp__sched *make_sched(int with_main, int pool)
   gp__tls.app = 1;
   gp__debug_thread_init(s);
   gp__sud_thread_init();
-  return s;
+  *out = s;
+  return 0;
 
 fail:
   free(s);
-  return NULL;
+  return err;
 }
 
 /* A worker of the pool: a scheduler on a thread of its own, whose hub runs
  * on the thread's own stack for good. */
 static void *worker_main(void *arg)
 {
-  struct gp__sched *s = make_sched(0, 1);
+  struct gp__sched *s;
+  const char *what;
+  int err;
+
   (void)arg;
-  if (s == NULL) {
-    gp__debug_out(2, "gpatch: a scheduler thread could not be set up\n");
+  gp__tls.setup = 1;
+  GP__RUNTIME_ENTER();
+  err = make_sched(&s, &what, 0, 1);
+  GP__RUNTIME_LEAVE();
+  gp__tls.setup = 0;
+  if (err < 0) {
+    gp__startup_failed(what, err);
     return NULL;
   }
   hub_loop(s);
@@ -743,22 +783,39 @@ struct gp__sched *gp__sched_get(void)
 {
   struct gp__sched *s = gp__tls.sched;
   static int once;
+  const char *what;
+  int err;
 
   if (s)
     return s;
+  /* Re-entered while this thread makes its scheduler, or after that
+   * failed: none; the caller passes through. */
+  if (gp__tls.setup)
+    return NULL;
+  gp__tls.setup = 1;
   gp__runtime_init();
+  /* The re-entry guard: whatever set-up calls back into (an allocator's
+   * pthread mutexes, libuv's) passes straight through to libc. */
+  GP__RUNTIME_ENTER();
   /* The first thread's scheduler is the pool's first; a real thread's own
    * (GPATCH_PATCH=-thread) is not in the pool. */
-  s = make_sched(1, gettid() == getpid() && gp__nsched == 0);
-  if (s == NULL)
+  err = make_sched(&s, &what, 1, gettid() == getpid() && gp__nsched == 0);
+  if (err < 0) {
+    GP__RUNTIME_LEAVE();
+    gp__tls.setup = -1; /* never again on this thread: all or nothing */
+    gp__startup_failed(what, err);
     return NULL;
+  }
   if (s->main && s->pool && (gp__config.patch & GP__PATCH_THREAD))
     gp__coro_register_main(s->main);
   if (!__atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   gp__debug_monitor_start(s);
+  GP__RUNTIME_LEAVE();
+  gp__tls.setup = 0;
   return s;
 }
+
 
 /* ---- fork ---- */
 

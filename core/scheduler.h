@@ -24,6 +24,8 @@ struct gp__tls {
   int depth;                /* >0 while the runtime calls out (libuv,
                                libunwind): interposers pass through */
   int foreign;              /* this thread never gets a scheduler */
+  int setup;                /* 1 while making this thread's scheduler,
+                               -1 once that failed (gp__sched_get) */
   int app;                  /* this thread runs application code */
   /* The innermost app signal handler running (shim/signal.c): its frame
    * and the coroutine it interrupted; a handler left by longjmp leaves

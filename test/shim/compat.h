@@ -29,11 +29,13 @@ typedef struct gp__coro gp_coro_t;
 extern int gp_spawn(gp_coro_t **co, void *(*fn)(void *), void *arg)
     __attribute__((weak));
 extern int gp_join(gp_coro_t *co, void **retval) __attribute__((weak));
+extern gp_coro_t *gp_current(void) __attribute__((weak));
 
-/* Nonzero when libgpatch is preloaded. */
+/* Nonzero when libgpatch is preloaded and its runtime started (it says on
+ * stderr when it cannot, and the program then runs unpatched). */
 static inline int patched(void)
 {
-  return gp_spawn != NULL;
+  return gp_spawn != NULL && gp_current != NULL && gp_current() != NULL;
 }
 
 /* A thread or a coroutine. */

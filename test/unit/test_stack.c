@@ -37,6 +37,7 @@ static size_t page(void)
 
 static size_t default_size(void)
 {
+  gp__config_init(); /* glibc's default thread stack, or GPATCH_STACK_SIZE */
   return (gp__config.stack_size + page() - 1) & ~(page() - 1);
 }
 
@@ -377,7 +378,7 @@ static void test_overflow_default(void **state)
   (void)state;
   run_scenario("overflow", 0, &res);
   expect_overflow(&res, kernel_has_madv_guard() ? "madvise" : "mprotect",
-                  256);
+                  (unsigned)(default_size() / KIB));
 }
 
 static void test_overflow_mprotect(void **state)
@@ -385,7 +386,7 @@ static void test_overflow_mprotect(void **state)
   struct child_result res;
   (void)state;
   run_scenario("overflow", 1, &res);
-  expect_overflow(&res, "mprotect", 256);
+  expect_overflow(&res, "mprotect", (unsigned)(default_size() / KIB));
 }
 
 static void test_overflow_stack_size(void **state)
@@ -547,7 +548,7 @@ static void test_canary_overflow(void **state)
   struct child_result res;
   (void)state;
   run_scenario("canary-overflow", 1, &res);
-  expect_overflow(&res, "canary", 256);
+  expect_overflow(&res, "canary", (unsigned)(default_size() / KIB));
 }
 
 /* 100,000 coroutines alive at once, each parked on one event. */
