@@ -459,9 +459,12 @@ static void poll_once(struct gp__sched *s)
       loop = 1;
     } else if (d == POLL_KICK) {
       uint64_t v;
-      __atomic_store_n(&s->kicked, 0, __ATOMIC_SEQ_CST);
+      /* Read, then cleared: a kick between the two finds it set and
+       * writes nothing, and its post is taken this round; cleared first,
+       * the read could swallow a write that set it again. */
       if (gp__real_read(s->kick_fd, &v, sizeof(v)) < 0)
         (void)0; /* read by an earlier round */
+      __atomic_store_n(&s->kicked, 0, __ATOMIC_SEQ_CST);
     } else {
       gp__fd_ready(s, d, ev[i].events);
     }
