@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -52,6 +53,20 @@ int gp__ownfd_is(int fd)
          (__atomic_load_n(&mine[WORD(fd)], __ATOMIC_ACQUIRE) & BIT(fd));
 }
 
+int gp__ownfd_next(int from)
+{
+  int fd = from < 0 ? 0 : from;
+
+  while (fd < MAX_FD) {
+    unsigned long w = __atomic_load_n(&mine[WORD(fd)], __ATOMIC_ACQUIRE);
+    w &= ~(BIT(fd) - 1); /* the bits from fd on */
+    if (w)
+      return (int)(WORD(fd) * 8 * sizeof(unsigned long)) + __builtin_ctzl(w);
+    fd = (int)((WORD(fd) + 1) * 8 * sizeof(unsigned long));
+  }
+  return -1;
+}
+
 int gp__ownfd_move(int fd)
 {
   int saved = errno, nfd;
@@ -74,6 +89,29 @@ int gp__ownfd_move(int fd)
   return nfd;
 }
 
+/* Which of the 64 fds from the floor are open (bit i: floor + i), by one
+ * poll: a closed fd comes back POLLNVAL. */
+static unsigned long long open_window(void)
+{
+  struct pollfd p[64];
+  struct rlimit rl;
+  unsigned long long open = 0;
+  int n = 64;
+
+  /* poll refuses more entries than the fd limit allows fds */
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      rl.rlim_cur < (rlim_t)floor_fd() + 64)
+    n = rl.rlim_cur > (rlim_t)floor_fd() ? (int)(rl.rlim_cur - floor_fd()) : 0;
+  for (int i = 0; i < n; i++)
+    p[i] = (struct pollfd){.fd = floor_fd() + i};
+  if (n == 0 || gp__real_poll(p, (nfds_t)n, 0) < 0)
+    return 0;
+  for (int i = 0; i < n; i++)
+    if (!(p[i].revents & POLLNVAL))
+      open |= 1ULL << i;
+  return open;
+}
+
 void gp__ownfd_hold(struct gp__ownfd_hold *h)
 {
   int saved = errno, fd, max = (int)(sizeof(h->fds) / sizeof(h->fds[0]));
@@ -89,12 +127,22 @@ void gp__ownfd_hold(struct gp__ownfd_hold *h)
   }
   if (fd >= 0)
     gp__real_close(fd); /* above the floor, or past what h can hold */
+  h->open = open_window();
   errno = saved;
 }
 
 void gp__ownfd_release(struct gp__ownfd_hold *h)
 {
   int saved = errno;
+  unsigned long long now = open_window(), opened = now & ~h->open,
+                     closed = h->open & ~now;
+
+  for (int i = 0; i < 64; i++) {
+    if (opened & (1ULL << i))
+      gp__ownfd_note(floor_fd() + i);
+    else if (closed & (1ULL << i))
+      gp__ownfd_forget(floor_fd() + i);
+  }
   while (h->n > 0)
     gp__real_close(h->fds[--h->n]);
   gp__unlock(&hold_lock);

@@ -22,12 +22,19 @@ void gp__ownfd_forget(int fd);
 /* Nonzero when fd is one of the runtime's. */
 int gp__ownfd_is(int fd);
 
-/* While a library makes fds of its own for the runtime (libuv's loop),
- * every free number below the floor is taken, so that they land above it:
- * gp__ownfd_hold before, gp__ownfd_release after (both under a lock). */
+/* The lowest of the runtime's fds that is >= from, or -1. */
+int gp__ownfd_next(int from);
+
+/* While a library makes fds of its own for the runtime (libuv's loop and
+ * its process-wide signal lock pipe), every free number below the floor is
+ * taken, so that they land above it: gp__ownfd_hold before,
+ * gp__ownfd_release after (both under a lock). The fds opened in between
+ * just above the floor are noted as the runtime's, and those closed in
+ * between are forgotten: a library's fds need not be named one by one. */
 struct gp__ownfd_hold {
   int fds[256];            /* the numbers taken */
   int n;                   /* how many */
+  unsigned long long open; /* which of the 64 fds from the floor were open */
 };
 void gp__ownfd_hold(struct gp__ownfd_hold *h);
 void gp__ownfd_release(struct gp__ownfd_hold *h);

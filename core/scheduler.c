@@ -592,17 +592,37 @@ static void note_loop_fds(struct gp__sched *s)
     gp__ownfd_note(s->loop.async_wfd);
 }
 
+/* In a fork's child, the numbers below the floor are held from the first
+ * child handler to atfork_child: libuv's own child handler makes its
+ * signal lock pipe anew in between, and it lands above the floor, not on
+ * the numbers the child's first opens get plain. */
+static struct gp__ownfd_hold fork_hold;
+
+static void fork_hold_child(void)
+{
+  gp__ownfd_fork_child();
+  gp__ownfd_hold(&fork_hold);
+}
+
 /* libuv's loop of s, its fds above the floor. Returns 0 or libuv's error. */
 static int loop_init(struct gp__sched *s)
 {
+  static int once;
   struct gp__ownfd_hold h;
-  int r;
+  int first = !__atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL), r;
+
+  /* fork_hold_child before libuv's first loop registers its child
+   * handler, atfork_child after */
+  if (first)
+    pthread_atfork(NULL, NULL, fork_hold_child);
 
   gp__ownfd_hold(&h);
   GP__RUNTIME_ENTER();
   r = uv_loop_init(&s->loop);
   GP__RUNTIME_LEAVE();
   gp__ownfd_release(&h);
+  if (first)
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   if (r == 0)
     note_loop_fds(s);
   return r;
@@ -785,7 +805,6 @@ struct gp__sched *gp__sched_place(void)
 struct gp__sched *gp__sched_get(void)
 {
   struct gp__sched *s = gp__tls.sched;
-  static int once;
   const char *what;
   int err;
 
@@ -811,8 +830,6 @@ struct gp__sched *gp__sched_get(void)
   }
   if (s->main && s->pool && (gp__config.patch & GP__PATCH_THREAD))
     gp__coro_register_main(s->main);
-  if (!__atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   gp__debug_monitor_start(s);
   GP__RUNTIME_LEAVE();
   gp__tls.setup = 0;
@@ -848,11 +865,11 @@ static void atfork_child(void)
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = POLL_KICK};
 
   gp__lock_reset(&sched_lock);
-  gp__ownfd_fork_child();
   gp__wait_fork_child();
   gp__coro_fork_child(s ? s->current : NULL);
   if (s == NULL) {
     gp__nsched = pool_n = 0;
+    gp__ownfd_release(&fork_hold);
     return;
   }
   for (l = s->all.next; l != &s->all; l = next) {
@@ -884,17 +901,13 @@ static void atfork_child(void)
   nidle = 0;
   workers_started = 0;
   gp__fd_forget_all();
-  {
-    struct gp__ownfd_hold h;
-    gp__ownfd_forget(s->loop.backend_fd);
-    gp__ownfd_forget(s->loop.async_io_watcher.fd);
-    gp__ownfd_hold(&h);
-    GP__RUNTIME_ENTER();
-    uv_loop_fork(&s->loop);
-    GP__RUNTIME_LEAVE();
-    gp__ownfd_release(&h);
-    note_loop_fds(s);
-  }
+  gp__ownfd_forget(s->loop.backend_fd);
+  gp__ownfd_forget(s->loop.async_io_watcher.fd);
+  GP__RUNTIME_ENTER();
+  uv_loop_fork(&s->loop); /* under fork_hold */
+  GP__RUNTIME_LEAVE();
+  gp__ownfd_release(&fork_hold);
+  note_loop_fds(s);
   s->tid = gettid();
   s->current->home_tid = s->tid;
   if (s->main == NULL && s->current->name[0])
