@@ -344,6 +344,19 @@ void gp__fd_forget(int fd)
     drop(fd, e, -EBADF);
 }
 
+void gp__fd_forget_range(unsigned first, unsigned last)
+{
+  for (unsigned c = first / CHUNK; c < NCHUNKS && c <= last / CHUNK; c++) {
+    struct gp__fd *chunk = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
+    unsigned lo = c == first / CHUNK ? first % CHUNK : 0;
+    unsigned hi = c == last / CHUNK ? last % CHUNK : CHUNK - 1;
+    if (chunk == NULL)
+      continue;
+    for (unsigned i = lo; i <= hi; i++)
+      drop((int)(c * CHUNK + i), &chunk[i], -EBADF);
+  }
+}
+
 void gp__fd_fresh(int fd)
 {
   struct gp__fd *e = entry(fd, 0);

@@ -64,6 +64,10 @@ void gp__fd_each(void (*fn)(int fd, struct gp__fdinfo *fi, void *arg),
  * once. */
 void gp__fd_forget(int fd);
 
+/* gp__fd_forget for every fd from first to last that has a record
+ * (close_range, closefrom). */
+void gp__fd_forget_range(unsigned first, unsigned last);
+
 /* The fd number was just returned by a call that creates an fd: any state
  * left from an earlier file with that number (closed behind the runtime's
  * back) is dropped. */
