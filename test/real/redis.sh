@@ -68,7 +68,7 @@ for mode in plain patched; do
   start server.$mode 120 "${pre[@]}" redis-server --port "$port" \
     --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
     --logfile "" --dir "$tmp"
-  spid=$pid stimeout=$timeout_pid
+  spid=$pid
   up=
   for _ in $(seq 200); do
     [ "$(redis-cli -p "$port" PING 2>/dev/null)" = PONG ] && { up=1; break; }
@@ -76,7 +76,8 @@ for mode in plain patched; do
     sleep 0.05
   done
   if [ -z "$up" ]; then
-    wait "$stimeout"
+    kill -0 "$spid" 2>/dev/null && stop "$spid"
+    wait "$spid"
     bad "$mode redis-server did not answer PING (exit $?)"
     show "$tmp/server.$mode.out"
     show "$tmp/server.$mode.err"
@@ -113,7 +114,7 @@ for mode in plain patched; do
     bad "$mode redis-server is gone after the benchmark"
   fi
   redis-cli -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1
-  wait "$stimeout"
+  wait "$spid"
   rc=$?
   check "$mode redis-server exits 0 at SHUTDOWN (exit $rc)" test $rc = 0
   [ $rc = 0 ] || show "$tmp/server.$mode.out"
