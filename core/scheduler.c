@@ -841,15 +841,18 @@ struct gp__sched *gp__sched_get(void)
 
 /* The runtime's locks are held by nobody across fork: in the child, only
  * the forking thread goes on, and a lock another thread held would stay
- * held for good. The scheduler set's lock is taken here; the others are
- * reset in the child, whose structures lose every waiter anyway. */
+ * held for good. The scheduler set's lock and the stack pool's are taken
+ * here; the others are reset in the child, whose structures lose every
+ * waiter anyway. */
 static void atfork_prepare(void)
 {
   gp__lock(&sched_lock);
+  gp__stack_fork_prepare();
 }
 
 static void atfork_parent(void)
 {
+  gp__stack_fork_done();
   gp__unlock(&sched_lock);
 }
 
@@ -864,6 +867,7 @@ static void atfork_child(void)
   struct gp__list *l, *next;
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = POLL_KICK};
 
+  gp__stack_fork_done();
   gp__lock_reset(&sched_lock);
   gp__wait_fork_child();
   gp__coro_fork_child(s ? s->current : NULL);

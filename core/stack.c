@@ -342,6 +342,16 @@ enum gp__guard_kind gp__stack_guard_kind(void)
   return GP__GUARD_CANARY;
 }
 
+void gp__stack_fork_prepare(void)
+{
+  lock();
+}
+
+void gp__stack_fork_done(void)
+{
+  unlock();
+}
+
 void gp__stack_stats(struct gp__stack_stats *out)
 {
   lock();
