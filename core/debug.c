@@ -438,6 +438,8 @@ void gp__debug_monitor_start(struct gp__sched *s)
   GP__RUNTIME_ENTER();
   if (gp__real_pthread_create(&t, &a, monitor_main, NULL) != 0)
     gp__debug_out(2, "gpatch: cannot start the blocking monitor\n");
+  else
+    gp__real_pthread_setname_np(t, "gpatch-monitor");
   GP__RUNTIME_LEAVE();
   gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
   pthread_attr_destroy(&a);

@@ -39,7 +39,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -358,18 +361,117 @@ static int stuck(struct gp__sched *s, int alive)
          __atomic_load_n(&s->nspawn, __ATOMIC_SEQ_CST) == 0;
 }
 
-/* s is stuck: counts it idle; the last scheduler of the pool to be stuck
- * with nothing posted anywhere reports the deadlock. A scheduler outside
- * the pool (a real thread's) is judged alone. */
-static void go_idle(struct gp__sched *s)
+/* A deadlock is reported only once the schedulers have stayed stuck for a
+ * while with no coroutine run anywhere: a thread the runtime does not own
+ * (a library's, a worker of the pool still starting) may hold the lock
+ * the coroutines wait for and let it go in a moment. While such a thread
+ * lives it is not reported at all: it may end any wait, as unpatched, and
+ * a program that is stuck hangs, as it would. */
+#define DEADLOCK_GRACE_NS 200000000ull
+#define FOREIGN_RECHECK_NS 1000000000ull
+static uint64_t suspect_at;        /* when the set was first seen stuck */
+static uint64_t suspect_switches;  /* and its switches then */
+
+/* Nonzero when /proc/self/d names a number, into *n. */
+static int number(const char *d, int *n)
 {
+  int v = 0;
+  if (*d < '0' || *d > '9')
+    return 0;
+  for (; *d >= '0' && *d <= '9'; d++)
+    v = v * 10 + (*d - '0');
+  *n = v;
+  return *d == '\0';
+}
+
+/* Nonzero when thread tid is the runtime's: a scheduler's, or named as the
+ * runtime names its helpers, monitor and libuv's threadpool. */
+static int runtime_thread(int tid)
+{
+  char path[64], comm[32];
+  ssize_t len;
+  int fd;
+
+  for (int i = 0; i < gp__nsched; i++)
+    if (gp__scheds[i] && gp__scheds[i]->tid == tid)
+      return 1;
+  snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+  fd = (int)gp__real_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 1; /* gone */
+  len = gp__real_read(fd, comm, sizeof(comm) - 1);
+  gp__real_close(fd);
+  comm[len > 0 ? len : 0] = '\0';
+  return strncmp(comm, "gpatch-", 7) == 0 ||
+         strncmp(comm, "libuv-worker", 12) == 0;
+}
+
+/* Nonzero when an OS thread the runtime does not own runs in the process
+ * (or the threads cannot be listed). Raw system calls and a buffer on the
+ * stack: the allocator may be what the coroutines wait for. */
+static int foreign_threads(void)
+{
+  char buf[4096];
+  long got;
+  int fd = (int)gp__real_syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
+                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+      found = 0;
+
+  if (fd < 0)
+    return 1;
+  while (!found &&
+         (got = gp__real_syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+    for (long off = 0; off < got && !found;) {
+      struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
+      int tid;
+      if (number(d->d_name, &tid) && !runtime_thread(tid))
+        found = 1;
+      off += d->d_reclen;
+    }
+  }
+  gp__real_close(fd);
+  return found || got < 0;
+}
+
+/* The set of n schedulers is stuck (sched_lock held): reports the
+ * deadlock once it has stayed so, or returns how long the hub may sleep
+ * before looking again (ns; -1 for no limit). */
+static int64_t judge_stuck(struct gp__sched **set, int n)
+{
+  uint64_t now = gp__now(), switches = 0;
+
+  for (int i = 0; i < n; i++)
+    switches += __atomic_load_n(&set[i]->switches, __ATOMIC_RELAXED);
+  if (suspect_at == 0 || switches != suspect_switches) {
+    suspect_at = now;
+    suspect_switches = switches;
+    return (int64_t)DEADLOCK_GRACE_NS;
+  }
+  if (now - suspect_at < DEADLOCK_GRACE_NS)
+    return (int64_t)(DEADLOCK_GRACE_NS - (now - suspect_at));
+  if (foreign_threads()) {
+    suspect_at = now; /* look again later: the thread may be gone */
+    return (int64_t)FOREIGN_RECHECK_NS;
+  }
+  deadlock(set, n);
+  return -1;
+}
+
+/* s is stuck: counts it idle; the last scheduler of the pool to be stuck
+ * with nothing posted anywhere judges whether the pool is deadlocked. A
+ * scheduler outside the pool (a real thread's) is judged alone. Returns
+ * how long s may sleep (ns; -1 for no limit). */
+static int64_t go_idle(struct gp__sched *s)
+{
+  int64_t t = -1;
   int all = 1;
 
-  if (!s->pool) {
-    deadlock(&s, 1);
-    return;
-  }
   gp__lock(&sched_lock);
+  if (!s->pool) {
+    t = judge_stuck(&s, 1);
+    gp__unlock(&sched_lock);
+    return t;
+  }
   if (!s->idle) {
     s->idle = 1;
     nidle++;
@@ -380,8 +482,9 @@ static void go_idle(struct gp__sched *s)
           __atomic_load_n(&o->nspawn, __ATOMIC_SEQ_CST) == 0;
   }
   if (all && nidle == pool_n)
-    deadlock(gp__scheds, pool_n);
+    t = judge_stuck(gp__scheds, pool_n);
   gp__unlock(&sched_lock);
+  return t;
 }
 
 static void leave_idle(struct gp__sched *s)
@@ -407,7 +510,7 @@ static int64_t poll_timeout(struct gp__sched *s, uint64_t next_timer,
     return 0;
   t = next_timer == GP__NEVER ? -1 : (int64_t)next_timer;
   if (t < 0 && stuck(s, alive))
-    go_idle(s);
+    t = go_idle(s);
   return t;
 }
 

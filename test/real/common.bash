@@ -253,8 +253,8 @@ threads() {
       workers=$((workers + 1))
     elif [ "$n" = gpatch-helper ]; then
       helpers=$((helpers + 1))
-    elif [ "$n" = gpatch-sched ]; then
-      : # a scheduler of GPATCH_CORES: the runtime's, not the program's
+    elif [ "$n" = gpatch-sched ] || [ "$n" = gpatch-monitor ]; then
+      : # a scheduler of GPATCH_CORES, the blocking monitor: the runtime's
     else
       prog=$((prog + 1))
     fi

@@ -66,9 +66,9 @@ static inline void *join(struct task *k)
 
 /* The number of OS threads of this process that run its own code: the
  * runtime's scheduler workers (GPATCH_CORES above 1, named gpatch-sched),
- * its helper threads (gpatch-helper, which make only blocking calls that
- * have no readiness to wait for) and libuv's threadpool (libuv-worker) are
- * not counted. */
+ * its blocking monitor (gpatch-monitor), its helper threads (gpatch-helper,
+ * which make only blocking calls that have no readiness to wait for) and
+ * libuv's threadpool (libuv-worker) are not counted. */
 static inline int os_threads(void)
 {
   char path[300], comm[32];
@@ -89,8 +89,7 @@ static inline int os_threads(void)
         comm[0] = '\0';
       fclose(f);
     }
-    if (strncmp(comm, "gpatch-sched", 12) != 0 &&
-        strncmp(comm, "gpatch-helper", 13) != 0 &&
+    if (strncmp(comm, "gpatch-", 7) != 0 &&
         strncmp(comm, "libuv-worker", 12) != 0)
       n++;
   }
