@@ -15,6 +15,7 @@
  * its maker that the other side got there first. */
 #define _GNU_SOURCE
 #include "helper.h"
+#include "mem.h"
 #include "clock.h"
 #include "fdtab.h"
 #include "ownfd.h"
@@ -120,7 +121,7 @@ static void *helper_main(void *arg)
   }
   /* Told to exit: the caller has closed the eventfd already. */
   unlink_all(h);
-  free(h);
+  gp__free(h);
   return NULL;
 }
 
@@ -129,7 +130,7 @@ static void *helper_main(void *arg)
 static struct helper *spawn(struct pool *p, int *err)
 {
   static int registered;
-  struct helper *h = calloc(1, sizeof(*h));
+  struct helper *h = gp__calloc(1, sizeof(*h));
   sigset_t all_sigs, old;
   pthread_attr_t a;
   pthread_t t;
@@ -173,7 +174,7 @@ static struct helper *spawn(struct pool *p, int *err)
   unlink_all(h);
   gp__real_close(h->efd);
 fail_h:
-  free(h);
+  gp__free(h);
   return NULL;
 }
 
@@ -185,7 +186,7 @@ static struct helper *take(int *err)
   struct helper *h;
 
   if (p == NULL) {
-    if ((p = calloc(1, sizeof(*p))) == NULL) {
+    if ((p = gp__calloc(1, sizeof(*p))) == NULL) {
       *err = -ENOMEM;
       return NULL;
     }
@@ -295,7 +296,7 @@ static void atfork_child(void)
     next = h->all_next;
     gp__fd_forget(h->efd);
     gp__real_close(h->efd);
-    free(h);
+    gp__free(h);
   }
   if (tls_pool) {
     gp__real_pthread_mutex_init(&tls_pool->lock, NULL);

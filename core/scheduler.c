@@ -23,6 +23,7 @@
  * runtime's back (fclose of an fdopen'ed socket) would cause. */
 #define _GNU_SOURCE
 #include "scheduler.h"
+#include "mem.h"
 #include "config.h"
 #include "coro.h"
 #include "debug.h"
@@ -116,6 +117,7 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
   struct gp__coro *from = s->current;
 
   from->saved_errno = errno;
+  from->saved_locks = gp__tls.locks_held;
   from->slice_start = 0;
   if (from->stack && gp__stack_canary_dead(from->stack))
     gp__debug_overflow(from); /* does not return */
@@ -147,6 +149,7 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
   }
 #endif
   errno = from->saved_errno;
+  gp__tls.locks_held = from->saved_locks;
 }
 
 void gp__sched_started(struct gp__sched *s)
@@ -613,10 +616,10 @@ static int make_coros(struct gp__sched *s, int with_main)
 {
   struct gp__stack *st;
 
-  s->main_uc = calloc(1, sizeof(ucontext_t));
-  s->hub = calloc(1, sizeof(*s->hub));
+  s->main_uc = gp__calloc(1, sizeof(ucontext_t));
+  s->hub = gp__calloc(1, sizeof(*s->hub));
   if (with_main)
-    s->main = calloc(1, sizeof(*s->main));
+    s->main = gp__calloc(1, sizeof(*s->main));
   if (!s->main_uc || !s->hub || (with_main && !s->main))
     goto fail;
   gp__coro_init_struct(s, s->hub);
@@ -659,9 +662,9 @@ static int make_coros(struct gp__sched *s, int with_main)
   return 0;
 
 fail:
-  free(s->main);
-  free(s->main_uc);
-  free(s->hub);
+  gp__free(s->main);
+  gp__free(s->main_uc);
+  gp__free(s->hub);
   return -ENOMEM;
 }
 
@@ -716,8 +719,10 @@ static int loop_init(struct gp__sched *s)
 
   /* fork_hold_child before libuv's first loop registers its child
    * handler, atfork_child after */
-  if (first)
+  if (first) {
     pthread_atfork(NULL, NULL, fork_hold_child);
+    gp__mem_uv_setup(); /* before libuv's first allocation */
+  }
 
   gp__ownfd_hold(&h);
   GP__RUNTIME_ENTER();
@@ -782,7 +787,7 @@ fail_poller:
 static int make_sched(struct gp__sched **out, const char **what,
                       int with_main, int pool)
 {
-  struct gp__sched *s = calloc(1, sizeof(*s));
+  struct gp__sched *s = gp__calloc(1, sizeof(*s));
   int err;
 
   *what = "allocating the scheduler";
@@ -821,7 +826,7 @@ static int make_sched(struct gp__sched **out, const char **what,
   return 0;
 
 fail:
-  free(s);
+  gp__free(s);
   return err;
 }
 

@@ -32,6 +32,12 @@ struct gp__tls {
    * them stale, which only stops time-slice yields below that frame. */
   void *handler_frame;
   struct gp__coro *handler_co;
+  /* The program's mutexes the running coroutine holds (shim/sync.c; kept
+   * per coroutine across switches): no time-slice yield while it holds
+   * one, which would leave it held by a coroutine that is not running —
+   * an allocator's lock, say, that the hub's own allocations then wait
+   * for. */
+  int locks_held;
 };
 extern __thread struct gp__tls gp__tls
     __attribute__((tls_model("initial-exec")));

@@ -22,6 +22,7 @@
  * each stack's top page needs a page-table page of its own). */
 #define _GNU_SOURCE
 #include "stack.h"
+#include "mem.h"
 #include "config.h"
 
 #include <errno.h>
@@ -175,7 +176,7 @@ static int map_slab(size_t size)
   /* Never a huge page under a stack: a thread's first touch would commit
    * 2 MiB (kernels before 6.7 give MAP_STACK mappings huge pages too). */
   madvise(base, slot * SLAB_STACKS, MADV_NOHUGEPAGE);
-  struct gp__stack *descs = calloc(SLAB_STACKS, sizeof(*descs));
+  struct gp__stack *descs = gp__calloc(SLAB_STACKS, sizeof(*descs));
   if (descs == NULL) {
     munmap(base, slot * SLAB_STACKS);
     return -ENOMEM;
@@ -198,14 +199,14 @@ static int map_slab(size_t size)
 
 static int map_own(struct gp__stack **out, size_t size)
 {
-  struct gp__stack *st = calloc(1, sizeof(*st));
+  struct gp__stack *st = gp__calloc(1, sizeof(*st));
   char *base;
   if (st == NULL)
     return -ENOMEM;
   base = mmap(NULL, GUARD_SIZE + size, PROT_READ | PROT_WRITE,
               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (base == MAP_FAILED) {
-    free(st);
+    gp__free(st);
     return -ENOMEM;
   }
   madvise(base, GUARD_SIZE + size, MADV_NOHUGEPAGE);
@@ -271,7 +272,7 @@ static void put_locked(struct gp__stack *st)
     }
     pool.stats.mapped--;
     munmap(st->guard, st->guard_size + st->size);
-    free(st);
+    gp__free(st);
     return;
   }
   st->next = pool.free_other;
