@@ -839,13 +839,16 @@ static void *worker_main(void *arg)
   int err;
 
   (void)arg;
+  /* Named at once, by itself (the starter may not name it: it is
+   * detached, and may be gone already). */
+  gp__real_pthread_setname_np(gp__real_pthread_self(), "gpatch-sched");
   gp__tls.setup = 1;
   GP__RUNTIME_ENTER();
   err = make_sched(&s, &what, 0, 1);
   GP__RUNTIME_LEAVE();
   gp__tls.setup = 0;
   if (err < 0) {
-    gp__startup_failed(what, err);
+    gp__startup_worker_failed(what, err);
     return NULL;
   }
   hub_loop(s);
@@ -879,7 +882,6 @@ static void start_workers(void)
                     i + 1, gp__config.cores);
       break;
     }
-    gp__real_pthread_setname_np(t, "gpatch-sched");
   }
   GP__RUNTIME_LEAVE();
   gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -32,7 +32,9 @@ void gp__runtime_init(void)
   __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }
 
-void gp__startup_failed(const char *what, int err)
+/* The line of gp__startup_failed and gp__startup_worker_failed, once per
+ * process: how the step failed, then the consequence (tail). */
+static void say_failed(const char *what, int err, int worker)
 {
   static int said;
   struct gp__msg m = {.len = 0};
@@ -41,13 +43,17 @@ void gp__startup_failed(const char *what, int err)
 
   if (__atomic_exchange_n(&said, 1, __ATOMIC_ACQ_REL))
     return;
-  gp__msg_put(&m, "gpatch: cannot start the runtime: ");
+  gp__msg_put(&m, worker ? "gpatch: cannot start a scheduler of "
+                           "GPATCH_CORES: "
+                         : "gpatch: cannot start the runtime: ");
   gp__msg_put(&m, what);
   gp__msg_put(&m, " failed (");
   gp__msg_put(&m, name ? name : "error");
   gp__msg_put(&m, ": ");
   gp__msg_put(&m, desc ? desc : "unknown error");
-  if (tid == getpid()) {
+  if (worker) {
+    gp__msg_put(&m, "); the program runs on the schedulers that started");
+  } else if (tid == getpid()) {
     gp__msg_put(&m, "); the program runs unpatched");
   } else {
     gp__msg_put(&m, "); thread ");
@@ -55,4 +61,14 @@ void gp__startup_failed(const char *what, int err)
     gp__msg_put(&m, " runs unpatched");
   }
   gp__msg_send(&m);
+}
+
+void gp__startup_failed(const char *what, int err)
+{
+  say_failed(what, err, 0);
+}
+
+void gp__startup_worker_failed(const char *what, int err)
+{
+  say_failed(what, err, 1);
 }

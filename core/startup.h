@@ -12,4 +12,8 @@
  * allocation. Does not touch errno. */
 void gp__startup_failed(const char *what, int err);
 
+/* The same for a worker of the pool (GPATCH_CORES): the program runs on
+ * the schedulers that did start. */
+void gp__startup_worker_failed(const char *what, int err);
+
 #endif /* GP_STARTUP_H */

@@ -4,6 +4,9 @@
 # stderr must say so, once per process, naming the step and the error:
 #   gpatch: cannot start the runtime: uv_loop_init failed (EMFILE: Too
 #   many open files); the program runs unpatched
+# or, under GPATCH_CORES, when only a worker could not start:
+#   gpatch: cannot start a scheduler of GPATCH_CORES: ... failed (EMFILE:
+#   ...); the program runs on the schedulers that started
 # Each limit is tried plain and patched; where the plain program runs, the
 # patched one must print the same and exit the same way, with nothing on
 # stderr or that one line. Some limit of each kind must give the line.
@@ -43,7 +46,9 @@ try() {
   rc2=$?
   lines=$(wc -l <"$tmp/patched.err")
   if grep -qE '^gpatch: cannot start the runtime: .+ failed \([A-Z0-9]+: .+\); the program runs unpatched$' \
-    "$tmp/patched.err"; then
+    "$tmp/patched.err" ||
+    grep -qE '^gpatch: cannot start a scheduler of GPATCH_CORES: .+ failed \([A-Z0-9]+: .+\); the program runs on the schedulers that started$' \
+      "$tmp/patched.err"; then
     said=1
   fi
   if [ $rc2 = 0 ] && cmp -s "$tmp/plain.out" "$tmp/patched.out" &&
