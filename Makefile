@@ -153,14 +153,16 @@ check: tests
 check-unit: $(UNIT_BIN)
 	@B=$(B) scripts/runtests unit
 
+# (B is named: make check passes B=build in the environment, which would
+# otherwise win over the sanitizer's directory.)
 check-asan:
-	@$(MAKE) --no-print-directory SAN=1 OPT=-O1 check-unit
+	@$(MAKE) --no-print-directory SAN=1 OPT=-O1 B=build-asan check-unit
 
 # The unit tests of the runtime's concurrent parts under ThreadSanitizer
 # (told about every context switch through its fiber API).
 TSAN_TESTS := test_mn test_event test_coro
 check-tsan:
-	@$(MAKE) --no-print-directory SAN=tsan OPT=-O1 \
+	@$(MAKE) --no-print-directory SAN=tsan OPT=-O1 B=build-tsan \
 	  $(patsubst %,build-tsan/test/%,$(TSAN_TESTS))
 	@B=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	  scripts/runtests unit $(TSAN_TESTS)

@@ -54,9 +54,11 @@ static void test_placement(void **state)
   w[0].count = &count;
   co[0] = place(note, &w[0]);
   assert_int_equal(gp_join(co[0], NULL), 0);
-  for (int waited = 0; gp__nsched < CORES && waited < 5000; waited++)
+  for (int waited = 0;
+       __atomic_load_n(&gp__nsched, __ATOMIC_ACQUIRE) < CORES && waited < 5000;
+       waited++)
     assert_int_equal(gp_sleep(1), 0);
-  assert_int_equal(gp__nsched, CORES);
+  assert_int_equal(__atomic_load_n(&gp__nsched, __ATOMIC_ACQUIRE), CORES);
   count = 0;
   for (int i = 0; i < N; i++) {
     w[i].count = &count;
