@@ -91,6 +91,11 @@ refuses "--stack-size 4K" 'GPATCH_STACK_SIZE="4K": expected a size of at least 1
 GPATCH_PATCH=-time refuses "GPATCH_PATCH=-time from the environment" \
   'GPATCH_PATCH="-time": with threads patched' -- true
 runs "--stack-size=1M" 0 "1M" --stack-size=1M -- sh -c 'echo "$GPATCH_STACK_SIZE"'
+refuses "--cores 0" 'GPATCH_CORES="0": expected a count from 1 to 64, or auto' \
+  --cores 0 -- true
+refuses "--sud=maybe" 'GPATCH_SUD="maybe": expected auto, on or off' --sud=maybe -- true
+runs "--cores auto --sud off" 0 "auto off" --cores auto --sud off -- \
+  sh -c 'echo "$GPATCH_CORES $GPATCH_SUD"'
 "$G" --lib "$lib" --patch=-dns -- true 2>"$tmp/err"
 rc=$?
 if [ $rc = 0 ] && grep -q '^gpatch: GPATCH_PATCH="-dns": name lookups left to libc' "$tmp/err"; then
