@@ -231,11 +231,24 @@ cores() {
   esac
 }
 
+# kind NAME: the kind of a thread by its name: worker, helper, runtime (a
+# scheduler of GPATCH_CORES, the blocking monitor) or prog.
+kind() {
+  case "$1" in
+  libuv-worker) echo worker ;;
+  gpatch-helper) echo helper ;;
+  gpatch-sched | gpatch-monitor) echo runtime ;;
+  *) echo prog ;;
+  esac
+}
+
 # threads PID: sets $total (Threads: of /proc/PID/status), $workers (those
 # named libuv-worker), $helpers (named gpatch-helper) and $prog (the
-# others). Returns 1 if PID is gone.
+# others). Returns 1 if PID is gone. A thread the runtime has just made
+# bears the program's name until it is given its own: one that looks like a
+# second program thread is looked at again 50 ms later.
 threads() {
-  local c n
+  local c n k again=
   total=
   workers=0
   helpers=0
@@ -249,15 +262,28 @@ threads() {
   for c in /proc/"$1"/task/*/comm; do
     n=
     read -r n 2>/dev/null <"$c" || continue
-    if [ "$n" = libuv-worker ]; then
-      workers=$((workers + 1))
-    elif [ "$n" = gpatch-helper ]; then
-      helpers=$((helpers + 1))
-    elif [ "$n" = gpatch-sched ] || [ "$n" = gpatch-monitor ]; then
-      : # a scheduler of GPATCH_CORES, the blocking monitor: the runtime's
-    else
-      prog=$((prog + 1))
+    k=$(kind "$n")
+    if [ "$k" = prog ] && [ $prog -ge 1 ]; then
+      again="$again $c"
+      continue
     fi
+    case $k in
+    worker) workers=$((workers + 1)) ;;
+    helper) helpers=$((helpers + 1)) ;;
+    prog) prog=$((prog + 1)) ;;
+    esac
+  done
+  [ -n "$again" ] || return 0
+  sleep 0.05
+  for c in $again; do
+    n=
+    read -r n 2>/dev/null <"$c" # gone: counted as the program's
+    case $(kind "$n") in
+    worker) workers=$((workers + 1)) ;;
+    helper) helpers=$((helpers + 1)) ;;
+    runtime) ;;
+    *) prog=$((prog + 1)) ;;
+    esac
   done
   return 0
 }
