@@ -2,6 +2,8 @@
  * parse is named on stderr and replaced by the default, never guessed at. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "debug.h"
+#include "real.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -23,11 +25,16 @@ struct gp__config gp__config = {
  * original meaning, power failure, is obsolete on Linux). */
 #define DEFAULT_DEBUG_SIGNAL SIGPWR
 
+/* Names a bad value on stderr. Written with the real write(2), not stdio:
+ * the runtime never calls a name the shim interposes (stdio's are). */
 static void bad(const char *var, const char *val, const char *expected)
 {
-  fprintf(stderr,
-          "gpatch: ignoring %s=\"%s\": expected %s; using the default\n", var,
-          val, expected);
+  int saved = errno;
+  gp__real_init();
+  gp__debug_out(2,
+                "gpatch: ignoring %s=\"%s\": expected %s; using the default\n",
+                var, val, expected);
+  errno = saved;
 }
 
 int gp__config_parse_size(const char *s, size_t *out)
