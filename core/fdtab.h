@@ -44,6 +44,11 @@ struct gp__fdinfo {
  * back short (other stream sockets can stop early: at passed fds, say). */
 enum { GP__TCP_UNKNOWN, GP__TCP_YES, GP__TCP_NO };
 
+/* Moves on whenever a record is dropped or changed (gp__fd_forget,
+ * gp__fd_fresh, gp__fd_dup, gp__fd_info_changed): what a caller learnt
+ * from a record while it had one value still holds while it has it. */
+extern uint32_t gp__fd_epoch;
+
 /* The record of fd, made on first use (all zero: GP__FD_UNKNOWN), or NULL
  * for a negative or absurd fd number or without memory. */
 struct gp__fdinfo *gp__fd_info(int fd);
