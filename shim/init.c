@@ -29,6 +29,7 @@ int gp__shim_adopt(unsigned family)
  * share, so it must not meet the emulated ones. */
 __attribute__((destructor)) static void shim_fini(void)
 {
+  gp__stdio_exit(); /* glibc's exit-time flush sees the shim's streams */
   gp__tls.depth++;
 }
 
