@@ -286,6 +286,7 @@ int (*gp__real_fcloseall)(void);
 void (*gp__real__flushlbf)(void);
 FILE *(*gp__real_freopen)(const char *path, const char *mode, FILE *fp);
 FILE *(*gp__real_freopen64)(const char *path, const char *mode, FILE *fp);
+FILE *(*gp__real_fdopen)(int fd, const char *mode);
 int (*gp__real_pclose)(FILE *fp);
 void (*gp__real_setbuf)(FILE *fp, char *buf);
 void (*gp__real_setbuffer)(FILE *fp, char *buf, size_t size);
@@ -315,6 +316,7 @@ void (*gp__real__IO_flockfile)(FILE *fp);
 void (*gp__real__IO_funlockfile)(FILE *fp);
 int (*gp__real__IO_ftrylockfile)(FILE *fp);
 int (*gp__real___fsetlocking)(FILE *fp, int type);
+FILE *(*gp__real_popen)(const char *cmd, const char *mode);
 
 int gp__real_ready;
 
@@ -534,6 +536,7 @@ static const struct entry table[] = {
   {"_flushlbf", (void **)&gp__real__flushlbf},
   {"freopen", (void **)&gp__real_freopen},
   {"freopen64", (void **)&gp__real_freopen64},
+  {"fdopen", (void **)&gp__real_fdopen},
   {"pclose", (void **)&gp__real_pclose},
   {"setbuf", (void **)&gp__real_setbuf},
   {"setbuffer", (void **)&gp__real_setbuffer},
@@ -563,6 +566,7 @@ static const struct entry table[] = {
   {"_IO_funlockfile", (void **)&gp__real__IO_funlockfile},
   {"_IO_ftrylockfile", (void **)&gp__real__IO_ftrylockfile},
   {"__fsetlocking", (void **)&gp__real___fsetlocking},
+  {"popen", (void **)&gp__real_popen},
 };
 
 /* Writes msg to stderr without stdio, which may not be usable yet, and

@@ -230,7 +230,7 @@ extern pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
                                struct rusage *ru);
 extern int (*gp__real_system)(const char *cmd);
 
-/* stdio (shim/stdio*.c). */
+/* stdio and popen (shim/stdio*.c, popen.c). */
 extern char *(*gp__real_fgets)(char *s, int n, FILE *fp);
 extern char *(*gp__real_fgets_unlocked)(char *s, int n, FILE *fp);
 extern char *(*gp__real___fgets_chk)(char *s, size_t size, int n, FILE *fp);
@@ -333,6 +333,7 @@ extern void (*gp__real__flushlbf)(void);
 extern FILE *(*gp__real_freopen)(const char *path, const char *mode, FILE *fp);
 extern FILE *(*gp__real_freopen64)(const char *path, const char *mode,
                                    FILE *fp);
+extern FILE *(*gp__real_fdopen)(int fd, const char *mode);
 extern int (*gp__real_pclose)(FILE *fp);
 extern void (*gp__real_setbuf)(FILE *fp, char *buf);
 extern void (*gp__real_setbuffer)(FILE *fp, char *buf, size_t size);
@@ -362,6 +363,7 @@ extern void (*gp__real__IO_flockfile)(FILE *fp);
 extern void (*gp__real__IO_funlockfile)(FILE *fp);
 extern int (*gp__real__IO_ftrylockfile)(FILE *fp);
 extern int (*gp__real___fsetlocking)(FILE *fp, int type);
+extern FILE *(*gp__real_popen)(const char *cmd, const char *mode);
 
 /* Resolves the table, once; later calls return at once. Safe to call from
  * any interposer before the library's constructors have run. Prints a clear

@@ -190,4 +190,16 @@ void gp__stdio_exit(void);
  * no SA_RESTART). */
 int gp__shim_poll_wait(int fd, short events, int timeout_ms);
 
+/* Takes fp over as the stream of popen's child pid (popen.c): its close
+ * then waits for the child. Returns 0 or -1. */
+int gp__stdio_set_pid(FILE *fp, pid_t pid);
+
+/* ---- popen (popen.c) ---- */
+
+/* What closing a popen stream does, as glibc's _IO_new_proc_close: the
+ * stream leaves the list of popen streams, its fd is closed and the child
+ * waited for (parking the caller when park is set, else as a thread).
+ * Returns the child's wait status, or -1 with errno. */
+int gp__popen_close(int fd, pid_t pid, int park);
+
 #endif /* GP_SHIM_H */

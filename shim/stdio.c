@@ -85,6 +85,7 @@ struct sfile {
   } lock;                  /* glibc's _IO_lock_t; fp->_lock points here */
   FILE *fp;                /* the stream */
   void *glibc_lock;        /* its own lock, given back if it is let go */
+  pid_t pid;               /* popen's child (popen.c), or 0 */
   unsigned char linked;    /* it was in glibc's list of streams */
   unsigned char bycaller;  /* the app asked for FSETLOCKING_BYCALLER */
   unsigned char dead;      /* closed or let go: a waiter looks again */
@@ -243,6 +244,7 @@ static struct sfile *new_record(void)
     return calloc(1, sizeof(*sf));
   sf->fp = NULL;
   sf->glibc_lock = NULL;
+  sf->pid = 0;
   sf->linked = sf->bycaller = sf->dead = 0;
   sf->next = NULL;
   return sf;
@@ -521,9 +523,15 @@ static ssize_t hook_write(FILE *fp, const void *data, ssize_t n)
 }
 
 /* The stream's fd is closed behind the interposers' back: its waiters wake
- * with EBADF and its record goes before the number can be reused. */
+ * with EBADF and its record goes before the number can be reused. A popen
+ * stream's close also waits for the child (popen.c). */
 static int hook_close(FILE *fp)
 {
+  struct sfile *sf = managed(fp);
+  if (sf && sf->pid)
+    return gp__popen_close(fp->_fileno, sf->pid,
+                           gp__shim_active(GP__PATCH_SOCKET) &&
+                               (sf->bycaller || owner_of(sf) == me()));
   if (gp__shim_active(GP__PATCH_SOCKET))
     gp__fd_forget(fp->_fileno);
   return orig_close(fp);
@@ -666,6 +674,19 @@ void gp__stdio_exit(void)
 }
 
 /* ---- the interposers that work on the records themselves ---- */
+
+/* Lets popen.c mark fp as the stream of its child pid: hook_close then
+ * waits for the child. Returns 0, or -1 when fp cannot be managed. */
+int gp__stdio_set_pid(FILE *fp, pid_t pid)
+{
+  struct sfile *sf;
+  if (!gp__stdio_on || (sf = managed(fp)) == NULL)
+    sf = manage(fp, 1);
+  if (sf == NULL)
+    return -1;
+  sf->pid = pid;
+  return 0;
+}
 
 /* glibc's _IO_flush_all_lockp and _IO_flush_all_linebuffered, for the
  * managed streams: newest first, each under its lock, a stream with
