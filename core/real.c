@@ -317,6 +317,7 @@ void (*gp__real__IO_funlockfile)(FILE *fp);
 int (*gp__real__IO_ftrylockfile)(FILE *fp);
 int (*gp__real___fsetlocking)(FILE *fp, int type);
 FILE *(*gp__real_popen)(const char *cmd, const char *mode);
+int (*gp__real_waitid)(idtype_t type, id_t id, siginfo_t *info, int options);
 
 int gp__real_ready;
 
@@ -567,6 +568,7 @@ static const struct entry table[] = {
   {"_IO_ftrylockfile", (void **)&gp__real__IO_ftrylockfile},
   {"__fsetlocking", (void **)&gp__real___fsetlocking},
   {"popen", (void **)&gp__real_popen},
+  {"waitid", (void **)&gp__real_waitid},
 };
 
 /* Writes msg to stderr without stdio, which may not be usable yet, and

@@ -230,7 +230,7 @@ extern pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
                                struct rusage *ru);
 extern int (*gp__real_system)(const char *cmd);
 
-/* stdio and popen (shim/stdio*.c, popen.c). */
+/* stdio, popen and waitid (shim/stdio*.c, popen.c, process.c). */
 extern char *(*gp__real_fgets)(char *s, int n, FILE *fp);
 extern char *(*gp__real_fgets_unlocked)(char *s, int n, FILE *fp);
 extern char *(*gp__real___fgets_chk)(char *s, size_t size, int n, FILE *fp);
@@ -364,6 +364,8 @@ extern void (*gp__real__IO_funlockfile)(FILE *fp);
 extern int (*gp__real__IO_ftrylockfile)(FILE *fp);
 extern int (*gp__real___fsetlocking)(FILE *fp, int type);
 extern FILE *(*gp__real_popen)(const char *cmd, const char *mode);
+extern int (*gp__real_waitid)(idtype_t type, id_t id, siginfo_t *info,
+                              int options);
 
 /* Resolves the table, once; later calls return at once. Safe to call from
  * any interposer before the library's constructors have run. Prints a clear

@@ -9,10 +9,10 @@
  * per-call non-blocking (MSG_DONTWAIT), as for fds it inherited.
  *
  * Waiting for a child parks only the caller: on a pidfd for one child, and
- * by polling with growing pauses (1 to 16 ms) for "any child". glibc's
- * system() waits through an internal alias, so system is reimplemented
- * here with POSIX's semantics (SIGINT and SIGQUIT ignored and SIGCHLD
- * blocked in the caller while the command runs). */
+ * by polling with growing pauses (1 to 16 ms) for "any child"; waitid the
+ * same way. glibc's system() waits through an internal alias, so system is
+ * reimplemented here with POSIX's semantics (SIGINT and SIGQUIT ignored and
+ * SIGCHLD blocked in the caller while the command runs). */
 #define _GNU_SOURCE
 #include "shim.h"
 
@@ -198,49 +198,102 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 
 /* ---- waiting for children ---- */
 
+/* How a wait for a child waits: on a pidfd of the child, which becomes
+ * readable when it ends, or by pauses growing from 1 to 16 ms between
+ * looks ("any child", a process group, or a wait for a child that stops
+ * or continues, which no pidfd shows). */
+struct child_wait {
+  int pfd;        /* the pidfd, or -1 */
+  int own;        /* opened here (closed by child_wait_end) */
+  uint64_t pause; /* the next pause, in ns */
+};
+
+/* Sets cw up for a wait on pid (> 0), or on pidfd (>= 0, the app's own),
+ * or neither. */
+static void child_wait_begin(struct child_wait *cw, pid_t pid, int pidfd,
+                             int options)
+{
+  cw->pfd = -1;
+  cw->own = 0;
+  cw->pause = 1000000;
+  if (options & (WUNTRACED | WCONTINUED))
+    return;
+  if (pidfd >= 0) {
+    cw->pfd = pidfd;
+  } else if (pid > 0) {
+    cw->pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    cw->own = cw->pfd >= 0;
+  }
+}
+
+/* Waits once, after a look found nothing to report. Returns 0 to look
+ * again, or -1 with errno: EINTR (a signal whose handler has no
+ * SA_RESTART, or gp_kill; pthread_cancel ends the thread here), ETIMEDOUT
+ * (a gp_timeout block). */
+static int child_wait_step(struct child_wait *cw)
+{
+  int w;
+  if (cw->pfd >= 0) {
+    w = gp__wait_fd(cw->pfd, EPOLLIN, GP__NEVER, 1);
+  } else {
+    w = gp__sleep_until(gp__now() + cw->pause, 1);
+    if (cw->pause < 16000000)
+      cw->pause *= 2;
+  }
+  if ((w == -EINTR || w == -ECANCELED || w == -GP__EXPIRED) &&
+      !gp__shim_wait_failed(w, 0, 0))
+    return -1;
+  return 0;
+}
+
+static void child_wait_end(struct child_wait *cw)
+{
+  int saved = errno;
+  if (cw->own) {
+    gp__fd_forget(cw->pfd);
+    gp__real_close(cw->pfd);
+  }
+  errno = saved;
+}
+
 /* Waits cooperatively for a child, as wait4 does. */
 static pid_t coop_wait4(pid_t pid, int *status, int options,
                         struct rusage *ru)
 {
-  uint64_t pause = 1000000; /* 1 ms, doubling to 16 ms */
-  int pfd = -1;
+  struct child_wait cw;
   pid_t r;
 
-  if (pid > 0)
-    pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  child_wait_begin(&cw, pid, -1, options);
+  while ((r = gp__real_wait4(pid, status, options | WNOHANG, ru)) == 0 &&
+         child_wait_step(&cw) == 0)
+    ;
+  child_wait_end(&cw);
+  return r == 0 ? -1 : r; /* 0 only when a wait step failed */
+}
+
+/* Waits cooperatively, as waitid does: each look is a waitid with WNOHANG
+ * into a private siginfo, whose si_pid says whether a child was found. */
+static int coop_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+  struct child_wait cw;
+  siginfo_t si;
+  int r;
+
+  child_wait_begin(&cw, type == P_PID ? (pid_t)id : 0,
+                   type == P_PIDFD ? (int)id : -1, options);
   for (;;) {
-    int w;
-    r = gp__real_wait4(pid, status, options | WNOHANG, ru);
-    if (r != 0)
-      break; /* a child changed state, or an error (ECHILD …) */
-    if (pfd >= 0) {
-      w = gp__wait_fd(pfd, EPOLLIN, GP__NEVER, 1);
-    } else {
-      w = gp__sleep_until(gp__now() + pause, 1);
-      if (pause < 16000000)
-        pause *= 2;
-    }
-    if ((w == -EINTR || w == -ECANCELED || w == -GP__EXPIRED) &&
-        !gp__shim_wait_failed(w, 0, 0)) {
-      r = -1; /* EINTR, or ETIMEDOUT for a gp_timeout block */
+    memset(&si, 0, sizeof(si));
+    r = gp__real_waitid(type, id, &si, options | WNOHANG);
+    if (r != 0 || si.si_pid != 0)
+      break; /* a child to report, or an error (ECHILD, EINVAL …) */
+    if (child_wait_step(&cw) != 0) {
+      r = -1;
       break;
     }
-    /* A pidfd says the child ended; a pause ended: look again. A child
-     * that stops or continues (WUNTRACED, WCONTINUED) does not make the
-     * pidfd readable: those are seen by the pauses' polling only if no
-     * pidfd is used, so with those options poll instead. */
-    if (pfd >= 0 && (options & (WUNTRACED | WCONTINUED))) {
-      gp__fd_forget(pfd);
-      gp__real_close(pfd);
-      pfd = -1;
-    }
   }
-  if (pfd >= 0) {
-    int saved = errno;
-    gp__fd_forget(pfd);
-    gp__real_close(pfd);
-    errno = saved;
-  }
+  child_wait_end(&cw);
+  if (r == 0 && info)
+    *info = si;
   return r;
 }
 
@@ -281,6 +334,14 @@ GP_EXPORT pid_t wait(int *status)
 GP_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 {
   return wait4(-1, status, options, ru);
+}
+
+/* waitid(2): P_PID and P_PIDFD wait on a pidfd, the others by pauses. */
+GP_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+  if (!waits(options))
+    return gp__real_waitid(type, id, info, options);
+  return coop_waitid(type, id, info, options);
 }
 
 /* system(3), with POSIX's signal handling. */
