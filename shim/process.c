@@ -11,13 +11,13 @@
  * Waiting for a child parks only the caller: on a pidfd for one child, and
  * by polling with growing pauses (1 to 16 ms) for "any child"; waitid the
  * same way. glibc's system() waits through an internal alias, so system is
- * reimplemented here with POSIX's semantics (SIGINT and SIGQUIT ignored and
- * SIGCHLD blocked in the caller while the command runs). */
+ * written again here as glibc 2.36's (see do_system). */
 #define _GNU_SOURCE
 #include "shim.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -344,49 +344,107 @@ GP_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
   return coop_waitid(type, id, info, options);
 }
 
-/* system(3), with POSIX's signal handling. */
-GP_EXPORT int system(const char *cmd)
-{
-  struct sigaction ign, old_int, old_quit;
-  sigset_t chld, old_mask, defs;
-  posix_spawnattr_t attr;
-  const char *argv[] = {"sh", "-c", "--", cmd, NULL};
-  pid_t pid;
-  int status = -1, err;
+/* ---- system ---- */
 
-  gp__real_init();
-  if (cmd == NULL || !gp__shim_active(GP__PATCH_PROCESS))
-    return gp__real_system(cmd);
+/* glibc's system counts the calls in progress: the first sets SIGINT and
+ * SIGQUIT to be ignored, the last puts back what it found and the signal
+ * mask, whichever thread that is. */
+static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
+static int system_calls;              /* calls in progress */
+static struct sigaction system_intr;  /* SIGINT before the first */
+static struct sigaction system_quit;  /* SIGQUIT before the first */
+
+/* A thread canceled in system(): its shell is killed and reaped, and the
+ * last call puts the signals back (not the mask), as glibc does. The reap
+ * waits as a thread: a real thread (GPATCH_PATCH=-thread) is unwound by
+ * glibc from wherever the cancel caught it, the runtime's own poll
+ * included, and the killed shell is gone at once. */
+static void system_canceled(void *arg)
+{
+  pid_t pid = *(pid_t *)arg;
+  int state;
+
+  kill(pid, SIGKILL);
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+  while (gp__real_wait4(pid, NULL, 0, NULL) < 0 && errno == EINTR)
+    ;
+  pthread_setcancelstate(state, NULL);
+  pthread_mutex_lock(&system_lock);
+  if (--system_calls == 0) {
+    sigaction(SIGQUIT, &system_quit, NULL);
+    sigaction(SIGINT, &system_intr, NULL);
+  }
+  pthread_mutex_unlock(&system_lock);
+}
+
+/* glibc 2.36's do_system: sh -c line, its wait status (127 when the shell
+ * cannot run, with errno the spawn's error). */
+static int do_system(const char *line)
+{
+  const char *argv[] = {"sh", "-c", line, NULL};
+  struct sigaction ign;
+  sigset_t omask, reset;
+  posix_spawnattr_t attr;
+  int status = -1, ret;
+  pid_t pid;
+
   memset(&ign, 0, sizeof(ign));
   ign.sa_handler = SIG_IGN;
   sigemptyset(&ign.sa_mask);
-  sigaction(SIGINT, &ign, &old_int);
-  sigaction(SIGQUIT, &ign, &old_quit);
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, &old_mask);
-
+  pthread_mutex_lock(&system_lock);
+  if (system_calls++ == 0) {
+    sigaction(SIGINT, &ign, &system_intr);
+    sigaction(SIGQUIT, &ign, &system_quit);
+  }
+  pthread_mutex_unlock(&system_lock);
+  sigaddset(&ign.sa_mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &ign.sa_mask, &omask);
+  sigemptyset(&reset);
+  if (system_intr.sa_handler != SIG_IGN)
+    sigaddset(&reset, SIGINT);
+  if (system_quit.sa_handler != SIG_IGN)
+    sigaddset(&reset, SIGQUIT);
   posix_spawnattr_init(&attr);
-  sigemptyset(&defs);
-  if (old_int.sa_handler != SIG_IGN)
-    sigaddset(&defs, SIGINT);
-  if (old_quit.sa_handler != SIG_IGN)
-    sigaddset(&defs, SIGQUIT);
-  posix_spawnattr_setsigdefault(&attr, &defs);
-  posix_spawnattr_setsigmask(&attr, &old_mask);
+  posix_spawnattr_setsigmask(&attr, &omask);
+  posix_spawnattr_setsigdefault(&attr, &reset);
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  err = posix_spawn(&pid, "/bin/sh", NULL, &attr, (char *const *)argv,
+  ret = posix_spawn(&pid, "/bin/sh", NULL, &attr, (char *const *)argv,
                     environ);
   posix_spawnattr_destroy(&attr);
-  if (err == 0) {
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+  if (ret == 0) {
+    pid_t r;
+    /* system() is a cancellation point, through waitpid. */
+    pthread_cleanup_push(system_canceled, &pid);
+    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
       ;
+    if (r != pid)
+      status = -1;
+    pthread_cleanup_pop(0);
   } else {
-    status = W_EXITCODE(127, 0); /* as glibc: the shell could not run */
+    status = W_EXITCODE(127, 0);
   }
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGQUIT, &old_quit, NULL);
-  sigprocmask(SIG_SETMASK, &old_mask, NULL);
+  pthread_mutex_lock(&system_lock);
+  if (--system_calls == 0) {
+    sigaction(SIGINT, &system_intr, NULL);
+    sigaction(SIGQUIT, &system_quit, NULL);
+    sigprocmask(SIG_SETMASK, &omask, NULL);
+  }
+  pthread_mutex_unlock(&system_lock);
+  if (ret != 0)
+    errno = ret;
   return status;
+}
+
+/* system(3): glibc's waits through an internal alias, so it is written
+ * again here, as glibc 2.36 does it. system(NULL) asks whether a shell can
+ * run. */
+GP_EXPORT int system(const char *cmd)
+{
+  gp__real_init();
+  if (!gp__shim_active(GP__PATCH_PROCESS))
+    return gp__real_system(cmd);
+  if (cmd == NULL)
+    return do_system("exit 0") == 0;
+  return do_system(cmd);
 }
