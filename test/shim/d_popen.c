@@ -18,51 +18,30 @@
 /* The commands name the test's pipes as /dev/fd/N: dash takes one digit
  * only in <&N, and the preloaded run's fds are higher. */
 static int go[2]; /* the commands read from go[0]; a thread writes go[1] */
-static int pp[2]; /* the ping-pong */
-static int rounds;
-
-static void *ponger(void *arg)
-{
-  char c;
-  (void)arg;
-  while (read(pp[1], &c, 1) == 1 && c != 'q')
-    if (write(pp[1], &c, 1) != 1)
-      abort();
-  return NULL;
-}
+static struct ponger pong; /* played by server() */
 
 /* 100 rounds of ping-pong, then a word for the waiting command. */
 static void *server(void *arg)
 {
-  char c = 'p';
-  for (int i = 0; i < 100; i++) {
-    if (write(pp[0], &c, 1) != 1 || read(pp[0], &c, 1) != 1)
-      abort();
-    rounds++;
-  }
+  ponger_play(&pong, 100);
   check_threads(1);
-  if (write(pp[0], "q", 1) != 1 ||
-      write(go[1], (const char *)arg, strlen(arg)) != (ssize_t)strlen(arg))
+  if (write(go[1], (const char *)arg, strlen(arg)) != (ssize_t)strlen(arg))
     abort();
   return NULL;
 }
 
-static void start_server(pthread_t *a, pthread_t *b, const char *word)
+static void start_server(pthread_t *b, const char *word)
 {
-  rounds = 0;
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, pp) != 0 ||
-      pthread_create(a, NULL, ponger, NULL) ||
-      pthread_create(b, NULL, server, (void *)word))
+  ponger_start(&pong);
+  if (pthread_create(b, NULL, server, (void *)word))
     abort();
 }
 
-static void stop_server(pthread_t a, pthread_t b)
+static void stop_server(pthread_t b)
 {
-  pthread_join(a, NULL);
   pthread_join(b, NULL);
-  close(pp[0]);
-  close(pp[1]);
-  SAY("the other threads played %d rounds meanwhile\n", rounds);
+  ponger_stop(&pong);
+  SAY("the other threads played 100 rounds meanwhile\n");
 }
 
 static void show_status(const char *what, int st)
@@ -76,7 +55,7 @@ static void show_status(const char *what, int st)
 int main(void)
 {
   char cmd[128], buf[64];
-  pthread_t a, b;
+  pthread_t b;
   FILE *f, *g;
   int fd, r, p[2];
 
@@ -87,17 +66,17 @@ int main(void)
   SAY("-- reading a slow command\n");
   snprintf(cmd, sizeof(cmd), "read x </dev/fd/%d; echo got $x; exit 4", go[0]);
   f = popen(cmd, "r");
-  start_server(&a, &b, "word\n");
+  start_server(&b, "word\n");
   SAY("fgets: %s", fgets(buf, sizeof(buf), f) ? buf : "NULL\n");
   show_status("pclose", pclose(f));
-  stop_server(a, b);
+  stop_server(b);
 
   SAY("-- pclose waits for the child\n");
   snprintf(cmd, sizeof(cmd), "read x </dev/fd/%d; exit 3", go[0]);
   f = popen(cmd, "r");
-  start_server(&a, &b, "late\n");
+  start_server(&b, "late\n");
   show_status("pclose", pclose(f));
-  stop_server(a, b);
+  stop_server(b);
 
   SAY("-- a \"w\" stream\n");
   if (pipe(p) != 0)

@@ -18,27 +18,16 @@ extern char **environ;
 
 /* The commands name the test's pipes as /dev/fd/N: dash takes one digit
  * only in <&N, and the preloaded run's fds are higher. */
-static int go[2], pp[2];
+static int go[2];
+static struct ponger pong; /* played by server() */
 
-static void *ponger(void *arg)
-{
-  char c;
-  (void)arg;
-  while (read(pp[1], &c, 1) == 1 && c != 'q')
-    if (write(pp[1], &c, 1) != 1)
-      abort();
-  return NULL;
-}
-
+/* 100 rounds of ping-pong, then the line the child waits for. */
 static void *server(void *arg)
 {
-  char c = 'p';
   (void)arg;
-  for (int i = 0; i < 100; i++)
-    if (write(pp[0], &c, 1) != 1 || read(pp[0], &c, 1) != 1)
-      abort();
+  ponger_play(&pong, 100);
   check_threads(1);
-  if (write(pp[0], "q", 1) != 1 || write(go[1], "x\n", 2) != 2)
+  if (write(go[1], "x\n", 2) != 2)
     abort();
   return NULL;
 }
@@ -72,7 +61,7 @@ static void show(const char *what, int r, const siginfo_t *si, pid_t pid)
 static void wait_while_serving(const char *what, idtype_t type, int pidfd,
                                int code)
 {
-  pthread_t a, b;
+  pthread_t b;
   siginfo_t si;
   pid_t pid = child(code);
   id_t id = type == P_PID ? (id_t)pid : type == P_PIDFD ? (id_t)pidfd : 0;
@@ -88,17 +77,14 @@ static void wait_while_serving(const char *what, idtype_t type, int pidfd,
       return;
     }
   }
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, pp) != 0 ||
-      pthread_create(&a, NULL, ponger, NULL) ||
-      pthread_create(&b, NULL, server, NULL))
+  ponger_start(&pong);
+  if (pthread_create(&b, NULL, server, NULL))
     abort();
   memset(&si, 0, sizeof(si));
   r = waitid(type, id, &si, WEXITED);
   show(what, r, &si, pid);
-  pthread_join(a, NULL);
   pthread_join(b, NULL);
-  close(pp[0]);
-  close(pp[1]);
+  ponger_stop(&pong);
   if (type == P_PIDFD)
     close(pidfd);
 }
