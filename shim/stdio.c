@@ -725,36 +725,31 @@ static int flush_managed(int line_only)
   return r;
 }
 
-/* fflush(3): one stream under its lock; NULL: the managed streams, then
- * glibc's. */
-GP_EXPORT int fflush(FILE *fp)
+/* fflush(3) and fflush_unlocked: one stream under its lock; NULL: the
+ * managed streams, then glibc's. */
+static int flush(FILE *fp, int (*real)(FILE *))
 {
   struct gp__stdio_call c;
   int r;
 
   if (fp == NULL && gp__stdio_on) {
     r = flush_managed(0);
-    return gp__real_fflush(NULL) == EOF ? EOF : r;
+    return real(NULL) == EOF ? EOF : r;
   }
   gp__stdio_enter(&c, fp, GP__STDIO_OUT);
-  r = gp__real_fflush(fp);
+  r = real(fp);
   gp__stdio_leave(&c);
   return r;
 }
 
+GP_EXPORT int fflush(FILE *fp)
+{
+  return flush(fp, gp__real_fflush);
+}
+
 GP_EXPORT int fflush_unlocked(FILE *fp)
 {
-  struct gp__stdio_call c;
-  int r;
-
-  if (fp == NULL && gp__stdio_on) {
-    r = flush_managed(0);
-    return gp__real_fflush_unlocked(NULL) == EOF ? EOF : r;
-  }
-  gp__stdio_enter(&c, fp, GP__STDIO_OUT);
-  r = gp__real_fflush_unlocked(fp);
-  gp__stdio_leave(&c);
-  return r;
+  return flush(fp, gp__real_fflush_unlocked);
 }
 
 /* _flushlbf(3): every line-buffered output stream. */

@@ -274,23 +274,37 @@ static void error_tail(int status, int errnum, const char *fmt, va_list ap)
     exit(status);
 }
 
-GP_EXPORT void error(int status, int errnum, const char *fmt, ...)
+/* What error and error_at_line do first: cancellation off, stdout
+ * flushed, stderr locked, the program's name (or error_print_progname's
+ * output) and sep. Returns the old cancel state, for error_end. */
+static int error_begin(const char *sep)
 {
-  va_list ap;
   int state;
-
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
   fflush(stdout);
   flockfile(stderr);
   if (error_print_progname)
     error_print_progname();
   else
-    fxprintf(stderr, "%s: ", program_invocation_name);
+    fxprintf(stderr, "%s%s", program_invocation_name, sep);
+  return state;
+}
+
+static void error_end(int state)
+{
+  funlockfile(stderr);
+  pthread_setcancelstate(state, NULL);
+}
+
+GP_EXPORT void error(int status, int errnum, const char *fmt, ...)
+{
+  int state = error_begin(": ");
+  va_list ap;
+
   va_start(ap, fmt);
   error_tail(status, errnum, fmt, ap);
   va_end(ap);
-  funlockfile(stderr);
-  pthread_setcancelstate(state, NULL);
+  error_end(state);
 }
 
 GP_EXPORT void error_at_line(int status, int errnum, const char *file,
@@ -309,17 +323,10 @@ GP_EXPORT void error_at_line(int status, int errnum, const char *file,
     old_file = file;
     old_line = line;
   }
-  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
-  fflush(stdout);
-  flockfile(stderr);
-  if (error_print_progname)
-    error_print_progname();
-  else
-    fxprintf(stderr, "%s:", program_invocation_name);
+  state = error_begin(":");
   fxprintf(stderr, file != NULL ? "%s:%u: " : " ", file, line);
   va_start(ap, fmt);
   error_tail(status, errnum, fmt, ap);
   va_end(ap);
-  funlockfile(stderr);
-  pthread_setcancelstate(state, NULL);
+  error_end(state);
 }
