@@ -688,6 +688,17 @@ int gp__stdio_set_pid(FILE *fp, pid_t pid)
   return 0;
 }
 
+/* Nonzero once the shim runs stdio; before (a library's constructor that
+ * runs before ours), the real-function table is made ready for the plain
+ * call. */
+static int running(void)
+{
+  if (__atomic_load_n(&gp__stdio_on, __ATOMIC_ACQUIRE))
+    return 1;
+  gp__real_init();
+  return 0;
+}
+
 /* glibc's _IO_flush_all_lockp and _IO_flush_all_linebuffered, for the
  * managed streams: newest first, each under its lock, a stream with
  * pending output (line buffered only, for line_only) flushed by its
@@ -732,7 +743,7 @@ static int flush(FILE *fp, int (*real)(FILE *))
   struct gp__stdio_call c;
   int r;
 
-  if (fp == NULL && gp__stdio_on) {
+  if (fp == NULL && running()) {
     r = flush_managed(0);
     return real(NULL) == EOF ? EOF : r;
   }
@@ -755,7 +766,7 @@ GP_EXPORT int fflush_unlocked(FILE *fp)
 /* _flushlbf(3): every line-buffered output stream. */
 GP_EXPORT void _flushlbf(void)
 {
-  if (gp__stdio_on)
+  if (running())
     flush_managed(1);
   gp__real__flushlbf();
 }
@@ -768,7 +779,7 @@ GP_EXPORT int fcloseall(void)
   struct snap *all;
   int r;
 
-  if (!gp__stdio_on)
+  if (!running())
     return gp__real_fcloseall();
   r = flush_managed(0);
   all = snapshot(&n);
@@ -867,7 +878,7 @@ GP_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 static void lock_file(FILE *fp, void (*real)(FILE *))
 {
   struct sfile *sf;
-  if (!gp__stdio_on || fp == NULL ||
+  if (!running() || fp == NULL ||
       ((sf = managed(fp)) == NULL && (sf = manage(fp, 1)) == NULL)) {
     real(fp);
     return;
@@ -878,7 +889,7 @@ static void lock_file(FILE *fp, void (*real)(FILE *))
 static void unlock_file(FILE *fp, void (*real)(FILE *))
 {
   struct sfile *sf;
-  if (!gp__stdio_on || fp == NULL || (sf = managed(fp)) == NULL) {
+  if (!running() || fp == NULL || (sf = managed(fp)) == NULL) {
     real(fp);
     return;
   }
@@ -888,7 +899,7 @@ static void unlock_file(FILE *fp, void (*real)(FILE *))
 static int trylock_file(FILE *fp, int (*real)(FILE *))
 {
   struct sfile *sf;
-  if (!gp__stdio_on || fp == NULL ||
+  if (!running() || fp == NULL ||
       ((sf = managed(fp)) == NULL && (sf = manage(fp, 1)) == NULL))
     return real(fp);
   return rec_lock(sf, 1);
@@ -931,7 +942,7 @@ GP_EXPORT int __fsetlocking(FILE *fp, int type)
   struct sfile *sf;
   int old;
 
-  if (!gp__stdio_on || fp == NULL ||
+  if (!running() || fp == NULL ||
       ((sf = managed(fp)) == NULL &&
        (type != FSETLOCKING_BYCALLER || (sf = manage(fp, 0)) == NULL)))
     return gp__real___fsetlocking(fp, type);
