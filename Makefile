@@ -125,6 +125,15 @@ $(B)/shim/%: test/shim/%.c $(wildcard test/shim/*.h) | $(DEPS_STAMP)
 	$(CC) -std=gnu11 -g -pthread $(WARN) $(if $(findstring fortify,$*),-O2 -D_FORTIFY_SOURCE=2,-O1) \
 	  -o $@ $< -ldl
 
+# d_sud_uring links liburing when its headers are there (scripts/deps
+# installs liburing-dev); without, it says so, plain and patched alike.
+HAVE_LIBURING := $(shell pkg-config --exists liburing 2>/dev/null && echo 1)
+$(B)/shim/d_sud_uring: test/shim/d_sud_uring.c test/shim/compat.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O1 -pthread $(WARN) \
+	  $(if $(HAVE_LIBURING),-DHAVE_LIBURING) -o $@ $< \
+	  $(if $(HAVE_LIBURING),-luring) -ldl
+
 # d_ctor links libctor.so, whose constructor calls interposed functions
 # before libgpatch's constructors have necessarily run.
 $(B)/shim/libctor.so: test/shim/ctorlib.c | $(DEPS_STAMP)
@@ -144,14 +153,16 @@ check: tests
 check-unit: $(UNIT_BIN)
 	@B=$(B) scripts/runtests unit
 
+# (B is named: make check passes B=build in the environment, which would
+# otherwise win over the sanitizer's directory.)
 check-asan:
-	@$(MAKE) --no-print-directory SAN=1 OPT=-O1 check-unit
+	@$(MAKE) --no-print-directory SAN=1 OPT=-O1 B=build-asan check-unit
 
 # The unit tests of the runtime's concurrent parts under ThreadSanitizer
 # (told about every context switch through its fiber API).
 TSAN_TESTS := test_mn test_event test_coro
 check-tsan:
-	@$(MAKE) --no-print-directory SAN=tsan OPT=-O1 \
+	@$(MAKE) --no-print-directory SAN=tsan OPT=-O1 B=build-tsan \
 	  $(patsubst %,build-tsan/test/%,$(TSAN_TESTS))
 	@B=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	  scripts/runtests unit $(TSAN_TESTS)

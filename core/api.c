@@ -157,7 +157,11 @@ GP_EXPORT int gp_wait_fd(int fd, int events, int64_t timeout_ms)
     struct pollfd p = {.fd = fd,
                        .events = (short)(((events & GP_READABLE) ? POLLIN : 0) |
                                          ((events & GP_WRITABLE) ? POLLOUT : 0))};
-    int n = gp__real_poll(&p, 1, 0);
+    int n;
+    /* A signal caught while looking says nothing of the fd: look again
+     * (the edge a wait needs may have gone by). */
+    while ((n = gp__real_poll(&p, 1, 0)) < 0 && errno == EINTR)
+      ;
     if (n > 0) {
       if (p.revents & POLLNVAL)
         return -EBADF;

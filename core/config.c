@@ -1,14 +1,15 @@
 /* config.c: GPATCH_* variables. Each is read once; a value that does not
- * parse is named on stderr and replaced by the default, never guessed at. */
+ * parse, or that cannot work, is named on stderr with the reason and
+ * replaced by the default, never guessed at. Messages are written without
+ * stdio (msg.h): values are quoted, bounded and escaped. */
 #define _GNU_SOURCE
 #include "config.h"
-#include "debug.h"
-#include "real.h"
+#include "msg.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,7 +17,7 @@
 
 struct gp__config gp__config = {
   .cores = 1,
-  .stack_size = GP__DEFAULT_STACK_SIZE,
+  .stack_size = GP__FALLBACK_STACK_SIZE,
   .patch = GP__PATCH_ALL,
   .on_deadlock = GP__DEADLOCK_ABORT,
 };
@@ -24,17 +25,43 @@ struct gp__config gp__config = {
 /* The signal GPATCH_DEBUG=1 selects: few programs use SIGPWR (its
  * original meaning, power failure, is obsolete on Linux). */
 #define DEFAULT_DEBUG_SIGNAL SIGPWR
+/* The most of a rejected value shown. */
+#define SHOWN 64
 
-/* Names a bad value on stderr. Written with the real write(2), not stdio:
- * the runtime never calls a name the shim interposes (stdio's are). */
-static void bad(const char *var, const char *val, const char *expected)
+/* Writes "gpatch: <pre>VAR="val": <why><post>", the value quoted, bounded
+ * and escaped. */
+static void say(const char *pre, const char *var, const char *val,
+                const char *why, const char *post)
 {
-  int saved = errno;
-  gp__real_init();
-  gp__debug_out(2,
-                "gpatch: ignoring %s=\"%s\": expected %s; using the default\n",
-                var, val, expected);
-  errno = saved;
+  struct gp__msg m = {.len = 0};
+  gp__msg_put(&m, "gpatch: ");
+  gp__msg_put(&m, pre);
+  gp__msg_put(&m, var);
+  gp__msg_put(&m, "=");
+  gp__msg_quote(&m, val, SHOWN);
+  gp__msg_put(&m, ": ");
+  gp__msg_put(&m, why);
+  gp__msg_put(&m, post);
+  gp__msg_send(&m);
+}
+
+/* Says that var's value val is ignored, and why: "expected ..." for a value
+ * that does not parse, a reason for one that cannot work. */
+static void bad(const char *var, const char *val, const char *why)
+{
+  say("ignoring ", var, val, why, "; using the default");
+}
+
+size_t gp__config_default_stack(void)
+{
+  pthread_attr_t a;
+  size_t size = 0;
+
+  if (pthread_getattr_default_np(&a) == 0) {
+    pthread_attr_getstacksize(&a, &size);
+    pthread_attr_destroy(&a);
+  }
+  return size >= 16384 ? size : GP__FALLBACK_STACK_SIZE;
 }
 
 int gp__config_parse_size(const char *s, size_t *out)
@@ -174,55 +201,174 @@ static int parse_signal(const char *s, int *out)
   return -EINVAL;
 }
 
-void gp__config_init(void)
-{
-  static int done;
-  struct gp__config *c = &gp__config;
-  const char *v;
-  int saved = errno;
+/* The families a wait can depend on another thread through. */
+static const struct {
+  unsigned bit;
+  const char *name;
+} waiting[] = {
+  {GP__PATCH_SOCKET, "socket"}, {GP__PATCH_SELECT, "select"},
+  {GP__PATCH_TIME, "time"},     {GP__PATCH_PROCESS, "process"},
+  {GP__PATCH_SIGNAL, "signal"},
+};
 
-  if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
-    return;
-  if (getauxval(AT_SECURE))
-    return; /* set-uid and friends: the environment is not trusted */
+int gp__config_check_patch(unsigned patch, struct gp__msg *why)
+{
+  struct gp__msg list = {.len = 0};
+
+  if (!(patch & GP__PATCH_THREAD))
+    return 0; /* real threads: each waits on its own */
+  for (size_t i = 0; i < sizeof(waiting) / sizeof(waiting[0]); i++)
+    if (!(patch & waiting[i].bit)) {
+      gp__msg_put(&list, list.len ? ", " : "");
+      gp__msg_put(&list, waiting[i].name);
+    }
+  if (list.len > 0) {
+    gp__msg_put(why, "with threads patched (coroutines of one OS thread) a ");
+    gp__msg_put(why, list.buf);
+    gp__msg_put(why, " call that waits, left to libc, would stop every "
+                     "thread, and hang when another thread of the program "
+                     "is to end the wait; keep ");
+    gp__msg_put(why, list.buf);
+    gp__msg_put(why, " patched, or add -thread for real threads");
+    return -EINVAL;
+  }
+  if (!(patch & GP__PATCH_DNS)) {
+    gp__msg_put(why, "name lookups left to libc stop every thread (all "
+                     "coroutines of one OS thread) until they return");
+    return 1;
+  }
+  return 0;
+}
+
+int gp__config_check_signal(int sig, struct gp__msg *why)
+{
+  const char *name = sigabbrev_np(sig), *reason;
+
+  switch (sig) {
+  case SIGKILL:
+  case SIGSTOP:
+    reason = " cannot be caught";
+    break;
+  case SIGSEGV:
+    reason = " is the runtime's own: its handler reports stack overflows";
+    break;
+  case SIGBUS:
+  case SIGFPE:
+  case SIGILL:
+  case SIGTRAP:
+  case SIGSYS:
+    reason = " comes from a faulting instruction, which would fault again "
+             "after each dump, for ever";
+    break;
+  default:
+    if (sig < 32 || sig >= SIGRTMIN)
+      return 0;
+    reason = " is glibc's own (thread cancellation, set*id)";
+  }
+  if (name) {
+    gp__msg_put(why, "SIG");
+    gp__msg_put(why, name);
+  } else {
+    gp__msg_put(why, "signal ");
+    gp__msg_num(why, (unsigned long)sig);
+  }
+  gp__msg_put(why, reason);
+  gp__msg_put(why, "; choose another, or 1 for SIGPWR");
+  return -EINVAL;
+}
+
+/* Reads the GPATCH_* variables into c. */
+static void read_env(struct gp__config *c)
+{
+  struct gp__msg why = {.len = 0};
+  const char *v;
+  unsigned patch;
+  int sig, r;
 
   if ((v = getenv("GPATCH_STACK_SIZE")) && *v) {
     size_t sz;
     if (gp__config_parse_size(v, &sz) || sz < 16384)
-      bad("GPATCH_STACK_SIZE", v, "a size of at least 16K, like 256K or 8M");
+      bad("GPATCH_STACK_SIZE", v,
+          "expected a size of at least 16K, like 256K or 8M");
     else
       c->stack_size = sz;
   }
-  if ((v = getenv("GPATCH_PATCH")) && *v &&
-      gp__config_parse_patch(v, &c->patch))
-    bad("GPATCH_PATCH", v,
-        "all, none, or a list of socket,time,select,dns,thread,process,signal "
-        "(a leading - removes one)");
+  if ((v = getenv("GPATCH_PATCH")) && *v) {
+    why.len = 0;
+    if (gp__config_parse_patch(v, &patch)) {
+      bad("GPATCH_PATCH", v,
+          "expected all, none, or a list of socket,time,select,dns,thread,"
+          "process,signal (a leading - removes one)");
+    } else if ((r = gp__config_check_patch(patch, &why)) < 0) {
+      bad("GPATCH_PATCH", v, why.buf);
+    } else {
+      c->patch = patch;
+      if (r > 0)
+        say("", "GPATCH_PATCH", v, why.buf, "");
+    }
+  }
   if ((v = getenv("GPATCH_CONTEXT")) && *v) {
     if (strcmp(v, "ucontext") == 0)
       c->use_ucontext = 1;
     else if (strcmp(v, "asm") != 0)
-      bad("GPATCH_CONTEXT", v, "asm or ucontext");
+      bad("GPATCH_CONTEXT", v, "expected asm or ucontext");
   }
   if ((v = getenv("GPATCH_MAX_BLOCKING_MS")) && *v &&
       parse_uint(v, 3600 * 1000, &c->max_blocking_ms))
-    bad("GPATCH_MAX_BLOCKING_MS", v, "milliseconds, 0 for off");
+    bad("GPATCH_MAX_BLOCKING_MS", v, "expected milliseconds, 0 for off");
   if ((v = getenv("GPATCH_ON_DEADLOCK")) && *v) {
     if (strcmp(v, "hang") == 0)
       c->on_deadlock = GP__DEADLOCK_HANG;
     else if (strcmp(v, "abort") != 0)
-      bad("GPATCH_ON_DEADLOCK", v, "abort or hang");
+      bad("GPATCH_ON_DEADLOCK", v, "expected abort or hang");
   }
-  if ((v = getenv("GPATCH_DEBUG")) && *v &&
-      parse_signal(v, &c->debug_signal))
-    bad("GPATCH_DEBUG", v, "0, 1 (SIGPWR) or a signal name or number");
+  if ((v = getenv("GPATCH_DEBUG")) && *v) {
+    why.len = 0;
+    if (parse_signal(v, &sig))
+      bad("GPATCH_DEBUG", v,
+          "expected 0, 1 (SIGPWR) or a signal name or number");
+    else if (gp__config_check_signal(sig, &why) < 0)
+      bad("GPATCH_DEBUG", v, why.buf);
+    else
+      c->debug_signal = sig;
+  }
   if ((v = getenv("GPATCH_THREADPOOL")) && *v &&
       (parse_uint(v, 1024, &c->threadpool) || c->threadpool == 0))
-    bad("GPATCH_THREADPOOL", v, "a thread count from 1 to 1024");
+    bad("GPATCH_THREADPOOL", v, "expected a thread count from 1 to 1024");
   if ((v = getenv("GPATCH_CORES")) && *v &&
       gp__config_parse_cores(v, affinity_cpus(), &c->cores))
-    bad("GPATCH_CORES", v, "a count from 1 to 64, or auto");
+    bad("GPATCH_CORES", v, "expected a count from 1 to 64, or auto");
+  if ((v = getenv("GPATCH_SUD")) && *v) {
+    if (strcmp(v, "1") == 0 || strcmp(v, "on") == 0)
+      c->sud = GP__SUD_ON;
+    else if (strcmp(v, "0") == 0 || strcmp(v, "off") == 0)
+      c->sud = GP__SUD_OFF;
+    else if (strcmp(v, "auto") != 0)
+      bad("GPATCH_SUD", v, "expected auto, on or off");
+  }
   if ((v = getenv("GPATCH_NO_MADV_GUARD")) && strcmp(v, "1") == 0)
     c->no_madv_guard = 1;
+}
+
+void gp__config_init(void)
+{
+  static int done;
+  struct gp__config *c = &gp__config;
+  int saved = errno;
+
+  int expected = 0;
+
+  if (!__atomic_compare_exchange_n(&done, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE)) {
+    while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) != 2)
+      ; /* another thread reads the environment */
+    return;
+  }
+  c->stack_size = gp__config_default_stack();
+  if (!getauxval(AT_SECURE)) /* set-uid and friends: not trusted */
+    read_env(c);
+  __atomic_store_n(&done, 2, __ATOMIC_RELEASE);
   errno = saved;
 }
+
+

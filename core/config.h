@@ -19,8 +19,12 @@ enum {
 
 enum gp__on_deadlock { GP__DEADLOCK_ABORT, GP__DEADLOCK_HANG };
 
+/* GPATCH_SUD: route system calls made outside libc (core/sud.h). */
+enum gp__sud { GP__SUD_AUTO, GP__SUD_ON, GP__SUD_OFF };
+
 struct gp__config {
-  size_t stack_size;       /* GPATCH_STACK_SIZE: default coroutine stack */
+  size_t stack_size;       /* GPATCH_STACK_SIZE, else glibc's default
+                              thread stack size: a coroutine's stack */
   unsigned patch;          /* GPATCH_PATCH: GP__PATCH_* bits */
   int use_ucontext;        /* GPATCH_CONTEXT=ucontext */
   unsigned max_blocking_ms; /* GPATCH_MAX_BLOCKING_MS, 0 = monitor off */
@@ -30,17 +34,28 @@ struct gp__config {
   int no_madv_guard;       /* GPATCH_NO_MADV_GUARD=1: test the fallback */
   unsigned cores;          /* GPATCH_CORES: schedulers (OS threads) that
                               run the program's threads, at least 1 */
+  int sud;                 /* GPATCH_SUD: enum gp__sud */
 };
 
 /* The configuration, valid after gp__config_init(). */
 extern struct gp__config gp__config;
 
-/* The default stack size when GPATCH_STACK_SIZE is unset. */
-#define GP__DEFAULT_STACK_SIZE (256 * 1024)
+/* The stack size of a thread that sets none, when glibc does not say: its
+ * own default under the usual RLIMIT_STACK. */
+#define GP__FALLBACK_STACK_SIZE (8 * 1024 * 1024)
+
+/* The stack size a thread that sets none gets unpatched, and so its
+ * coroutine when GPATCH_STACK_SIZE is unset: glibc's default
+ * (pthread_getattr_default_np), which is RLIMIT_STACK's soft limit at
+ * start (8 MiB normally; 2 MiB on x86_64 when it is unlimited) unless the
+ * program changed it with pthread_setattr_default_np. */
+size_t gp__config_default_stack(void);
 
 /* Reads the environment (unless the program runs with AT_SECURE, when the
- * defaults stand), once. A bad value is reported on stderr, naming the
- * variable, and the default is used. Does not touch errno. */
+ * defaults stand), once; a thread that calls it while another reads waits
+ * for it. A value that does not parse or cannot work is reported on stderr,
+ * naming the variable and the reason, and the default is used. Does not
+ * touch errno. */
 void gp__config_init(void);
 
 /* Parses a size with an optional K, M or G suffix. Returns 0 and sets *out,
@@ -55,5 +70,23 @@ int gp__config_parse_cores(const char *s, unsigned ncpus, unsigned *out);
 /* Parses a GPATCH_PATCH list such as "all", "socket,time" or "-thread".
  * Returns 0 and sets *out, or -EINVAL. */
 int gp__config_parse_patch(const char *s, unsigned *out);
+
+struct gp__msg;
+
+/* Whether the families patch can work together. With threads patched (one
+ * OS thread), a family whose calls wait for what another thread may do
+ * (socket, select, time, process, signal) must be patched too, or its wait
+ * stops every thread and hangs the program when another thread is to end
+ * it. Returns 0; 1 with a warning appended to why (name lookups left to
+ * libc stop every thread while they run, but end on their own); or
+ * -EINVAL with the reason appended to why. */
+int gp__config_check_patch(unsigned patch, struct gp__msg *why);
+
+/* Whether sig can be GPATCH_DEBUG's dump signal: not one that cannot be
+ * caught, not SIGSEGV (the runtime's overflow handler), not one a faulting
+ * instruction raises (the dump would return to the fault, for ever), not
+ * one glibc keeps for itself. Returns 0, or -EINVAL with the reason
+ * appended to why. */
+int gp__config_check_signal(int sig, struct gp__msg *why);
 
 #endif /* GP_CONFIG_H */

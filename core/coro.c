@@ -8,6 +8,7 @@
  * on another scheduler never frees a struct the hub still uses. */
 #define _GNU_SOURCE
 #include "coro.h"
+#include "mem.h"
 #include "config.h"
 #include "scheduler.h"
 #include "tls.h"
@@ -105,7 +106,7 @@ static struct gp__coro *alloc_coro(struct gp__sched *s)
     s->free = co->free_next;
     memset(co, 0, sizeof(*co));
   } else {
-    co = calloc(1, sizeof(*co));
+    co = gp__calloc(1, sizeof(*co));
   }
   if (co)
     gp__coro_init_struct(s, co);
@@ -119,7 +120,7 @@ static void free_coro(struct gp__coro *co)
   struct gp__sched *s = gp__tls.sched;
   co->magic = 0;
   if (s == NULL) {
-    free(co);
+    gp__free(co);
     return;
   }
   co->free_next = s->free;

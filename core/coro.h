@@ -116,6 +116,7 @@ struct gp__coro {
   uint64_t id;              /* unique; 0 for a thread's original context */
   int state;                /* enum gp__coro_state (its scheduler's) */
   int saved_errno;          /* errno while switched out */
+  int saved_locks;          /* gp__tls.locks_held while switched out */
   void *(*fn)(void *);      /* the entry function */
   void *arg;                /* its argument */
   void *retval;             /* what fn returned, once dead */

@@ -7,6 +7,7 @@
 #include "debug.h"
 #include "config.h"
 #include "coro.h"
+#include "ownfd.h"
 #include "real.h"
 #include "scheduler.h"
 
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,14 +141,15 @@ static size_t fmt_u(char *p, unsigned long long v)
   return n;
 }
 
-_Noreturn void gp__debug_overflow(struct gp__coro *co)
+/* Writes "gpatch: coroutine N overflowed its K KiB stack" and then tail
+ * to stderr, without stdio or an interposer (a signal handler runs this). */
+static void say_overflow(const struct gp__coro *co, const char *tail)
 {
-  char msg[160];
+  char msg[256];
   size_t n = 0;
   const char *a = "gpatch: coroutine ";
   const char *b = " overflowed its ";
-  const char *c = " KiB stack; set GPATCH_STACK_SIZE\n";
-  struct sigaction dfl;
+  const char *c = " KiB stack";
 
   memcpy(msg + n, a, strlen(a));
   n += strlen(a);
@@ -156,8 +159,19 @@ _Noreturn void gp__debug_overflow(struct gp__coro *co)
   n += fmt_u(msg + n, co->stack ? co->stack->size / 1024 : 0);
   memcpy(msg + n, c, strlen(c));
   n += strlen(c);
+  if (strlen(tail) < sizeof(msg) - n) {
+    memcpy(msg + n, tail, strlen(tail));
+    n += strlen(tail);
+  }
   if (gp__real_write(2, msg, n) < 0)
     (void)0; /* nothing more can be said */
+}
+
+_Noreturn void gp__debug_overflow(struct gp__coro *co)
+{
+  struct sigaction dfl;
+
+  say_overflow(co, "; set GPATCH_STACK_SIZE\n");
   /* Die the way a segfault does. */
   memset(&dfl, 0, sizeof(dfl));
   dfl.sa_handler = SIG_DFL;
@@ -166,26 +180,95 @@ _Noreturn void gp__debug_overflow(struct gp__coro *co)
   _exit(128 + SIGSEGV);
 }
 
+/* Nonzero when the action runs a handler of the program's. */
+static int catches(const struct sigaction *a)
+{
+  if (a->sa_flags & SA_SIGINFO)
+    return a->sa_sigaction != NULL;
+  return a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uctx);
+
+/* Installs the runtime's own SIGSEGV action. Returns sigaction's result;
+ * old receives the action it replaced. */
+static int install_ours(struct sigaction *old)
+{
+  struct sigaction sa;
+
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  return gp__real_sigaction(SIGSEGV, &sa, old);
+}
+
+/* The program's handler, delivered by the kernel with the program's own
+ * flags, mask and stack (on_segv put this in place just for it): ours goes
+ * back first, SA_RESETHAND is done here (ours must stay), then the
+ * program's handler runs. */
+static void chained(int sig, siginfo_t *si, void *uctx)
+{
+  struct sigaction app = old_segv;
+  int saved = errno;
+
+  install_ours(NULL);
+  errno = saved; /* the program's handler finds it as it was */
+  if (app.sa_flags & SA_RESETHAND)
+    old_segv.sa_handler = SIG_DFL; /* as the kernel does: flags stay */
+  if (app.sa_flags & SA_SIGINFO) {
+    if (app.sa_sigaction)
+      app.sa_sigaction(sig, si, uctx);
+  } else if (app.sa_handler != SIG_DFL && app.sa_handler != SIG_IGN) {
+    app.sa_handler(sig);
+  }
+}
+
+/* A SIGSEGV that is not a coroutine's stack overflow (or one the program
+ * handles itself) goes to the program exactly as unpatched. Calling its
+ * handler from here would run it on the runtime's stack, with the
+ * runtime's mask and flags; instead the program's own action (or the
+ * default) is put in place and the very signal, its siginfo whole, is
+ * sent again to this thread, blocked until this handler returns: the
+ * kernel then delivers it as it would have — the program's alternate
+ * stack (SA_ONSTACK), sa_mask, SA_NODEFER, SA_RESETHAND — or kills with
+ * the default action, also when it was sent (kill, raise, sigqueue) and
+ * would never recur as a fault does. An ignored signal that was sent is
+ * ignored; an ignored fault kills, as the kernel forces it. */
 static void on_segv(int sig, siginfo_t *si, void *uctx)
 {
   struct gp__sched *s = gp__tls.sched;
   struct gp__coro *co = s ? s->current : NULL;
+  struct sigaction app = old_segv, now;
+  int sent = si->si_code <= 0; /* SI_USER, SI_QUEUE, SI_TKILL … */
+  int saved = errno;
+  sigset_t segv;
 
-  if (co && co->stack && gp__stack_guard_hit(co->stack, si->si_addr))
-    gp__debug_overflow(co);
-  /* Not ours: hand it on as if we had never been here. */
-  if (old_segv.sa_flags & SA_SIGINFO) {
-    if (old_segv.sa_sigaction) {
-      old_segv.sa_sigaction(sig, si, uctx);
-      return;
-    }
-  } else if (old_segv.sa_handler != SIG_DFL &&
-             old_segv.sa_handler != SIG_IGN) {
-    old_segv.sa_handler(sig);
-    return;
+  (void)uctx;
+  if (!sent && co && co->stack && gp__stack_guard_hit(co->stack, si->si_addr)) {
+    if (!catches(&app))
+      gp__debug_overflow(co);
+    say_overflow(co, "; the program's SIGSEGV handler takes it\n");
   }
-  /* Default action: restore it and return; the fault recurs and kills. */
-  gp__real_sigaction(SIGSEGV, &old_segv, NULL);
+  if (sent && !catches(&app) && app.sa_handler == SIG_IGN)
+    return;
+  memset(&now, 0, sizeof(now));
+  sigemptyset(&now.sa_mask);
+  if (catches(&app)) {
+    now.sa_sigaction = chained;
+    now.sa_flags = (app.sa_flags & ~SA_RESETHAND) | SA_SIGINFO;
+    now.sa_mask = app.sa_mask;
+  } else {
+    now.sa_handler = SIG_DFL;
+  }
+  gp__real_sigaction(sig, &now, NULL);
+  sigemptyset(&segv);
+  sigaddset(&segv, sig);
+  gp__real_pthread_sigmask(SIG_BLOCK, &segv, NULL);
+  if (gp__real_syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si) !=
+      0)
+    gp__real_syscall(SYS_tgkill, getpid(), gettid(), sig);
+  errno = saved; /* the interrupted code's */
 }
 
 int gp__debug_segv_chain(const struct sigaction *act, struct sigaction *oact)
@@ -205,7 +288,6 @@ int gp__debug_segv_chain(const struct sigaction *act, struct sigaction *oact)
 int gp__debug_thread_init(struct gp__sched *s)
 {
   stack_t ss, old;
-  struct sigaction sa;
 
   /* The signal stack: only if the thread has none of its own. */
   if (sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE)) {
@@ -222,11 +304,7 @@ int gp__debug_thread_init(struct gp__sched *s)
   }
   if (__atomic_exchange_n(&segv_installed, 1, __ATOMIC_ACQ_REL))
     return 0;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_sigaction = on_segv;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-  sigemptyset(&sa.sa_mask);
-  return gp__real_sigaction(SIGSEGV, &sa, &old_segv) == 0 ? 0 : -errno;
+  return install_ours(&old_segv) == 0 ? 0 : -errno;
 }
 
 /* The blocking monitor: a real thread that notices when the scheduler's
@@ -293,31 +371,77 @@ static void on_debug_signal(uv_signal_t *h, int sig)
   gp__debug_dump(h->data, 2, title);
 }
 
+/* libuv's handler of the dump signal, which gp__debug_monitor_start wraps:
+ * it reads and writes pipes of libuv's own (its lock, its loop's pipe),
+ * and a signal handler must never meet an interposer — which may park, or
+ * yield the caller's time slice, from inside the handler. */
+static void (*uv_handler)(int sig);
+
+static void debug_signal_wrapper(int sig)
+{
+  gp__tls.depth++; /* every interposer passes straight through */
+  uv_handler(sig);
+  gp__tls.depth--;
+}
+
+/* Puts debug_signal_wrapper before the handler libuv installed for sig,
+ * with the same flags and mask. */
+static void wrap_uv_handler(int sig)
+{
+  struct sigaction cur;
+
+  if (gp__real_sigaction(sig, NULL, &cur) != 0 ||
+      (cur.sa_flags & SA_SIGINFO) || cur.sa_handler == SIG_DFL ||
+      cur.sa_handler == SIG_IGN || cur.sa_handler == debug_signal_wrapper)
+    return;
+  uv_handler = cur.sa_handler;
+  cur.sa_handler = debug_signal_wrapper;
+  gp__real_sigaction(sig, &cur, NULL);
+}
+
 void gp__debug_monitor_start(struct gp__sched *s)
 {
   static int started;
   static uv_signal_t sig;
   pthread_t t;
   pthread_attr_t a;
+  sigset_t all, old;
 
   if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
     return;
   if (gp__config.debug_signal) {
+    struct gp__ownfd_hold h;
+    gp__ownfd_hold(&h); /* libuv's signal pipe, above the floor */
     GP__RUNTIME_ENTER();
     uv_signal_init(&s->loop, &sig);
+    GP__RUNTIME_LEAVE();
+    gp__ownfd_release(&h);
+    gp__ownfd_note(s->loop.signal_pipefd[0]);
+    gp__ownfd_note(s->loop.signal_pipefd[1]);
+    GP__RUNTIME_ENTER();
     sig.data = s;
-    if (uv_signal_start(&sig, on_debug_signal, gp__config.debug_signal) == 0)
+    if (uv_signal_start(&sig, on_debug_signal, gp__config.debug_signal) ==
+        0) {
       uv_unref((uv_handle_t *)&sig); /* it must not hide a deadlock */
+      wrap_uv_handler(gp__config.debug_signal);
+    }
     GP__RUNTIME_LEAVE();
   }
   if (gp__config.max_blocking_ms == 0)
     return;
   pthread_attr_init(&a);
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  /* Blind to every signal (it inherits the mask): the kernel must never
+   * give it one meant for the program. */
+  sigfillset(&all);
+  gp__real_pthread_sigmask(SIG_SETMASK, &all, &old);
   GP__RUNTIME_ENTER();
   if (gp__real_pthread_create(&t, &a, monitor_main, NULL) != 0)
     gp__debug_out(2, "gpatch: cannot start the blocking monitor\n");
+  else
+    gp__real_pthread_setname_np(t, "gpatch-monitor");
   GP__RUNTIME_LEAVE();
+  gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
   pthread_attr_destroy(&a);
 }
 

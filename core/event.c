@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "../include/gpatch.h"
 #include "api.h"
+#include "mem.h"
 #include "common.h"
 #include "scheduler.h"
 #include "wait.h"
@@ -18,7 +19,7 @@ struct gp_event {
 
 GP_EXPORT int gp_event_new(gp_event_t **ev)
 {
-  gp_event_t *e = calloc(1, sizeof(*e));
+  gp_event_t *e = gp__calloc(1, sizeof(*e));
   if (e == NULL)
     return -ENOMEM;
   gp__waitq_init(&e->waiters);
@@ -30,7 +31,7 @@ GP_EXPORT void gp_event_free(gp_event_t *ev)
 {
   if (ev)
     GP__ASSERT(gp__waitq_empty(&ev->waiters));
-  free(ev);
+  gp__free(ev);
 }
 
 GP_EXPORT void gp_event_set(gp_event_t *ev)
@@ -88,7 +89,7 @@ struct gp_queue {
 
 GP_EXPORT int gp_queue_new(gp_queue_t **q, size_t maxsize)
 {
-  gp_queue_t *p = calloc(1, sizeof(*p));
+  gp_queue_t *p = gp__calloc(1, sizeof(*p));
   if (p == NULL)
     return -ENOMEM;
   p->maxsize = maxsize;
@@ -103,19 +104,19 @@ GP_EXPORT void gp_queue_free(gp_queue_t *q)
   if (q == NULL)
     return;
   GP__ASSERT(gp__waitq_empty(&q->getters) && gp__waitq_empty(&q->putters));
-  free(q->items);
-  free(q);
+  gp__free(q->items);
+  gp__free(q);
 }
 
 static int grow(gp_queue_t *q)
 {
   size_t cap = q->cap ? q->cap * 2 : 16;
-  void **items = malloc(cap * sizeof(*items));
+  void **items = gp__malloc(cap * sizeof(*items));
   if (items == NULL)
     return -ENOMEM;
   for (size_t i = 0; i < q->count; i++)
     items[i] = q->items[(q->head + i) % q->cap];
-  free(q->items);
+  gp__free(q->items);
   q->items = items;
   q->cap = cap;
   q->head = 0;

@@ -17,6 +17,7 @@
  * per connection. */
 #define _GNU_SOURCE
 #include "fdtab.h"
+#include "mem.h"
 #include "clock.h"
 #include "coro.h"
 #include "lock.h"
@@ -76,14 +77,14 @@ static struct gp__fd *entry(int fd, int create)
     struct gp__fd *fresh;
     if (!create)
       return NULL;
-    fresh = calloc(CHUNK, sizeof(*fresh));
+    fresh = gp__calloc(CHUNK, sizeof(*fresh));
     if (fresh == NULL)
       return NULL;
     for (int i = 0; i < CHUNK; i++)
       gp__list_init(&fresh[i].waiters);
     if (!__atomic_compare_exchange_n(&chunks[c], &chunk, fresh, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-      free(fresh); /* another thread won; chunk holds its table */
+      gp__free(fresh); /* another thread won; chunk holds its table */
     else
       chunk = fresh;
   }
@@ -347,6 +348,19 @@ void gp__fd_forget(int fd)
     drop(fd, e, -EBADF);
 }
 
+void gp__fd_forget_range(unsigned first, unsigned last)
+{
+  for (unsigned c = first / CHUNK; c < NCHUNKS && c <= last / CHUNK; c++) {
+    struct gp__fd *chunk = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
+    unsigned lo = c == first / CHUNK ? first % CHUNK : 0;
+    unsigned hi = c == last / CHUNK ? last % CHUNK : CHUNK - 1;
+    if (chunk == NULL)
+      continue;
+    for (unsigned i = lo; i <= hi; i++)
+      drop((int)(c * CHUNK + i), &chunk[i], -EBADF);
+  }
+}
+
 void gp__fd_fresh(int fd)
 {
   struct gp__fd *e = entry(fd, 0);
@@ -406,7 +420,7 @@ int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
   size_t i, k = 0;
   int r = 0;
 
-  if (n > 16 && (subs = calloc(n, sizeof(*subs))) == NULL)
+  if (n > 16 && (subs = gp__calloc(n, sizeof(*subs))) == NULL)
     return -ENOMEM;
   gp__wait_init(&group, group_unlink,
                 interruptible ? GP__WAIT_INTERRUPTIBLE : 0, "poll", NULL);
@@ -455,7 +469,7 @@ int gp__wait_fds(const struct gp__fdwait *fds, size_t n, uint64_t deadline,
    * another thread may have done so before the last records were. */
   group_unlink(&group);
   if (subs != small)
-    free(subs);
+    gp__free(subs);
   return r;
 }
 

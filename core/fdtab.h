@@ -34,9 +34,13 @@ struct gp__fdinfo {
                            continue until everything is written */
   uint64_t rcvtimeo_ns; /* SO_RCVTIMEO, 0 for none */
   uint64_t sndtimeo_ns; /* SO_SNDTIMEO, 0 for none */
-  unsigned min_read;    /* GP__FD_STREAM: a read of fewer bytes fails at
-                           once (EINVAL: eventfd, timerfd, signalfd), so
-                           it is not waited for */
+  unsigned min_read;    /* GP__FD_STREAM: a read (or a write) of fewer
+                           bytes fails at once (EINVAL: eventfd, timerfd,
+                           signalfd), so it is not waited for */
+  unsigned waits;       /* GP__FD_STREAM: the directions a call may wait in
+                           (GP__FD_IN, GP__FD_OUT); a call in another fails
+                           at once (EBADF reading a pipe's write end, EINVAL
+                           writing a timerfd), so it is not waited for */
   int tcp;              /* GP__TCP_*: whether a short read empties it */
 };
 
@@ -48,6 +52,9 @@ enum { GP__TCP_UNKNOWN, GP__TCP_YES, GP__TCP_NO };
  * gp__fd_fresh, gp__fd_dup, gp__fd_info_changed): what a caller learnt
  * from a record while it had one value still holds while it has it. */
 extern uint32_t gp__fd_epoch;
+
+/* gp__fdinfo.waits: directions. */
+enum { GP__FD_IN = 1, GP__FD_OUT = 2 };
 
 /* The record of fd, made on first use (all zero: GP__FD_UNKNOWN), or NULL
  * for a negative or absurd fd number or without memory. */
@@ -61,6 +68,10 @@ void gp__fd_each(void (*fn)(int fd, struct gp__fdinfo *fi, void *arg),
  * -EBADF and its registration goes, so that the number can be reused at
  * once. */
 void gp__fd_forget(int fd);
+
+/* gp__fd_forget for every fd from first to last that has a record
+ * (close_range, closefrom). */
+void gp__fd_forget_range(unsigned first, unsigned last);
 
 /* The fd number was just returned by a call that creates an fd: any state
  * left from an earlier file with that number (closed behind the runtime's

@@ -1,6 +1,7 @@
 /* poller.c: a scheduler's epoll set. */
 #define _GNU_SOURCE
 #include "poller.h"
+#include "ownfd.h"
 #include "real.h"
 
 #include <errno.h>
@@ -27,13 +28,17 @@ int gp__poller_add_loop(struct gp__poller *p, int loop_fd)
 int gp__poller_init(struct gp__poller *p)
 {
   p->epfd = epoll_create1(EPOLL_CLOEXEC);
-  return p->epfd < 0 ? -errno : 0;
+  if (p->epfd < 0)
+    return -errno;
+  p->epfd = gp__ownfd_move(p->epfd); /* out of the program's way */
+  return 0;
 }
 
 int gp__poller_remake(struct gp__poller *p, int loop_fd)
 {
   int r;
 
+  gp__ownfd_forget(p->epfd);
   gp__real_close(p->epfd);
   if ((r = gp__poller_init(p)) < 0)
     return r;

@@ -1,11 +1,29 @@
 /* real.c: the table of real libc functions. Every entry is resolved with
  * dlsym(RTLD_NEXT) once, and checked: a function that is missing, or that
  * resolves back into this library (a broken link order), stops the program
- * with a message instead of recursing into itself later. */
+ * with a message instead of recursing into itself later.
+ *
+ * dlsym can call back into this library on the thread that resolves: it
+ * may allocate (glibc before 2.34 on every thread's first call, 2.34 and
+ * later when it frees an earlier dlerror string or adds a dependency), and
+ * an allocator such as jemalloc or tcmalloc takes pthread mutexes, which
+ * are ours. Such a call must find a real function in the table, and dlsym
+ * cannot be asked for one from inside dlsym. So the table is first filled
+ * without dlsym or malloc, by reading the dynamic symbol tables of the
+ * objects loaded after this one (their GNU hash tables, the default
+ * version of each name): libc's own functions, in practice. dlsym then
+ * replaces each entry with what RTLD_NEXT names, which differs only when
+ * another preloaded library wraps the function too. While this thread
+ * resolves, the runtime counts as running on it (gp__tls.depth), so every
+ * interposer it reaches passes straight through. */
 #define _GNU_SOURCE
 #include "real.h"
+#include "scheduler.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -193,6 +211,8 @@ int (*gp__real_posix_spawnp)(pid_t *pid, const char *file,
 pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
                                struct rusage *ru);
 int (*gp__real_system)(const char *cmd);
+int (*gp__real_fexecve)(int fd, char *const argv[], char *const envp[]);
+FILE *(*gp__real_popen)(const char *cmd, const char *type);
 
 char *(*gp__real_fgets)(char *s, int n, FILE *fp);
 char *(*gp__real_fgets_unlocked)(char *s, int n, FILE *fp);
@@ -316,7 +336,6 @@ void (*gp__real__IO_flockfile)(FILE *fp);
 void (*gp__real__IO_funlockfile)(FILE *fp);
 int (*gp__real__IO_ftrylockfile)(FILE *fp);
 int (*gp__real___fsetlocking)(FILE *fp, int type);
-FILE *(*gp__real_popen)(const char *cmd, const char *mode);
 int (*gp__real_waitid)(idtype_t type, id_t id, siginfo_t *info, int options);
 
 int gp__real_ready;
@@ -569,17 +588,17 @@ static const struct entry table[] = {
   {"__fsetlocking", (void **)&gp__real___fsetlocking},
   {"popen", (void **)&gp__real_popen},
   {"waitid", (void **)&gp__real_waitid},
+  {"fexecve", (void **)&gp__real_fexecve},
 };
 
-/* Writes msg to stderr without stdio, which may not be usable yet, and
- * without write(2) by name, which is the shim's: libc's write, looked up
- * for the purpose. */
+/* Writes to stderr without stdio, which may not be usable yet, and
+ * without write(2) by name, which is the shim's: libc's write, once the
+ * symbol tables have given it. */
 static void say(const char *a, const char *b, const char *c)
 {
   const char *parts[3] = {a, b, c};
-  ssize_t (*w)(int, const void *, size_t) = dlsym(RTLD_NEXT, "write");
-  for (int i = 0; w && i < 3; i++)
-    if (parts[i] && w(2, parts[i], strlen(parts[i])) < 0)
+  for (int i = 0; gp__real_write && i < 3; i++)
+    if (parts[i] && gp__real_write(2, parts[i], strlen(parts[i])) < 0)
       return;
 }
 
@@ -595,29 +614,173 @@ static void fail(const char *name, const char *why)
 extern const char __ehdr_start[] __attribute__((visibility("hidden")));
 extern const char _end[] __attribute__((visibility("hidden")));
 
+/* ---- the table without dlsym ---- */
+
+/* An address from an object's dynamic section: glibc relocates these in
+ * place on most CPUs, not on those whose dynamic section is read-only
+ * (RISC-V, MIPS), where they are still offsets from the load address. */
+static const void *dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v)
+{
+  return (const void *)(v < info->dlpi_addr ? v + info->dlpi_addr : v);
+}
+
+/* The dynamic symbol table of one object, as the lookup needs it. */
+struct symtab {
+  const ElfW(Sym) *sym;       /* DT_SYMTAB */
+  const char *str;            /* DT_STRTAB */
+  const uint32_t *gnu_hash;   /* DT_GNU_HASH */
+  const ElfW(Half) *versym;   /* DT_VERSYM, or NULL when unversioned */
+  ElfW(Addr) base;            /* the load address */
+};
+
+/* The GNU hash of a name (the ELF gABI extension's djb2). */
+static uint32_t gnu_hash(const char *s)
+{
+  uint32_t h = 5381;
+  for (; *s; s++)
+    h = h * 33 + (unsigned char)*s;
+  return h;
+}
+
+/* The address of the default version of the function name defined in t,
+ * or NULL. */
+static void *symtab_find(const struct symtab *t, const char *name,
+                         uint32_t h)
+{
+  const uint32_t *g = t->gnu_hash;
+  uint32_t nbuckets = g[0], symoffset = g[1], bloom_size = g[2];
+  const ElfW(Addr) *bloom = (const ElfW(Addr) *)(g + 4);
+  const uint32_t *buckets = (const uint32_t *)(bloom + bloom_size);
+  const uint32_t *chain = buckets + nbuckets;
+  uint32_t i;
+
+  if (nbuckets == 0 || (i = buckets[h % nbuckets]) < symoffset)
+    return NULL;
+  for (;; i++) {
+    uint32_t ch = chain[i - symoffset];
+    const ElfW(Sym) *s = &t->sym[i];
+    if ((ch | 1) == (h | 1) && s->st_shndx != SHN_UNDEF &&
+        (s->st_info & 0xf) == STT_FUNC &&
+        (s->st_info >> 4) != STB_LOCAL &&
+        (t->versym == NULL || ((t->versym[i] & 0x8000) == 0 &&
+                               t->versym[i] != 0)) &&
+        strcmp(t->str + s->st_name, name) == 0)
+      return (void *)(t->base + s->st_value);
+    if (ch & 1)
+      return NULL;
+  }
+}
+
+/* Reads the dynamic section of the object info describes into t. Returns
+ * 0, or -1 when it has no symbol table with a GNU hash. */
+static int symtab_of(const struct dl_phdr_info *info, struct symtab *t)
+{
+  const ElfW(Dyn) *d = NULL;
+
+  memset(t, 0, sizeof(*t));
+  t->base = info->dlpi_addr;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+      d = (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+  for (; d && d->d_tag != DT_NULL; d++) {
+    switch (d->d_tag) {
+    case DT_SYMTAB: t->sym = dyn_ptr(info, d->d_un.d_ptr); break;
+    case DT_STRTAB: t->str = dyn_ptr(info, d->d_un.d_ptr); break;
+    case DT_GNU_HASH: t->gnu_hash = dyn_ptr(info, d->d_un.d_ptr); break;
+    case DT_VERSYM: t->versym = dyn_ptr(info, d->d_un.d_ptr); break;
+    default: break;
+    }
+  }
+  return t->sym && t->str && t->gnu_hash ? 0 : -1;
+}
+
+/* Nonzero when the object info describes is this library. */
+static int is_self(const struct dl_phdr_info *info)
+{
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+    const char *lo = (const char *)(info->dlpi_addr + p->p_vaddr);
+    if (p->p_type == PT_LOAD && __ehdr_start >= lo &&
+        __ehdr_start < lo + p->p_memsz)
+      return 1;
+  }
+  return 0;
+}
+
+/* Where fill_from looks. */
+struct walk {
+  int after;  /* this library has been passed in the list */
+  int any;    /* look in every object but this library */
+};
+
+/* dl_iterate_phdr's callback: fills the empty entries of the table from
+ * each object after this library, in load order (the order in which
+ * RTLD_NEXT searches the objects loaded at start-up), or with any set from
+ * every object but this one (a library loaded with dlopen comes after
+ * libc). */
+static int fill_from(struct dl_phdr_info *info, size_t size, void *arg)
+{
+  struct walk *w = arg;
+  struct symtab t;
+
+  (void)size;
+  if (is_self(info)) {
+    w->after = 1;
+    return 0;
+  }
+  if ((!w->after && !w->any) || symtab_of(info, &t) < 0)
+    return 0;
+  for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+    if (*table[i].slot == NULL)
+      *table[i].slot = symtab_find(&t, table[i].name,
+                                   gnu_hash(table[i].name));
+  return 0;
+}
+
+/* ---- resolution ---- */
+
+/* This thread is resolving the table (dlsym may call back in). */
+static __thread int resolving __attribute__((tls_model("initial-exec")));
+
 void gp__real_init(void)
 {
-  static int busy;
+  /* 0: not begun; 1: being filled; 2: filled from the symbol tables
+   * (every entry holds libc's function) while dlsym refines them; 3:
+   * done. */
+  static int state;
+  int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
+  int expected = 0;
 
-  if (__atomic_load_n(&gp__real_ready, __ATOMIC_ACQUIRE))
-    return;
-  /* dlsym may call back into an interposer of ours on this thread (it
-   * allocates, and allocators may take locks): those callers see a partial
-   * table only if they race with resolution, which the flag makes visible. */
-  if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQ_REL)) {
-    while (!__atomic_load_n(&gp__real_ready, __ATOMIC_ACQUIRE))
+  if (s >= 2 || resolving)
+    return; /* done, or re-entered from dlsym: libc's functions are in */
+  if (!__atomic_compare_exchange_n(&state, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE)) {
+    /* Another thread fills the table; its first pass takes no lock that
+     * this thread could hold (dl_iterate_phdr's is the dynamic linker's
+     * own) and allocates nothing. */
+    while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) < 2)
       ;
     return;
   }
+  resolving = 1;
+  GP__RUNTIME_ENTER();
+  struct walk w = {0, 0};
+  dl_iterate_phdr(fill_from, &w);
+  w.any = 1;
+  dl_iterate_phdr(fill_from, &w);
+  __atomic_store_n(&state, 2, __ATOMIC_RELEASE);
   for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
     void *p = dlsym(RTLD_NEXT, table[i].name);
     if (p == NULL)
       fail(table[i].name, ": not found after this library\n");
     if ((const char *)p >= __ehdr_start && (const char *)p < _end)
       fail(table[i].name, ": it resolves to libgpatch itself\n");
-    *table[i].slot = p;
+    __atomic_store_n(table[i].slot, p, __ATOMIC_RELAXED);
   }
   __atomic_store_n(&gp__real_ready, 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&state, 3, __ATOMIC_RELEASE);
+  GP__RUNTIME_LEAVE();
+  resolving = 0;
 }
 
 __attribute__((constructor(101))) static void real_ctor(void)

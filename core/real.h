@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/types.h>
 #include <sys/select.h>
@@ -229,6 +230,8 @@ extern int (*gp__real_posix_spawnp)(pid_t *pid, const char *file,
 extern pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
                                struct rusage *ru);
 extern int (*gp__real_system)(const char *cmd);
+extern int (*gp__real_fexecve)(int fd, char *const argv[], char *const envp[]);
+extern FILE *(*gp__real_popen)(const char *cmd, const char *type);
 
 /* stdio, popen and waitid (shim/stdio*.c, popen.c, process.c). */
 extern char *(*gp__real_fgets)(char *s, int n, FILE *fp);
@@ -363,7 +366,6 @@ extern void (*gp__real__IO_flockfile)(FILE *fp);
 extern void (*gp__real__IO_funlockfile)(FILE *fp);
 extern int (*gp__real__IO_ftrylockfile)(FILE *fp);
 extern int (*gp__real___fsetlocking)(FILE *fp, int type);
-extern FILE *(*gp__real_popen)(const char *cmd, const char *mode);
 extern int (*gp__real_waitid)(idtype_t type, id_t id, siginfo_t *info,
                               int options);
 

@@ -23,11 +23,15 @@
  * runtime's back (fclose of an fdopen'ed socket) would cause. */
 #define _GNU_SOURCE
 #include "scheduler.h"
+#include "mem.h"
 #include "config.h"
 #include "coro.h"
 #include "debug.h"
 #include "fdtab.h"
+#include "ownfd.h"
 #include "real.h"
+#include "startup.h"
+#include "sud.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -36,7 +40,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -80,17 +87,6 @@ void gp__assert_fail(const char *expr, const char *file, int line)
   abort();
 }
 
-void gp__runtime_init(void)
-{
-  static int done;
-  if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
-    return;
-  gp__real_init();
-  gp__config_init();
-  gp__ctx_init(gp__config.use_ucontext);
-  __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
-}
-
 /* Tells the CPU this is a spin-wait. */
 static inline void cpu_relax(void)
 {
@@ -121,6 +117,7 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
   struct gp__coro *from = s->current;
 
   from->saved_errno = errno;
+  from->saved_locks = gp__tls.locks_held;
   from->slice_start = 0;
   if (from->stack && gp__stack_canary_dead(from->stack))
     gp__debug_overflow(from); /* does not return */
@@ -152,6 +149,7 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
   }
 #endif
   errno = from->saved_errno;
+  gp__tls.locks_held = from->saved_locks;
 }
 
 void gp__sched_started(struct gp__sched *s)
@@ -366,18 +364,117 @@ static int stuck(struct gp__sched *s, int alive)
          __atomic_load_n(&s->nspawn, __ATOMIC_SEQ_CST) == 0;
 }
 
-/* s is stuck: counts it idle; the last scheduler of the pool to be stuck
- * with nothing posted anywhere reports the deadlock. A scheduler outside
- * the pool (a real thread's) is judged alone. */
-static void go_idle(struct gp__sched *s)
+/* A deadlock is reported only once the schedulers have stayed stuck for a
+ * while with no coroutine run anywhere: a thread the runtime does not own
+ * (a library's, a worker of the pool still starting) may hold the lock
+ * the coroutines wait for and let it go in a moment. While such a thread
+ * lives it is not reported at all: it may end any wait, as unpatched, and
+ * a program that is stuck hangs, as it would. */
+#define DEADLOCK_GRACE_NS 200000000ull
+#define FOREIGN_RECHECK_NS 1000000000ull
+static uint64_t suspect_at;        /* when the set was first seen stuck */
+static uint64_t suspect_switches;  /* and its switches then */
+
+/* Nonzero when /proc/self/d names a number, into *n. */
+static int number(const char *d, int *n)
 {
+  int v = 0;
+  if (*d < '0' || *d > '9')
+    return 0;
+  for (; *d >= '0' && *d <= '9'; d++)
+    v = v * 10 + (*d - '0');
+  *n = v;
+  return *d == '\0';
+}
+
+/* Nonzero when thread tid is the runtime's: a scheduler's, or named as the
+ * runtime names its helpers, monitor and libuv's threadpool. */
+static int runtime_thread(int tid)
+{
+  char path[64], comm[32];
+  ssize_t len;
+  int fd;
+
+  for (int i = 0; i < gp__nsched; i++)
+    if (gp__scheds[i] && gp__scheds[i]->tid == tid)
+      return 1;
+  snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+  fd = (int)gp__real_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 1; /* gone */
+  len = gp__real_read(fd, comm, sizeof(comm) - 1);
+  gp__real_close(fd);
+  comm[len > 0 ? len : 0] = '\0';
+  return strncmp(comm, "gpatch-", 7) == 0 ||
+         strncmp(comm, "libuv-worker", 12) == 0;
+}
+
+/* Nonzero when an OS thread the runtime does not own runs in the process
+ * (or the threads cannot be listed). Raw system calls and a buffer on the
+ * stack: the allocator may be what the coroutines wait for. */
+static int foreign_threads(void)
+{
+  char buf[4096];
+  long got;
+  int fd = (int)gp__real_syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
+                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+      found = 0;
+
+  if (fd < 0)
+    return 1;
+  while (!found &&
+         (got = gp__real_syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+    for (long off = 0; off < got && !found;) {
+      struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
+      int tid;
+      if (number(d->d_name, &tid) && !runtime_thread(tid))
+        found = 1;
+      off += d->d_reclen;
+    }
+  }
+  gp__real_close(fd);
+  return found || got < 0;
+}
+
+/* The set of n schedulers is stuck (sched_lock held): reports the
+ * deadlock once it has stayed so, or returns how long the hub may sleep
+ * before looking again (ns; -1 for no limit). */
+static int64_t judge_stuck(struct gp__sched **set, int n)
+{
+  uint64_t now = gp__now(), switches = 0;
+
+  for (int i = 0; i < n; i++)
+    switches += __atomic_load_n(&set[i]->switches, __ATOMIC_RELAXED);
+  if (suspect_at == 0 || switches != suspect_switches) {
+    suspect_at = now;
+    suspect_switches = switches;
+    return (int64_t)DEADLOCK_GRACE_NS;
+  }
+  if (now - suspect_at < DEADLOCK_GRACE_NS)
+    return (int64_t)(DEADLOCK_GRACE_NS - (now - suspect_at));
+  if (foreign_threads()) {
+    suspect_at = now; /* look again later: the thread may be gone */
+    return (int64_t)FOREIGN_RECHECK_NS;
+  }
+  deadlock(set, n);
+  return -1;
+}
+
+/* s is stuck: counts it idle; the last scheduler of the pool to be stuck
+ * with nothing posted anywhere judges whether the pool is deadlocked. A
+ * scheduler outside the pool (a real thread's) is judged alone. Returns
+ * how long s may sleep (ns; -1 for no limit). */
+static int64_t go_idle(struct gp__sched *s)
+{
+  int64_t t = -1;
   int all = 1;
 
-  if (!s->pool) {
-    deadlock(&s, 1);
-    return;
-  }
   gp__lock(&sched_lock);
+  if (!s->pool) {
+    t = judge_stuck(&s, 1);
+    gp__unlock(&sched_lock);
+    return t;
+  }
   if (!s->idle) {
     s->idle = 1;
     nidle++;
@@ -388,8 +485,9 @@ static void go_idle(struct gp__sched *s)
           __atomic_load_n(&o->nspawn, __ATOMIC_SEQ_CST) == 0;
   }
   if (all && nidle == pool_n)
-    deadlock(gp__scheds, pool_n);
+    t = judge_stuck(gp__scheds, pool_n);
   gp__unlock(&sched_lock);
+  return t;
 }
 
 static void leave_idle(struct gp__sched *s)
@@ -411,12 +509,22 @@ static int64_t poll_timeout(struct gp__sched *s, uint64_t next_timer,
   int64_t t;
 
   *run = loop_due(s, &alive);
-  if (s->nready > 0 || *run)
+  if (s->nready > 0 || *run || __atomic_load_n(&s->interrupts, __ATOMIC_RELAXED))
     return 0;
   t = next_timer == GP__NEVER ? -1 : (int64_t)next_timer;
   if (t < 0 && stuck(s, alive))
-    go_idle(s);
+    t = go_idle(s);
   return t;
+}
+
+/* Delivers the interruptions signal handlers noted on this thread: each
+ * ends one interruptible wait, the one the kernel would have interrupted
+ * (gp__interrupt_one). */
+static void deliver_interrupts(struct gp__sched *s)
+{
+  unsigned n = __atomic_exchange_n(&s->interrupts, 0, __ATOMIC_RELAXED);
+  while (n-- > 0)
+    gp__interrupt_one(s);
 }
 
 /* One poll of the poller; blocks only when nothing is ready. */
@@ -450,17 +558,19 @@ static void poll_once(struct gp__sched *s)
   s->last_poll = gp__now();
   if (s->idle)
     leave_idle(s);
-  if (n == -EINTR)
-    gp__interrupt_one(s);
+  deliver_interrupts(s);
   for (int i = 0; i < n; i++) {
     uint64_t d = ev[i].data.u64;
     if (d == GP__POLL_LOOP) {
       loop = 1;
     } else if (d == POLL_KICK) {
       uint64_t v;
-      __atomic_store_n(&s->kicked, 0, __ATOMIC_SEQ_CST);
+      /* Read, then cleared: a kick between the two finds it set and
+       * writes nothing, and its post is taken this round; cleared first,
+       * the read could swallow a write that set it again. */
       if (gp__real_read(s->kick_fd, &v, sizeof(v)) < 0)
         (void)0; /* read by an earlier round */
+      __atomic_store_n(&s->kicked, 0, __ATOMIC_SEQ_CST);
     } else {
       gp__fd_ready(s, d, ev[i].events);
     }
@@ -475,6 +585,7 @@ _Noreturn static void hub_loop(struct gp__sched *s)
 {
   for (;;) {
     drain_inbox(s);
+    deliver_interrupts(s);
     take_spawned(s, s, INT32_MAX);
     if (s->nready == 0 && s->pool &&
         __atomic_load_n(&pool_n, __ATOMIC_RELAXED) > 1)
@@ -505,10 +616,10 @@ static int make_coros(struct gp__sched *s, int with_main)
 {
   struct gp__stack *st;
 
-  s->main_uc = calloc(1, sizeof(ucontext_t));
-  s->hub = calloc(1, sizeof(*s->hub));
+  s->main_uc = gp__calloc(1, sizeof(ucontext_t));
+  s->hub = gp__calloc(1, sizeof(*s->hub));
   if (with_main)
-    s->main = calloc(1, sizeof(*s->main));
+    s->main = gp__calloc(1, sizeof(*s->main));
   if (!s->main_uc || !s->hub || (with_main && !s->main))
     goto fail;
   gp__coro_init_struct(s, s->hub);
@@ -551,66 +662,153 @@ static int make_coros(struct gp__sched *s, int with_main)
   return 0;
 
 fail:
-  free(s->main);
-  free(s->main_uc);
-  free(s->hub);
+  gp__free(s->main);
+  gp__free(s->main_uc);
+  gp__free(s->hub);
   return -ENOMEM;
 }
 
-/* The poller, libuv's loop and the kick eventfd of s. Returns 0 or a
- * negative errno. */
-static int make_loop(struct gp__sched *s)
+/* Returns 0 when n more fds can be opened now, else -EMFILE (or the
+ * error that stopped the trial). libuv aborts the process when it cannot
+ * make the pipe of its signal handling (the first uv_loop_init of a
+ * process makes it, after the loop's own epoll fd): three free fds are
+ * looked for first, so that a program short of fds runs unpatched rather
+ * than not at all. */
+static int fds_free(int n)
 {
-  struct epoll_event ev = {.events = EPOLLIN};
-  int r;
+  int fd[4], k, err = 0;
 
-  if ((r = gp__poller_init(&s->poller)) < 0)
-    return r;
-  gp__debug_report_uv();
+  for (k = 0; k < n && k < 4; k++)
+    if ((fd[k] = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+      err = -errno;
+      break;
+    }
+  for (int i = 0; i < k; i++)
+    gp__real_close(fd[i]);
+  return err;
+}
+
+/* libuv's fds, made by uv_loop_init or uv_loop_fork, above the runtime's
+ * floor (core/ownfd.h): its epoll set and its async eventfd. */
+static void note_loop_fds(struct gp__sched *s)
+{
+  gp__ownfd_note(s->loop.backend_fd);
+  gp__ownfd_note(s->loop.async_io_watcher.fd);
+  if (s->loop.async_wfd >= 0)
+    gp__ownfd_note(s->loop.async_wfd);
+}
+
+/* In a fork's child, the numbers below the floor are held from the first
+ * child handler to atfork_child: libuv's own child handler makes its
+ * signal lock pipe anew in between, and it lands above the floor, not on
+ * the numbers the child's first opens get plain. */
+static struct gp__ownfd_hold fork_hold;
+
+static void fork_hold_child(void)
+{
+  gp__ownfd_fork_child();
+  gp__ownfd_hold(&fork_hold);
+}
+
+/* libuv's loop of s, its fds above the floor. Returns 0 or libuv's error. */
+static int loop_init(struct gp__sched *s)
+{
+  static int once;
+  struct gp__ownfd_hold h;
+  int first = !__atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL), r;
+
+  /* fork_hold_child before libuv's first loop registers its child
+   * handler, atfork_child after */
+  if (first) {
+    pthread_atfork(NULL, NULL, fork_hold_child);
+    gp__mem_uv_setup(); /* before libuv's first allocation */
+  }
+
+  gp__ownfd_hold(&h);
   GP__RUNTIME_ENTER();
   r = uv_loop_init(&s->loop);
   GP__RUNTIME_LEAVE();
-  if (r != 0)
-    goto fail_poller;
-  s->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  ev.data.u64 = POLL_KICK;
-  if (s->kick_fd < 0 ||
-      gp__poller_add_loop(&s->poller, uv_backend_fd(&s->loop)) < 0 ||
-      gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) < 0)
-    goto fail_loop;
-  return 0;
-
-fail_loop:
-  if (s->kick_fd >= 0)
-    gp__real_close(s->kick_fd);
-  GP__RUNTIME_ENTER();
-  uv_loop_close(&s->loop);
-  GP__RUNTIME_LEAVE();
-fail_poller:
-  gp__real_close(s->poller.epfd);
-  return -ENOMEM;
+  gp__ownfd_release(&h);
+  if (first)
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  if (r == 0)
+    note_loop_fds(s);
+  return r;
 }
 
-/* Makes the calling thread's scheduler; pool: one of GPATCH_CORES. */
-static struct gp__sched *make_sched(int with_main, int pool)
+/* The poller, libuv's loop and the kick eventfd of s. Returns 0, or a
+ * negative errno with *what naming the step that failed. */
+static int make_loop(struct gp__sched *s, const char **what)
 {
-  struct gp__sched *s = calloc(1, sizeof(*s));
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = POLL_KICK};
+  int err;
 
+  *what = "epoll_create1";
+  if ((err = gp__poller_init(&s->poller)) < 0)
+    return err;
+  gp__debug_report_uv();
+  *what = "opening the fds of libuv's loop";
+  if ((err = fds_free(3)) < 0)
+    goto fail_poller;
+  *what = "uv_loop_init";
+  if ((err = loop_init(s)) != 0)
+    goto fail_poller;
+  *what = "eventfd";
+  s->kick_fd = gp__ownfd_move(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (s->kick_fd < 0) {
+    err = -errno;
+    goto fail_loop;
+  }
+  *what = "adding libuv's fd and the kick eventfd to the epoll set";
+  if ((err = gp__poller_add_loop(&s->poller, uv_backend_fd(&s->loop))) < 0)
+    goto fail_kick;
+  if (gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) < 0) {
+    err = -errno;
+    goto fail_kick;
+  }
+  return 0;
+
+fail_kick:
+  gp__ownfd_forget(s->kick_fd);
+  gp__real_close(s->kick_fd);
+fail_loop:
+  uv_loop_close(&s->loop);
+fail_poller:
+  gp__ownfd_forget(s->poller.epfd);
+  gp__real_close(s->poller.epfd);
+  return err;
+}
+
+/* Makes the calling thread's scheduler (pool: one of GPATCH_CORES; with
+ * main: the thread's running context becomes coroutine 0). Runs with the
+ * re-entry guard up: what it calls back into passes straight to libc.
+ * Returns 0 and sets *out, or a negative errno with *what naming the step
+ * that failed. */
+static int make_sched(struct gp__sched **out, const char **what,
+                      int with_main, int pool)
+{
+  struct gp__sched *s = gp__calloc(1, sizeof(*s));
+  int err;
+
+  *what = "allocating the scheduler";
   if (s == NULL)
-    return NULL;
+    return -ENOMEM;
   gp__list_init(&s->ready);
   gp__list_init(&s->all);
   gp__list_init(&s->inbox);
   gp__list_init(&s->spawnq);
   s->tid = gettid();
   s->kick_fd = -1;
-  if (make_loop(s) < 0)
+  if ((err = make_loop(s, what)) < 0)
     goto fail;
-  if (make_coros(s, with_main) < 0)
+  *what = "allocating the hub and its stack";
+  if ((err = make_coros(s, with_main)) < 0)
     goto fail; /* the loop's fds stay: they are few, and this is rare */
+  *what = "registering the scheduler";
   gp__lock(&sched_lock);
   if (gp__nsched == GP__MAX_SCHEDS) {
     gp__unlock(&sched_lock);
+    err = -EAGAIN;
     goto fail;
   }
   s->index = gp__nsched;
@@ -623,21 +821,34 @@ static struct gp__sched *make_sched(int with_main, int pool)
   gp__tls.sched = s;
   gp__tls.app = 1;
   gp__debug_thread_init(s);
-  return s;
+  gp__sud_thread_init();
+  *out = s;
+  return 0;
 
 fail:
-  free(s);
-  return NULL;
+  gp__free(s);
+  return err;
 }
 
 /* A worker of the pool: a scheduler on a thread of its own, whose hub runs
  * on the thread's own stack for good. */
 static void *worker_main(void *arg)
 {
-  struct gp__sched *s = make_sched(0, 1);
+  struct gp__sched *s;
+  const char *what;
+  int err;
+
   (void)arg;
-  if (s == NULL) {
-    gp__debug_out(2, "gpatch: a scheduler thread could not be set up\n");
+  /* Named at once, by itself (the starter may not name it: it is
+   * detached, and may be gone already). */
+  gp__real_pthread_setname_np(gp__real_pthread_self(), "gpatch-sched");
+  gp__tls.setup = 1;
+  GP__RUNTIME_ENTER();
+  err = make_sched(&s, &what, 0, 1);
+  GP__RUNTIME_LEAVE();
+  gp__tls.setup = 0;
+  if (err < 0) {
+    gp__startup_worker_failed(what, err);
     return NULL;
   }
   hub_loop(s);
@@ -671,7 +882,6 @@ static void start_workers(void)
                     i + 1, gp__config.cores);
       break;
     }
-    gp__real_pthread_setname_np(t, "gpatch-sched");
   }
   GP__RUNTIME_LEAVE();
   gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -705,37 +915,54 @@ struct gp__sched *gp__sched_place(void)
 struct gp__sched *gp__sched_get(void)
 {
   struct gp__sched *s = gp__tls.sched;
-  static int once;
+  const char *what;
+  int err;
 
   if (s)
     return s;
+  /* Re-entered while this thread makes its scheduler, or after that
+   * failed: none; the caller passes through. */
+  if (gp__tls.setup)
+    return NULL;
+  gp__tls.setup = 1;
   gp__runtime_init();
+  /* The re-entry guard: whatever set-up calls back into (an allocator's
+   * pthread mutexes, libuv's) passes straight through to libc. */
+  GP__RUNTIME_ENTER();
   /* The first thread's scheduler is the pool's first; a real thread's own
    * (GPATCH_PATCH=-thread) is not in the pool. */
-  s = make_sched(1, gettid() == getpid() && gp__nsched == 0);
-  if (s == NULL)
+  err = make_sched(&s, &what, 1, gettid() == getpid() && gp__nsched == 0);
+  if (err < 0) {
+    GP__RUNTIME_LEAVE();
+    gp__tls.setup = -1; /* never again on this thread: all or nothing */
+    gp__startup_failed(what, err);
     return NULL;
+  }
   if (s->main && s->pool && (gp__config.patch & GP__PATCH_THREAD))
     gp__coro_register_main(s->main);
-  if (!__atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   gp__debug_monitor_start(s);
+  GP__RUNTIME_LEAVE();
+  gp__tls.setup = 0;
   return s;
 }
+
 
 /* ---- fork ---- */
 
 /* The runtime's locks are held by nobody across fork: in the child, only
  * the forking thread goes on, and a lock another thread held would stay
- * held for good. The scheduler set's lock is taken here; the others are
- * reset in the child, whose structures lose every waiter anyway. */
+ * held for good. The scheduler set's lock and the stack pool's are taken
+ * here; the others are reset in the child, whose structures lose every
+ * waiter anyway. */
 static void atfork_prepare(void)
 {
   gp__lock(&sched_lock);
+  gp__stack_fork_prepare();
 }
 
 static void atfork_parent(void)
 {
+  gp__stack_fork_done();
   gp__unlock(&sched_lock);
 }
 
@@ -750,11 +977,13 @@ static void atfork_child(void)
   struct gp__list *l, *next;
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = POLL_KICK};
 
+  gp__stack_fork_done();
   gp__lock_reset(&sched_lock);
   gp__wait_fork_child();
   gp__coro_fork_child(s ? s->current : NULL);
   if (s == NULL) {
     gp__nsched = pool_n = 0;
+    gp__ownfd_release(&fork_hold);
     return;
   }
   for (l = s->all.next; l != &s->all; l = next) {
@@ -786,9 +1015,13 @@ static void atfork_child(void)
   nidle = 0;
   workers_started = 0;
   gp__fd_forget_all();
+  gp__ownfd_forget(s->loop.backend_fd);
+  gp__ownfd_forget(s->loop.async_io_watcher.fd);
   GP__RUNTIME_ENTER();
-  uv_loop_fork(&s->loop);
+  uv_loop_fork(&s->loop); /* under fork_hold */
   GP__RUNTIME_LEAVE();
+  gp__ownfd_release(&fork_hold);
+  note_loop_fds(s);
   s->tid = gettid();
   s->current->home_tid = s->tid;
   if (s->main == NULL && s->current->name[0])
@@ -797,8 +1030,9 @@ static void atfork_child(void)
   /* The forking thread is the child's first, and only, thread. */
   s->main = s->current;
   s->main_ended = 0;
+  gp__ownfd_forget(s->kick_fd);
   gp__real_close(s->kick_fd);
-  s->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  s->kick_fd = gp__ownfd_move(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (s->kick_fd < 0 ||
       gp__poller_remake(&s->poller, uv_backend_fd(&s->loop)) != 0 ||
       gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) != 0)

@@ -24,12 +24,20 @@ struct gp__tls {
   int depth;                /* >0 while the runtime calls out (libuv,
                                libunwind): interposers pass through */
   int foreign;              /* this thread never gets a scheduler */
+  int setup;                /* 1 while making this thread's scheduler,
+                               -1 once that failed (gp__sched_get) */
   int app;                  /* this thread runs application code */
   /* The innermost app signal handler running (shim/signal.c): its frame
    * and the coroutine it interrupted; a handler left by longjmp leaves
    * them stale, which only stops time-slice yields below that frame. */
   void *handler_frame;
   struct gp__coro *handler_co;
+  /* The program's mutexes the running coroutine holds (shim/sync.c; kept
+   * per coroutine across switches): no time-slice yield while it holds
+   * one, which would leave it held by a coroutine that is not running —
+   * an allocator's lock, say, that the hub's own allocations then wait
+   * for. */
+  int locks_held;
 };
 extern __thread struct gp__tls gp__tls
     __attribute__((tls_model("initial-exec")));
@@ -119,6 +127,9 @@ struct gp__sched {
   int idle;                 /* counted in the schedulers with nothing to
                                do and nothing to wait for (deadlock) */
   int main_ended;           /* main waits for the others (pthread_exit) */
+  unsigned interrupts;      /* atomic: signals caught on this thread that
+                               interrupt a parked coroutine (noted by the
+                               handler, delivered by the hub) */
   uint64_t last_poll;       /* gp__now() when the hub last polled its set */
   pid_t tid;                /* the thread it belongs to */
   void *main_uc;            /* ucontext_t for main (fallback switch) */

@@ -49,6 +49,12 @@ int gp__stack_guard_hit(const struct gp__stack *st, const void *addr);
 /* The guard kind the next default-size stacks get. */
 enum gp__guard_kind gp__stack_guard_kind(void);
 
+/* Around fork: the pool's lock is taken before (another scheduler's thread
+ * may be half-way through the free list) and let go after, in the parent
+ * and in the child. */
+void gp__stack_fork_prepare(void);
+void gp__stack_fork_done(void);
+
 /* Statistics for reports and tests. */
 struct gp__stack_stats {
   size_t mapped;       /* stacks ever mapped */

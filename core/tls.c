@@ -17,6 +17,7 @@
  * different program coroutines: nothing for a program without any. */
 #define _GNU_SOURCE
 #include "tls.h"
+#include "mem.h"
 #include "coro.h"
 #include "debug.h"
 #include "scheduler.h"
@@ -137,7 +138,7 @@ static int find_blocks(struct dl_phdr_info *info, size_t size, void *data)
 /* The calling thread's blocks, looked up on its first switch. */
 static struct gp__tls_blocks *blocks(struct gp__sched *s)
 {
-  if (s->tls == NULL && (s->tls = calloc(1, sizeof(*s->tls))) != NULL)
+  if (s->tls == NULL && (s->tls = gp__calloc(1, sizeof(*s->tls))) != NULL)
     dl_iterate_phdr(find_blocks, s->tls);
   return s->tls;
 }
@@ -148,7 +149,7 @@ static int make_copy(struct gp__sched *s, struct gp__coro *co, int fresh)
 {
   struct gp__tls_blocks *b = fresh ? NULL : blocks(s);
 
-  co->tls = malloc(total);
+  co->tls = gp__malloc(total);
   if (co->tls == NULL)
     return -1;
   for (size_t i = 0; i < nmods; i++) {
@@ -220,7 +221,7 @@ void gp__tls_release(struct gp__sched *s, struct gp__coro *co)
 {
   if (s->tls_owner == co)
     s->tls_owner = NULL; /* the live blocks are nobody's now */
-  free(co->tls);
+  gp__free(co->tls);
   co->tls = NULL;
 }
 
@@ -235,7 +236,7 @@ int gp__tls_atexit(void (*fn)(void *), void *obj)
   if (s == NULL || !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE) ||
       s->current == s->main || s->current->is_hub)
     return 0;
-  if ((d = malloc(sizeof(*d))) == NULL)
+  if ((d = gp__malloc(sizeof(*d))) == NULL)
     return -1;
   d->fn = fn;
   d->obj = obj;
@@ -250,6 +251,6 @@ void gp__tls_run_dtors(struct gp__coro *co)
   while ((d = co->tls_dtors) != NULL) {
     co->tls_dtors = d->next; /* a destructor may register more */
     d->fn(d->obj);
-    free(d);
+    gp__free(d);
   }
 }

@@ -9,6 +9,7 @@
  * only by that scheduler's thread. */
 #define _GNU_SOURCE
 #include "wait.h"
+#include "mem.h"
 #include "coro.h"
 #include "real.h"
 #include "scheduler.h"
@@ -96,7 +97,7 @@ static int heap_add(struct gp__sched *s, struct gp__coro *co)
 {
   if (s->nheap == s->heap_cap) {
     size_t cap = s->heap_cap ? 2 * s->heap_cap : 64;
-    struct gp__coro **h = realloc(s->heap, cap * sizeof(*h));
+    struct gp__coro **h = gp__realloc(s->heap, cap * sizeof(*h));
     if (h == NULL)
       return -ENOMEM;
     s->heap = h;
@@ -214,7 +215,8 @@ void gp__slice(void)
   struct gp__coro *co;
   uint64_t now;
 
-  if (s == NULL || (co = s->current) == NULL || co->is_hub)
+  if (s == NULL || (co = s->current) == NULL || co->is_hub ||
+      gp__tls.locks_held > 0)
     return;
   if (co == gp__tls.handler_co &&
       (uintptr_t)__builtin_frame_address(0) <
@@ -591,6 +593,19 @@ void gp__wait_others(void)
 }
 
 /* ---- signal handlers, gp_timeout blocks ---- */
+
+void gp__interrupt_note(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  if (s == NULL)
+    return;
+  /* main itself runs, and is in no call: plain, nothing is interrupted.
+   * (Once main has ended, the signal goes to another thread, which the
+   * hub picks.) */
+  if (s->current == s->main && !s->main_ended)
+    return;
+  __atomic_fetch_add(&s->interrupts, 1, __ATOMIC_RELAXED);
+}
 
 void gp__handler_enter(struct gp__handler_mark *saved, void *frame)
 {

@@ -90,6 +90,15 @@ int gp__coro_kill(struct gp__coro *co);
  * delivered to the others. */
 void gp__wait_others(void);
 
+/* A signal the app catches is being handled on this thread (called from
+ * the handler; async-signal-safe). Unpatched, the kernel gives a
+ * process-directed signal to the main thread, and the call main is blocked
+ * in (if it is) fails with EINTR: here main may be parked while another
+ * coroutine runs, so the interruption is noted, and the hub delivers it
+ * (gp__interrupt_one) when it next runs. A signal caught while main itself
+ * runs interrupts nothing, as unpatched. */
+void gp__interrupt_note(void);
+
 /* The app's signal handler starts running on this thread, its frame at
  * frame (shim/signal.c): no time-slice yield below that frame until
  * gp__handler_leave. *saved receives the enclosing handler's mark. */

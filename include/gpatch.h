@@ -60,7 +60,9 @@ typedef struct gp__coro gp_coro_t;
 
 /* Options for gp_spawn_ex. Zero-initialise, then set what you need. */
 typedef struct gp_spawn_opts {
-  size_t stack_size;   /* bytes; 0 for GPATCH_STACK_SIZE (default 256 KiB) */
+  size_t stack_size;   /* bytes; 0 for GPATCH_STACK_SIZE, by default what
+                          glibc gives a thread (8 MiB under the usual
+                          RLIMIT_STACK), reserved and committed lazily */
   const char *name;    /* shown in reports; copied, 15 characters kept */
   int detached;        /* nonzero: freed when it finishes; not joinable */
 } gp_spawn_opts_t;

@@ -1,23 +1,103 @@
-/* fd.c: close, dup, dup2, dup3, fcntl, ioctl(FIONBIO), setsockopt, pipe,
- * pipe2 — the calls that change what an fd is, so the shim's record of it
- * follows. */
+/* fd.c: close, close_range, closefrom, dup, dup2, dup3, fcntl,
+ * ioctl(FIONBIO), setsockopt, pipe, pipe2 — the calls that change what an
+ * fd is, so the shim's record of it follows. */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "../core/ownfd.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+/* One of the runtime's own fds (core/ownfd.h), named by the program: a
+ * number that, unpatched, would not be open. The runtime's own calls (libuv
+ * closing its loop) are not the program's. */
+static int runtime_fd(int fd)
+{
+  return !gp__tls.depth && gp__ownfd_is(fd);
+}
+
 /* close(2): waiters on fd wake with EBADF and its registration goes before
- * the number can be reused. */
+ * the number can be reused. One of the runtime's fds is not closed: the
+ * program (a daemon closing every number) gets the EBADF it gets
+ * unpatched, where the number is not open. */
 GP_EXPORT int close(int fd)
 {
+  if (runtime_fd(fd)) {
+    errno = EBADF;
+    return -1;
+  }
   if (gp__shim_active(GP__PATCH_SOCKET))
     gp__fd_forget(fd);
   return gp__real_close(fd);
+}
+
+/* close_range(2), in pieces that leave the runtime's fds out. */
+static int close_range_from(unsigned first, unsigned last, int flags)
+{
+  long r;
+
+  if (first > last || (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)))
+    return (int)gp__real_syscall(SYS_close_range, first, last, flags);
+  while (first <= last) {
+    int own = first > (unsigned)INT32_MAX ? -1 : gp__ownfd_next((int)first);
+    unsigned end = own < 0 || (unsigned)own > last ? last : (unsigned)own - 1;
+    if (own < 0 || (unsigned)own != first) {
+      if (!(flags & CLOSE_RANGE_CLOEXEC) &&
+          gp__shim_active(GP__PATCH_SOCKET))
+        gp__fd_forget_range(first, end);
+      r = gp__real_syscall(SYS_close_range, first, end, flags);
+      if (r < 0)
+        return (int)r;
+    }
+    if (own < 0 || (unsigned)own >= last)
+      break;
+    first = (unsigned)own + 1;
+  }
+  return 0;
+}
+
+GP_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+  if (gp__tls.depth)
+    return (int)gp__real_syscall(SYS_close_range, first, last, flags);
+  return close_range_from(first, last, flags);
+}
+
+/* closefrom(3): glibc's, closing what close_range cannot (a kernel without
+ * it) one by one; both leave the runtime's fds open. */
+GP_EXPORT void closefrom(int low)
+{
+  struct rlimit rl;
+
+  if (close_range((unsigned)low, ~0U, 0) == 0)
+    return;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    rl.rlim_cur = 1 << 20;
+  for (rlim_t fd = low < 0 ? 0 : (rlim_t)low; fd < rl.rlim_cur; fd++)
+    (void)close((int)fd);
+}
+
+/* dup2 and dup3 onto one of the runtime's fds: unpatched the number is
+ * free and the call succeeds; here it would close the runtime's epoll set
+ * or eventfd under it. Refused with EBUSY (the error Linux gives a dup2
+ * racing an open of the same number), and said once on stderr. */
+static int refuse_onto_runtime_fd(int fd2)
+{
+  static int said;
+  if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+    gp__debug_out(2,
+                  "gpatch: dup2 onto fd %d refused with EBUSY: the runtime "
+                  "uses that number (its fds live at %d and up)\n",
+                  fd2, gp__ownfd_next(0));
+  errno = EBUSY;
+  return -1;
 }
 
 /* The new fd shares the open file description of old: same flags, same
@@ -43,6 +123,8 @@ GP_EXPORT int dup(int fd)
 GP_EXPORT int dup2(int fd, int fd2)
 {
   int r;
+  if (fd != fd2 && runtime_fd(fd2) && gp__real_fcntl(fd, F_GETFD) >= 0)
+    return refuse_onto_runtime_fd(fd2);
   if (!gp__shim_active(GP__PATCH_SOCKET) || fd == fd2)
     return gp__real_dup2(fd, fd2);
   if (gp__real_fcntl(fd, F_GETFD) < 0)
@@ -58,6 +140,9 @@ GP_EXPORT int dup2(int fd, int fd2)
 GP_EXPORT int dup3(int fd, int fd2, int flags)
 {
   int r;
+  if (fd != fd2 && !(flags & ~O_CLOEXEC) && runtime_fd(fd2) &&
+      gp__real_fcntl(fd, F_GETFD) >= 0)
+    return refuse_onto_runtime_fd(fd2);
   if (!gp__shim_active(GP__PATCH_SOCKET) || fd == fd2 ||
       gp__real_fcntl(fd, F_GETFD) < 0 || (flags & ~O_CLOEXEC))
     return gp__real_dup3(fd, fd2, flags); /* EINVAL, EBADF as the kernel */
@@ -92,6 +177,9 @@ GP_EXPORT int fcntl(int fd, int cmd, ...)
     return r;
   case F_SETFL:
     fi = gp__fd_info(fd);
+    /* A description an exec'd child shares is the child's flag too. */
+    if (fi)
+      gp__shim_owned_check(fd, fi);
     if (fi && fi->kind == GP__FD_OWNED) {
       int fl = (int)(intptr_t)arg;
       r = gp__real_fcntl(fd, cmd, (void *)(intptr_t)(fl | O_NONBLOCK));
@@ -131,11 +219,13 @@ GP_EXPORT int ioctl(int fd, unsigned long req, ...)
   va_end(ap);
   if (!gp__shim_active(GP__PATCH_SOCKET) || req != FIONBIO)
     return gp__real_ioctl(fd, req, arg);
+  fi = gp__fd_info(fd);
+  if (fi)
+    gp__shim_owned_check(fd, fi); /* as for F_SETFL */
   /* The kernel reads the app's int (and says EFAULT for a bad pointer). */
   r = gp__real_ioctl(fd, req, arg);
   if (r != 0)
     return r;
-  fi = gp__fd_info(fd);
   if (fi && fi->kind == GP__FD_OWNED) {
     int one = 1;
     fi->app_nonblock = *(int *)arg != 0;

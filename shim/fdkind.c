@@ -6,12 +6,15 @@
 #define _GNU_SOURCE
 #include "shim.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 void gp__shim_fresh_fd(int fd, int owned, int app_nonblock)
@@ -23,6 +26,38 @@ void gp__shim_fresh_fd(int fd, int owned, int app_nonblock)
     return;
   fi->kind = GP__FD_OWNED;
   fi->app_nonblock = app_nonblock;
+}
+
+/* fi, of an OWNED socket whose O_NONBLOCK underneath is off now, becomes
+ * the record of a blocking socket the process did not make, for every fd
+ * of its open file description. */
+static void now_shared(int fd, struct gp__fdinfo *fi)
+{
+  fi->kind = GP__FD_SOCKET;
+  fi->app_nonblock = 0;
+  gp__fd_info_changed(fd);
+}
+
+int gp__shim_share(int fd, struct gp__fdinfo *fi)
+{
+  int fl;
+
+  if (fi->kind != GP__FD_OWNED || fi->app_nonblock ||
+      (fl = gp__real_fcntl(fd, F_GETFL)) < 0 ||
+      gp__real_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+    return 0;
+  now_shared(fd, fi);
+  return 1;
+}
+
+int gp__shim_owned_check(int fd, struct gp__fdinfo *fi)
+{
+  int fl;
+
+  if (fi->kind == GP__FD_OWNED && !fi->app_nonblock &&
+      (fl = gp__real_fcntl(fd, F_GETFL)) >= 0 && !(fl & O_NONBLOCK))
+    now_shared(fd, fi);
+  return fi->kind;
 }
 
 int gp__shim_tcp_probe(int fd, struct gp__fdinfo *fi)
@@ -43,19 +78,38 @@ int gp__shim_tcp_probe(int fd, struct gp__fdinfo *fi)
   return fi->tcp;
 }
 
+/* The directions in which a call on a stream opened with status flags fl
+ * may wait: a pipe's write end is never readable. */
+static unsigned directions(int fl)
+{
+  if (fl & O_PATH)
+    return 0; /* neither: read and write fail with EBADF */
+  switch (fl & O_ACCMODE) {
+  case O_RDONLY:
+    return GP__FD_IN;
+  case O_WRONLY:
+    return GP__FD_OUT;
+  default:
+    return GP__FD_IN | GP__FD_OUT;
+  }
+}
+
 /* An anonymous-inode fd (no file type in st_mode): the event fds whose
  * blocking read waits for an event are waited for (GP__FD_STREAM, with
- * the read size below which they fail at once in *min_read); any other
- * (epoll, pidfd …) does not block on read and goes straight through. */
-static int anon_kind(int fd, unsigned *min_read)
+ * the size below which a call fails at once in fi->min_read, and the
+ * directions it may wait in: only an eventfd is ever written to); any
+ * other (epoll, pidfd …) does not block on read and goes straight
+ * through. */
+static int anon_kind(int fd, struct gp__fdinfo *fi)
 {
   static const struct {
     const char *link;
     unsigned min_read;
-  } waits[] = {{"anon_inode:[eventfd]", 8},
-               {"anon_inode:[timerfd]", 8},
-               {"anon_inode:[signalfd]", 128},
-               {"anon_inode:inotify", 0}};
+    unsigned waits;
+  } waits[] = {{"anon_inode:[eventfd]", 8, GP__FD_IN | GP__FD_OUT},
+               {"anon_inode:[timerfd]", 8, GP__FD_IN},
+               {"anon_inode:[signalfd]", 128, GP__FD_IN},
+               {"anon_inode:inotify", 0, GP__FD_IN}};
   char path[40], link[64];
   ssize_t n;
 
@@ -66,7 +120,8 @@ static int anon_kind(int fd, unsigned *min_read)
   link[n] = 0;
   for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
     if (strcmp(link, waits[i].link) == 0) {
-      *min_read = waits[i].min_read;
+      fi->min_read = waits[i].min_read;
+      fi->waits &= waits[i].waits;
       return GP__FD_STREAM;
     }
   return GP__FD_FILE;
@@ -103,10 +158,48 @@ struct gp__fdinfo *gp__shim_classify(int fd)
   } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
     fi->kind = GP__FD_STREAM;
     fi->stream = 1;
+    fi->waits = directions(fl);
   } else if ((st.st_mode & S_IFMT) == 0) {
-    fi->kind = anon_kind(fd, &fi->min_read);
+    fi->waits = directions(fl);
+    fi->kind = anon_kind(fd, fi);
   } else {
     fi->kind = GP__FD_FILE;
   }
   return fi;
+}
+
+int gp__shim_poll_ready(int fd, short events)
+{
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = events};
+    int n = gp__real_poll(&p, 1, 0), w;
+    if (n >= 0)
+      return n > 0;
+    if (errno == EINTR)
+      return -EINTR;
+    /* The kernel is out of memory for the poll (ENOMEM): neither "ready"
+     * (the call would block the thread) nor "not ready" (the edge a wait
+     * needs may have gone by) is known, so look again in a moment. */
+    w = gp__sleep_until(gp__now() + 1000000, 1);
+    if (w < 0)
+      return w;
+  }
+}
+
+int gp__shim_copy_in(void *dst, const void *src, size_t n)
+{
+  struct iovec local = {dst, n}, remote = {(void *)src, n};
+  ssize_t r;
+
+  if (n == 0)
+    return 0;
+  r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  if (r == (ssize_t)n)
+    return 0;
+  if (r < 0 && errno != EFAULT) {
+    memcpy(dst, src, n); /* process_vm_readv refused (seccomp) */
+    return 0;
+  }
+  errno = EFAULT;
+  return -1;
 }

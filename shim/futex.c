@@ -1,4 +1,5 @@
-/* futex.c: futex(2) called through syscall(3).
+/* futex.c: futex(2) called through syscall(3), or made outside libc
+ * (core/sud.h), and the other system calls the shim makes its own there.
  *
  * libstdc++ (std::future, std::atomic::wait, std::counting_semaphore) and
  * Rust's std (Mutex, Condvar, thread parking) wait on futexes of their own
@@ -102,16 +103,14 @@ static long futex_wake(uint32_t *addr, long nr, const long *a)
   return r < 0 ? (woken > 0 ? woken : r) : woken + r;
 }
 
-GP_EXPORT long syscall(long nr, ...)
+/* The shim's version of system call nr with args a: a futex the runtime
+ * waits on and wakes itself; io_uring_enter waiting cooperatively
+ * (uring.c). Returns 1 with the result in *ret, libc-style (-1 and errno
+ * on failure), or 0 when the kernel is to make the call as it is. */
+static int emulate(long nr, const long a[6], long *ret)
 {
-  long a[6];
-  va_list ap;
-
-  va_start(ap, nr);
-  for (int i = 0; i < 6; i++)
-    a[i] = va_arg(ap, long);
-  va_end(ap);
-  gp__real_init();
+  if (nr == SYS_io_uring_enter)
+    return gp__shim_uring_enter(a, ret);
   if (nr == SYS_futex && (gp__config.patch & GP__PATCH_THREAD)) {
     uint32_t *addr = (uint32_t *)a[0];
     int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
@@ -120,24 +119,59 @@ GP_EXPORT long syscall(long nr, ...)
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
       if (!gp__shim_active(GP__PATCH_THREAD))
-        break; /* a thread: the kernel's wait, which a wake below reaches */
+        return 0; /* a thread: the kernel's wait, which a wake reaches */
       r = futex_wait(addr, op, (uint32_t)a[2],
                      (const struct timespec *)a[3], (uint32_t)a[5]);
-      if (r != 1)
-        return r;
-      break;
+      if (r == 1)
+        return 0;
+      *ret = r;
+      return 1;
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET:
       if (a[2] <= 0)
-        break;
-      return futex_wake(addr, nr, a);
+        return 0;
+      *ret = futex_wake(addr, nr, a);
+      return 1;
     case FUTEX_REQUEUE:
     case FUTEX_CMP_REQUEUE:
       /* Ours move nowhere: they wake (a spurious wake-up, which every
        * futex user allows for) and look again. */
       gp__addr_wake(addr, SIZE_MAX);
-      break;
+      return 0;
     }
   }
+  return 0;
+}
+
+GP_EXPORT long syscall(long nr, ...)
+{
+  long a[6], r;
+  va_list ap;
+
+  va_start(ap, nr);
+  for (int i = 0; i < 6; i++)
+    a[i] = va_arg(ap, long);
+  va_end(ap);
+  gp__real_init();
+  if (emulate(nr, a, &r))
+    return r;
   return gp__real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* A system call made outside libc and routed here (core/sud.h): the same
+ * as through syscall(3), its result as the kernel gives it (-errno). */
+static int sud_hook(long nr, const long a[6], long *ret)
+{
+  int saved = errno;
+  if (!emulate(nr, a, ret))
+    return 0;
+  if (*ret == -1)
+    *ret = -errno;
+  errno = saved;
+  return 1;
+}
+
+__attribute__((constructor)) static void futex_ctor(void)
+{
+  gp__sud_hook = sud_hook;
 }

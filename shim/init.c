@@ -9,11 +9,23 @@
 #include <errno.h>
 #include <unistd.h>
 
+/* Set by this library's constructor. */
+static int constructed;
+
 int gp__shim_adopt(unsigned family)
 {
   if (gp__tls.foreign)
     return 0;
-  gp__runtime_init();
+  gp__runtime_init(); /* the real functions, even to pass through */
+  /* Before this library's constructor, a call of the thread family does
+   * not start the runtime: allocators make such calls from inside their
+   * own locks (tcmalloc's first allocation, made by libstdc++'s
+   * constructor, calls pthread_once under a spinlock), and the set-up,
+   * which allocates, would wait on that lock for ever. With no coroutine
+   * yet, the real call is exact. */
+  if (family == GP__PATCH_THREAD &&
+      !__atomic_load_n(&constructed, __ATOMIC_ACQUIRE))
+    return 0;
   if (!gp__tls.app && gettid() != getpid()) {
     gp__tls.foreign = 1;
     return 0;
@@ -21,6 +33,16 @@ int gp__shim_adopt(unsigned family)
   if ((gp__config.patch & family) == 0)
     return 0;
   return gp__sched_get() != NULL;
+}
+
+/* Starts the runtime on the main thread from a place where this thread
+ * holds no lock: the constructor, called by the dynamic linker. Started
+ * later, at the program's first patched call, the set-up could run inside
+ * an allocator that took its lock before calling a pthread function. */
+__attribute__((constructor)) static void shim_init(void)
+{
+  __atomic_store_n(&constructed, 1, __ATOMIC_RELEASE);
+  gp__shim_adopt(GP__PATCH_ALL);
 }
 
 /* At exit, once the program's own destructors have run (ours run after

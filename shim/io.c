@@ -8,8 +8,9 @@
  *   - blocking sockets it inherited: the same, each try with MSG_DONTWAIT,
  *     so that the shared file description's flags are never touched;
  *   - blocking pipes, FIFOs and ttys it inherited: wait for readiness first,
- *     then make the call (writes of more than PIPE_BUF go in PIPE_BUF pieces,
- *     each after the pipe has room).
+ *     then make the call (write and writev of more than PIPE_BUF go in
+ *     PIPE_BUF pieces, each after the pipe has room; sendfile into a pipe
+ *     moves what there is room for, as it does plain).
  * A blocking write on a byte stream continues until everything is written,
  * as the kernel's does; SO_RCVTIMEO and SO_SNDTIMEO end a wait with EAGAIN
  * (or with the bytes moved so far). */
@@ -62,6 +63,15 @@ struct op {
 static int is_write(const struct op *op)
 {
   return op->kind >= OP_WRITE;
+}
+
+/* The calls of sockets only: on anything else they fail at once
+ * (ENOTSOCK). */
+static int socket_only(const struct op *op)
+{
+  return op->kind != OP_READ && op->kind != OP_READV &&
+         op->kind != OP_WRITE && op->kind != OP_WRITEV &&
+         op->kind != OP_SENDFILE;
 }
 
 /* recvmmsg and sendmmsg return a count of messages, not of bytes: they
@@ -202,8 +212,13 @@ static int peek_waits_all(int fd)
 static int peek_ended(int fd)
 {
   struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
-  return gp__real_poll(&p, 1, 0) > 0 &&
-         (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+  int n;
+
+  /* A signal caught while looking says nothing of the socket: look again
+   * (the edge that announced the end may have gone by already). */
+  while ((n = gp__real_poll(&p, 1, 0)) < 0 && errno == EINTR)
+    ;
+  return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 /* Tries the op until it completes, parking on EAGAIN. dontwait: each try
@@ -280,43 +295,148 @@ static int tty_timed(int fd)
          t.c_cc[VMIN] == 0;
 }
 
+/* One try of a write that moves at most max bytes: the op's length, or
+ * its (private) iovec array, is cut for the call and restored after. */
+static ssize_t attempt_at_most(struct op *op, size_t max)
+{
+  size_t sum = 0, len;
+  ssize_t r;
+  int k, n;
+
+  if (op->kind == OP_WRITE) {
+    if (op->len <= max)
+      return attempt(op, 0);
+    len = op->len;
+    op->len = max;
+    r = attempt(op, 0);
+    op->len = len;
+    return r;
+  }
+  /* OP_WRITEV: the buffers that fit whole, and a part of the next. */
+  for (k = 0; k < op->iovcnt && sum + op->iov[k].iov_len <= max; k++)
+    sum += op->iov[k].iov_len;
+  if (k == op->iovcnt)
+    return attempt(op, 0);
+  n = op->iovcnt;
+  len = op->iov[k].iov_len;
+  op->iovcnt = k + 1;
+  op->iov[k].iov_len = max - sum;
+  r = attempt(op, 0);
+  op->iov[k].iov_len = len;
+  op->iovcnt = n;
+  return r;
+}
+
 /* Blocking pipes, FIFOs, ttys and event fds that are not ours: wait, then
- * call. A call the kernel answers without waiting (nothing to move, a
- * buffer too small for an event) goes straight through. */
+ * call. A call the kernel answers without waiting goes straight through:
+ * one in a direction the fd never becomes ready for (reading a pipe's write
+ * end), a socket call, nothing to move, a size an event fd refuses, a read
+ * of a tty that times its reads. */
 static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
 {
   int out = is_write(op);
-  size_t done = 0, total = remaining(op);
-  struct pollfd p = {.fd = op->fd, .events = out ? POLLOUT : POLLIN};
+  size_t done = 0, total;
 
-  if (total == 0 || (!out && total < fi->min_read) ||
-      (!out && tty_timed(op->fd)))
+  if (!(fi->waits & (out ? GP__FD_OUT : GP__FD_IN)) || socket_only(op))
+    return attempt(op, 0);
+  total = remaining(op);
+  if (total == 0 || total < fi->min_read || (!out && tty_timed(op->fd)))
     return attempt(op, 0);
   for (;;) {
     ssize_t r;
-    int n = gp__real_poll(&p, 1, 0);
-    if (n == 0) {
-      int w = gp__wait_fd(op->fd, out ? EPOLLOUT : EPOLLIN, GP__NEVER, 1);
-      if (w < 0 && !gp__shim_wait_failed(w, 0, EAGAIN))
-        return finish(done, errno);
-      continue;
+    /* The call blocks the thread unless the fd is ready: a signal caught
+     * while looking is a signal caught while the call waited. */
+    int w = gp__shim_poll_ready(op->fd, out ? POLLOUT : POLLIN);
+    if (w == 0) {
+      w = gp__wait_fd(op->fd, out ? EPOLLOUT : EPOLLIN, GP__NEVER, 1);
+      if (w >= 0)
+        continue; /* look again: the call is made only when ready */
     }
-    if (!out || op->kind != OP_WRITE || op->len <= PIPE_BUF) {
-      r = attempt(op, 0);
-    } else {
-      /* Room for PIPE_BUF bytes is all readiness promises. */
-      size_t len = op->len;
-      op->len = PIPE_BUF;
-      r = attempt(op, 0);
-      op->len = len;
+    if (w < 0) {
+      if (gp__shim_wait_failed(w, 0, EAGAIN))
+        continue;
+      return finish(done, errno);
     }
+    /* Room for PIPE_BUF bytes is all a writable pipe promises. sendfile
+     * into a pipe moves what there is room for and returns. */
+    r = out && op->kind != OP_SENDFILE ? attempt_at_most(op, PIPE_BUF)
+                                       : attempt(op, 0);
     if (r < 0)
       return finish(done, errno);
     done += (size_t)r;
-    if (!out || done == total || op->kind != OP_WRITE)
+    if (!out || done == total || op->kind == OP_SENDFILE)
       return (ssize_t)done;
     advance(op, (size_t)r);
   }
+}
+
+/* Where a sendfile_copy left the input: *offset, or the file's own
+ * offset when the caller gave none (as the kernel moves them). */
+static void sendfile_moved(const struct op *op, off_t pos)
+{
+  if (op->offset)
+    *op->offset = pos;
+  else
+    lseek(op->in, pos, SEEK_SET);
+}
+
+/* sendfile to a socket that blocks underneath (one the process did not
+ * make, or one whose O_NONBLOCK a child's exec cleared): sendfile has no
+ * MSG_DONTWAIT, so the file is read with pread and sent with MSG_DONTWAIT,
+ * the caller parked while the socket has no room, and the input's offset
+ * moves by what was sent: a blocking sendfile's result, while only the
+ * caller waits. An input that cannot be read at an offset (not a regular
+ * file) gets the real call. */
+static ssize_t sendfile_copy(struct op *op, struct gp__fdinfo *fi)
+{
+  uint64_t timeo = fi->sndtimeo_ns;
+  uint64_t deadline = timeo ? gp__now() + timeo : GP__NEVER;
+  size_t done = 0, chunk = op->len < 65536 ? op->len : 65536;
+  int err = 0;
+  ssize_t r;
+  off_t pos;
+  char *buf;
+
+  /* The kernel judges the fds, the offset and the count first. */
+  r = gp__real_sendfile(op->fd, op->in, op->offset, 0);
+  if (r < 0 || op->len == 0)
+    return r;
+  pos = op->offset ? *op->offset : lseek(op->in, 0, SEEK_CUR);
+  if (pos < 0 || (buf = malloc(chunk)) == NULL)
+    return attempt(op, 0);
+  while (done < op->len && err == 0) {
+    size_t want = op->len - done < chunk ? op->len - done : chunk, sent = 0;
+    ssize_t n = pread(op->in, buf, want, pos);
+    if (n <= 0) {
+      err = n < 0 ? errno : 0;
+      break; /* the end of the input, or its error */
+    }
+    while (sent < (size_t)n) {
+      ssize_t k = gp__real_send(op->fd, buf + sent, (size_t)n - sent,
+                                MSG_DONTWAIT);
+      int w;
+      if (k >= 0) {
+        sent += (size_t)k;
+        done += (size_t)k;
+        pos += k;
+        continue;
+      }
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN) {
+        err = errno;
+        break;
+      }
+      w = gp__wait_fd(op->fd, EPOLLOUT, deadline, 1);
+      if (w < 0 && !gp__shim_wait_failed(w, timeo, EAGAIN)) {
+        err = errno;
+        break;
+      }
+    }
+  }
+  free(buf);
+  sendfile_moved(op, pos);
+  return err ? finish(done, err) : (ssize_t)done;
 }
 
 static ssize_t drive(struct op *op)
@@ -326,10 +446,14 @@ static ssize_t drive(struct op *op)
   gp__slice();
   if (fi == NULL)
     return attempt(op, 0);
-  /* sendfile has no MSG_DONTWAIT: only to a socket that is non-blocking
-   * underneath can it be tried without blocking. */
-  if (op->kind == OP_SENDFILE && fi->kind != GP__FD_OWNED)
-    return attempt(op, 0);
+  if (op->kind == OP_SENDFILE) {
+    /* sendfile has no MSG_DONTWAIT: tried as it is only to a socket that
+     * is non-blocking underneath, and into a pipe once it has room. */
+    if (gp__shim_owned_check(op->fd, fi) == GP__FD_SOCKET)
+      return sendfile_copy(op, fi);
+    if (fi->kind != GP__FD_OWNED && fi->kind != GP__FD_STREAM)
+      return attempt(op, 0);
+  }
   switch (fi->kind) {
   case GP__FD_OWNED:
     if (fi->app_nonblock || (op->flags & MSG_DONTWAIT))
@@ -375,6 +499,76 @@ static ssize_t drive_iov(struct op *op, const struct iovec *iov, int iovcnt)
   return r;
 }
 
+/* Calls fn for each fd an SCM_RIGHTS message of the control data ctl
+ * (len bytes, readable) passes. */
+static void each_passed(void *ctl, size_t len, void (*fn)(int fd))
+{
+  struct msghdr m;
+  struct cmsghdr *c;
+
+  memset(&m, 0, sizeof(m));
+  m.msg_control = ctl;
+  m.msg_controllen = len;
+  for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+    const char *p = (const char *)CMSG_DATA(c), *end = (const char *)c;
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len < CMSG_LEN(0))
+      continue;
+    end += c->cmsg_len;
+    if (end > (const char *)ctl + len)
+      end = (const char *)ctl + len;
+    for (; p + sizeof(int) <= end; p += sizeof(int)) {
+      int fd;
+      memcpy(&fd, p, sizeof(fd));
+      fn(fd);
+    }
+  }
+}
+
+/* An fd a message sends away: a socket the process made and the app
+ * believes blocking is made blocking underneath for good, so that the
+ * receiver (this process or another, patched or not) finds it as the app
+ * believes it, as plain. */
+static void share_one(int fd)
+{
+  struct gp__fdinfo *fi = gp__fd_info(fd);
+  if (fi)
+    gp__shim_share(fd, fi);
+}
+
+/* Before msg is sent: the fds it passes (SCM_RIGHTS), read from a copy of
+ * the caller's control data (a bad address is the kernel's to report). */
+static void share_passed(const struct msghdr *msg)
+{
+  char small[256], *ctl = small;
+  size_t len = msg->msg_controllen;
+
+  if (msg->msg_control == NULL || len < sizeof(struct cmsghdr) ||
+      len > 65536)
+    return; /* nothing, or what the kernel refuses (ENOBUFS, EINVAL) */
+  if (len > sizeof(small) && (ctl = malloc(len)) == NULL)
+    return;
+  if (gp__shim_copy_in(ctl, msg->msg_control, len) == 0)
+    each_passed(ctl, len, share_one);
+  if (ctl != small)
+    free(ctl);
+}
+
+/* A received fd is new to the process: what the shim knew of an earlier
+ * file with its number goes, and it is classified on first use by what
+ * its open file description says (see share_one). */
+static void fresh_one(int fd)
+{
+  gp__shim_fresh_fd(fd, 0, 0);
+}
+
+/* After msg was received (the kernel wrote its control data). */
+static void fresh_passed(const struct msghdr *msg)
+{
+  if (msg->msg_control != NULL)
+    each_passed(msg->msg_control, msg->msg_controllen, fresh_one);
+}
+
 /* read(2). */
 GP_EXPORT ssize_t read(int fd, void *buf, size_t count)
 {
@@ -399,8 +593,9 @@ GP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
   struct op op = {.kind = OP_READV, .fd = fd, .iov = (struct iovec *)iov,
                   .iovcnt = iovcnt};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
-    return gp__real_readv(fd, iov, iovcnt);
+  if (!gp__shim_active(GP__PATCH_SOCKET) || iovcnt < 0 || iovcnt > IOV_MAX ||
+      (iovcnt > 0 && iov == NULL))
+    return gp__real_readv(fd, iov, iovcnt); /* and the kernel's EINVAL */
   return drive(&op); /* reads do not advance: the app's array is enough */
 }
 
@@ -445,14 +640,18 @@ GP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_recvmsg(fd, msg, flags);
-  if (msg == NULL || !(flags & MSG_WAITALL))
-    return drive(&op);
-  m = *msg;
-  op.msg = &m;
-  r = drive_iov(&op, msg->msg_iov, (int)msg->msg_iovlen);
-  msg->msg_namelen = m.msg_namelen;
-  msg->msg_controllen = m.msg_controllen;
-  msg->msg_flags = m.msg_flags;
+  if (msg == NULL || !(flags & MSG_WAITALL)) {
+    r = drive(&op);
+  } else {
+    m = *msg;
+    op.msg = &m;
+    r = drive_iov(&op, msg->msg_iov, (int)msg->msg_iovlen);
+    msg->msg_namelen = m.msg_namelen;
+    msg->msg_controllen = m.msg_controllen;
+    msg->msg_flags = m.msg_flags;
+  }
+  if (r >= 0)
+    fresh_passed(msg);
   return r;
 }
 
@@ -488,6 +687,7 @@ GP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
   if (msg == NULL)
     return gp__real_sendmsg(fd, msg, flags); /* EFAULT, from the kernel */
   m = *msg;
+  share_passed(&m);
   return drive_iov(&op, msg->msg_iov, (int)msg->msg_iovlen);
 }
 
@@ -498,9 +698,14 @@ GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
 {
   struct op op = {.kind = OP_RECVMMSG, .fd = fd, .vec = vec, .vlen = n,
                   .flags = flags};
+  int r;
+
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_recvmmsg(fd, vec, n, flags, timeout);
-  return (int)drive(&op);
+  r = (int)drive(&op);
+  for (int i = 0; i < r; i++)
+    fresh_passed(&vec[i].msg_hdr);
+  return r;
 }
 
 /* sendmmsg(2): waits until the first message can be sent. */
@@ -508,8 +713,18 @@ GP_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
 {
   struct op op = {.kind = OP_SENDMMSG, .fd = fd, .vec = vec, .vlen = n,
                   .flags = flags};
+  unsigned sent = n < UIO_MAXIOV ? n : UIO_MAXIOV; /* the kernel's limit */
+  struct mmsghdr *copy;
+
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_sendmmsg(fd, vec, n, flags);
+  /* The headers read from a copy: a bad address is the kernel's to say. */
+  if (sent > 0 && (copy = malloc(sizeof(*copy) * sent)) != NULL) {
+    if (gp__shim_copy_in(copy, vec, sizeof(*copy) * sent) == 0)
+      for (unsigned i = 0; i < sent; i++)
+        share_passed(&copy[i].msg_hdr);
+    free(copy);
+  }
   return (int)drive(&op);
 }
 

@@ -8,10 +8,11 @@
  * them: they stay blocking, and the parent's own I/O on them becomes
  * per-call non-blocking (MSG_DONTWAIT), as for fds it inherited.
  *
- * Waiting for a child parks only the caller: on a pidfd for one child, and
- * by polling with growing pauses (1 to 16 ms) for "any child"; waitid the
- * same way. glibc's system() waits through an internal alias, so system is
- * written again here as glibc 2.36's (see do_system). */
+ * Waiting for a child parks only the caller, while a helper thread waits
+ * for the state change with waitid(WNOWAIT) (core/helper.h): exits, stops,
+ * continues and ptrace stops alike, which no fd announces; waitid the same
+ * way. glibc's system() waits through an internal alias, so system is
+ * written again here as glibc 2.36's (see do_system); popen is popen.c's. */
 #define _GNU_SOURCE
 #include "shim.h"
 
@@ -21,9 +22,9 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,17 +51,19 @@ static void unblock_one(int fd, struct gp__fdinfo *fi, void *arg)
     return;
   if ((fdfl = gp__real_fcntl(fd, F_GETFD)) < 0 || (fdfl & FD_CLOEXEC))
     return;
+  if (u->spawn) {
+    /* Shared with the child, blocking now and for good. */
+    u->changed += gp__shim_share(fd, fi);
+    return;
+  }
   if ((fl = gp__real_fcntl(fd, F_GETFL)) < 0)
     return;
   if (u->undo) {
     gp__real_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     return;
   }
-  if (gp__real_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0) {
+  if (gp__real_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
     u->changed++;
-    if (u->spawn)
-      fi->kind = GP__FD_SOCKET; /* shared with the child, blocking now */
-  }
 }
 
 /* Makes every socket of ours that survives an exec, and that the app
@@ -73,38 +76,149 @@ static int unblock_for_child(int spawn, int undo)
   return u.changed;
 }
 
-/* Nonzero when this thread's runtime may have made sockets non-blocking.
- * Never makes a scheduler: exec is often called in a vfork child, which
- * shares the parent's memory. */
-static int has_sockets(void)
+/* ---- vfork ----
+ *
+ * A vfork child runs in the parent's memory, on the parent's stack, until
+ * it execs or exits; everything an interposer changes there (the fd
+ * records, the poller's registrations, the table of signal handlers, the
+ * ready queue) is the parent's. So the child passes every call straight
+ * through: vfork raises gp__tls.depth, which the child sees, and the parent
+ * lowers it again when it resumes. The exec only (exec_prepare) still
+ * makes the program's sockets blocking for the new program, reading the
+ * records without changing them.
+ *
+ * vfork cannot be a C function that calls the real one: the child would
+ * return through the frame the parent returns through afterwards. Like
+ * glibc's own, it keeps its return address in a register across the
+ * system call. */
+
+/* Nonzero in a vfork child of this thread, until it execs or exits. */
+static __thread int in_vfork_child
+    __attribute__((tls_model("initial-exec")));
+
+/* Called by vfork before the system call: the child will see the raised
+ * depth. Leaves errno alone. */
+__attribute__((used, visibility("hidden"))) void gp__vfork_enter(void)
 {
-  return gp__tls.sched != NULL && gp__tls.depth == 0;
+  gp__tls.depth++;
+  in_vfork_child++;
 }
 
-/* Runs an exec with the sockets made blocking for the new program, and
- * puts them back if it fails. */
-static int exec_blocking(int (*real)(const char *, char *const[],
-                                     char *const[]),
-                         const char *what, char *const argv[],
-                         char *const envp[])
+/* The parent resumes with r, the child's pid or -errno: lowers the depth
+ * again and returns vfork's result, setting errno on failure. */
+__attribute__((used, visibility("hidden"))) pid_t gp__vfork_parent(long r)
 {
-  int r, saved, changed;
+  in_vfork_child--;
+  gp__tls.depth--;
+  if (r < 0) {
+    errno = (int)-r;
+    return -1;
+  }
+  return (pid_t)r;
+}
 
-  if (!has_sockets())
-    return real(what, argv, envp);
-  changed = unblock_for_child(0, 0);
-  r = real(what, argv, envp);
-  saved = errno;
+int gp__shim_vfork_child(void)
+{
+  return in_vfork_child != 0;
+}
+
+/* vfork(2), defined in assembly below (a C function has a frame). */
+GP_EXPORT pid_t vfork(void);
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n\t"
+        "sub $8, %rsp\n\t" /* the call needs a 16-byte aligned stack */
+        "call gp__vfork_enter\n\t"
+        "add $8, %rsp\n\t"
+        "pop %rdi\n\t" /* the return address, kept across the call */
+        "mov $58, %eax\n\t" /* SYS_vfork */
+        "syscall\n\t"
+        "push %rdi\n\t"
+        "test %rax, %rax\n\t"
+        "jz 1f\n\t"
+        "mov %rax, %rdi\n\t"
+        "jmp gp__vfork_parent\n" /* the parent, or an error */
+        "1:\n\t"
+        "ret\n" /* the child: 0 */
+        ".size vfork, .-vfork\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, %function\n"
+        "vfork:\n\t"
+        "stp x29, x30, [sp, #-16]!\n\t"
+        "bl gp__vfork_enter\n\t"
+        "ldp x29, x30, [sp], #16\n\t" /* x30, the return address,
+                                          survives the system call */
+        "mov x0, #0x4111\n\t" /* CLONE_VM | CLONE_VFORK | SIGCHLD */
+        "mov x1, sp\n\t"
+        "mov x8, #220\n\t" /* SYS_clone */
+        "svc #0\n\t"
+        "cbz x0, 1f\n\t"
+        "b gp__vfork_parent\n" /* the parent, or an error */
+        "1:\n\t"
+        "ret\n" /* the child: 0 */
+        ".size vfork, .-vfork\n");
+#else
+/* Other CPUs: vfork is glibc's; a vfork child is recognised by sigaction
+ * alone (shim/signal.c), by its pid. */
+#endif
+
+/* Nonzero when this thread's runtime may have made sockets non-blocking.
+ * Never makes a scheduler. In a vfork child, the records are read only. */
+static int has_sockets(void)
+{
+  return gp__tls.sched != NULL &&
+         (gp__tls.depth == 0 || gp__tls.depth == in_vfork_child);
+}
+
+/* Before an exec: the sockets made blocking for the new program. Returns
+ * how many were changed, for exec_failed. */
+static int exec_prepare(void)
+{
+  gp__real_init(); /* a vfork child may be the first caller */
+  return has_sockets() ? unblock_for_child(0, 0) : 0;
+}
+
+/* The exec failed and the program goes on: what exec_prepare changed goes
+ * back. Keeps errno. */
+static void exec_failed(int changed)
+{
+  int saved = errno;
   if (changed)
     unblock_for_child(0, 1);
   errno = saved;
-  return r;
 }
 
 GP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-  gp__real_init(); /* a vfork child may be the first caller */
-  return exec_blocking(gp__real_execve, path, argv, envp);
+  int changed = exec_prepare(), r;
+  r = gp__real_execve(path, argv, envp);
+  exec_failed(changed);
+  return r;
+}
+
+/* fexecve(3) and execveat(2): glibc reaches the kernel without execve, so
+ * each is interposed itself. execveat by its system call, which older
+ * glibcs do not wrap. */
+GP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+  int changed = exec_prepare(), r;
+  r = gp__real_fexecve(fd, argv, envp);
+  exec_failed(changed);
+  return r;
+}
+
+GP_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
+                       char *const envp[], int flags)
+{
+  int changed = exec_prepare(), r;
+  r = (int)gp__real_syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+  exec_failed(changed);
+  return r;
 }
 
 GP_EXPORT int execv(const char *path, char *const argv[])
@@ -115,8 +229,10 @@ GP_EXPORT int execv(const char *path, char *const argv[])
 GP_EXPORT int execvpe(const char *file, char *const argv[],
                       char *const envp[])
 {
-  gp__real_init();
-  return exec_blocking(gp__real_execvpe, file, argv, envp);
+  int changed = exec_prepare(), r;
+  r = gp__real_execvpe(file, argv, envp);
+  exec_failed(changed);
+  return r;
 }
 
 GP_EXPORT int execvp(const char *file, char *const argv[])
@@ -196,102 +312,140 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
                         envp);
 }
 
+/* Before a spawn through glibc's internal aliases (its own popen and
+ * system): the sockets the command inherits are made blocking, as for
+ * posix_spawn. */
+void gp__shim_before_foreign_spawn(void)
+{
+  if (has_sockets())
+    unblock_for_child(1, 0);
+}
+
 /* ---- waiting for children ---- */
 
-/* How a wait for a child waits: on a pidfd of the child, which becomes
- * readable when it ends, or by pauses growing from 1 to 16 ms between
- * looks ("any child", a process group, or a wait for a child that stops
- * or continues, which no pidfd shows). */
+/* What a helper thread waits for: the state change that waitid(idtype, id,
+ * options) would report, left in place for the caller to collect
+ * (WNOWAIT). */
+struct child_watch {
+  idtype_t idtype;         /* P_PID, P_PGID, P_ALL or P_PIDFD */
+  id_t id;                 /* the pid, process group or pidfd */
+  int options;             /* waitid's options */
+  int err;                 /* 0, or waitid's errno */
+};
+
+/* On a helper thread: blocks until the state change is there. The raw
+ * system call, so that no interposer of waitid is met. */
+static void watch_child(void *arg)
+{
+  struct child_watch *c = arg;
+  siginfo_t si;
+  long r;
+
+  do
+    r = gp__real_syscall(SYS_waitid, c->idtype, c->id, &si, c->options,
+                         NULL);
+  while (r < 0 && errno == EINTR);
+  c->err = r < 0 ? errno : 0;
+}
+
+/* Parks the caller until a child state change that waitid(idtype, id,
+ * options) reports is there: every change plain would see — exits, stops
+ * and continues, ptrace stops, of any child or group — for which no fd
+ * tells. A helper thread blocks in waitid with WNOWAIT, which leaves the
+ * change for the caller's own wait to take. Returns 0 (look again), 1 when
+ * no helper helps (wait by polling), or a wait's error. */
+static int wait_change(idtype_t idtype, id_t id, int options)
+{
+  struct child_watch *c;
+  int w;
+
+  /* A helper is another thread: it would not see the children of this
+   * one alone. */
+  if (options & __WNOTHREAD)
+    return 1;
+  if ((c = malloc(sizeof(*c))) == NULL)
+    return 1;
+  c->idtype = idtype;
+  c->id = id;
+  c->options = (options & (WEXITED | WSTOPPED | WCONTINUED | __WALL |
+                           __WCLONE)) | WNOWAIT;
+  c->err = 0;
+  w = gp__helper_call(watch_child, c, free, 1);
+  if (w == -EAGAIN || w == -ENOMEM) {
+    free(c);
+    return 1;
+  }
+  if (w == 0) {
+    /* waitid refused what the caller's call accepted (an old kernel):
+     * poll. */
+    w = c->err != 0 && c->err != ECHILD ? 1 : 0;
+    free(c);
+  }
+  return w;
+}
+
+/* A wait for a child in progress. */
 struct child_wait {
-  int pfd;        /* the pidfd, or -1 */
-  int own;        /* opened here (closed by child_wait_end) */
+  int poll_only;  /* no helper helps: pauses */
   uint64_t pause; /* the next pause, in ns */
 };
 
-/* Sets cw up for a wait on pid (> 0), or on pidfd (>= 0, the app's own),
- * or neither. */
-static void child_wait_begin(struct child_wait *cw, pid_t pid, int pidfd,
-                             int options)
+/* Parks the caller once, after a look found nothing to report: on a helper
+ * (wait_change), or for a pause growing from 1 to 16 ms when no helper
+ * helps. Returns 0 to look again, or -1 with errno: EINTR (a signal whose
+ * handler has no SA_RESTART, or gp_kill; pthread_cancel ends the thread
+ * here), ETIMEDOUT (a gp_timeout block). */
+static int child_wait_step(struct child_wait *cw, idtype_t idtype, id_t id,
+                           int options)
 {
-  cw->pfd = -1;
-  cw->own = 0;
-  cw->pause = 1000000;
-  if (options & (WUNTRACED | WCONTINUED))
-    return;
-  if (pidfd >= 0) {
-    cw->pfd = pidfd;
-  } else if (pid > 0) {
-    cw->pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    cw->own = cw->pfd >= 0;
-  }
-}
-
-/* Waits once, after a look found nothing to report. Returns 0 to look
- * again, or -1 with errno: EINTR (a signal whose handler has no
- * SA_RESTART, or gp_kill; pthread_cancel ends the thread here), ETIMEDOUT
- * (a gp_timeout block). */
-static int child_wait_step(struct child_wait *cw)
-{
-  int w;
-  if (cw->pfd >= 0) {
-    w = gp__wait_fd(cw->pfd, EPOLLIN, GP__NEVER, 1);
-  } else {
+  int w = 1;
+  if (!cw->poll_only && (w = wait_change(idtype, id, options)) == 1)
+    cw->poll_only = 1;
+  if (w == 1) {
     w = gp__sleep_until(gp__now() + cw->pause, 1);
     if (cw->pause < 16000000)
       cw->pause *= 2;
   }
-  if ((w == -EINTR || w == -ECANCELED || w == -GP__EXPIRED) &&
-      !gp__shim_wait_failed(w, 0, 0))
+  if (w < 0 && !gp__shim_wait_failed(w, 0, 0))
     return -1;
   return 0;
-}
-
-static void child_wait_end(struct child_wait *cw)
-{
-  int saved = errno;
-  if (cw->own) {
-    gp__fd_forget(cw->pfd);
-    gp__real_close(cw->pfd);
-  }
-  errno = saved;
 }
 
 /* Waits cooperatively for a child, as wait4 does. */
 static pid_t coop_wait4(pid_t pid, int *status, int options,
                         struct rusage *ru)
 {
-  struct child_wait cw;
+  struct child_wait cw = {.poll_only = 0, .pause = 1000000};
+  idtype_t idtype = pid < -1 ? P_PGID : pid == -1 ? P_ALL : pid == 0 ? P_PGID
+                                                                     : P_PID;
+  id_t id = (id_t)(pid < -1 ? -pid : pid == 0 ? getpgrp() : pid);
+  /* wait4's WUNTRACED is waitid's WSTOPPED; it always waits for exits. */
+  int wopts = (options & (WUNTRACED | WCONTINUED | __WALL | __WCLONE |
+                          __WNOTHREAD)) | WEXITED;
   pid_t r;
 
-  child_wait_begin(&cw, pid, -1, options);
-  while ((r = gp__real_wait4(pid, status, options | WNOHANG, ru)) == 0 &&
-         child_wait_step(&cw) == 0)
-    ;
-  child_wait_end(&cw);
-  return r == 0 ? -1 : r; /* 0 only when a wait step failed */
+  while ((r = gp__real_wait4(pid, status, options | WNOHANG, ru)) == 0)
+    if (child_wait_step(&cw, idtype, id, wopts) != 0)
+      return -1; /* EINTR, or ETIMEDOUT for a gp_timeout block */
+  return r; /* a child changed state, or an error (ECHILD …) */
 }
 
 /* Waits cooperatively, as waitid does: each look is a waitid with WNOHANG
  * into a private siginfo, whose si_pid says whether a child was found. */
 static int coop_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
-  struct child_wait cw;
+  struct child_wait cw = {.poll_only = 0, .pause = 1000000};
   siginfo_t si;
   int r;
 
-  child_wait_begin(&cw, type == P_PID ? (pid_t)id : 0,
-                   type == P_PIDFD ? (int)id : -1, options);
   for (;;) {
     memset(&si, 0, sizeof(si));
     r = gp__real_waitid(type, id, &si, options | WNOHANG);
     if (r != 0 || si.si_pid != 0)
       break; /* a child to report, or an error (ECHILD, EINVAL …) */
-    if (child_wait_step(&cw) != 0) {
-      r = -1;
-      break;
-    }
+    if (child_wait_step(&cw, type, id, options) != 0)
+      return -1;
   }
-  child_wait_end(&cw);
   if (r == 0 && info)
     *info = si;
   return r;
@@ -336,7 +490,7 @@ GP_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
   return wait4(-1, status, options, ru);
 }
 
-/* waitid(2): P_PID and P_PIDFD wait on a pidfd, the others by pauses. */
+/* waitid(2), as wait4. */
 GP_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
   if (!waits(options))
@@ -442,8 +596,11 @@ static int do_system(const char *line)
 GP_EXPORT int system(const char *cmd)
 {
   gp__real_init();
-  if (!gp__shim_active(GP__PATCH_PROCESS))
+  if (!gp__shim_active(GP__PATCH_PROCESS)) {
+    if (cmd)
+      gp__shim_before_foreign_spawn();
     return gp__real_system(cmd);
+  }
   if (cmd == NULL)
     return do_system("exit 0") == 0;
   return do_system(cmd);

@@ -12,7 +12,9 @@
 #include "../core/coro.h"
 #include "../core/debug.h"
 #include "../core/fdtab.h"
+#include "../core/helper.h"
 #include "../core/real.h"
+#include "../core/sud.h"
 #include "../core/scheduler.h"
 #include "../core/tls.h"
 #include "../core/wait.h"
@@ -50,6 +52,27 @@ struct gp__fdinfo *gp__shim_classify(int fd);
  * same number. */
 void gp__shim_fresh_fd(int fd, int owned, int app_nonblock);
 
+/* A socket the process made and the app believes blocking is shared now
+ * with another program that must see it blocking (a spawned child, the
+ * receiver of an fd passed over a Unix socket): its O_NONBLOCK underneath
+ * is cleared for good, and from now on the shim handles it as a blocking
+ * socket it did not make (GP__FD_SOCKET: each try with MSG_DONTWAIT).
+ * Returns 1 if it was changed, 0 if not (not such a socket, or the kernel
+ * refused). */
+int gp__shim_share(int fd, struct gp__fdinfo *fi);
+
+/* Before a call that has no MSG_DONTWAIT (connect, sendfile): a socket the
+ * process made whose O_NONBLOCK underneath is gone — cleared by a child's
+ * exec on the open file description it shares — is from now on handled
+ * as a blocking socket the process did not make. Returns fi->kind. */
+int gp__shim_owned_check(int fd, struct gp__fdinfo *fi);
+
+/* Copies n bytes of the caller's memory at src, for a call the shim
+ * makes later or elsewhere than the caller (a connect on a helper thread,
+ * the fds a message passes): a bad address fails with EFAULT, as in the
+ * kernel, instead of crashing. Returns 0, or -1 with errno. */
+int gp__shim_copy_in(void *dst, const void *src, size_t n);
+
 /* GP__TCP_YES when fd is a TCP socket (the shim records sockets it makes;
  * others are asked once, by gp__shim_tcp_probe, and the answer kept in
  * fi). */
@@ -58,6 +81,21 @@ static inline int gp__shim_tcp(int fd, struct gp__fdinfo *fi)
 {
   return fi->tcp != GP__TCP_UNKNOWN ? fi->tcp : gp__shim_tcp_probe(fd, fi);
 }
+
+/* io_uring_enter, cooperative when it waits for completions (uring.c).
+ * Returns 1 with the result in *ret (libc-style), or 0 when the kernel is
+ * to make the call. */
+int gp__shim_uring_enter(const long a[6], long *ret);
+
+/* Asks the kernel's poll, without waiting, whether fd is ready for events
+ * (POLLIN or POLLOUT): for a call that, once made, blocks the OS thread for
+ * real (a blocking pipe it did not make, an accept on a listener that blocks
+ * underneath), so it is made only when this says ready. Returns 1 when fd
+ * is ready, or has an error or hang-up the call will report; 0 when it is
+ * not; or, when a caught signal interrupted the look (as it would have
+ * interrupted the call plain), -EINTR — never "ready": the caller hands it
+ * to gp__shim_wait_failed. */
+int gp__shim_poll_ready(int fd, short events);
 
 /* ---- what the families share (init.c, signal.c, thread.c) ---- */
 
@@ -72,6 +110,15 @@ int gp__signal_restarts(void);
  * timeout_errno when the wait's own deadline passed, ETIMEDOUT for a
  * gp_timeout block, or the wait's own error. */
 int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno);
+
+/* Nonzero in a vfork child (process.c), which shares the parent's memory
+ * until it execs or exits: every interposer passes straight through there
+ * (gp__tls.depth is raised), and nothing of the parent's state may change. */
+int gp__shim_vfork_child(void);
+
+/* Before a spawn through glibc's internal aliases (its own popen and
+ * system, process.c): makes the sockets the command inherits blocking. */
+void gp__shim_before_foreign_spawn(void);
 
 /* A cancellation point (thread.c): if pthread_cancel is pending for the
  * calling thread and enabled, it exits as canceled, running its cleanup

@@ -13,8 +13,10 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 
@@ -23,6 +25,9 @@ static unsigned char added[NSIG];    /* SA_SIGINFO in the kernel's flags is
                                         ours (the trampoline's), not the
                                         app's */
 static volatile sig_atomic_t last;   /* the last signal caught */
+static pid_t owner;                  /* the process the table is of: a
+                                        vfork child, which shares it, is
+                                        another */
 
 static void trampoline(int sig, siginfo_t *si, void *uc)
 {
@@ -30,6 +35,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
   struct gp__handler_mark mark;
 
   last = sig;
+  gp__interrupt_note();
   if (a.sa_flags & SA_RESETHAND)
     app[sig].sa_handler = SIG_DFL; /* the kernel reset ours already */
   /* No time-slice yield inside the handler (gp__slice). */
@@ -54,6 +60,67 @@ static int catches(const struct sigaction *a)
   return a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN;
 }
 
+/* The table belongs to the process that loaded the library, and to each
+ * forked child its copy; a fork's child takes its copy over here. */
+static void take_table(void)
+{
+  owner = getpid();
+}
+
+__attribute__((constructor)) static void signal_ctor(void)
+{
+  take_table();
+  pthread_atfork(NULL, NULL, take_table);
+}
+
+/* Nonzero in a child that shares the table with its parent: a vfork child
+ * (known from vfork itself, or, for one made some other way, such as
+ * clone(CLONE_VM | CLONE_VFORK), by its pid). */
+static int shared_child(void)
+{
+  return gp__shim_vfork_child() || (owner != 0 && getpid() != owner);
+}
+
+/* What sigaction reports as the old action of sig, given the kernel's
+ * (in oact) and the table's entry before the call: the app's own handler
+ * in the trampoline's place; its flags and mask are the kernel's (glibc's
+ * SA_RESTORER included), less the SA_SIGINFO the trampoline added, which
+ * stays after SA_RESETHAND. */
+static void report(struct sigaction *oact, const struct sigaction *prev,
+                   int prev_added)
+{
+  if (oact->sa_sigaction == trampoline) {
+    if (prev->sa_flags & SA_SIGINFO)
+      oact->sa_sigaction = prev->sa_sigaction;
+    else
+      oact->sa_handler = prev->sa_handler;
+  }
+  if (prev_added)
+    oact->sa_flags &= ~SA_SIGINFO;
+}
+
+/* sigaction in a child that shares the parent's memory (Python's
+ * _posixsubprocess resets every handler to SIG_DFL in its vfork child):
+ * the child's own action changes, as asked, but never the table, which is
+ * the parent's; the old action is reported from the table as it stands. */
+static int shared_child_sigaction(int sig, const struct sigaction *act,
+                                  struct sigaction *oact)
+{
+  struct sigaction segv;
+  int r;
+
+  if (sig == SIGSEGV && oact)
+    gp__debug_segv_chain(NULL, &segv); /* reads only */
+  r = gp__real_sigaction(sig, act, oact);
+  if (r != 0 || oact == NULL)
+    return r;
+  if (sig == SIGSEGV)
+    *oact = segv;
+  else
+    report(oact, &app[sig], added[sig]);
+  return 0;
+}
+
 /* sigaction(2). */
 GP_EXPORT int sigaction(int sig, const struct sigaction *act,
                         struct sigaction *oact)
@@ -62,10 +129,16 @@ GP_EXPORT int sigaction(int sig, const struct sigaction *act,
   int r, prev_added;
 
   gp__real_init();
-  if (gp__tls.depth || sig <= 0 || sig >= NSIG)
+  if (sig <= 0 || sig >= NSIG)
+    return gp__real_sigaction(sig, act, oact);
+  if (shared_child())
+    return shared_child_sigaction(sig, act, oact);
+  if (gp__tls.depth)
     return gp__real_sigaction(sig, act, oact);
   if (sig == SIGSEGV)
     return gp__debug_segv_chain(act, oact);
+  if (sig == SIGSYS && gp__sud_active())
+    return gp__sud_chain(act, oact);
   prev = app[sig];
   prev_added = added[sig];
   if (act == NULL || !catches(act)) {
@@ -86,19 +159,8 @@ GP_EXPORT int sigaction(int sig, const struct sigaction *act,
       added[sig] = prev_added;
     }
   }
-  /* What the kernel reports as ours is the app's own handler; its flags
-   * and mask are the kernel's (glibc's SA_RESTORER included), less the
-   * SA_SIGINFO the trampoline added, which stays after SA_RESETHAND. */
-  if (r == 0 && oact) {
-    if (oact->sa_sigaction == trampoline) {
-      if (prev.sa_flags & SA_SIGINFO)
-        oact->sa_sigaction = prev.sa_sigaction;
-      else
-        oact->sa_handler = prev.sa_handler;
-    }
-    if (prev_added)
-      oact->sa_flags &= ~SA_SIGINFO;
-  }
+  if (r == 0 && oact)
+    report(oact, &prev, prev_added);
   return r;
 }
 
@@ -108,7 +170,7 @@ GP_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 {
   struct sigaction a, old;
 
-  if (gp__tls.depth) {
+  if (gp__tls.depth && !shared_child()) {
     gp__real_init();
     return gp__real_signal(sig, handler);
   }

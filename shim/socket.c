@@ -8,6 +8,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -60,14 +63,16 @@ GP_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
   return r;
 }
 
-/* accept4(2); accept(2) is accept4 with no flags. The new socket is ours. */
-/* Nonzero when a connection (or an error) is waiting on fd. */
-static int readable(int fd)
+/* Nonzero when fd is a socket that listens: on anything else accept fails
+ * at once (EINVAL, EOPNOTSUPP, ENOTSOCK), so it is not waited for. */
+static int listening(int fd)
 {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  return gp__real_poll(&p, 1, 0) != 0;
+  int on = 0;
+  socklen_t len = sizeof(on);
+  return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
 }
 
+/* accept4(2); accept(2) is accept4 with no flags. The new socket is ours. */
 GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
                       int flags)
 {
@@ -90,8 +95,15 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
     /* A listener's O_NONBLOCK may be off (inherited, or shared with a
      * child that exec'd): look before accepting, so the thread never
      * blocks in accept. */
-    if (blocking && !readable(fd))
-      goto wait;
+    if (blocking) {
+      w = gp__shim_poll_ready(fd, POLLIN);
+      if (w == 0 && !listening(fd))
+        return gp__real_accept4(fd, addr, alen, flags); /* its error */
+      if (w == 0)
+        goto wait;
+      if (w < 0)
+        goto failed; /* a signal caught while looking */
+    }
     nfd = gp__real_accept4(fd, addr, alen, flags | SOCK_NONBLOCK);
     if (nfd >= 0)
       break;
@@ -115,7 +127,10 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
      * in accept: many threads may wait on one listener. */
     w = gp__wait_fd_ex(fd, EPOLLIN, deadline,
                        GP__WAIT_INTERRUPTIBLE | GP__FD_EXCLUSIVE);
-    if (w >= 0 || gp__shim_wait_failed(w, fi->rcvtimeo_ns, EAGAIN))
+    if (w >= 0)
+      continue;
+  failed:
+    if (gp__shim_wait_failed(w, fi->rcvtimeo_ns, EAGAIN))
       continue;
     return -1;
   }
@@ -161,6 +176,76 @@ static int connect_unix_full(int fd, const struct sockaddr *addr,
   }
 }
 
+/* A connect made on a helper thread, for a socket that blocks underneath:
+ * the address is a copy and the fd a duplicate, since the call may
+ * outlive the caller's wait (and the program may close the fd, and reuse
+ * its number, meanwhile). */
+struct connect_job {
+  int fd;                        /* a duplicate of the socket's fd */
+  socklen_t alen;                /* the address's length */
+  struct sockaddr_storage addr;  /* the address */
+  int r;                         /* what connect returned */
+  int err;                       /* its errno */
+};
+
+static void connect_job(void *arg)
+{
+  struct connect_job *j = arg;
+  j->r = gp__real_connect(j->fd, (struct sockaddr *)&j->addr, j->alen);
+  j->err = errno;
+  gp__real_close(j->fd);
+}
+
+/* The duplicate's number: far above those the program uses, so that its
+ * own next fd gets the number it would get unpatched, when the limit
+ * allows. Returns it, or -1. */
+static int dup_high(int fd)
+{
+  int d = gp__real_fcntl(fd, F_DUPFD_CLOEXEC, 1024);
+  return d >= 0 ? d : gp__real_fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+/* connect on a blocking socket that blocks underneath too (one the process
+ * did not make, or whose O_NONBLOCK a child's exec cleared): nothing can
+ * make it non-blocking, so it is made on a helper thread while only the
+ * caller waits. Interrupted, the call returns EINTR and the connection
+ * goes on in the background, as in the kernel; with SA_RESTART, and no
+ * SO_SNDTIMEO, it is made again and waits on, as the kernel restarts it. */
+static int connect_blocking(int fd, const struct sockaddr *addr,
+                            socklen_t alen, struct gp__fdinfo *fi)
+{
+  for (;;) {
+    struct connect_job *j;
+    int w;
+    if (addr == NULL || alen > sizeof(j->addr) ||
+        (j = malloc(sizeof(*j))) == NULL)
+      return gp__real_connect(fd, addr, alen); /* EFAULT, EINVAL … */
+    if (gp__shim_copy_in(&j->addr, addr, alen) != 0) {
+      free(j);
+      return -1;
+    }
+    if ((j->fd = dup_high(fd)) < 0) {
+      free(j);
+      return gp__real_connect(fd, addr, alen); /* EBADF, or no fd left */
+    }
+    j->alen = alen;
+    w = gp__helper_call(connect_job, j, free, 1);
+    if (w == -EAGAIN || w == -ENOMEM) {
+      gp__real_close(j->fd);
+      free(j);
+      return gp__real_connect(fd, addr, alen); /* no helper: as unpatched */
+    }
+    if (w == 0) {
+      int r = j->r;
+      errno = j->err;
+      free(j);
+      return r;
+    }
+    if (!gp__shim_wait_failed(w, fi->sndtimeo_ns, EINPROGRESS))
+      return -1;
+  }
+}
+
 /* connect(2): on a blocking socket, waits for the connection, then asks the
  * kernel once more, so that it reports the outcome (0, or the socket's
  * error, consumed) and moves the socket to the state a blocking connect
@@ -176,6 +261,8 @@ GP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_connect(fd, addr, alen);
   fi = gp__shim_classify(fd);
+  if (fi != NULL && gp__shim_owned_check(fd, fi) == GP__FD_SOCKET)
+    return connect_blocking(fd, addr, alen, fi);
   if (fi == NULL || fi->kind != GP__FD_OWNED || fi->app_nonblock)
     return gp__real_connect(fd, addr, alen);
   r = gp__real_connect(fd, addr, alen);

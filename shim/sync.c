@@ -84,7 +84,8 @@ static int deadline_of(clockid_t clock, const struct timespec *abs,
 /* Calls that never wait still count towards a coroutine's time slice: a
  * loop of lock calls that always succeed (a lock taken and given back)
  * must let the others run now and then, as preemption would. The clock is
- * looked at every 64th call. */
+ * looked at every 64th call; a coroutine that holds a mutex is not made
+ * to yield (gp__slice). */
 static void tick(void)
 {
   static __thread unsigned calls;
@@ -145,6 +146,7 @@ static int mutex_lock(pthread_mutex_t *m, uint64_t deadline, int try)
   }
   m->__data.__count = 1;
   set_owner(m, self);
+  gp__tls.locks_held++;
   return 0;
 }
 
@@ -161,6 +163,9 @@ static int mutex_unlock(pthread_mutex_t *m)
     return 0;
   m->__data.__count = 0;
   set_owner(m, 0);
+  if (gp__tls.locks_held > 0) /* not when another than the locker unlocks,
+                                 which glibc allows for a normal mutex */
+    gp__tls.locks_held--;
   if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
     gp__addr_wake(w, 1);
   return 0;

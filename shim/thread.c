@@ -309,8 +309,15 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
     if (gp__tls.depth && gp__tls.sched) {
       /* The runtime starting libuv's threadpool (for name lookups): named
        * as libuv >= 1.45 names it, so that ps, top and the one-OS-thread
-       * tests tell it from the program's own thread. */
-      int r = gp__real_pthread_create(th, attr, fn, arg);
+       * tests tell it from the program's own thread, and blind to every
+       * signal, so that the kernel never gives it one meant for the
+       * program (it inherits the mask it is created with). */
+      sigset_t all, old;
+      int r;
+      sigfillset(&all);
+      gp__real_pthread_sigmask(SIG_SETMASK, &all, &old);
+      r = gp__real_pthread_create(th, attr, fn, arg);
+      gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
       if (r == 0)
         gp__real_pthread_setname_np(*th, "libuv-worker");
       return r;

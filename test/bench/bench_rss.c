@@ -9,7 +9,9 @@
  * blocked, then releases and joins them. For threads the kernel's own cost is
  * shown too: the growth of KernelStack in /proc/meminfo, memory that RSS does
  * not count (it is system-wide, so other activity on the machine adds
- * noise). These are figures, not a test.
+ * noise). Page tables (VmPTE) are counted apart, as the kernel keeps them
+ * beside RSS, and so is the time from the first spawn until all N are
+ * blocked. These are figures, not a test.
  *
  * Usage: bench_rss [N...] (default 10000 100000 coroutines; threads are
  * measured for the first N only). */
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What one case measured. */
@@ -35,6 +38,9 @@ struct sample {
   long vma_after;        /* and with all N blocked */
   long kstack_before;    /* KernelStack in /proc/meminfo, KiB */
   long kstack_after;
+  long pte_before;       /* VmPTE of this process, KiB */
+  long pte_after;
+  double create_s;       /* from the first spawn until all N are blocked */
   int guard;             /* coroutines: enum gp__guard_kind of the stacks */
   size_t stack_size;     /* coroutines: the default stack size, bytes */
   int ok;                /* nonzero when the case ran to the end */
@@ -69,31 +75,55 @@ static long vma_count(void)
   return n;
 }
 
-/* KernelStack from /proc/meminfo, in KiB, or -1. */
-static long kernel_stack_kib(void)
+/* The number of the first line of a /proc file that format ("VmPTE: %ld
+ * kB") matches, in KiB, or -1. */
+static long proc_kib(const char *path, const char *format)
 {
   char line[256];
   long v = -1;
-  FILE *f = fopen("/proc/meminfo", "re");
+  FILE *f = fopen(path, "re");
   if (f == NULL)
     return -1;
   while (fgets(line, sizeof(line), f))
-    if (sscanf(line, "KernelStack: %ld kB", &v) == 1)
+    if (sscanf(line, format, &v) == 1)
       break;
   fclose(f);
   return v;
+}
+
+/* VmPTE (page tables) of this process, in KiB, or -1. */
+static long pte_kib(void)
+{
+  return proc_kib("/proc/self/status", "VmPTE: %ld kB");
+}
+
+/* KernelStack of the machine, in KiB, or -1. */
+static long kernel_stack_kib(void)
+{
+  return proc_kib("/proc/meminfo", "KernelStack: %ld kB");
+}
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void before(struct sample *s)
 {
   s->kstack_before = kernel_stack_kib();
   s->vma_before = vma_count();
+  s->pte_before = pte_kib();
   s->rss_before = rss_pages();
+  s->create_s = now_s();
 }
 
 static void after(struct sample *s)
 {
+  s->create_s = now_s() - s->create_s;
   s->rss_after = rss_pages();
+  s->pte_after = pte_kib();
   s->vma_after = vma_count();
   s->kstack_after = kernel_stack_kib();
 }
@@ -221,6 +251,11 @@ static double kib_each(const struct sample *s)
          (double)s->n;
 }
 
+static double pte_each(const struct sample *s)
+{
+  return (double)(s->pte_after - s->pte_before) / (double)s->n;
+}
+
 static void print_row(const char *what, const struct sample *s)
 {
   char label[64];
@@ -229,9 +264,9 @@ static void print_row(const char *what, const struct sample *s)
     printf("%-36s %s\n", label, "failed");
     return;
   }
-  printf("%-36s %10ld %10.2f %8ld %8ld\n", label,
-         (s->rss_after - s->rss_before) * page_kib, kib_each(s),
-         s->vma_before, s->vma_after);
+  printf("%-36s %10ld %10.2f %8.2f %8.2f %8ld %8ld\n", label,
+         (s->rss_after - s->rss_before) * page_kib, kib_each(s), pte_each(s),
+         s->create_s * 1e6 / (double)s->n, s->vma_before, s->vma_after);
 }
 
 int main(int argc, char **argv)
@@ -255,15 +290,16 @@ int main(int argc, char **argv)
     co[i] = run_case(case_coro, ns[i]);
   th = run_case(case_thread, ns[0]);
 
-  printf("%-36s %10s %10s %8s %8s\n", "idle, blocked", "RSS KiB",
-         "KiB each", "VMAs", "VMAs");
-  printf("%-36s %10s %10s %8s %8s\n", "", "(growth)", "", "before", "with N");
+  printf("%-36s %10s %10s %8s %8s %8s %8s\n", "idle, blocked", "RSS KiB",
+         "KiB each", "PTE KiB", "create", "VMAs", "VMAs");
+  printf("%-36s %10s %10s %8s %8s %8s %8s\n", "", "(growth)", "", "each",
+         "us each", "before", "with N");
   for (int i = 0; i < nn; i++)
     print_row("coroutines (gp_event_wait)", &co[i]);
   print_row("pthreads (pthread_cond_wait)", &th);
   if (th.ok && th.kstack_before >= 0) {
     long k = th.kstack_after - th.kstack_before;
-    printf("%-36s %10ld %10.2f   (KernelStack growth, not in RSS)\n",
+    printf("%-36s %10ld %10.2f            (KernelStack growth, not in RSS)\n",
            "  + kernel stacks of the threads", k, (double)k / (double)th.n);
   }
   {
@@ -290,6 +326,11 @@ int main(int argc, char **argv)
              (kib_each(&th) +
               (double)(th.kstack_after - th.kstack_before) / (double)th.n) /
                  kib_each(&co[0]));
+    if (th.kstack_before >= 0 && th.pte_before >= 0 && co[0].pte_before >= 0)
+      printf("ratio with kernel stacks and page tables: %.1fx\n",
+             (kib_each(&th) + pte_each(&th) +
+              (double)(th.kstack_after - th.kstack_before) / (double)th.n) /
+                 (kib_each(&co[0]) + pte_each(&co[0])));
   }
   return 0;
 }

@@ -5,13 +5,14 @@
 #
 # One OS thread: a patched process may show, besides its own one thread,
 # only libuv's threadpool threads, which run name lookups (getaddrinfo,
-# gethostbyaddr …) and nothing of the program. The runtime names them
-# "libuv-worker" when it starts the pool (as libuv >= 1.45 does itself), so
-# program_threads counts the threads of a process that are not named so, and
-# workers counts those that are. A test allows workers only where the program
-# really looks a name up, and says so. With GPATCH_CORES above 1 the
-# runtime's scheduler threads (named gpatch-sched) run the program's threads
-# too; they are counted in neither.
+# gethostbyaddr …) and nothing of the program, and the runtime's helper
+# threads, which wait for children's state changes. The runtime names them
+# "libuv-worker" when it starts the pool (as libuv >= 1.45 does itself) and
+# "gpatch-helper", so prog counts the threads of a process named neither,
+# workers those named libuv-worker and helpers the others. A test allows
+# workers only where the program really looks a name up, and says so. With
+# GPATCH_CORES above 1 the runtime's scheduler threads (named gpatch-sched)
+# run the program's threads too; they are counted in none of these.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 B=${B:-build}
@@ -231,11 +232,13 @@ cores() {
 }
 
 # threads PID: sets $total (Threads: of /proc/PID/status), $workers (those
-# named libuv-worker) and $prog (the others). Returns 1 if PID is gone.
+# named libuv-worker), $helpers (named gpatch-helper) and $prog (the
+# others). Returns 1 if PID is gone.
 threads() {
   local c n
   total=
   workers=0
+  helpers=0
   prog=0
   {
     while read -r k v; do
@@ -248,8 +251,10 @@ threads() {
     read -r n 2>/dev/null <"$c" || continue
     if [ "$n" = libuv-worker ]; then
       workers=$((workers + 1))
-    elif [ "$n" = gpatch-sched ]; then
-      : # a scheduler of GPATCH_CORES: the runtime's, not the program's
+    elif [ "$n" = gpatch-helper ]; then
+      helpers=$((helpers + 1))
+    elif [ "$n" = gpatch-sched ] || [ "$n" = gpatch-monitor ]; then
+      : # a scheduler of GPATCH_CORES, the blocking monitor: the runtime's
     else
       prog=$((prog + 1))
     fi

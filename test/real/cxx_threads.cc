@@ -40,7 +40,8 @@ static void note_threads()
     std::ifstream comm(task.path() / "comm");
     std::string name;
     std::getline(comm, name);
-    n += name != "gpatch-sched" && name != "libuv-worker";
+    n += name != "gpatch-sched" && name != "gpatch-helper" &&
+         name != "libuv-worker";
   }
   std::ofstream(path) << n << "\n";
 }

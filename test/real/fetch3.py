@@ -33,7 +33,7 @@ def program_threads():
                 name = f.read().strip()
         except OSError:
             continue
-        n += name not in ("gpatch-sched", "libuv-worker")
+        n += name not in ("gpatch-sched", "gpatch-helper", "libuv-worker")
     return n
 
 

@@ -25,7 +25,7 @@ def os_threads():
                 name = f.read().strip()
         except OSError:
             continue
-        n += name not in ("gpatch-sched", "libuv-worker")
+        n += name not in ("gpatch-sched", "gpatch-helper", "libuv-worker")
     return n
 
 

@@ -29,11 +29,13 @@ typedef struct gp__coro gp_coro_t;
 extern int gp_spawn(gp_coro_t **co, void *(*fn)(void *), void *arg)
     __attribute__((weak));
 extern int gp_join(gp_coro_t *co, void **retval) __attribute__((weak));
+extern gp_coro_t *gp_current(void) __attribute__((weak));
 
-/* Nonzero when libgpatch is preloaded. */
+/* Nonzero when libgpatch is preloaded and its runtime started (it says on
+ * stderr when it cannot, and the program then runs unpatched). */
 static inline int patched(void)
 {
-  return gp_spawn != NULL;
+  return gp_spawn != NULL && gp_current != NULL && gp_current() != NULL;
 }
 
 /* A thread or a coroutine. */
@@ -63,8 +65,10 @@ static inline void *join(struct task *k)
 }
 
 /* The number of OS threads of this process that run its own code: the
- * runtime's scheduler workers (GPATCH_CORES above 1, named gpatch-sched)
- * and libuv's threadpool (named libuv-worker) are not counted. */
+ * runtime's scheduler workers (GPATCH_CORES above 1, named gpatch-sched),
+ * its blocking monitor (gpatch-monitor), its helper threads (gpatch-helper,
+ * which make only blocking calls that have no readiness to wait for) and
+ * libuv's threadpool (libuv-worker) are not counted. */
 static inline int os_threads(void)
 {
   char path[300], comm[32];
@@ -85,7 +89,7 @@ static inline int os_threads(void)
         comm[0] = '\0';
       fclose(f);
     }
-    if (strncmp(comm, "gpatch-sched", 12) != 0 &&
+    if (strncmp(comm, "gpatch-", 7) != 0 &&
         strncmp(comm, "libuv-worker", 12) != 0)
       n++;
   }

@@ -12,24 +12,6 @@ static int p[2];
 static volatile int ticks;
 static volatile int stop;
 
-/* O_NONBLOCK as the kernel has it, read from /proc (no interposer sees
- * it): 1, 0, or -1. */
-static int kernel_nonblock(int fd)
-{
-  char path[64], line[128];
-  unsigned flags;
-  int r = -1;
-  FILE *f;
-  snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-  if ((f = fopen(path, "re")) == NULL)
-    return -1;
-  while (fgets(line, sizeof(line), f))
-    if (sscanf(line, "flags: %o", &flags) == 1)
-      r = (flags & O_NONBLOCK) != 0;
-  fclose(f);
-  return r;
-}
-
 static void *ticker(void *arg)
 {
   (void)arg;

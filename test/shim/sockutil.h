@@ -55,6 +55,24 @@ static inline int tcp_pair(int *c, int *s)
   return *s < 0 ? -1 : 0;
 }
 
+/* O_NONBLOCK as the kernel has it, read from /proc (no interposer sees
+ * it): 1, 0, or -1. */
+static inline int kernel_nonblock(int fd)
+{
+  char path[64], line[128];
+  unsigned flags;
+  int r = -1;
+  FILE *f;
+  snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+  if ((f = fopen(path, "re")) == NULL)
+    return -1;
+  while (fgets(line, sizeof(line), f))
+    if (sscanf(line, "flags: %o", &flags) == 1)
+      r = (flags & O_NONBLOCK) != 0;
+  fclose(f);
+  return r;
+}
+
 /* 1 when fd's F_GETFL has O_NONBLOCK, 0 if not, -1 on error. */
 static inline int nonblock_flag(int fd)
 {

@@ -1,11 +1,14 @@
 /* test_config.c: parsing the GPATCH_* variables — sizes, patch lists — and
- * gp__config_init's handling of bad values (named on stderr, default kept).
+ * gp__config_init's handling of bad values (named on stderr, default kept),
+ * values that parse but cannot work (refused with the reason), and how a
+ * rejected value is echoed (bounded, control characters escaped).
  * gp__config_init runs in child processes only: it reads the environment
  * once per process. Secure-execution mode (AT_SECURE) is not tested: it
  * needs a set-uid binary. */
 #include "unit.h"
 
 #include "config.h"
+#include "msg.h"
 
 static void test_parse_size(void **state)
 {
@@ -99,7 +102,7 @@ static int init_bad(void *arg)
   gp__config_init();
   if (errno != EXDEV)
     return 9; /* it must not touch errno */
-  if (gp__config.stack_size != GP__DEFAULT_STACK_SIZE)
+  if (gp__config.stack_size != gp__config_default_stack())
     return 10;
   if (gp__config.use_ucontext != 0)
     return 11;
@@ -158,7 +161,7 @@ static int init_small_stack(void *arg)
   static const char *const kv[] = {"GPATCH_STACK_SIZE", "4K", NULL};
   set_env(kv);
   gp__config_init();
-  return gp__config.stack_size == GP__DEFAULT_STACK_SIZE ? 0 : 10;
+  return gp__config.stack_size == gp__config_default_stack() ? 0 : 10;
 }
 
 static void test_init_small_stack(void **state)
@@ -222,7 +225,7 @@ static int init_empty(void *arg)
                                    "", "GPATCH_ON_DEADLOCK", "", NULL};
   set_env(kv);
   gp__config_init();
-  return gp__config.stack_size == GP__DEFAULT_STACK_SIZE &&
+  return gp__config.stack_size == gp__config_default_stack() &&
                  gp__config.use_ucontext == 0 &&
                  gp__config.on_deadlock == GP__DEADLOCK_ABORT
              ? 0
@@ -239,6 +242,180 @@ static void test_init_empty(void **state)
   assert_string_equal(res.err, "");
 }
 
+
+/* Dump signals that cannot work are refused, with the reason. */
+static void test_check_signal(void **state)
+{
+  static const struct {
+    int sig;
+    const char *says;
+  } refused[] = {
+      {SIGSEGV, "SIGSEGV is the runtime's own"}, {SIGKILL, "cannot be caught"},
+      {SIGSTOP, "cannot be caught"}, {SIGBUS, "faulting instruction"},
+      {SIGFPE, "faulting instruction"}, {SIGILL, "faulting instruction"},
+      {SIGTRAP, "faulting instruction"}, {SIGSYS, "faulting instruction"},
+      {32, "signal 32 is glibc's own"}, {33, "signal 33 is glibc's own"}};
+  static const int taken[] = {0, SIGPWR, SIGUSR1, SIGUSR2, SIGCHLD, SIGABRT};
+
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    struct gp__msg why = {.len = 0};
+    assert_int_equal(gp__config_check_signal(refused[i].sig, &why), -EINVAL);
+    if (strstr(why.buf, refused[i].says) == NULL)
+      fail_msg("signal %d: \"%s\"", refused[i].sig, why.buf);
+  }
+  for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+    struct gp__msg why = {.len = 0};
+    assert_int_equal(gp__config_check_signal(taken[i], &why), 0);
+    assert_int_equal(why.len, 0);
+  }
+  {
+    struct gp__msg why = {.len = 0};
+    assert_int_equal(gp__config_check_signal(SIGRTMIN, &why), 0);
+  }
+}
+
+/* With threads patched, every family whose waits can depend on another
+ * thread must be patched too; name lookups only warn. */
+static void test_check_patch(void **state)
+{
+  struct gp__msg why = {.len = 0};
+
+  assert_int_equal(gp__config_check_patch(GP__PATCH_ALL, &why), 0);
+  assert_int_equal(gp__config_check_patch(0, &why), 0);
+  assert_int_equal(
+      gp__config_check_patch(GP__PATCH_ALL & ~GP__PATCH_THREAD, &why), 0);
+  assert_int_equal(gp__config_check_patch(GP__PATCH_SOCKET | GP__PATCH_TIME,
+                                          &why), 0);
+  assert_int_equal(why.len, 0);
+
+  assert_int_equal(
+      gp__config_check_patch(GP__PATCH_ALL & ~GP__PATCH_SOCKET, &why),
+      -EINVAL);
+  assert_non_null(strstr(why.buf, "a socket call that waits"));
+  assert_non_null(strstr(why.buf, "add -thread"));
+  why.len = 0;
+  assert_int_equal(gp__config_check_patch(GP__PATCH_THREAD, &why), -EINVAL);
+  assert_non_null(strstr(why.buf, "socket, select, time, process, signal"));
+  why.len = 0;
+  assert_int_equal(
+      gp__config_check_patch(GP__PATCH_ALL & ~GP__PATCH_DNS, &why), 1);
+  assert_non_null(strstr(why.buf, "name lookups"));
+}
+
+/* Quoting: at most max bytes shown, then "..."; what is not printable
+ * ASCII, quotes and backslashes escaped; the buffer never overruns. */
+static void test_msg_quote(void **state)
+{
+  struct gp__msg m = {.len = 0};
+  char big[3000];
+
+  gp__msg_quote(&m, "a\nb\t\"c\\\x1b[31m\x7f\xc3\xa9", 64);
+  assert_string_equal(m.buf,
+                      "\"a\\nb\\t\\\"c\\\\\\x1b[31m\\x7f\\xc3\\xa9\"");
+  m.len = 0;
+  gp__msg_quote(&m, "abcdef", 3);
+  assert_string_equal(m.buf, "\"abc\"...");
+  m.len = 0;
+  gp__msg_quote(&m, "abc", 3);
+  assert_string_equal(m.buf, "\"abc\"");
+
+  memset(big, 'x', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  m.len = 0;
+  for (int i = 0; i < 4; i++)
+    gp__msg_put(&m, big);
+  assert_int_equal(m.len, sizeof(m.buf) - 1);
+  assert_int_equal(m.buf[m.len], '\0');
+  m.len = 0;
+  gp__msg_quote(&m, big, sizeof(big));
+  assert_int_equal(m.len, sizeof(m.buf) - 1);
+}
+
+/* Values that parse but cannot work: refused, with the reason on stderr,
+ * and the defaults stand; a warning for name lookups left to libc. */
+static int init_refused(void *arg)
+{
+  const char *const *kv = arg;
+  set_env(kv);
+  gp__config_init();
+  if (gp__config.debug_signal != 0)
+    return 10;
+  if (strcmp(kv[1], "-dns") == 0)
+    return gp__config.patch == (GP__PATCH_ALL & ~GP__PATCH_DNS) ? 0 : 11;
+  return gp__config.patch == GP__PATCH_ALL ? 0 : 12;
+}
+
+static void expect_refused(const char *var, const char *val, const char *says)
+{
+  const char *kv[] = {var, val, NULL};
+  struct child_result res;
+  char want[128];
+
+  assert_int_equal(run_child(init_refused, kv, &res), 0);
+  if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
+    fail_msg("%s=%s: child status 0x%x, stderr:\n%s", var, val, res.status,
+             res.err);
+  snprintf(want, sizeof(want), "gpatch: ignoring %s=\"%s\": ", var, val);
+  if (strncmp(res.err, want, strlen(want)) != 0 ||
+      strstr(res.err, says) == NULL ||
+      strstr(res.err, "; using the default\n") == NULL ||
+      strchr(res.err, '\n') != res.err + strlen(res.err) - 1)
+    fail_msg("%s=%s: stderr:\n%s", var, val, res.err);
+}
+
+static void test_init_refused(void **state)
+{
+  struct child_result res;
+  const char *dns[] = {"GPATCH_PATCH", "-dns", NULL};
+
+  expect_refused("GPATCH_DEBUG", "SEGV", "SIGSEGV is the runtime's own");
+  expect_refused("GPATCH_DEBUG", "sigkill", "SIGKILL cannot be caught");
+  expect_refused("GPATCH_DEBUG", "7", "SIGBUS comes from a faulting");
+  expect_refused("GPATCH_PATCH", "-socket", "a socket call that waits");
+  expect_refused("GPATCH_PATCH", "-time", "a time call that waits");
+  expect_refused("GPATCH_PATCH", "thread", "hang when another thread");
+  expect_refused("GPATCH_PATCH", "all,-signal", "a signal call that waits");
+
+  assert_int_equal(run_child(init_refused, dns, &res), 0);
+  if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
+    fail_msg("-dns: child status 0x%x, stderr:\n%s", res.status, res.err);
+  assert_string_equal(res.err,
+                      "gpatch: GPATCH_PATCH=\"-dns\": name lookups left to "
+                      "libc stop every thread (all coroutines of one OS "
+                      "thread) until they return\n");
+}
+
+/* A rejected value is echoed bounded and escaped: a 10,000-byte value
+ * with an escape sequence and a newline makes one short line. */
+static int init_hostile(void *arg)
+{
+  static char val[10000];
+  const char *kv[] = {"GPATCH_CONTEXT", val, NULL};
+  (void)arg;
+  memset(val, 'A', sizeof(val) - 1);
+  memcpy(val, "\x1b]0;owned\x07\n\r", 12);
+  set_env(kv);
+  gp__config_init();
+  return gp__config.use_ucontext;
+}
+
+static void test_init_hostile_value(void **state)
+{
+  struct child_result res;
+
+  assert_int_equal(run_child(init_hostile, NULL, &res), 0);
+  assert_true(WIFEXITED(res.status));
+  assert_int_equal(WEXITSTATUS(res.status), 0);
+  assert_true(strlen(res.err) < 300);
+  assert_non_null(strstr(res.err, "GPATCH_CONTEXT=\"\\x1b]0;owned\\x07\\n"
+                                  "\\x0dAAAA"));
+  assert_non_null(strstr(res.err, "AAA\"...: expected asm or ucontext"));
+  for (const char *p = res.err; *p; p++)
+    if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+      fail_msg("a control character 0x%02x reached stderr", *p);
+  assert_ptr_equal(strchr(res.err, '\n'), res.err + strlen(res.err) - 1);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -249,6 +426,11 @@ int main(void)
       cmocka_unit_test(test_init_small_stack),
       cmocka_unit_test(test_init_good_values),
       cmocka_unit_test(test_init_empty),
+      cmocka_unit_test(test_check_signal),
+      cmocka_unit_test(test_check_patch),
+      cmocka_unit_test(test_msg_quote),
+      cmocka_unit_test(test_init_refused),
+      cmocka_unit_test(test_init_hostile_value),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_deadlock.c: when nothing can ever run again the runtime says so —
  * a report of every coroutine, what it waits on and where — then aborts,
- * or hangs with GPATCH_ON_DEADLOCK=hang. A pending timer is not a deadlock.
+ * or hangs with GPATCH_ON_DEADLOCK=hang. A pending timer is not a deadlock,
+ * nor is a wait a thread the runtime does not own may end.
  *
  * Every scenario runs in a child process: this process never starts the
  * runtime, so each child begins with a fresh one (and reads the environment
@@ -8,6 +9,7 @@
 #include "unit.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <time.h>
 
 /* Keeps the compiler from turning the waits below into tail calls, which
@@ -228,6 +230,51 @@ static void test_timer_is_not_deadlock(void **state)
   assert_null(strstr(res.err, "deadlock"));
 }
 
+/* A thread the runtime does not own sets the event main waits on, 400 ms
+ * later (past the runtime's grace): all coroutines are blocked meanwhile,
+ * but the thread may end the wait, so it is no deadlock. Once the thread
+ * is gone, main waits on an event nobody can set: that one is. */
+static void *foreign_setter(void *arg)
+{
+  usleep(400 * 1000);
+  gp_event_set(arg);
+  return NULL;
+}
+
+static int foreign_thread(void *arg)
+{
+  gp_event_t *ev, *never;
+  pthread_t t;
+
+  (void)arg;
+  if (gp_event_new(&ev) || gp_event_new(&never))
+    return 10;
+  if (pthread_create(&t, NULL, foreign_setter, ev) != 0)
+    return 11;
+  if (gp_event_wait(ev, GP_FOREVER) != 0)
+    return 12;
+  if (pthread_join(t, NULL) != 0)
+    return 13;
+  fprintf(stderr, "woken by the thread\n");
+  deadlock_main_wait(never);
+  return 14;
+}
+
+static void test_foreign_thread_is_not_deadlock(void **state)
+{
+  struct child_result res;
+
+  assert_int_equal(run_child(foreign_thread, NULL, &res), 0);
+  if (!WIFSIGNALED(res.status))
+    fail_msg("child exited with %d, stderr:\n%s", WEXITSTATUS(res.status),
+             res.err);
+  assert_int_equal(WTERMSIG(res.status), SIGABRT);
+  /* woken first, reported after */
+  assert_non_null(strstr(res.err, "woken by the thread\ngpatch: deadlock: 1 "
+                                  "coroutine is blocked"));
+  assert_non_null(strstr(res.err, "deadlock_main_wait+0x"));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -236,6 +283,7 @@ int main(void)
       cmocka_unit_test(test_deadlock_hang),
       cmocka_unit_test(test_deadlock_main_alone),
       cmocka_unit_test(test_timer_is_not_deadlock),
+      cmocka_unit_test(test_foreign_thread_is_not_deadlock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

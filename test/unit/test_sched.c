@@ -157,16 +157,18 @@ static void run_timers(const int ms[3], int order[3], uint64_t *elapsed)
 
 static void test_timers_order(void **state)
 {
-  const int ms[3] = {30, 10, 20};
+  /* 50 ms apart: the three start a little apart too (whole milliseconds
+   * under valgrind, on a busy machine) */
+  const int ms[3] = {150, 50, 100};
   int order[3] = {0};
   uint64_t elapsed;
 
   run_timers(ms, order, &elapsed);
-  assert_int_equal(order[0], 10);
-  assert_int_equal(order[1], 20);
-  assert_int_equal(order[2], 30);
-  assert_true(elapsed >= 30 * MS);
-  assert_true(elapsed < 200 * MS);
+  assert_int_equal(order[0], 50);
+  assert_int_equal(order[1], 100);
+  assert_int_equal(order[2], 150);
+  assert_true(elapsed >= 150 * MS);
+  assert_true(elapsed < 2000 * MS);
 }
 
 /* Sleeps long enough that running them one after another (900 ms) is told

@@ -25,6 +25,13 @@
 #define KIB 1024
 #define MANY 100000
 #define MANY_VALGRIND 2000
+/* ASan unpoisons a whole stack's shadow when a coroutine starts: 100,000
+ * stacks of 8 MiB would commit ~100 GiB of shadow. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MANY_HERE 2000
+#else
+#define MANY_HERE MANY
+#endif
 #define MAX_MAP_COUNT 65530
 
 /* This binary, for children that re-execute it. */
@@ -37,6 +44,7 @@ static size_t page(void)
 
 static size_t default_size(void)
 {
+  gp__config_init(); /* glibc's default thread stack, or GPATCH_STACK_SIZE */
   return (gp__config.stack_size + page() - 1) & ~(page() - 1);
 }
 
@@ -344,6 +352,19 @@ static int child_overflow(size_t kib)
   return 3; /* not reached: the overflow kills the process */
 }
 
+/* How the runtime's report ends. ASan installs its own SIGSEGV handler: a
+ * fault on a guard is then the program's handler's to take (ASan ends the
+ * process its own way); a canary is found at a switch, not by a fault. */
+static const char *overflow_tail(const char *kind)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  if (strcmp(kind, "canary") != 0)
+    return "the program's SIGSEGV handler takes it";
+#endif
+  (void)kind;
+  return "set GPATCH_STACK_SIZE";
+}
+
 /* Checks a child died of an overflow of coroutine N's kib KiB stack, with a
  * guard of the kind expected, and said so. */
 static void expect_overflow(const struct child_result *res, const char *kind,
@@ -353,22 +374,24 @@ static void expect_overflow(const struct child_result *res, const char *kind,
   char got_kind[16], want[128];
   const char *marker = strstr(res->err, "child: coroutine ");
 
-  if (marker == NULL || !WIFSIGNALED(res->status) ||
-      WTERMSIG(res->status) != SIGSEGV)
+  if (marker == NULL)
     show_child("overflow", res);
   assert_non_null(marker);
   assert_int_equal(sscanf(marker, "child: coroutine %llu on a %15s guard",
                           &id, got_kind), 2);
   assert_string_equal(got_kind, kind);
-  snprintf(want, sizeof(want),
-           "coroutine %llu overflowed its %u KiB stack; set "
-           "GPATCH_STACK_SIZE\n", id, kib);
+  snprintf(want, sizeof(want), "coroutine %llu overflowed its %u KiB stack; %s\n",
+           id, kib, overflow_tail(kind));
   if (strstr(res->err, want) == NULL)
     show_child("overflow", res);
   assert_non_null(strstr(res->err, want));
   assert_int_equal(count_substr(res->err, "overflowed"), 1);
+#if !defined(__SANITIZE_ADDRESS__)
   assert_true(WIFSIGNALED(res->status));
   assert_int_equal(WTERMSIG(res->status), SIGSEGV);
+#else
+  assert_false(WIFEXITED(res->status) && WEXITSTATUS(res->status) == 0);
+#endif /* ASan: whichever way ASan ends it */
 }
 
 static void test_overflow_default(void **state)
@@ -377,7 +400,7 @@ static void test_overflow_default(void **state)
   (void)state;
   run_scenario("overflow", 0, &res);
   expect_overflow(&res, kernel_has_madv_guard() ? "madvise" : "mprotect",
-                  256);
+                  (unsigned)(default_size() / KIB));
 }
 
 static void test_overflow_mprotect(void **state)
@@ -385,7 +408,7 @@ static void test_overflow_mprotect(void **state)
   struct child_result res;
   (void)state;
   run_scenario("overflow", 1, &res);
-  expect_overflow(&res, "mprotect", 256);
+  expect_overflow(&res, "mprotect", (unsigned)(default_size() / KIB));
 }
 
 static void test_overflow_stack_size(void **state)
@@ -547,7 +570,7 @@ static void test_canary_overflow(void **state)
   struct child_result res;
   (void)state;
   run_scenario("canary-overflow", 1, &res);
-  expect_overflow(&res, "canary", 256);
+  expect_overflow(&res, "canary", (unsigned)(default_size() / KIB));
 }
 
 /* 100,000 coroutines alive at once, each parked on one event. */
@@ -627,7 +650,7 @@ static void run_many(size_t n, int fallback)
 
 static void test_many(void **state)
 {
-  size_t n = MANY;
+  size_t n = MANY_HERE;
   (void)state;
   if (RUNNING_ON_VALGRIND) {
     n = MANY_VALGRIND;
@@ -651,6 +674,11 @@ static void test_many_fallback(void **state)
 {
   struct child_result res;
   (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+  /* It needs more stacks than the map budget allows: too many for ASan's
+   * shadow (see MANY_HERE). */
+  skip();
+#endif
   run_scenario("many-fallback", 1, &res);
   if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
     show_child("many-fallback", &res);
