@@ -57,7 +57,7 @@ BENCH_BIN := $(patsubst test/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 IO_BENCH_BIN := $(B)/bench/epoll_echo $(B)/bench/loadgen
 # The threads benchmark's plain pthreads programs and idle-connection client.
 THREADS_BENCH_BIN := $(B)/bench/thread_create $(B)/bench/sleepers \
-  $(B)/bench/holdconns $(B)/bench/cpu_srv
+  $(B)/bench/holdconns $(B)/bench/cpu_srv $(B)/bench/stdio_echo
 
 .PHONY: all deps check check-unit check-asan check-tsan check-valgrind \
   check-aarch64 \

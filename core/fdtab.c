@@ -63,6 +63,8 @@ static uint64_t bit_of(const struct gp__sched *s)
   return 1ULL << s->index;
 }
 
+uint32_t gp__fd_epoch;
+
 static struct gp__fd *entry(int fd, int create)
 {
   unsigned c = (unsigned)fd / CHUNK;
@@ -335,6 +337,7 @@ static void drop(int fd, struct gp__fd *e, int result)
   dup_unlink(e);
   gp__unlock(&dup_lock);
   memset(&e->info, 0, sizeof(e->info));
+  __atomic_fetch_add(&gp__fd_epoch, 1, __ATOMIC_RELEASE);
   wake_claimed(list, result);
 }
 
@@ -389,6 +392,7 @@ void gp__fd_info_changed(int fd)
 {
   struct gp__fd *e = entry(fd, 0), *d;
 
+  __atomic_fetch_add(&gp__fd_epoch, 1, __ATOMIC_RELEASE);
   if (e == NULL || e->dup_next == 0)
     return;
   gp__lock(&dup_lock);

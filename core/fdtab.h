@@ -48,6 +48,11 @@ struct gp__fdinfo {
  * back short (other stream sockets can stop early: at passed fds, say). */
 enum { GP__TCP_UNKNOWN, GP__TCP_YES, GP__TCP_NO };
 
+/* Moves on whenever a record is dropped or changed (gp__fd_forget,
+ * gp__fd_fresh, gp__fd_dup, gp__fd_info_changed): what a caller learnt
+ * from a record while it had one value still holds while it has it. */
+extern uint32_t gp__fd_epoch;
+
 /* gp__fdinfo.waits: directions. */
 enum { GP__FD_IN = 1, GP__FD_OUT = 2 };
 

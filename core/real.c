@@ -214,6 +214,130 @@ int (*gp__real_system)(const char *cmd);
 int (*gp__real_fexecve)(int fd, char *const argv[], char *const envp[]);
 FILE *(*gp__real_popen)(const char *cmd, const char *type);
 
+char *(*gp__real_fgets)(char *s, int n, FILE *fp);
+char *(*gp__real_fgets_unlocked)(char *s, int n, FILE *fp);
+char *(*gp__real___fgets_chk)(char *s, size_t size, int n, FILE *fp);
+char *(*gp__real___fgets_unlocked_chk)(char *s, size_t size, int n, FILE *fp);
+int (*gp__real_fgetc)(FILE *fp);
+int (*gp__real_fgetc_unlocked)(FILE *fp);
+int (*gp__real_getc)(FILE *fp);
+int (*gp__real_getc_unlocked)(FILE *fp);
+int (*gp__real__IO_getc)(FILE *fp);
+int (*gp__real_getchar)(void);
+int (*gp__real_getchar_unlocked)(void);
+int (*gp__real___uflow)(FILE *fp);
+int (*gp__real___underflow)(FILE *fp);
+int (*gp__real__IO_peekc_locked)(FILE *fp);
+size_t (*gp__real_fread)(void *p, size_t size, size_t n, FILE *fp);
+size_t (*gp__real_fread_unlocked)(void *p, size_t size, size_t n, FILE *fp);
+size_t (*gp__real___fread_chk)(void *p, size_t plen, size_t size, size_t n,
+                               FILE *fp);
+size_t (*gp__real___fread_unlocked_chk)(void *p, size_t plen, size_t size,
+                                        size_t n, FILE *fp);
+ssize_t (*gp__real_getline)(char **line, size_t *cap, FILE *fp);
+ssize_t (*gp__real_getdelim)(char **line, size_t *cap, int delim, FILE *fp);
+ssize_t (*gp__real___getdelim)(char **line, size_t *cap, int delim, FILE *fp);
+char *(*gp__real_gets)(char *s);
+char *(*gp__real___gets_chk)(char *s, size_t size);
+int (*gp__real_ungetc)(int c, FILE *fp);
+int (*gp__real_getw)(FILE *fp);
+int (*gp__real_vfscanf)(FILE *fp, const char *fmt, va_list ap);
+int (*gp__real___isoc99_vfscanf)(FILE *fp, const char *fmt, va_list ap);
+wint_t (*gp__real_fgetwc)(FILE *fp);
+wint_t (*gp__real_fgetwc_unlocked)(FILE *fp);
+wint_t (*gp__real_getwc)(FILE *fp);
+wint_t (*gp__real_getwc_unlocked)(FILE *fp);
+wint_t (*gp__real_getwchar)(void);
+wint_t (*gp__real_getwchar_unlocked)(void);
+wchar_t *(*gp__real_fgetws)(wchar_t *ws, int n, FILE *fp);
+wchar_t *(*gp__real_fgetws_unlocked)(wchar_t *ws, int n, FILE *fp);
+wchar_t *(*gp__real___fgetws_chk)(wchar_t *ws, size_t size, int n, FILE *fp);
+wchar_t *(*gp__real___fgetws_unlocked_chk)(wchar_t *ws, size_t size, int n,
+                                           FILE *fp);
+wint_t (*gp__real_ungetwc)(wint_t wc, FILE *fp);
+wint_t (*gp__real___wuflow)(FILE *fp);
+wint_t (*gp__real___wunderflow)(FILE *fp);
+int (*gp__real_vfwscanf)(FILE *fp, const wchar_t *fmt, va_list ap);
+int (*gp__real___isoc99_vfwscanf)(FILE *fp, const wchar_t *fmt, va_list ap);
+int (*gp__real_fputs)(const char *s, FILE *fp);
+int (*gp__real_fputs_unlocked)(const char *s, FILE *fp);
+int (*gp__real_puts)(const char *s);
+int (*gp__real_fputc)(int c, FILE *fp);
+int (*gp__real_fputc_unlocked)(int c, FILE *fp);
+int (*gp__real_putc)(int c, FILE *fp);
+int (*gp__real_putc_unlocked)(int c, FILE *fp);
+int (*gp__real__IO_putc)(int c, FILE *fp);
+int (*gp__real_putchar)(int c);
+int (*gp__real_putchar_unlocked)(int c);
+int (*gp__real___overflow)(FILE *fp, int c);
+size_t (*gp__real_fwrite)(const void *p, size_t size, size_t n, FILE *fp);
+size_t (*gp__real_fwrite_unlocked)(const void *p, size_t size, size_t n,
+                                   FILE *fp);
+int (*gp__real_vfprintf)(FILE *fp, const char *fmt, va_list ap);
+int (*gp__real___vfprintf_chk)(FILE *fp, int flag, const char *fmt, va_list ap);
+int (*gp__real_putw)(int w, FILE *fp);
+wint_t (*gp__real_fputwc)(wchar_t wc, FILE *fp);
+wint_t (*gp__real_fputwc_unlocked)(wchar_t wc, FILE *fp);
+wint_t (*gp__real_putwc)(wchar_t wc, FILE *fp);
+wint_t (*gp__real_putwc_unlocked)(wchar_t wc, FILE *fp);
+wint_t (*gp__real_putwchar)(wchar_t wc);
+wint_t (*gp__real_putwchar_unlocked)(wchar_t wc);
+int (*gp__real_fputws)(const wchar_t *ws, FILE *fp);
+int (*gp__real_fputws_unlocked)(const wchar_t *ws, FILE *fp);
+wint_t (*gp__real___woverflow)(FILE *fp, wint_t wc);
+int (*gp__real_vfwprintf)(FILE *fp, const wchar_t *fmt, va_list ap);
+int (*gp__real___vfwprintf_chk)(FILE *fp, int flag, const wchar_t *fmt,
+                                va_list ap);
+int (*gp__real_vdprintf)(int fd, const char *fmt, va_list ap);
+int (*gp__real___vdprintf_chk)(int fd, int flag, const char *fmt, va_list ap);
+int (*gp__real___vasprintf_chk)(char **out, int flag, const char *fmt,
+                                va_list ap);
+void (*gp__real_psignal)(int sig, const char *s);
+void (*gp__real_psiginfo)(const siginfo_t *info, const char *s);
+void (*gp__real_herror)(const char *s);
+void (*gp__real_verr)(int status, const char *fmt, va_list ap);
+void (*gp__real_verrx)(int status, const char *fmt, va_list ap);
+void (*gp__real_vwarn)(const char *fmt, va_list ap);
+void (*gp__real_vwarnx)(const char *fmt, va_list ap);
+int (*gp__real_fflush)(FILE *fp);
+int (*gp__real_fflush_unlocked)(FILE *fp);
+int (*gp__real_fclose)(FILE *fp);
+int (*gp__real_fcloseall)(void);
+void (*gp__real__flushlbf)(void);
+FILE *(*gp__real_freopen)(const char *path, const char *mode, FILE *fp);
+FILE *(*gp__real_freopen64)(const char *path, const char *mode, FILE *fp);
+FILE *(*gp__real_fdopen)(int fd, const char *mode);
+int (*gp__real_pclose)(FILE *fp);
+void (*gp__real_setbuf)(FILE *fp, char *buf);
+void (*gp__real_setbuffer)(FILE *fp, char *buf, size_t size);
+void (*gp__real_setlinebuf)(FILE *fp);
+int (*gp__real_setvbuf)(FILE *fp, char *buf, int mode, size_t size);
+int (*gp__real_fseek)(FILE *fp, long off, int whence);
+int (*gp__real_fseeko)(FILE *fp, off_t off, int whence);
+int (*gp__real_fseeko64)(FILE *fp, off64_t off, int whence);
+long (*gp__real_ftell)(FILE *fp);
+off_t (*gp__real_ftello)(FILE *fp);
+off64_t (*gp__real_ftello64)(FILE *fp);
+int (*gp__real_fgetpos)(FILE *fp, fpos_t *pos);
+int (*gp__real_fgetpos64)(FILE *fp, fpos64_t *pos);
+int (*gp__real_fsetpos)(FILE *fp, const fpos_t *pos);
+int (*gp__real_fsetpos64)(FILE *fp, const fpos64_t *pos);
+void (*gp__real_rewind)(FILE *fp);
+int (*gp__real_feof)(FILE *fp);
+int (*gp__real_ferror)(FILE *fp);
+int (*gp__real__IO_feof)(FILE *fp);
+int (*gp__real__IO_ferror)(FILE *fp);
+void (*gp__real_clearerr)(FILE *fp);
+int (*gp__real_fwide)(FILE *fp, int mode);
+void (*gp__real_flockfile)(FILE *fp);
+void (*gp__real_funlockfile)(FILE *fp);
+int (*gp__real_ftrylockfile)(FILE *fp);
+void (*gp__real__IO_flockfile)(FILE *fp);
+void (*gp__real__IO_funlockfile)(FILE *fp);
+int (*gp__real__IO_ftrylockfile)(FILE *fp);
+int (*gp__real___fsetlocking)(FILE *fp, int type);
+int (*gp__real_waitid)(idtype_t type, id_t id, siginfo_t *info, int options);
+
 int gp__real_ready;
 
 /* One entry of the table: the name and where its address goes. */
@@ -346,8 +470,125 @@ static const struct entry table[] = {
   {"posix_spawnp", (void **)&gp__real_posix_spawnp},
   {"wait4", (void **)&gp__real_wait4},
   {"system", (void **)&gp__real_system},
-  {"fexecve", (void **)&gp__real_fexecve},
+  {"fgets", (void **)&gp__real_fgets},
+  {"fgets_unlocked", (void **)&gp__real_fgets_unlocked},
+  {"__fgets_chk", (void **)&gp__real___fgets_chk},
+  {"__fgets_unlocked_chk", (void **)&gp__real___fgets_unlocked_chk},
+  {"fgetc", (void **)&gp__real_fgetc},
+  {"fgetc_unlocked", (void **)&gp__real_fgetc_unlocked},
+  {"getc", (void **)&gp__real_getc},
+  {"getc_unlocked", (void **)&gp__real_getc_unlocked},
+  {"_IO_getc", (void **)&gp__real__IO_getc},
+  {"getchar", (void **)&gp__real_getchar},
+  {"getchar_unlocked", (void **)&gp__real_getchar_unlocked},
+  {"__uflow", (void **)&gp__real___uflow},
+  {"__underflow", (void **)&gp__real___underflow},
+  {"_IO_peekc_locked", (void **)&gp__real__IO_peekc_locked},
+  {"fread", (void **)&gp__real_fread},
+  {"fread_unlocked", (void **)&gp__real_fread_unlocked},
+  {"__fread_chk", (void **)&gp__real___fread_chk},
+  {"__fread_unlocked_chk", (void **)&gp__real___fread_unlocked_chk},
+  {"getline", (void **)&gp__real_getline},
+  {"getdelim", (void **)&gp__real_getdelim},
+  {"__getdelim", (void **)&gp__real___getdelim},
+  {"gets", (void **)&gp__real_gets},
+  {"__gets_chk", (void **)&gp__real___gets_chk},
+  {"ungetc", (void **)&gp__real_ungetc},
+  {"getw", (void **)&gp__real_getw},
+  {"vfscanf", (void **)&gp__real_vfscanf},
+  {"__isoc99_vfscanf", (void **)&gp__real___isoc99_vfscanf},
+  {"fgetwc", (void **)&gp__real_fgetwc},
+  {"fgetwc_unlocked", (void **)&gp__real_fgetwc_unlocked},
+  {"getwc", (void **)&gp__real_getwc},
+  {"getwc_unlocked", (void **)&gp__real_getwc_unlocked},
+  {"getwchar", (void **)&gp__real_getwchar},
+  {"getwchar_unlocked", (void **)&gp__real_getwchar_unlocked},
+  {"fgetws", (void **)&gp__real_fgetws},
+  {"fgetws_unlocked", (void **)&gp__real_fgetws_unlocked},
+  {"__fgetws_chk", (void **)&gp__real___fgetws_chk},
+  {"__fgetws_unlocked_chk", (void **)&gp__real___fgetws_unlocked_chk},
+  {"ungetwc", (void **)&gp__real_ungetwc},
+  {"__wuflow", (void **)&gp__real___wuflow},
+  {"__wunderflow", (void **)&gp__real___wunderflow},
+  {"vfwscanf", (void **)&gp__real_vfwscanf},
+  {"__isoc99_vfwscanf", (void **)&gp__real___isoc99_vfwscanf},
+  {"fputs", (void **)&gp__real_fputs},
+  {"fputs_unlocked", (void **)&gp__real_fputs_unlocked},
+  {"puts", (void **)&gp__real_puts},
+  {"fputc", (void **)&gp__real_fputc},
+  {"fputc_unlocked", (void **)&gp__real_fputc_unlocked},
+  {"putc", (void **)&gp__real_putc},
+  {"putc_unlocked", (void **)&gp__real_putc_unlocked},
+  {"_IO_putc", (void **)&gp__real__IO_putc},
+  {"putchar", (void **)&gp__real_putchar},
+  {"putchar_unlocked", (void **)&gp__real_putchar_unlocked},
+  {"__overflow", (void **)&gp__real___overflow},
+  {"fwrite", (void **)&gp__real_fwrite},
+  {"fwrite_unlocked", (void **)&gp__real_fwrite_unlocked},
+  {"vfprintf", (void **)&gp__real_vfprintf},
+  {"__vfprintf_chk", (void **)&gp__real___vfprintf_chk},
+  {"putw", (void **)&gp__real_putw},
+  {"fputwc", (void **)&gp__real_fputwc},
+  {"fputwc_unlocked", (void **)&gp__real_fputwc_unlocked},
+  {"putwc", (void **)&gp__real_putwc},
+  {"putwc_unlocked", (void **)&gp__real_putwc_unlocked},
+  {"putwchar", (void **)&gp__real_putwchar},
+  {"putwchar_unlocked", (void **)&gp__real_putwchar_unlocked},
+  {"fputws", (void **)&gp__real_fputws},
+  {"fputws_unlocked", (void **)&gp__real_fputws_unlocked},
+  {"__woverflow", (void **)&gp__real___woverflow},
+  {"vfwprintf", (void **)&gp__real_vfwprintf},
+  {"__vfwprintf_chk", (void **)&gp__real___vfwprintf_chk},
+  {"vdprintf", (void **)&gp__real_vdprintf},
+  {"__vdprintf_chk", (void **)&gp__real___vdprintf_chk},
+  {"__vasprintf_chk", (void **)&gp__real___vasprintf_chk},
+  {"psignal", (void **)&gp__real_psignal},
+  {"psiginfo", (void **)&gp__real_psiginfo},
+  {"herror", (void **)&gp__real_herror},
+  {"verr", (void **)&gp__real_verr},
+  {"verrx", (void **)&gp__real_verrx},
+  {"vwarn", (void **)&gp__real_vwarn},
+  {"vwarnx", (void **)&gp__real_vwarnx},
+  {"fflush", (void **)&gp__real_fflush},
+  {"fflush_unlocked", (void **)&gp__real_fflush_unlocked},
+  {"fclose", (void **)&gp__real_fclose},
+  {"fcloseall", (void **)&gp__real_fcloseall},
+  {"_flushlbf", (void **)&gp__real__flushlbf},
+  {"freopen", (void **)&gp__real_freopen},
+  {"freopen64", (void **)&gp__real_freopen64},
+  {"fdopen", (void **)&gp__real_fdopen},
+  {"pclose", (void **)&gp__real_pclose},
+  {"setbuf", (void **)&gp__real_setbuf},
+  {"setbuffer", (void **)&gp__real_setbuffer},
+  {"setlinebuf", (void **)&gp__real_setlinebuf},
+  {"setvbuf", (void **)&gp__real_setvbuf},
+  {"fseek", (void **)&gp__real_fseek},
+  {"fseeko", (void **)&gp__real_fseeko},
+  {"fseeko64", (void **)&gp__real_fseeko64},
+  {"ftell", (void **)&gp__real_ftell},
+  {"ftello", (void **)&gp__real_ftello},
+  {"ftello64", (void **)&gp__real_ftello64},
+  {"fgetpos", (void **)&gp__real_fgetpos},
+  {"fgetpos64", (void **)&gp__real_fgetpos64},
+  {"fsetpos", (void **)&gp__real_fsetpos},
+  {"fsetpos64", (void **)&gp__real_fsetpos64},
+  {"rewind", (void **)&gp__real_rewind},
+  {"feof", (void **)&gp__real_feof},
+  {"ferror", (void **)&gp__real_ferror},
+  {"_IO_feof", (void **)&gp__real__IO_feof},
+  {"_IO_ferror", (void **)&gp__real__IO_ferror},
+  {"clearerr", (void **)&gp__real_clearerr},
+  {"fwide", (void **)&gp__real_fwide},
+  {"flockfile", (void **)&gp__real_flockfile},
+  {"funlockfile", (void **)&gp__real_funlockfile},
+  {"ftrylockfile", (void **)&gp__real_ftrylockfile},
+  {"_IO_flockfile", (void **)&gp__real__IO_flockfile},
+  {"_IO_funlockfile", (void **)&gp__real__IO_funlockfile},
+  {"_IO_ftrylockfile", (void **)&gp__real__IO_ftrylockfile},
+  {"__fsetlocking", (void **)&gp__real___fsetlocking},
   {"popen", (void **)&gp__real_popen},
+  {"waitid", (void **)&gp__real_waitid},
+  {"fexecve", (void **)&gp__real_fexecve},
 };
 
 /* Writes to stderr without stdio, which may not be usable yet, and

@@ -5,6 +5,10 @@
 #define GP_REAL_H
 
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <wchar.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -228,6 +232,142 @@ extern pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
 extern int (*gp__real_system)(const char *cmd);
 extern int (*gp__real_fexecve)(int fd, char *const argv[], char *const envp[]);
 extern FILE *(*gp__real_popen)(const char *cmd, const char *type);
+
+/* stdio, popen and waitid (shim/stdio*.c, popen.c, process.c). */
+extern char *(*gp__real_fgets)(char *s, int n, FILE *fp);
+extern char *(*gp__real_fgets_unlocked)(char *s, int n, FILE *fp);
+extern char *(*gp__real___fgets_chk)(char *s, size_t size, int n, FILE *fp);
+extern char *(*gp__real___fgets_unlocked_chk)(char *s, size_t size, int n,
+                                              FILE *fp);
+extern int (*gp__real_fgetc)(FILE *fp);
+extern int (*gp__real_fgetc_unlocked)(FILE *fp);
+extern int (*gp__real_getc)(FILE *fp);
+extern int (*gp__real_getc_unlocked)(FILE *fp);
+extern int (*gp__real__IO_getc)(FILE *fp);
+extern int (*gp__real_getchar)(void);
+extern int (*gp__real_getchar_unlocked)(void);
+extern int (*gp__real___uflow)(FILE *fp);
+extern int (*gp__real___underflow)(FILE *fp);
+extern int (*gp__real__IO_peekc_locked)(FILE *fp);
+extern size_t (*gp__real_fread)(void *p, size_t size, size_t n, FILE *fp);
+extern size_t (*gp__real_fread_unlocked)(void *p, size_t size, size_t n,
+                                         FILE *fp);
+extern size_t (*gp__real___fread_chk)(void *p, size_t plen, size_t size,
+                                      size_t n, FILE *fp);
+extern size_t (*gp__real___fread_unlocked_chk)(void *p, size_t plen,
+                                               size_t size, size_t n, FILE *fp);
+extern ssize_t (*gp__real_getline)(char **line, size_t *cap, FILE *fp);
+extern ssize_t (*gp__real_getdelim)(char **line, size_t *cap, int delim,
+                                    FILE *fp);
+extern ssize_t (*gp__real___getdelim)(char **line, size_t *cap, int delim,
+                                      FILE *fp);
+extern char *(*gp__real_gets)(char *s);
+extern char *(*gp__real___gets_chk)(char *s, size_t size);
+extern int (*gp__real_ungetc)(int c, FILE *fp);
+extern int (*gp__real_getw)(FILE *fp);
+extern int (*gp__real_vfscanf)(FILE *fp, const char *fmt, va_list ap);
+extern int (*gp__real___isoc99_vfscanf)(FILE *fp, const char *fmt, va_list ap);
+extern wint_t (*gp__real_fgetwc)(FILE *fp);
+extern wint_t (*gp__real_fgetwc_unlocked)(FILE *fp);
+extern wint_t (*gp__real_getwc)(FILE *fp);
+extern wint_t (*gp__real_getwc_unlocked)(FILE *fp);
+extern wint_t (*gp__real_getwchar)(void);
+extern wint_t (*gp__real_getwchar_unlocked)(void);
+extern wchar_t *(*gp__real_fgetws)(wchar_t *ws, int n, FILE *fp);
+extern wchar_t *(*gp__real_fgetws_unlocked)(wchar_t *ws, int n, FILE *fp);
+extern wchar_t *(*gp__real___fgetws_chk)(wchar_t *ws, size_t size, int n,
+                                         FILE *fp);
+extern wchar_t *(*gp__real___fgetws_unlocked_chk)(wchar_t *ws, size_t size,
+                                                  int n, FILE *fp);
+extern wint_t (*gp__real_ungetwc)(wint_t wc, FILE *fp);
+extern wint_t (*gp__real___wuflow)(FILE *fp);
+extern wint_t (*gp__real___wunderflow)(FILE *fp);
+extern int (*gp__real_vfwscanf)(FILE *fp, const wchar_t *fmt, va_list ap);
+extern int (*gp__real___isoc99_vfwscanf)(FILE *fp, const wchar_t *fmt,
+                                         va_list ap);
+extern int (*gp__real_fputs)(const char *s, FILE *fp);
+extern int (*gp__real_fputs_unlocked)(const char *s, FILE *fp);
+extern int (*gp__real_puts)(const char *s);
+extern int (*gp__real_fputc)(int c, FILE *fp);
+extern int (*gp__real_fputc_unlocked)(int c, FILE *fp);
+extern int (*gp__real_putc)(int c, FILE *fp);
+extern int (*gp__real_putc_unlocked)(int c, FILE *fp);
+extern int (*gp__real__IO_putc)(int c, FILE *fp);
+extern int (*gp__real_putchar)(int c);
+extern int (*gp__real_putchar_unlocked)(int c);
+extern int (*gp__real___overflow)(FILE *fp, int c);
+extern size_t (*gp__real_fwrite)(const void *p, size_t size, size_t n,
+                                 FILE *fp);
+extern size_t (*gp__real_fwrite_unlocked)(const void *p, size_t size, size_t n,
+                                          FILE *fp);
+extern int (*gp__real_vfprintf)(FILE *fp, const char *fmt, va_list ap);
+extern int (*gp__real___vfprintf_chk)(FILE *fp, int flag, const char *fmt,
+                                      va_list ap);
+extern int (*gp__real_putw)(int w, FILE *fp);
+extern wint_t (*gp__real_fputwc)(wchar_t wc, FILE *fp);
+extern wint_t (*gp__real_fputwc_unlocked)(wchar_t wc, FILE *fp);
+extern wint_t (*gp__real_putwc)(wchar_t wc, FILE *fp);
+extern wint_t (*gp__real_putwc_unlocked)(wchar_t wc, FILE *fp);
+extern wint_t (*gp__real_putwchar)(wchar_t wc);
+extern wint_t (*gp__real_putwchar_unlocked)(wchar_t wc);
+extern int (*gp__real_fputws)(const wchar_t *ws, FILE *fp);
+extern int (*gp__real_fputws_unlocked)(const wchar_t *ws, FILE *fp);
+extern wint_t (*gp__real___woverflow)(FILE *fp, wint_t wc);
+extern int (*gp__real_vfwprintf)(FILE *fp, const wchar_t *fmt, va_list ap);
+extern int (*gp__real___vfwprintf_chk)(FILE *fp, int flag, const wchar_t *fmt,
+                                       va_list ap);
+extern int (*gp__real_vdprintf)(int fd, const char *fmt, va_list ap);
+extern int (*gp__real___vdprintf_chk)(int fd, int flag, const char *fmt,
+                                      va_list ap);
+extern int (*gp__real___vasprintf_chk)(char **out, int flag, const char *fmt,
+                                       va_list ap);
+extern void (*gp__real_psignal)(int sig, const char *s);
+extern void (*gp__real_psiginfo)(const siginfo_t *info, const char *s);
+extern void (*gp__real_herror)(const char *s);
+extern void (*gp__real_verr)(int status, const char *fmt, va_list ap);
+extern void (*gp__real_verrx)(int status, const char *fmt, va_list ap);
+extern void (*gp__real_vwarn)(const char *fmt, va_list ap);
+extern void (*gp__real_vwarnx)(const char *fmt, va_list ap);
+extern int (*gp__real_fflush)(FILE *fp);
+extern int (*gp__real_fflush_unlocked)(FILE *fp);
+extern int (*gp__real_fclose)(FILE *fp);
+extern int (*gp__real_fcloseall)(void);
+extern void (*gp__real__flushlbf)(void);
+extern FILE *(*gp__real_freopen)(const char *path, const char *mode, FILE *fp);
+extern FILE *(*gp__real_freopen64)(const char *path, const char *mode,
+                                   FILE *fp);
+extern FILE *(*gp__real_fdopen)(int fd, const char *mode);
+extern int (*gp__real_pclose)(FILE *fp);
+extern void (*gp__real_setbuf)(FILE *fp, char *buf);
+extern void (*gp__real_setbuffer)(FILE *fp, char *buf, size_t size);
+extern void (*gp__real_setlinebuf)(FILE *fp);
+extern int (*gp__real_setvbuf)(FILE *fp, char *buf, int mode, size_t size);
+extern int (*gp__real_fseek)(FILE *fp, long off, int whence);
+extern int (*gp__real_fseeko)(FILE *fp, off_t off, int whence);
+extern int (*gp__real_fseeko64)(FILE *fp, off64_t off, int whence);
+extern long (*gp__real_ftell)(FILE *fp);
+extern off_t (*gp__real_ftello)(FILE *fp);
+extern off64_t (*gp__real_ftello64)(FILE *fp);
+extern int (*gp__real_fgetpos)(FILE *fp, fpos_t *pos);
+extern int (*gp__real_fgetpos64)(FILE *fp, fpos64_t *pos);
+extern int (*gp__real_fsetpos)(FILE *fp, const fpos_t *pos);
+extern int (*gp__real_fsetpos64)(FILE *fp, const fpos64_t *pos);
+extern void (*gp__real_rewind)(FILE *fp);
+extern int (*gp__real_feof)(FILE *fp);
+extern int (*gp__real_ferror)(FILE *fp);
+extern int (*gp__real__IO_feof)(FILE *fp);
+extern int (*gp__real__IO_ferror)(FILE *fp);
+extern void (*gp__real_clearerr)(FILE *fp);
+extern int (*gp__real_fwide)(FILE *fp, int mode);
+extern void (*gp__real_flockfile)(FILE *fp);
+extern void (*gp__real_funlockfile)(FILE *fp);
+extern int (*gp__real_ftrylockfile)(FILE *fp);
+extern void (*gp__real__IO_flockfile)(FILE *fp);
+extern void (*gp__real__IO_funlockfile)(FILE *fp);
+extern int (*gp__real__IO_ftrylockfile)(FILE *fp);
+extern int (*gp__real___fsetlocking)(FILE *fp, int type);
+extern int (*gp__real_waitid)(idtype_t type, id_t id, siginfo_t *info,
+                              int options);
 
 /* Resolves the table, once; later calls return at once. Safe to call from
  * any interposer before the library's constructors have run. Prints a clear

@@ -24,8 +24,11 @@
 #include "stack.h"
 #include "mem.h"
 #include "config.h"
+#include "debug.h"
+#include "real.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,24 +91,51 @@ static size_t round_pages(size_t n)
   return (n + ps - 1) & ~(ps - 1);
 }
 
+/* Calls fn on each chunk of the file at path (read with the real read(2):
+ * the runtime never calls a name the shim interposes, and stdio's are). */
+static void each_chunk(const char *path, void (*fn)(const char *, size_t,
+                                                    void *),
+                       void *arg)
+{
+  char buf[4096];
+  ssize_t n;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return;
+  while ((n = gp__real_read(fd, buf, sizeof(buf) - 1)) > 0) {
+    buf[n] = 0;
+    fn(buf, (size_t)n, arg);
+  }
+  gp__real_close(fd);
+}
+
+static void first_number(const char *s, size_t n, void *arg)
+{
+  long *max = arg;
+  char *end;
+  long v = strtol(s, &end, 10);
+  (void)n;
+  if (end != s && *max < 0)
+    *max = v;
+}
+
+static void count_lines(const char *s, size_t n, void *arg)
+{
+  long *lines = arg;
+  for (size_t i = 0; i < n; i++)
+    *lines += s[i] == '\n';
+}
+
 /* How many mprotect guards may be made: half of what vm.max_map_count leaves
  * after the mappings the process has now, so the program keeps room. */
 static long compute_budget(void)
 {
-  long max = 65530, used = 0;
-  FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
-  if (f) {
-    if (fscanf(f, "%ld", &max) != 1)
-      max = 65530;
-    fclose(f);
-  }
-  f = fopen("/proc/self/maps", "re");
-  if (f) {
-    int c;
-    while ((c = fgetc(f)) != EOF)
-      used += c == '\n';
-    fclose(f);
-  }
+  long max = -1, used = 0;
+  each_chunk("/proc/sys/vm/max_map_count", first_number, &max);
+  if (max < 0)
+    max = 65530;
+  each_chunk("/proc/self/maps", count_lines, &used);
   long budget = (max - used) / 2 / 2; /* two VMAs per guarded stack */
   return budget > 0 ? budget : 0;
 }
@@ -157,7 +187,7 @@ static void guard(struct gp__stack *st)
   *(volatile uint64_t *)st->lo = CANARY;
   if (!pool.warned) {
     pool.warned = 1;
-    fprintf(stderr,
+    gp__debug_out(2,
             "gpatch: vm.max_map_count leaves no room for more guard pages and "
             "this kernel lacks MADV_GUARD_INSTALL; further coroutine stacks "
             "are checked with a canary when they switch (overflow is caught "

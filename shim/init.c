@@ -51,6 +51,7 @@ __attribute__((constructor)) static void shim_init(void)
  * share, so it must not meet the emulated ones. */
 __attribute__((destructor)) static void shim_fini(void)
 {
+  gp__stdio_exit(); /* glibc's exit-time flush sees the shim's streams */
   gp__tls.depth++;
 }
 

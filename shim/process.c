@@ -10,15 +10,15 @@
  *
  * Waiting for a child parks only the caller, while a helper thread waits
  * for the state change with waitid(WNOWAIT) (core/helper.h): exits, stops,
- * continues and ptrace stops alike, which no fd announces. glibc's
- * system() waits through an internal alias, so system is reimplemented
- * here with POSIX's semantics (SIGINT and SIGQUIT ignored and SIGCHLD
- * blocked in the caller while the command runs). */
+ * continues and ptrace stops alike, which no fd announces; waitid the same
+ * way. glibc's system() waits through an internal alias, so system is
+ * written again here as glibc 2.36's (see do_system); popen is popen.c's. */
 #define _GNU_SOURCE
 #include "shim.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -312,24 +312,23 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
                         envp);
 }
 
-/* popen(3): glibc spawns the command through an internal alias of
- * posix_spawn, so the sockets the command inherits are made blocking here,
- * as for posix_spawn. (pclose's wait is glibc's own: see README.) */
-GP_EXPORT FILE *popen(const char *cmd, const char *type)
+/* Before a spawn through glibc's internal aliases (its own popen and
+ * system): the sockets the command inherits are made blocking, as for
+ * posix_spawn. */
+void gp__shim_before_foreign_spawn(void)
 {
-  gp__real_init();
   if (has_sockets())
     unblock_for_child(1, 0);
-  return gp__real_popen(cmd, type);
 }
 
 /* ---- waiting for children ---- */
 
-/* What a helper thread waits for: the state change that wait4(pid,
- * options) would report, left in place for wait4 to collect (WNOWAIT). */
+/* What a helper thread waits for: the state change that waitid(idtype, id,
+ * options) would report, left in place for the caller to collect
+ * (WNOWAIT). */
 struct child_watch {
-  idtype_t idtype;         /* P_PID, P_PGID or P_ALL */
-  id_t id;                 /* the pid or process group */
+  idtype_t idtype;         /* P_PID, P_PGID, P_ALL or P_PIDFD */
+  id_t id;                 /* the pid, process group or pidfd */
   int options;             /* waitid's options */
   int err;                 /* 0, or waitid's errno */
 };
@@ -349,14 +348,13 @@ static void watch_child(void *arg)
   c->err = r < 0 ? errno : 0;
 }
 
-/* Parks the caller until a child state change that wait4(pid, options)
- * reports is there: every change plain would see — exits, stops and
- * continues (WUNTRACED, WCONTINUED), ptrace stops, of any child or group —
- * for which no fd tells. A helper thread blocks in waitid with WNOWAIT,
- * which leaves the change for the caller's own wait4 to take. Returns 0
- * (look again), 1 when no helper helps (wait by polling), or a wait's
- * error. */
-static int wait_change(pid_t pid, int options)
+/* Parks the caller until a child state change that waitid(idtype, id,
+ * options) reports is there: every change plain would see — exits, stops
+ * and continues, ptrace stops, of any child or group — for which no fd
+ * tells. A helper thread blocks in waitid with WNOWAIT, which leaves the
+ * change for the caller's own wait to take. Returns 0 (look again), 1 when
+ * no helper helps (wait by polling), or a wait's error. */
+static int wait_change(idtype_t idtype, id_t id, int options)
 {
   struct child_watch *c;
   int w;
@@ -367,11 +365,10 @@ static int wait_change(pid_t pid, int options)
     return 1;
   if ((c = malloc(sizeof(*c))) == NULL)
     return 1;
-  c->idtype = pid < -1 ? P_PGID : pid == -1 ? P_ALL : pid == 0 ? P_PGID
-                                                                : P_PID;
-  c->id = (id_t)(pid < -1 ? -pid : pid == 0 ? getpgrp() : pid);
-  c->options = (options & (WUNTRACED | WCONTINUED | __WALL | __WCLONE)) |
-               WEXITED | WNOWAIT;
+  c->idtype = idtype;
+  c->id = id;
+  c->options = (options & (WEXITED | WSTOPPED | WCONTINUED | __WALL |
+                           __WCLONE)) | WNOWAIT;
   c->err = 0;
   w = gp__helper_call(watch_child, c, free, 1);
   if (w == -EAGAIN || w == -ENOMEM) {
@@ -379,39 +376,78 @@ static int wait_change(pid_t pid, int options)
     return 1;
   }
   if (w == 0) {
-    /* waitid refused what wait4 accepted (an old kernel): poll. */
+    /* waitid refused what the caller's call accepted (an old kernel):
+     * poll. */
     w = c->err != 0 && c->err != ECHILD ? 1 : 0;
     free(c);
   }
   return w;
 }
 
+/* A wait for a child in progress. */
+struct child_wait {
+  int poll_only;  /* no helper helps: pauses */
+  uint64_t pause; /* the next pause, in ns */
+};
+
+/* Parks the caller once, after a look found nothing to report: on a helper
+ * (wait_change), or for a pause growing from 1 to 16 ms when no helper
+ * helps. Returns 0 to look again, or -1 with errno: EINTR (a signal whose
+ * handler has no SA_RESTART, or gp_kill; pthread_cancel ends the thread
+ * here), ETIMEDOUT (a gp_timeout block). */
+static int child_wait_step(struct child_wait *cw, idtype_t idtype, id_t id,
+                           int options)
+{
+  int w = 1;
+  if (!cw->poll_only && (w = wait_change(idtype, id, options)) == 1)
+    cw->poll_only = 1;
+  if (w == 1) {
+    w = gp__sleep_until(gp__now() + cw->pause, 1);
+    if (cw->pause < 16000000)
+      cw->pause *= 2;
+  }
+  if (w < 0 && !gp__shim_wait_failed(w, 0, 0))
+    return -1;
+  return 0;
+}
+
 /* Waits cooperatively for a child, as wait4 does. */
 static pid_t coop_wait4(pid_t pid, int *status, int options,
                         struct rusage *ru)
 {
-  uint64_t pause = 1000000; /* 1 ms, doubling to 16 ms */
-  int poll_only = 0;
+  struct child_wait cw = {.poll_only = 0, .pause = 1000000};
+  idtype_t idtype = pid < -1 ? P_PGID : pid == -1 ? P_ALL : pid == 0 ? P_PGID
+                                                                     : P_PID;
+  id_t id = (id_t)(pid < -1 ? -pid : pid == 0 ? getpgrp() : pid);
+  /* wait4's WUNTRACED is waitid's WSTOPPED; it always waits for exits. */
+  int wopts = (options & (WUNTRACED | WCONTINUED | __WALL | __WCLONE |
+                          __WNOTHREAD)) | WEXITED;
   pid_t r;
 
+  while ((r = gp__real_wait4(pid, status, options | WNOHANG, ru)) == 0)
+    if (child_wait_step(&cw, idtype, id, wopts) != 0)
+      return -1; /* EINTR, or ETIMEDOUT for a gp_timeout block */
+  return r; /* a child changed state, or an error (ECHILD …) */
+}
+
+/* Waits cooperatively, as waitid does: each look is a waitid with WNOHANG
+ * into a private siginfo, whose si_pid says whether a child was found. */
+static int coop_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+  struct child_wait cw = {.poll_only = 0, .pause = 1000000};
+  siginfo_t si;
+  int r;
+
   for (;;) {
-    int w = 1;
-    r = gp__real_wait4(pid, status, options | WNOHANG, ru);
-    if (r != 0)
-      break; /* a child changed state, or an error (ECHILD …) */
-    if (!poll_only && (w = wait_change(pid, options)) == 1)
-      poll_only = 1;
-    if (w == 1) {
-      /* No helper: look again after growing pauses. */
-      w = gp__sleep_until(gp__now() + pause, 1);
-      if (pause < 16000000)
-        pause *= 2;
-    }
-    if (w < 0 && !gp__shim_wait_failed(w, 0, 0)) {
-      r = -1; /* EINTR, or ETIMEDOUT for a gp_timeout block */
-      break;
-    }
+    memset(&si, 0, sizeof(si));
+    r = gp__real_waitid(type, id, &si, options | WNOHANG);
+    if (r != 0 || si.si_pid != 0)
+      break; /* a child to report, or an error (ECHILD, EINVAL …) */
+    if (child_wait_step(&cw, type, id, options) != 0)
+      return -1;
   }
+  if (r == 0 && info)
+    *info = si;
   return r;
 }
 
@@ -454,53 +490,118 @@ GP_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
   return wait4(-1, status, options, ru);
 }
 
-/* system(3), with POSIX's signal handling. */
-GP_EXPORT int system(const char *cmd)
+/* waitid(2), as wait4. */
+GP_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
-  struct sigaction ign, old_int, old_quit;
-  sigset_t chld, old_mask, defs;
-  posix_spawnattr_t attr;
-  const char *argv[] = {"sh", "-c", "--", cmd, NULL};
-  pid_t pid;
-  int status = -1, err;
+  if (!waits(options))
+    return gp__real_waitid(type, id, info, options);
+  return coop_waitid(type, id, info, options);
+}
 
-  gp__real_init();
-  if (cmd == NULL || !gp__shim_active(GP__PATCH_PROCESS)) {
-    /* glibc's system spawns through an internal alias. */
-    if (cmd && has_sockets())
-      unblock_for_child(1, 0);
-    return gp__real_system(cmd);
+/* ---- system ---- */
+
+/* glibc's system counts the calls in progress: the first sets SIGINT and
+ * SIGQUIT to be ignored, the last puts back what it found and the signal
+ * mask, whichever thread that is. */
+static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
+static int system_calls;              /* calls in progress */
+static struct sigaction system_intr;  /* SIGINT before the first */
+static struct sigaction system_quit;  /* SIGQUIT before the first */
+
+/* A thread canceled in system(): its shell is killed and reaped, and the
+ * last call puts the signals back (not the mask), as glibc does. The reap
+ * waits as a thread: a real thread (GPATCH_PATCH=-thread) is unwound by
+ * glibc from wherever the cancel caught it, the runtime's own poll
+ * included, and the killed shell is gone at once. */
+static void system_canceled(void *arg)
+{
+  pid_t pid = *(pid_t *)arg;
+  int state;
+
+  kill(pid, SIGKILL);
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+  while (gp__real_wait4(pid, NULL, 0, NULL) < 0 && errno == EINTR)
+    ;
+  pthread_setcancelstate(state, NULL);
+  pthread_mutex_lock(&system_lock);
+  if (--system_calls == 0) {
+    sigaction(SIGQUIT, &system_quit, NULL);
+    sigaction(SIGINT, &system_intr, NULL);
   }
+  pthread_mutex_unlock(&system_lock);
+}
+
+/* glibc 2.36's do_system: sh -c line, its wait status (127 when the shell
+ * cannot run, with errno the spawn's error). */
+static int do_system(const char *line)
+{
+  const char *argv[] = {"sh", "-c", line, NULL};
+  struct sigaction ign;
+  sigset_t omask, reset;
+  posix_spawnattr_t attr;
+  int status = -1, ret;
+  pid_t pid;
+
   memset(&ign, 0, sizeof(ign));
   ign.sa_handler = SIG_IGN;
   sigemptyset(&ign.sa_mask);
-  sigaction(SIGINT, &ign, &old_int);
-  sigaction(SIGQUIT, &ign, &old_quit);
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, &old_mask);
-
+  pthread_mutex_lock(&system_lock);
+  if (system_calls++ == 0) {
+    sigaction(SIGINT, &ign, &system_intr);
+    sigaction(SIGQUIT, &ign, &system_quit);
+  }
+  pthread_mutex_unlock(&system_lock);
+  sigaddset(&ign.sa_mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &ign.sa_mask, &omask);
+  sigemptyset(&reset);
+  if (system_intr.sa_handler != SIG_IGN)
+    sigaddset(&reset, SIGINT);
+  if (system_quit.sa_handler != SIG_IGN)
+    sigaddset(&reset, SIGQUIT);
   posix_spawnattr_init(&attr);
-  sigemptyset(&defs);
-  if (old_int.sa_handler != SIG_IGN)
-    sigaddset(&defs, SIGINT);
-  if (old_quit.sa_handler != SIG_IGN)
-    sigaddset(&defs, SIGQUIT);
-  posix_spawnattr_setsigdefault(&attr, &defs);
-  posix_spawnattr_setsigmask(&attr, &old_mask);
+  posix_spawnattr_setsigmask(&attr, &omask);
+  posix_spawnattr_setsigdefault(&attr, &reset);
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  err = posix_spawn(&pid, "/bin/sh", NULL, &attr, (char *const *)argv,
+  ret = posix_spawn(&pid, "/bin/sh", NULL, &attr, (char *const *)argv,
                     environ);
   posix_spawnattr_destroy(&attr);
-  if (err == 0) {
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+  if (ret == 0) {
+    pid_t r;
+    /* system() is a cancellation point, through waitpid. */
+    pthread_cleanup_push(system_canceled, &pid);
+    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
       ;
+    if (r != pid)
+      status = -1;
+    pthread_cleanup_pop(0);
   } else {
-    status = W_EXITCODE(127, 0); /* as glibc: the shell could not run */
+    status = W_EXITCODE(127, 0);
   }
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGQUIT, &old_quit, NULL);
-  sigprocmask(SIG_SETMASK, &old_mask, NULL);
+  pthread_mutex_lock(&system_lock);
+  if (--system_calls == 0) {
+    sigaction(SIGINT, &system_intr, NULL);
+    sigaction(SIGQUIT, &system_quit, NULL);
+    sigprocmask(SIG_SETMASK, &omask, NULL);
+  }
+  pthread_mutex_unlock(&system_lock);
+  if (ret != 0)
+    errno = ret;
   return status;
+}
+
+/* system(3): glibc's waits through an internal alias, so it is written
+ * again here, as glibc 2.36 does it. system(NULL) asks whether a shell can
+ * run. */
+GP_EXPORT int system(const char *cmd)
+{
+  gp__real_init();
+  if (!gp__shim_active(GP__PATCH_PROCESS)) {
+    if (cmd)
+      gp__shim_before_foreign_spawn();
+    return gp__real_system(cmd);
+  }
+  if (cmd == NULL)
+    return do_system("exit 0") == 0;
+  return do_system(cmd);
 }

@@ -20,6 +20,9 @@
 #include "../core/wait.h"
 #include "../core/work.h"
 
+#include <stdio.h>
+#include <sys/types.h>
+
 /* Decides, once per thread, whether this thread runs application code that
  * should be patched. Returns 1 (and makes the scheduler) or 0. */
 int gp__shim_adopt(unsigned family);
@@ -113,9 +116,137 @@ int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno);
  * (gp__tls.depth is raised), and nothing of the parent's state may change. */
 int gp__shim_vfork_child(void);
 
+/* Before a spawn through glibc's internal aliases (its own popen and
+ * system, process.c): makes the sockets the command inherits blocking. */
+void gp__shim_before_foreign_spawn(void);
+
 /* A cancellation point (thread.c): if pthread_cancel is pending for the
  * calling thread and enabled, it exits as canceled, running its cleanup
  * handlers; otherwise returns. */
 void gp__thread_cancel_point(void);
+
+/* ---- stdio (stdio.c; the calls themselves in stdio_in.c, stdio_out.c) ---- */
+
+/* What an interposed stdio call does with its stream. */
+enum {
+  GP__STDIO_IN,   /* reads it (it may refill its buffer) */
+  GP__STDIO_OUT,  /* writes it */
+  GP__STDIO_CTL,  /* anything else under its lock (seek, setvbuf …) */
+  GP__STDIO_LOCK  /* flockfile: taken over whatever its fd */
+};
+
+/* One interposed stdio call in progress. */
+struct gp__stdio_call {
+  void *rec;      /* the stream's record whose lock the call holds */
+};
+
+/* Nonzero once stdio goes through the shim (glibc's tables patched). */
+extern int gp__stdio_on;
+
+/* Before the real stdio call on fp: a stream that a coroutine uses and
+ * whose calls may wait (socket, pipe, FIFO, terminal, no fd) is taken over
+ * by the shim, and the shim's lock of a stream it has taken over is taken:
+ * glibc takes none of its own on such a stream, and the call may then park
+ * inside. Every caller of a taken-over stream takes that lock, coroutine or
+ * thread. A stream over a regular file that nobody locks with flockfile
+ * is left to glibc at the cost of a look at its fd's record (the fast
+ * path, inline). Does not touch errno. */
+void gp__stdio_enter_slow(struct gp__stdio_call *c, FILE *fp, int what);
+
+/* The last stream the fast path found over a regular file (or an fd the
+ * app made non-blocking), per OS thread: a getc loop looks at no record. */
+struct gp__stdio_seen {
+  FILE *fp;        /* the stream */
+  int fd;          /* its fd then */
+  uint32_t epoch;  /* gp__fd_epoch then */
+};
+extern __thread struct gp__stdio_seen gp__stdio_seen
+    __attribute__((tls_model("initial-exec")));
+
+/* Nonzero when fp's fd is a regular file or non-blocking in the app's own
+ * right: calls on it never wait, and glibc's lock does. */
+static inline int gp__stdio_plain(FILE *fp)
+{
+  uint32_t epoch = __atomic_load_n(&gp__fd_epoch, __ATOMIC_ACQUIRE);
+  struct gp__fdinfo *fi;
+  int fd = fp->_fileno;
+
+  if (gp__stdio_seen.fp == fp && gp__stdio_seen.fd == fd &&
+      gp__stdio_seen.epoch == epoch)
+    return 1;
+  if (fd < 0 || (fi = gp__fd_info(fd)) == NULL ||
+      (fi->kind != GP__FD_FILE && fi->kind != GP__FD_NONBLOCK))
+    return 0;
+  gp__stdio_seen.fp = fp;
+  gp__stdio_seen.fd = fd;
+  gp__stdio_seen.epoch = epoch;
+  return 1;
+}
+
+static inline void gp__stdio_enter(struct gp__stdio_call *c, FILE *fp,
+                                   int what)
+{
+  c->rec = NULL;
+  /* 0x0202: glibc's _IO_LINE_BUF and _IO_UNBUFFERED. */
+  if (__builtin_expect(gp__stdio_on && fp != NULL &&
+                           !(fp->_flags & _IO_USER_LOCK) &&
+                           what != GP__STDIO_LOCK &&
+                           (what != GP__STDIO_IN || !(fp->_flags & 0x0202)) &&
+                           gp__stdio_plain(fp),
+                       1))
+    return;
+  gp__stdio_enter_slow(c, fp, what);
+}
+
+/* After it: the lock goes. Does not touch errno. */
+void gp__stdio_leave_slow(struct gp__stdio_call *c);
+static inline void gp__stdio_leave(struct gp__stdio_call *c)
+{
+  if (c->rec)
+    gp__stdio_leave_slow(c);
+}
+
+/* The body of an interposer of a stdio call: call (of type type, the real
+ * function) under fp's lock, as gp__stdio_enter says. The interposer's
+ * name and prototype are written out; only its body is this. */
+#define GP__STDIO_CALL(fp, what, type, call)                                   \
+  do {                                                                         \
+    struct gp__stdio_call c_;                                                  \
+    type r_;                                                                   \
+    gp__stdio_enter(&c_, (fp), (what));                                        \
+    r_ = (call);                                                               \
+    gp__stdio_leave(&c_);                                                      \
+    return r_;                                                                 \
+  } while (0)
+#define GP__STDIO_CALL_VOID(fp, what, call)                                    \
+  do {                                                                         \
+    struct gp__stdio_call c_;                                                  \
+    gp__stdio_enter(&c_, (fp), (what));                                        \
+    (call);                                                                    \
+    gp__stdio_leave(&c_);                                                      \
+  } while (0)
+
+/* At exit, once the program's destructors have run: the streams the shim
+ * took over go back into glibc's list, for glibc's exit-time flush. */
+void gp__stdio_exit(void);
+
+/* Waits in poll, as a thread (never parking), until fd is ready for events:
+ * the blocking call a caller that cannot park expects, on a socket the shim
+ * made non-blocking underneath. timeout_ms -1 for none. Returns 0, or -1
+ * with errno (EAGAIN at the timeout; EINTR for a signal whose handler has
+ * no SA_RESTART). */
+int gp__shim_poll_wait(int fd, short events, int timeout_ms);
+
+/* Takes fp over as the stream of popen's child pid (popen.c): its close
+ * then waits for the child. Returns 0 or -1. */
+int gp__stdio_set_pid(FILE *fp, pid_t pid);
+
+/* ---- popen (popen.c) ---- */
+
+/* What closing a popen stream does, as glibc's _IO_new_proc_close: the
+ * stream leaves the list of popen streams, its fd is closed and the child
+ * waited for (parking the caller when park is set, else as a thread).
+ * Returns the child's wait status, or -1 with errno. */
+int gp__popen_close(int fd, pid_t pid, int park);
 
 #endif /* GP_SHIM_H */

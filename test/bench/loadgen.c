@@ -16,7 +16,10 @@
  * with one epoll set, non-blocking throughout, and does not link libgpatch.
  *
  *   loadgen [-c conns] [-d secs] [-w warmup_secs] [-p server_pid]
- *           [-a address] [-g path] port
+ *           [-a address] [-g path] [-l] port
+ *
+ * With -l each ping is a line (63 bytes and a newline), for servers that
+ * read lines (fgets).
  *
  * Output, one "key=value ..." line at the end of the window (flushed):
  *   conns failed msgs secs msgs_per_s p50_us p99_us max_us
@@ -623,7 +626,7 @@ static int set_address(const char *host)
 static void usage(void)
 {
   fprintf(stderr, "usage: loadgen [-c conns] [-d secs] [-w warmup_secs] "
-                  "[-p server_pid] [-a address] [-g path] port\n");
+                  "[-p server_pid] [-a address] [-g path] [-l] port\n");
   exit(2);
 }
 
@@ -633,10 +636,10 @@ int main(int argc, char **argv)
   double secs = 5, warmup = 1, cpu0 = 0, cpu1 = 0;
   uint64_t t_connect, t_warm = 0, t_start = 0, t_end = 0;
   const char *host = "127.0.0.1", *path = NULL;
-  int opt, pid = 0;
+  int opt, pid = 0, lines = 0;
 
   nconns = 100;
-  while ((opt = getopt(argc, argv, "c:d:w:p:a:g:")) != -1) {
+  while ((opt = getopt(argc, argv, "c:d:w:p:a:g:l")) != -1) {
     switch (opt) {
     case 'c':
       nconns = atoi(optarg);
@@ -656,6 +659,9 @@ int main(int argc, char **argv)
     case 'g':
       path = optarg;
       break;
+    case 'l':
+      lines = 1;
+      break;
     default:
       usage();
     }
@@ -669,6 +675,8 @@ int main(int argc, char **argv)
     exit(2);
   }
   memset(ping, 'x', sizeof(ping));
+  if (lines)
+    ping[MSG - 1] = '\n';
   out = ping;
   out_len = MSG;
   if (path) {

@@ -1,5 +1,6 @@
 /* ctorlib: a shared library (libctor.so, linked by d_ctor) whose constructor
- * calls interposed functions — pipe, read, poll, nanosleep, select,
+ * calls interposed functions — stdio first (as libselinux's constructor
+ * reads /proc/filesystems), then pipe, read, poll, nanosleep, select,
  * getaddrinfo, socketpair, setsockopt, sigaction, the pthread and sem
  * initialisers and locks — before libgpatch's own constructors have run
  * (dependencies of the program are initialised before a preloaded
@@ -14,7 +15,10 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -47,6 +51,25 @@ __attribute__((constructor)) static void ctor(void)
   struct addrinfo hints, *res = NULL;
   int r;
 
+  /* stdio first: nothing has made the shim's table of libc's functions
+   * ready yet. */
+  {
+    FILE *st = fopen("/proc/self/status", "r");
+    char *line = NULL;
+    size_t cap = 0;
+    long x = __fsetlocking(st, FSETLOCKING_BYCALLER);
+    flockfile(st);
+    x += ftrylockfile(st);
+    funlockfile(st);
+    funlockfile(st);
+    note("__fsetlocking/flockfile: %ld %ld\n", x,
+         __fsetlocking(st, FSETLOCKING_QUERY) == FSETLOCKING_BYCALLER);
+    x = getline(&line, &cap, st) > 0 && strncmp(line, "Name:", 5) == 0;
+    note("getline: %ld %ld\n", x, fflush(NULL));
+    _flushlbf();
+    note("fclose: %ld setlogmask: %ld\n", fclose(st), setlogmask(0));
+    free(line);
+  }
   /* Synchronisation objects first: libraries make their locks here. */
   {
     static pthread_mutex_t m;

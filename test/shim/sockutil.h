@@ -80,4 +80,47 @@ static inline int nonblock_flag(int fd)
   return fl < 0 ? -1 : (fl & O_NONBLOCK) != 0;
 }
 
+/* A thread to play ping-pong with over a socket pair: a test's thread that
+ * plays shows that it runs while a call of another thread waits. */
+struct ponger {
+  int sv[2];   /* sv[0] the player's end, sv[1] the ponger's */
+  pthread_t t; /* the ponger, answering each byte until a 'q' */
+};
+
+static inline void *ponger_run(void *arg)
+{
+  struct ponger *p = arg;
+  char c;
+  while (read(p->sv[1], &c, 1) == 1 && c != 'q')
+    if (write(p->sv[1], &c, 1) != 1)
+      abort();
+  return NULL;
+}
+
+static inline void ponger_start(struct ponger *p)
+{
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, p->sv) != 0 ||
+      pthread_create(&p->t, NULL, ponger_run, p) != 0)
+    abort();
+}
+
+/* Plays n rounds from the calling thread, then tells the ponger to end. */
+static inline void ponger_play(struct ponger *p, int n)
+{
+  char c = 'p';
+  for (int i = 0; i < n; i++)
+    if (write(p->sv[0], &c, 1) != 1 || read(p->sv[0], &c, 1) != 1)
+      abort();
+  if (write(p->sv[0], "q", 1) != 1)
+    abort();
+}
+
+/* Joins the ponger and closes the pair. */
+static inline void ponger_stop(struct ponger *p)
+{
+  pthread_join(p->t, NULL);
+  close(p->sv[0]);
+  close(p->sv[1]);
+}
+
 #endif /* GP_TEST_SOCKUTIL_H */

@@ -9,7 +9,7 @@ lib=$B/libgpatch.so
 exported=$(nm -D --defined-only "$lib" | awk '{print $3}' | sort -u)
 declared=$(grep -oE '\bgp_[a-z_]+\(' include/gpatch.h | tr -d '(' | sort -u)
 interposed=$(sed -n '/global:/,/local:/p' gpatch.map | sed 's#/\*.*\*/##' |
-  tr ';' '\n' | tr -d ' \t' | grep -E '^[a-z_0-9]+$' | sort -u)
+  tr ';' '\n' | tr -d ' \t' | grep -E '^[a-zA-Z_0-9]+$' | sort -u)
 expected=$(printf '%s\n%s\n' "$declared" "$interposed" | grep . | sort -u)
 
 extra=$(comm -23 <(echo "$exported") <(echo "$expected"))
