@@ -40,32 +40,32 @@
  */
 #if defined(__x86_64__)
 struct gp__frame {
-  uint32_t mxcsr;   /* SSE control and status word */
-  uint16_t fpucw;   /* x87 control word */
-  uint16_t pad;     /* keeps the registers 8-byte aligned */
-  uint64_t r15;     /* callee-saved general registers, in pop order */
+  uint32_t mxcsr; /* SSE control and status word */
+  uint16_t fpucw; /* x87 control word */
+  uint16_t pad;   /* keeps the registers 8-byte aligned */
+  uint64_t r15;   /* callee-saved general registers, in pop order */
   uint64_t r14;
-  uint64_t r13;     /* entry: the argument for the entry function */
-  uint64_t r12;     /* entry: the entry function */
+  uint64_t r13; /* entry: the argument for the entry function */
+  uint64_t r12; /* entry: the entry function */
   uint64_t rbx;
-  uint64_t rbp;     /* frame pointer; 0 on a new stack ends frame chains */
-  uint64_t ret;     /* where the switch returns to */
+  uint64_t rbp; /* frame pointer; 0 on a new stack ends frame chains */
+  uint64_t ret; /* where the switch returns to */
 };
 #elif defined(__aarch64__)
 struct gp__frame {
-  uint64_t x[12];   /* x19..x30; entry: x19 the function, x20 its argument,
-                       x29 = 0, x30 = the entry trampoline */
-  uint64_t d[8];    /* d8..d15, the callee-saved halves of v8..v15 */
-  uint64_t fpcr;    /* floating-point control register */
-  uint64_t pad;     /* keeps sp 16-byte aligned */
+  uint64_t x[12]; /* x19..x30; entry: x19 the function, x20 its argument,
+                     x29 = 0, x30 = the entry trampoline */
+  uint64_t d[8];  /* d8..d15, the callee-saved halves of v8..v15 */
+  uint64_t fpcr;  /* floating-point control register */
+  uint64_t pad;   /* keeps sp 16-byte aligned */
 };
 #endif
 
 /* The saved state of one suspended context. */
 struct gp__ctx {
-  void *sp;   /* assembly switch: the stack pointer at the saved frame */
-  void *uc;   /* ucontext fallback: the ucontext_t, kept on the coroutine's
-                 own stack (or in the scheduler for a thread's first one) */
+  void *sp; /* assembly switch: the stack pointer at the saved frame */
+  void *uc; /* ucontext fallback: the ucontext_t, kept on the coroutine's
+               own stack (or in the scheduler for a thread's first one) */
 };
 
 /* The entry function of a new context. It must never return: a coroutine

@@ -35,8 +35,7 @@ _Static_assert(offsetof(struct gp__frame, d) == 96, "d8 offset");
 _Static_assert(offsetof(struct gp__frame, fpcr) == 160, "fpcr offset");
 #endif
 
-static void make_asm(struct gp__ctx *ctx, char *top, gp__ctx_fn fn,
-                     void *arg)
+static void make_asm(struct gp__ctx *ctx, char *top, gp__ctx_fn fn, void *arg)
 {
   struct gp__frame *f;
 

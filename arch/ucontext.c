@@ -11,8 +11,8 @@
 
 /* What the entry function needs, kept at the top of the new stack. */
 struct start {
-  gp__ctx_fn fn;  /* the entry function */
-  void *arg;      /* its argument */
+  gp__ctx_fn fn; /* the entry function */
+  void *arg;     /* its argument */
 };
 
 /* makecontext passes int arguments only: the pointer travels in halves. */

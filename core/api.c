@@ -17,7 +17,7 @@
 GP_EXPORT const char *gp_version(void)
 {
 #define STR2(x) #x
-#define STR(x) STR2(x)
+#define STR(x)  STR2(x)
   return STR(GP_VERSION_MAJOR) "." STR(GP_VERSION_MINOR) "." STR(
       GP_VERSION_PATCH);
 }
@@ -41,8 +41,7 @@ GP_EXPORT int gp_spawn(gp_coro_t **co, void *(*fn)(void *), void *arg)
   return gp_spawn_ex(co, NULL, fn, arg);
 }
 
-GP_EXPORT int gp_join_timeout(gp_coro_t *co, void **retval,
-                              int64_t timeout_ms)
+GP_EXPORT int gp_join_timeout(gp_coro_t *co, void **retval, int64_t timeout_ms)
 {
   if (co == NULL)
     return -EINVAL;
@@ -155,8 +154,9 @@ GP_EXPORT int gp_wait_fd(int fd, int events, int64_t timeout_ms)
    * before parking. */
   {
     struct pollfd p = {.fd = fd,
-                       .events = (short)(((events & GP_READABLE) ? POLLIN : 0) |
-                                         ((events & GP_WRITABLE) ? POLLOUT : 0))};
+                       .events =
+                           (short)(((events & GP_READABLE) ? POLLIN : 0) |
+                                   ((events & GP_WRITABLE) ? POLLOUT : 0))};
     int n;
     /* A signal caught while looking says nothing of the fd: look again
      * (the edge a wait needs may have gone by). */

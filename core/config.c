@@ -16,10 +16,10 @@
 #include <sys/auxv.h>
 
 struct gp__config gp__config = {
-  .cores = 1,
-  .stack_size = GP__FALLBACK_STACK_SIZE,
-  .patch = GP__PATCH_ALL,
-  .on_deadlock = GP__DEADLOCK_ABORT,
+    .cores = 1,
+    .stack_size = GP__FALLBACK_STACK_SIZE,
+    .patch = GP__PATCH_ALL,
+    .on_deadlock = GP__DEADLOCK_ABORT,
 };
 
 /* The signal GPATCH_DEBUG=1 selects: few programs use SIGPWR (its
@@ -77,10 +77,23 @@ int gp__config_parse_size(const char *s, size_t *out)
   if (errno != 0)
     return -EINVAL;
   switch (*end) {
-  case 'k': case 'K': shift = 10; end++; break;
-  case 'm': case 'M': shift = 20; end++; break;
-  case 'g': case 'G': shift = 30; end++; break;
-  default: break;
+  case 'k':
+  case 'K':
+    shift = 10;
+    end++;
+    break;
+  case 'm':
+  case 'M':
+    shift = 20;
+    end++;
+    break;
+  case 'g':
+  case 'G':
+    shift = 30;
+    end++;
+    break;
+  default:
+    break;
   }
   /* Checked before the shift, which would otherwise wrap around. */
   if (v > (1ULL << 40) >> shift)
@@ -98,10 +111,10 @@ static const struct {
   const char *name;
   unsigned bit;
 } families[] = {
-  {"socket", GP__PATCH_SOCKET}, {"time", GP__PATCH_TIME},
-  {"select", GP__PATCH_SELECT}, {"dns", GP__PATCH_DNS},
-  {"thread", GP__PATCH_THREAD}, {"process", GP__PATCH_PROCESS},
-  {"signal", GP__PATCH_SIGNAL}, {"all", GP__PATCH_ALL},
+    {"socket", GP__PATCH_SOCKET}, {"time", GP__PATCH_TIME},
+    {"select", GP__PATCH_SELECT}, {"dns", GP__PATCH_DNS},
+    {"thread", GP__PATCH_THREAD}, {"process", GP__PATCH_PROCESS},
+    {"signal", GP__PATCH_SIGNAL}, {"all", GP__PATCH_ALL},
 };
 
 int gp__config_parse_patch(const char *s, unsigned *out)
@@ -206,9 +219,9 @@ static const struct {
   unsigned bit;
   const char *name;
 } waiting[] = {
-  {GP__PATCH_SOCKET, "socket"}, {GP__PATCH_SELECT, "select"},
-  {GP__PATCH_TIME, "time"},     {GP__PATCH_PROCESS, "process"},
-  {GP__PATCH_SIGNAL, "signal"},
+    {GP__PATCH_SOCKET, "socket"}, {GP__PATCH_SELECT, "select"},
+    {GP__PATCH_TIME, "time"},     {GP__PATCH_PROCESS, "process"},
+    {GP__PATCH_SIGNAL, "signal"},
 };
 
 int gp__config_check_patch(unsigned patch, struct gp__msg *why)
@@ -370,5 +383,3 @@ void gp__config_init(void)
   __atomic_store_n(&done, 2, __ATOMIC_RELEASE);
   errno = saved;
 }
-
-

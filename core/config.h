@@ -23,18 +23,18 @@ enum gp__on_deadlock { GP__DEADLOCK_ABORT, GP__DEADLOCK_HANG };
 enum gp__sud { GP__SUD_AUTO, GP__SUD_ON, GP__SUD_OFF };
 
 struct gp__config {
-  size_t stack_size;       /* GPATCH_STACK_SIZE, else glibc's default
-                              thread stack size: a coroutine's stack */
-  unsigned patch;          /* GPATCH_PATCH: GP__PATCH_* bits */
-  int use_ucontext;        /* GPATCH_CONTEXT=ucontext */
+  size_t stack_size;        /* GPATCH_STACK_SIZE, else glibc's default
+                               thread stack size: a coroutine's stack */
+  unsigned patch;           /* GPATCH_PATCH: GP__PATCH_* bits */
+  int use_ucontext;         /* GPATCH_CONTEXT=ucontext */
   unsigned max_blocking_ms; /* GPATCH_MAX_BLOCKING_MS, 0 = monitor off */
-  int on_deadlock;         /* GPATCH_ON_DEADLOCK: enum gp__on_deadlock */
-  int debug_signal;        /* GPATCH_DEBUG: the dump signal, 0 = off */
-  unsigned threadpool;     /* GPATCH_THREADPOOL: 0 = libuv's default */
-  int no_madv_guard;       /* GPATCH_NO_MADV_GUARD=1: test the fallback */
-  unsigned cores;          /* GPATCH_CORES: schedulers (OS threads) that
-                              run the program's threads, at least 1 */
-  int sud;                 /* GPATCH_SUD: enum gp__sud */
+  int on_deadlock;          /* GPATCH_ON_DEADLOCK: enum gp__on_deadlock */
+  int debug_signal;         /* GPATCH_DEBUG: the dump signal, 0 = off */
+  unsigned threadpool;      /* GPATCH_THREADPOOL: 0 = libuv's default */
+  int no_madv_guard;        /* GPATCH_NO_MADV_GUARD=1: test the fallback */
+  unsigned cores;           /* GPATCH_CORES: schedulers (OS threads) that
+                               run the program's threads, at least 1 */
+  int sud;                  /* GPATCH_SUD: enum gp__sud */
 };
 
 /* The configuration, valid after gp__config_init(). */

@@ -43,8 +43,8 @@ static uint64_t next_id;
 #define NREG 1024
 
 static struct {
-  struct gp__lock lock;     /* guards head */
-  struct gp__coro *head;    /* chained by reg_next */
+  struct gp__lock lock;  /* guards head */
+  struct gp__coro *head; /* chained by reg_next */
 } reg[NREG];
 
 static size_t reg_slot(const void *co)

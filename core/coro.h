@@ -19,12 +19,12 @@
 
 /* Options for gp__coro_spawn. */
 struct gp__spawn_opts {
-  size_t stack_size;        /* 0: GPATCH_STACK_SIZE */
-  const char *name;         /* NULL: none */
-  int detached;             /* freed when it finishes */
-  int place;                /* put it on the least loaded scheduler (a
-                               pthread), not the caller's (gp_spawn) */
-  void *local;              /* the shim's state for it, from the start */
+  size_t stack_size; /* 0: GPATCH_STACK_SIZE */
+  const char *name;  /* NULL: none */
+  int detached;      /* freed when it finishes */
+  int place;         /* put it on the least loaded scheduler (a
+                        pthread), not the caller's (gp_spawn) */
+  void *local;       /* the shim's state for it, from the start */
 };
 
 /* Makes a coroutine that will run fn(arg) on the calling thread's
@@ -89,7 +89,7 @@ extern void (*gp__coro_exit_hook)(struct gp__coro *co);
  * cancel_pending, canceled) and its lock (joiners, detached, released). */
 
 #define GP__CORO_MAGIC 0x67702d636f726f31ULL /* "gp-coro1" */
-#define GP__NO_HEAP SIZE_MAX /* heap_idx of a coroutine not in the heap */
+#define GP__NO_HEAP    SIZE_MAX /* heap_idx of a coroutine not in the heap */
 
 enum gp__coro_state {
   GP__READY,   /* in the ready queue (or a spawn queue, not started) */
@@ -100,63 +100,63 @@ enum gp__coro_state {
 
 /* What another thread asks of a coroutine's scheduler (gp__sched_post). */
 enum {
-  GP__POST_READY = 1,     /* its wait was ended: make it ready */
-  GP__POST_CANCEL = 2,    /* a cancel is pending: end a cancelable wait */
-  GP__POST_INTERRUPT = 4  /* a signal: end an interruptible wait */
+  GP__POST_READY = 1,    /* its wait was ended: make it ready */
+  GP__POST_CANCEL = 2,   /* a cancel is pending: end a cancelable wait */
+  GP__POST_INTERRUPT = 4 /* a signal: end an interruptible wait */
 };
 
 struct gp__tls_dtor;
 
 struct gp__coro {
-  struct gp__ctx ctx;       /* saved registers while not running */
-  uint64_t magic;           /* GP__CORO_MAGIC while the handle is valid */
-  struct gp__sched *sched;  /* the scheduler it runs on: set when placed,
-                               changed only by a steal before it starts */
-  struct gp__stack *stack;  /* its stack; NULL for a thread's own stack */
-  uint64_t id;              /* unique; 0 for a thread's original context */
-  int state;                /* enum gp__coro_state (its scheduler's) */
-  int saved_errno;          /* errno while switched out */
-  int saved_locks;          /* gp__tls.locks_held while switched out */
-  void *(*fn)(void *);      /* the entry function */
-  void *arg;                /* its argument */
-  void *retval;             /* what fn returned, once dead */
+  struct gp__ctx ctx;         /* saved registers while not running */
+  uint64_t magic;             /* GP__CORO_MAGIC while the handle is valid */
+  struct gp__sched *sched;    /* the scheduler it runs on: set when placed,
+                                 changed only by a steal before it starts */
+  struct gp__stack *stack;    /* its stack; NULL for a thread's own stack */
+  uint64_t id;                /* unique; 0 for a thread's original context */
+  int state;                  /* enum gp__coro_state (its scheduler's) */
+  int saved_errno;            /* errno while switched out */
+  int saved_locks;            /* gp__tls.locks_held while switched out */
+  void *(*fn)(void *);        /* the entry function */
+  void *arg;                  /* its argument */
+  void *retval;               /* what fn returned, once dead */
   struct gp__list ready_link; /* in the ready queue or a spawn queue */
-  struct gp__list all_link; /* in its scheduler's list of coroutines */
-  struct gp__wait *wait;    /* the current wait while parked */
-  uint64_t deadline;        /* the current wait's deadline, in the heap */
-  size_t heap_idx;          /* its place in the timer heap, or GP__NO_HEAP */
-  uint64_t block_deadline;  /* gp_timeout's deadline for this coroutine */
-  int posted;               /* atomic GP__POST_* bits not yet acted on */
-  struct gp__list post_link; /* in its scheduler's inbox while posted */
-  int cancel_pending;       /* atomic: the next cancelable wait fails with
-                               -ECANCELED */
-  int canceled;             /* atomic: killed before it started: fn never
-                               runs */
-  struct gp__lock lock;     /* guards joiners, joining, detached, released */
-  struct gp__waitq joiners; /* coroutines waiting for it to be released */
-  unsigned char joining;    /* a join waits on it */
-  unsigned char detached;   /* freed when released, not joinable */
-  unsigned char released;   /* dead, and its stack back in the pool */
-  unsigned char started;    /* has run at least once */
-  unsigned char is_hub;     /* the scheduler's hub */
-  unsigned char park_block; /* the current wait ends at block_deadline */
-  pid_t home_tid;           /* the OS thread it first ran on, for good */
-  char *tls;                /* its copy of the program's TLS blocks while
-                               switched out (tls.c), or NULL */
+  struct gp__list all_link;   /* in its scheduler's list of coroutines */
+  struct gp__wait *wait;      /* the current wait while parked */
+  uint64_t deadline;          /* the current wait's deadline, in the heap */
+  size_t heap_idx;            /* its place in the timer heap, or GP__NO_HEAP */
+  uint64_t block_deadline;    /* gp_timeout's deadline for this coroutine */
+  int posted;                 /* atomic GP__POST_* bits not yet acted on */
+  struct gp__list post_link;  /* in its scheduler's inbox while posted */
+  int cancel_pending;         /* atomic: the next cancelable wait fails with
+                                 -ECANCELED */
+  int canceled;               /* atomic: killed before it started: fn never
+                                 runs */
+  struct gp__lock lock;       /* guards joiners, joining, detached, released */
+  struct gp__waitq joiners;   /* coroutines waiting for it to be released */
+  unsigned char joining;      /* a join waits on it */
+  unsigned char detached;     /* freed when released, not joinable */
+  unsigned char released;     /* dead, and its stack back in the pool */
+  unsigned char started;      /* has run at least once */
+  unsigned char is_hub;       /* the scheduler's hub */
+  unsigned char park_block;   /* the current wait ends at block_deadline */
+  pid_t home_tid;             /* the OS thread it first ran on, for good */
+  char *tls;                  /* its copy of the program's TLS blocks while
+                                 switched out (tls.c), or NULL */
   struct gp__tls_dtor *tls_dtors; /* its thread_local destructors, newest
                                first (tls.c) */
-  uint64_t slice_start;     /* gp__slice: when a call that could have
-                               waited first returned at once since this
-                               coroutine last switched out; 0 for none */
-  char name[16];            /* for reports; like pthread names, 15 chars */
-  void *local;              /* the shim's per-coroutine state, or NULL */
-  void *asan_fake_stack;    /* AddressSanitizer's bookkeeping */
-  const void *asan_bottom;  /* stack bounds for AddressSanitizer, set for */
-  size_t asan_size;         /* a thread's own stack on its first switch */
-  unsigned vg_stack_id;     /* valgrind's id for the registered stack */
-  void *tsan_fiber;         /* ThreadSanitizer's fiber for its stack */
+  uint64_t slice_start;           /* gp__slice: when a call that could have
+                                     waited first returned at once since this
+                                     coroutine last switched out; 0 for none */
+  char name[16];              /* for reports; like pthread names, 15 chars */
+  void *local;                /* the shim's per-coroutine state, or NULL */
+  void *asan_fake_stack;      /* AddressSanitizer's bookkeeping */
+  const void *asan_bottom;    /* stack bounds for AddressSanitizer, set for */
+  size_t asan_size;           /* a thread's own stack on its first switch */
+  unsigned vg_stack_id;       /* valgrind's id for the registered stack */
+  void *tsan_fiber;           /* ThreadSanitizer's fiber for its stack */
   struct gp__coro *free_next; /* in a scheduler's pool of structs */
-  struct gp__coro *reg_next; /* in its bucket of the handle registry */
+  struct gp__coro *reg_next;  /* in its bucket of the handle registry */
 };
 
 /* The number of application coroutines alive, process-wide (every

@@ -55,8 +55,7 @@ void gp__debug_backtrace(struct gp__coro *co, int fd)
 
   GP__RUNTIME_ENTER();
   unw_getcontext(&uc);
-  if (co != co->sched->current &&
-      gp__ctx_unwind_context(&co->ctx, &uc) != 0) {
+  if (co != co->sched->current && gp__ctx_unwind_context(&co->ctx, &uc) != 0) {
     GP__RUNTIME_LEAVE();
     gp__debug_out(fd, "    (no backtrace: the context was never saved)\n");
     return;
@@ -74,8 +73,8 @@ void gp__debug_backtrace(struct gp__coro *co, int fd)
       break;
     if (unw_get_proc_name(&cur, name, sizeof(name), &off) != 0)
       strcpy(name, "??");
-    gp__debug_out(fd, "    #%-2d 0x%012lx %s+0x%lx\n", i, (unsigned long)ip, name,
-        (unsigned long)off);
+    gp__debug_out(fd, "    #%-2d 0x%012lx %s+0x%lx\n", i, (unsigned long)ip,
+                  name, (unsigned long)off);
   } while (++i < MAX_FRAMES && unw_step(&cur) > 0);
   GP__RUNTIME_LEAVE();
 }
@@ -83,10 +82,14 @@ void gp__debug_backtrace(struct gp__coro *co, int fd)
 static const char *state_name(const struct gp__coro *co)
 {
   switch (co->state) {
-  case GP__READY: return "ready";
-  case GP__RUNNING: return "running";
-  case GP__PARKED: return "waiting";
-  default: return "finished";
+  case GP__READY:
+    return "ready";
+  case GP__RUNNING:
+    return "running";
+  case GP__PARKED:
+    return "waiting";
+  default:
+    return "finished";
   }
 }
 
@@ -119,10 +122,11 @@ void gp__debug_dump(struct gp__sched *s, int fd, const char *title)
     if (co->state == GP__DEAD)
       continue;
     describe_wait(co->wait, what, sizeof(what));
-    gp__debug_out(fd, "  coroutine %llu%s%s%s: %s%s%s\n", (unsigned long long)co->id,
-        co->name[0] ? " '" : "", co->name, co->name[0] ? "'" : "",
-        state_name(co), co->state == GP__PARKED ? " on " : "",
-        co->state == GP__PARKED ? what : "");
+    gp__debug_out(fd, "  coroutine %llu%s%s%s: %s%s%s\n",
+                  (unsigned long long)co->id, co->name[0] ? " '" : "", co->name,
+                  co->name[0] ? "'" : "", state_name(co),
+                  co->state == GP__PARKED ? " on " : "",
+                  co->state == GP__PARKED ? what : "");
     if (co != s->current && co->started)
       gp__debug_backtrace(co, fd);
   }
@@ -265,8 +269,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
   sigemptyset(&segv);
   sigaddset(&segv, sig);
   gp__real_pthread_sigmask(SIG_BLOCK, &segv, NULL);
-  if (gp__real_syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si) !=
-      0)
+  if (gp__real_syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si) != 0)
     gp__real_syscall(SYS_tgkill, getpid(), gettid(), sig);
   errno = saved; /* the interrupted code's */
 }
@@ -345,7 +348,8 @@ static void *monitor_main(void *arg)
           seen[i].reported != sw) {
         struct gp__coro *co = __atomic_load_n(&s->current, __ATOMIC_RELAXED);
         seen[i].reported = sw;
-        gp__debug_out(2,
+        gp__debug_out(
+            2,
             "gpatch: coroutine %llu%s%s%s has run %llu ms without yielding "
             "(a blocking call the shim does not cover, or a long "
             "computation); every other coroutine of scheduler %d (thread "
@@ -390,9 +394,9 @@ static void wrap_uv_handler(int sig)
 {
   struct sigaction cur;
 
-  if (gp__real_sigaction(sig, NULL, &cur) != 0 ||
-      (cur.sa_flags & SA_SIGINFO) || cur.sa_handler == SIG_DFL ||
-      cur.sa_handler == SIG_IGN || cur.sa_handler == debug_signal_wrapper)
+  if (gp__real_sigaction(sig, NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) ||
+      cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN ||
+      cur.sa_handler == debug_signal_wrapper)
     return;
   uv_handler = cur.sa_handler;
   cur.sa_handler = debug_signal_wrapper;
@@ -420,8 +424,7 @@ void gp__debug_monitor_start(struct gp__sched *s)
     gp__ownfd_note(s->loop.signal_pipefd[1]);
     GP__RUNTIME_ENTER();
     sig.data = s;
-    if (uv_signal_start(&sig, on_debug_signal, gp__config.debug_signal) ==
-        0) {
+    if (uv_signal_start(&sig, on_debug_signal, gp__config.debug_signal) == 0) {
       uv_unref((uv_handle_t *)&sig); /* it must not hide a deadlock */
       wrap_uv_handler(gp__config.debug_signal);
     }
@@ -468,7 +471,8 @@ void gp__debug_report_uv(void)
   if (dladdr(global, &where) == 0 || where.dli_fname == NULL ||
       where.dli_fname[0] == '\0')
     where.dli_fname = "the program";
-  gp__debug_out(2,
+  gp__debug_out(
+      2,
       "gpatch: %s carries its own libuv %s and exports it: the runtime's "
       "event loop runs on that copy (built against %d.%d.%d; see README, "
       "Limitations)\n",

@@ -13,8 +13,7 @@ struct sigaction;
 
 /* Formats into a fixed buffer and writes it to fd. */
 __attribute__((format(printf, 2, 3))) void gp__debug_out(int fd,
-                                                         const char *fmt,
-                                                         ...);
+                                                         const char *fmt, ...);
 
 /* The report of every coroutine of s (state, wait, backtrace) to fd. */
 void gp__debug_dump(struct gp__sched *s, int fd, const char *title);

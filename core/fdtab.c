@@ -31,26 +31,26 @@
 #include <string.h>
 
 /* Entries per chunk, and chunks: enough for fd numbers up to 2^20 * 64. */
-#define CHUNK 1024
+#define CHUNK   1024
 #define NCHUNKS (1 << 16)
 
 struct gp__fd {
-  struct gp__lock lock;     /* guards waiters, regmask, owner, hints */
-  struct gp__fdinfo info;   /* the shim's view of the fd */
-  struct gp__list waiters;  /* struct gp__wait of coroutines parked on it */
-  uint64_t regmask;         /* the schedulers whose poller holds it */
-  int unpollable;           /* epoll refused it (a regular file): ready */
-  int read_idle;            /* a read came back short since the last input
-                               edge (gp__fd_read_short) */
-  int no_hint;              /* the hub saw end of input, an error or urgent
-                               data: a read after a short one may have an
-                               answer (0, the error, the data behind the
-                               urgent mark) that no new edge announces */
-  int dup_next;             /* 1 + the next fd of a ring of fds naming one
-                               open file description (dup and friends),
-                               0 when the fd is alone */
-  int dup_prev;             /* 1 + the previous fd of that ring */
-  uint32_t gen;             /* bumped each time the record is dropped */
+  struct gp__lock lock;    /* guards waiters, regmask, owner, hints */
+  struct gp__fdinfo info;  /* the shim's view of the fd */
+  struct gp__list waiters; /* struct gp__wait of coroutines parked on it */
+  uint64_t regmask;        /* the schedulers whose poller holds it */
+  int unpollable;          /* epoll refused it (a regular file): ready */
+  int read_idle;           /* a read came back short since the last input
+                              edge (gp__fd_read_short) */
+  int no_hint;             /* the hub saw end of input, an error or urgent
+                              data: a read after a short one may have an
+                              answer (0, the error, the data behind the
+                              urgent mark) that no new edge announces */
+  int dup_next;            /* 1 + the next fd of a ring of fds naming one
+                              open file description (dup and friends),
+                              0 when the fd is alone */
+  int dup_prev;            /* 1 + the previous fd of that ring */
+  uint32_t gen;            /* bumped each time the record is dropped */
 };
 
 static struct gp__fd *chunks[NCHUNKS];
@@ -318,8 +318,7 @@ static void drop(int fd, struct gp__fd *e, int result)
 
   gp__lock(&e->lock);
   while (!gp__list_empty(&e->waiters)) {
-    struct gp__wait *w =
-        GP__CONTAINER(e->waiters.next, struct gp__wait, link);
+    struct gp__wait *w = GP__CONTAINER(e->waiters.next, struct gp__wait, link);
     if (!claim_waiter(e, w, &tail))
       remove_waiter(e, w); /* its ender finds it gone: unlink is safe */
   }

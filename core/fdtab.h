@@ -114,8 +114,8 @@ void gp__fd_pass(int fd);
 
 /* One fd of a multi-fd wait. */
 struct gp__fdwait {
-  int fd;                  /* the fd; negative entries are skipped */
-  uint32_t events;         /* EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP */
+  int fd;          /* the fd; negative entries are skipped */
+  uint32_t events; /* EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP */
 };
 
 /* Parks the running coroutine until one of the n fds is ready (poll and

@@ -58,10 +58,10 @@ struct helper {
 
 /* The helpers of one scheduler thread. */
 struct pool {
-  pthread_mutex_t lock;       /* guards idle and nidle: a helper whose
-                                 caller left puts itself back */
-  struct helper *idle;        /* idle helpers, the last used first */
-  unsigned nidle;             /* how many */
+  pthread_mutex_t lock; /* guards idle and nidle: a helper whose
+                           caller left puts itself back */
+  struct helper *idle;  /* idle helpers, the last used first */
+  unsigned nidle;       /* how many */
 };
 
 static __thread struct pool *tls_pool
@@ -106,8 +106,8 @@ static void *helper_main(void *arg)
     if (h->fn == NULL)
       break;
     h->fn(h->arg);
-    if (__atomic_compare_exchange_n(&h->state, &busy, DONE, 0,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    if (__atomic_compare_exchange_n(&h->state, &busy, DONE, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
       /* The count never nears the maximum: the write cannot block. */
       uint64_t one = 1;
       while (gp__real_write(h->efd, &one, sizeof(one)) < 0 && errno == EINTR)

@@ -7,7 +7,7 @@
 #define GP_LOCK_H
 
 struct gp__lock {
-  int v;                   /* 1 while held */
+  int v; /* 1 while held */
 };
 
 /* Spins, then yields the CPU, until l is free; core/scheduler.c. */

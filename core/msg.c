@@ -34,10 +34,18 @@ void gp__msg_quote(struct gp__msg *m, const char *s, size_t max)
     unsigned char c = (unsigned char)s[i];
     char e[5] = {'\\', 0, 0, 0, 0};
     switch (c) {
-    case '\n': e[1] = 'n'; break;
-    case '\t': e[1] = 't'; break;
-    case '"': e[1] = '"'; break;
-    case '\\': e[1] = '\\'; break;
+    case '\n':
+      e[1] = 'n';
+      break;
+    case '\t':
+      e[1] = 't';
+      break;
+    case '"':
+      e[1] = '"';
+      break;
+    case '\\':
+      e[1] = '\\';
+      break;
     default:
       if (c >= 0x20 && c < 0x7f) {
         e[0] = (char)c;

@@ -10,8 +10,8 @@
 
 /* A message being built; cut short (never overrun) when it is full. */
 struct gp__msg {
-  char buf[512];   /* the text */
-  size_t len;      /* bytes of it used, not counting the NUL */
+  char buf[512]; /* the text */
+  size_t len;    /* bytes of it used, not counting the NUL */
 };
 
 /* Appends s. */

@@ -16,7 +16,7 @@
 #define MAX_FD 4096
 static unsigned long mine[MAX_FD / (8 * sizeof(unsigned long))];
 #define WORD(fd) ((unsigned)(fd) / (8 * sizeof(unsigned long)))
-#define BIT(fd) (1UL << ((unsigned)(fd) % (8 * sizeof(unsigned long))))
+#define BIT(fd)  (1UL << ((unsigned)(fd) % (8 * sizeof(unsigned long))))
 
 static struct gp__lock hold_lock;
 

@@ -20,9 +20,8 @@ int gp__poller_add_loop(struct gp__poller *p, int loop_fd)
   memset(&ev, 0, sizeof(ev));
   ev.events = EPOLLIN;
   ev.data.u64 = GP__POLL_LOOP;
-  return gp__real_epoll_ctl(p->epfd, EPOLL_CTL_ADD, loop_fd, &ev) == 0
-             ? 0
-             : -errno;
+  return gp__real_epoll_ctl(p->epfd, EPOLL_CTL_ADD, loop_fd, &ev) == 0 ? 0
+                                                                       : -errno;
 }
 
 int gp__poller_init(struct gp__poller *p)
@@ -85,6 +84,7 @@ int gp__poller_wait(struct gp__poller *p, struct epoll_event *ev, int max,
     __atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);
   }
   ms = timeout_ns < 0 ? -1 : (timeout_ns + 999999) / 1000000;
-  n = gp__real_epoll_wait(p->epfd, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
+  n = gp__real_epoll_wait(p->epfd, ev, max,
+                          ms > INT32_MAX ? INT32_MAX : (int)ms);
   return n < 0 ? -errno : n;
 }

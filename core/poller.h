@@ -11,7 +11,7 @@
 #include <sys/epoll.h>
 
 struct gp__poller {
-  int epfd;               /* the epoll set, close-on-exec */
+  int epfd; /* the epoll set, close-on-exec */
 };
 
 /* The event data of the libuv loop's backend fd. */

@@ -32,8 +32,8 @@ ssize_t (*gp__real_read)(int fd, void *buf, size_t count);
 ssize_t (*gp__real_write)(int fd, const void *buf, size_t count);
 int (*gp__real_close)(int fd);
 int (*gp__real_poll)(struct pollfd *fds, nfds_t nfds, int timeout);
-int (*gp__real_epoll_wait)(int epfd, struct epoll_event *events,
-                           int maxevents, int timeout);
+int (*gp__real_epoll_wait)(int epfd, struct epoll_event *events, int maxevents,
+                           int timeout);
 int (*gp__real_epoll_ctl)(int epfd, int op, int fd, struct epoll_event *event);
 unsigned int (*gp__real_sleep)(unsigned int seconds);
 int (*gp__real_usleep)(useconds_t usec);
@@ -52,8 +52,8 @@ ssize_t (*gp__real_recv)(int fd, void *buf, size_t len, int flags);
 ssize_t (*gp__real_recvfrom)(int fd, void *buf, size_t len, int flags,
                              struct sockaddr *addr, socklen_t *alen);
 ssize_t (*gp__real_recvmsg)(int fd, struct msghdr *msg, int flags);
-int (*gp__real_recvmmsg)(int fd, struct mmsghdr *vec, unsigned int n,
-                         int flags, struct timespec *timeout);
+int (*gp__real_recvmmsg)(int fd, struct mmsghdr *vec, unsigned int n, int flags,
+                         struct timespec *timeout);
 ssize_t (*gp__real_send)(int fd, const void *buf, size_t len, int flags);
 ssize_t (*gp__real_sendto)(int fd, const void *buf, size_t len, int flags,
                            const struct sockaddr *addr, socklen_t alen);
@@ -82,8 +82,8 @@ int (*gp__real_select)(int nfds, fd_set *r, fd_set *w, fd_set *e,
                        struct timeval *tmo);
 int (*gp__real_pselect)(int nfds, fd_set *r, fd_set *w, fd_set *e,
                         const struct timespec *tmo, const sigset_t *mask);
-int (*gp__real_epoll_pwait)(int epfd, struct epoll_event *events,
-                            int maxevents, int timeout, const sigset_t *mask);
+int (*gp__real_epoll_pwait)(int epfd, struct epoll_event *events, int maxevents,
+                            int timeout, const sigset_t *mask);
 sighandler_t (*gp__real_signal)(int sig, sighandler_t handler);
 
 int (*gp__real_pthread_join)(pthread_t th, void **ret);
@@ -168,48 +168,46 @@ int (*gp__real_sem_clockwait)(sem_t *s, clockid_t clock,
 int (*gp__real_sem_post)(sem_t *s);
 int (*gp__real_sem_getvalue)(sem_t *s, int *value);
 
-int (*gp__real___cxa_thread_atexit_impl)(void (*fn)(void *), void *obj, void *dso);
+int (*gp__real___cxa_thread_atexit_impl)(void (*fn)(void *), void *obj,
+                                         void *dso);
 void (*gp__real___pthread_register_cancel)(__pthread_unwind_buf_t *buf);
 void (*gp__real___pthread_unregister_cancel)(__pthread_unwind_buf_t *buf);
 void (*gp__real___pthread_unwind_next)(__pthread_unwind_buf_t *buf);
 long (*gp__real_syscall)(long nr, ...);
 int (*gp__real_getaddrinfo)(const char *node, const char *service,
-                                   const struct addrinfo *hints,
-                                   struct addrinfo **res);
+                            const struct addrinfo *hints,
+                            struct addrinfo **res);
 int (*gp__real_getnameinfo)(const struct sockaddr *sa, socklen_t salen,
-                                   char *host, socklen_t hostlen, char *serv,
-                                   socklen_t servlen, int flags);
+                            char *host, socklen_t hostlen, char *serv,
+                            socklen_t servlen, int flags);
 struct hostent *(*gp__real_gethostbyname)(const char *name);
 struct hostent *(*gp__real_gethostbyname2)(const char *name, int af);
 struct hostent *(*gp__real_gethostbyaddr)(const void *addr, socklen_t len,
-                                                  int type);
+                                          int type);
 int (*gp__real_gethostbyname_r)(const char *name, struct hostent *ret,
-                                       char *buf, size_t buflen,
-                                       struct hostent **result, int *herr);
-int (*gp__real_gethostbyname2_r)(const char *name, int af,
-                                        struct hostent *ret, char *buf,
-                                        size_t buflen, struct hostent **result,
-                                        int *herr);
+                                char *buf, size_t buflen,
+                                struct hostent **result, int *herr);
+int (*gp__real_gethostbyname2_r)(const char *name, int af, struct hostent *ret,
+                                 char *buf, size_t buflen,
+                                 struct hostent **result, int *herr);
 int (*gp__real_gethostbyaddr_r)(const void *addr, socklen_t len, int type,
-                                       struct hostent *ret, char *buf,
-                                       size_t buflen, struct hostent **result,
-                                       int *herr);
+                                struct hostent *ret, char *buf, size_t buflen,
+                                struct hostent **result, int *herr);
 int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
-                                    const struct timespec *tmo);
+                             const struct timespec *tmo);
 int (*gp__real_execve)(const char *path, char *const argv[],
-                              char *const envp[]);
+                       char *const envp[]);
 int (*gp__real_execvpe)(const char *file, char *const argv[],
-                               char *const envp[]);
+                        char *const envp[]);
 int (*gp__real_posix_spawn)(pid_t *pid, const char *path,
-                                   const posix_spawn_file_actions_t *fa,
-                                   const posix_spawnattr_t *attr,
-                                   char *const argv[], char *const envp[]);
+                            const posix_spawn_file_actions_t *fa,
+                            const posix_spawnattr_t *attr, char *const argv[],
+                            char *const envp[]);
 int (*gp__real_posix_spawnp)(pid_t *pid, const char *file,
-                                    const posix_spawn_file_actions_t *fa,
-                                    const posix_spawnattr_t *attr,
-                                    char *const argv[], char *const envp[]);
-pid_t (*gp__real_wait4)(pid_t pid, int *status, int options,
-                               struct rusage *ru);
+                             const posix_spawn_file_actions_t *fa,
+                             const posix_spawnattr_t *attr, char *const argv[],
+                             char *const envp[]);
+pid_t (*gp__real_wait4)(pid_t pid, int *status, int options, struct rusage *ru);
 int (*gp__real_system)(const char *cmd);
 int (*gp__real_fexecve)(int fd, char *const argv[], char *const envp[]);
 FILE *(*gp__real_popen)(const char *cmd, const char *type);
@@ -347,248 +345,253 @@ struct entry {
 };
 
 static const struct entry table[] = {
-  {"read", (void **)&gp__real_read},
-  {"write", (void **)&gp__real_write},
-  {"close", (void **)&gp__real_close},
-  {"poll", (void **)&gp__real_poll},
-  {"epoll_wait", (void **)&gp__real_epoll_wait},
-  {"epoll_ctl", (void **)&gp__real_epoll_ctl},
-  {"sleep", (void **)&gp__real_sleep},
-  {"usleep", (void **)&gp__real_usleep},
-  {"nanosleep", (void **)&gp__real_nanosleep},
-  {"clock_nanosleep", (void **)&gp__real_clock_nanosleep},
-  {"pthread_create", (void **)&gp__real_pthread_create},
-  {"sigaction", (void **)&gp__real_sigaction},
-  {"readv", (void **)&gp__real_readv},
-  {"writev", (void **)&gp__real_writev},
-  {"recv", (void **)&gp__real_recv},
-  {"recvfrom", (void **)&gp__real_recvfrom},
-  {"recvmsg", (void **)&gp__real_recvmsg},
-  {"recvmmsg", (void **)&gp__real_recvmmsg},
-  {"send", (void **)&gp__real_send},
-  {"sendto", (void **)&gp__real_sendto},
-  {"sendmsg", (void **)&gp__real_sendmsg},
-  {"sendmmsg", (void **)&gp__real_sendmmsg},
-  {"sendfile", (void **)&gp__real_sendfile},
-  {"socket", (void **)&gp__real_socket},
-  {"socketpair", (void **)&gp__real_socketpair},
-  {"accept", (void **)&gp__real_accept},
-  {"accept4", (void **)&gp__real_accept4},
-  {"connect", (void **)&gp__real_connect},
-  {"dup", (void **)&gp__real_dup},
-  {"dup2", (void **)&gp__real_dup2},
-  {"dup3", (void **)&gp__real_dup3},
-  {"fcntl", (void **)&gp__real_fcntl},
-  {"ioctl", (void **)&gp__real_ioctl},
-  {"setsockopt", (void **)&gp__real_setsockopt},
-  {"pipe", (void **)&gp__real_pipe},
-  {"pipe2", (void **)&gp__real_pipe2},
-  {"ppoll", (void **)&gp__real_ppoll},
-  {"select", (void **)&gp__real_select},
-  {"pselect", (void **)&gp__real_pselect},
-  {"epoll_pwait", (void **)&gp__real_epoll_pwait},
-  {"signal", (void **)&gp__real_signal},
-  {"pthread_join", (void **)&gp__real_pthread_join},
-  {"pthread_tryjoin_np", (void **)&gp__real_pthread_tryjoin_np},
-  {"pthread_timedjoin_np", (void **)&gp__real_pthread_timedjoin_np},
-  {"pthread_clockjoin_np", (void **)&gp__real_pthread_clockjoin_np},
-  {"pthread_detach", (void **)&gp__real_pthread_detach},
-  {"pthread_exit", (void **)&gp__real_pthread_exit},
-  {"pthread_self", (void **)&gp__real_pthread_self},
-  {"pthread_equal", (void **)&gp__real_pthread_equal},
-  {"sched_yield", (void **)&gp__real_sched_yield},
-  {"pthread_kill", (void **)&gp__real_pthread_kill},
-  {"pthread_sigmask", (void **)&gp__real_pthread_sigmask},
-  {"pthread_setname_np", (void **)&gp__real_pthread_setname_np},
-  {"pthread_getname_np", (void **)&gp__real_pthread_getname_np},
-  {"pthread_getattr_np", (void **)&gp__real_pthread_getattr_np},
-  {"pthread_getcpuclockid", (void **)&gp__real_pthread_getcpuclockid},
-  {"pthread_cancel", (void **)&gp__real_pthread_cancel},
-  {"pthread_setcancelstate", (void **)&gp__real_pthread_setcancelstate},
-  {"pthread_setcanceltype", (void **)&gp__real_pthread_setcanceltype},
-  {"pthread_testcancel", (void **)&gp__real_pthread_testcancel},
-  {"pthread_key_create", (void **)&gp__real_pthread_key_create},
-  {"pthread_key_delete", (void **)&gp__real_pthread_key_delete},
-  {"pthread_getspecific", (void **)&gp__real_pthread_getspecific},
-  {"pthread_setspecific", (void **)&gp__real_pthread_setspecific},
-  {"pthread_once", (void **)&gp__real_pthread_once},
-  {"pthread_mutex_init", (void **)&gp__real_pthread_mutex_init},
-  {"pthread_mutex_destroy", (void **)&gp__real_pthread_mutex_destroy},
-  {"pthread_mutex_lock", (void **)&gp__real_pthread_mutex_lock},
-  {"pthread_mutex_trylock", (void **)&gp__real_pthread_mutex_trylock},
-  {"pthread_mutex_timedlock", (void **)&gp__real_pthread_mutex_timedlock},
-  {"pthread_mutex_clocklock", (void **)&gp__real_pthread_mutex_clocklock},
-  {"pthread_mutex_unlock", (void **)&gp__real_pthread_mutex_unlock},
-  {"pthread_cond_init", (void **)&gp__real_pthread_cond_init},
-  {"pthread_cond_destroy", (void **)&gp__real_pthread_cond_destroy},
-  {"pthread_cond_wait", (void **)&gp__real_pthread_cond_wait},
-  {"pthread_cond_timedwait", (void **)&gp__real_pthread_cond_timedwait},
-  {"pthread_cond_clockwait", (void **)&gp__real_pthread_cond_clockwait},
-  {"pthread_cond_signal", (void **)&gp__real_pthread_cond_signal},
-  {"pthread_cond_broadcast", (void **)&gp__real_pthread_cond_broadcast},
-  {"pthread_rwlock_init", (void **)&gp__real_pthread_rwlock_init},
-  {"pthread_rwlock_destroy", (void **)&gp__real_pthread_rwlock_destroy},
-  {"pthread_rwlock_rdlock", (void **)&gp__real_pthread_rwlock_rdlock},
-  {"pthread_rwlock_tryrdlock", (void **)&gp__real_pthread_rwlock_tryrdlock},
-  {"pthread_rwlock_timedrdlock", (void **)&gp__real_pthread_rwlock_timedrdlock},
-  {"pthread_rwlock_clockrdlock", (void **)&gp__real_pthread_rwlock_clockrdlock},
-  {"pthread_rwlock_wrlock", (void **)&gp__real_pthread_rwlock_wrlock},
-  {"pthread_rwlock_trywrlock", (void **)&gp__real_pthread_rwlock_trywrlock},
-  {"pthread_rwlock_timedwrlock", (void **)&gp__real_pthread_rwlock_timedwrlock},
-  {"pthread_rwlock_clockwrlock", (void **)&gp__real_pthread_rwlock_clockwrlock},
-  {"pthread_rwlock_unlock", (void **)&gp__real_pthread_rwlock_unlock},
-  {"pthread_spin_lock", (void **)&gp__real_pthread_spin_lock},
-  {"pthread_spin_trylock", (void **)&gp__real_pthread_spin_trylock},
-  {"pthread_spin_unlock", (void **)&gp__real_pthread_spin_unlock},
-  {"pthread_barrier_init", (void **)&gp__real_pthread_barrier_init},
-  {"pthread_barrier_destroy", (void **)&gp__real_pthread_barrier_destroy},
-  {"pthread_barrier_wait", (void **)&gp__real_pthread_barrier_wait},
-  {"sem_init", (void **)&gp__real_sem_init},
-  {"sem_destroy", (void **)&gp__real_sem_destroy},
-  {"sem_wait", (void **)&gp__real_sem_wait},
-  {"sem_trywait", (void **)&gp__real_sem_trywait},
-  {"sem_clockwait", (void **)&gp__real_sem_clockwait},
-  {"sem_post", (void **)&gp__real_sem_post},
-  {"sem_getvalue", (void **)&gp__real_sem_getvalue},
-  {"__cxa_thread_atexit_impl", (void **)&gp__real___cxa_thread_atexit_impl},
-  {"__pthread_register_cancel", (void **)&gp__real___pthread_register_cancel},
-  {"__pthread_unregister_cancel", (void **)&gp__real___pthread_unregister_cancel},
-  {"__pthread_unwind_next", (void **)&gp__real___pthread_unwind_next},
-  {"syscall", (void **)&gp__real_syscall},
-  {"getaddrinfo", (void **)&gp__real_getaddrinfo},
-  {"getnameinfo", (void **)&gp__real_getnameinfo},
-  {"gethostbyname", (void **)&gp__real_gethostbyname},
-  {"gethostbyname2", (void **)&gp__real_gethostbyname2},
-  {"gethostbyaddr", (void **)&gp__real_gethostbyaddr},
-  {"gethostbyname_r", (void **)&gp__real_gethostbyname_r},
-  {"gethostbyname2_r", (void **)&gp__real_gethostbyname2_r},
-  {"gethostbyaddr_r", (void **)&gp__real_gethostbyaddr_r},
-  {"sigtimedwait", (void **)&gp__real_sigtimedwait},
-  {"execve", (void **)&gp__real_execve},
-  {"execvpe", (void **)&gp__real_execvpe},
-  {"posix_spawn", (void **)&gp__real_posix_spawn},
-  {"posix_spawnp", (void **)&gp__real_posix_spawnp},
-  {"wait4", (void **)&gp__real_wait4},
-  {"system", (void **)&gp__real_system},
-  {"fgets", (void **)&gp__real_fgets},
-  {"fgets_unlocked", (void **)&gp__real_fgets_unlocked},
-  {"__fgets_chk", (void **)&gp__real___fgets_chk},
-  {"__fgets_unlocked_chk", (void **)&gp__real___fgets_unlocked_chk},
-  {"fgetc", (void **)&gp__real_fgetc},
-  {"fgetc_unlocked", (void **)&gp__real_fgetc_unlocked},
-  {"getc", (void **)&gp__real_getc},
-  {"getc_unlocked", (void **)&gp__real_getc_unlocked},
-  {"_IO_getc", (void **)&gp__real__IO_getc},
-  {"getchar", (void **)&gp__real_getchar},
-  {"getchar_unlocked", (void **)&gp__real_getchar_unlocked},
-  {"__uflow", (void **)&gp__real___uflow},
-  {"__underflow", (void **)&gp__real___underflow},
-  {"_IO_peekc_locked", (void **)&gp__real__IO_peekc_locked},
-  {"fread", (void **)&gp__real_fread},
-  {"fread_unlocked", (void **)&gp__real_fread_unlocked},
-  {"__fread_chk", (void **)&gp__real___fread_chk},
-  {"__fread_unlocked_chk", (void **)&gp__real___fread_unlocked_chk},
-  {"getline", (void **)&gp__real_getline},
-  {"getdelim", (void **)&gp__real_getdelim},
-  {"__getdelim", (void **)&gp__real___getdelim},
-  {"gets", (void **)&gp__real_gets},
-  {"__gets_chk", (void **)&gp__real___gets_chk},
-  {"ungetc", (void **)&gp__real_ungetc},
-  {"getw", (void **)&gp__real_getw},
-  {"vfscanf", (void **)&gp__real_vfscanf},
-  {"__isoc99_vfscanf", (void **)&gp__real___isoc99_vfscanf},
-  {"fgetwc", (void **)&gp__real_fgetwc},
-  {"fgetwc_unlocked", (void **)&gp__real_fgetwc_unlocked},
-  {"getwc", (void **)&gp__real_getwc},
-  {"getwc_unlocked", (void **)&gp__real_getwc_unlocked},
-  {"getwchar", (void **)&gp__real_getwchar},
-  {"getwchar_unlocked", (void **)&gp__real_getwchar_unlocked},
-  {"fgetws", (void **)&gp__real_fgetws},
-  {"fgetws_unlocked", (void **)&gp__real_fgetws_unlocked},
-  {"__fgetws_chk", (void **)&gp__real___fgetws_chk},
-  {"__fgetws_unlocked_chk", (void **)&gp__real___fgetws_unlocked_chk},
-  {"ungetwc", (void **)&gp__real_ungetwc},
-  {"__wuflow", (void **)&gp__real___wuflow},
-  {"__wunderflow", (void **)&gp__real___wunderflow},
-  {"vfwscanf", (void **)&gp__real_vfwscanf},
-  {"__isoc99_vfwscanf", (void **)&gp__real___isoc99_vfwscanf},
-  {"fputs", (void **)&gp__real_fputs},
-  {"fputs_unlocked", (void **)&gp__real_fputs_unlocked},
-  {"puts", (void **)&gp__real_puts},
-  {"fputc", (void **)&gp__real_fputc},
-  {"fputc_unlocked", (void **)&gp__real_fputc_unlocked},
-  {"putc", (void **)&gp__real_putc},
-  {"putc_unlocked", (void **)&gp__real_putc_unlocked},
-  {"_IO_putc", (void **)&gp__real__IO_putc},
-  {"putchar", (void **)&gp__real_putchar},
-  {"putchar_unlocked", (void **)&gp__real_putchar_unlocked},
-  {"__overflow", (void **)&gp__real___overflow},
-  {"fwrite", (void **)&gp__real_fwrite},
-  {"fwrite_unlocked", (void **)&gp__real_fwrite_unlocked},
-  {"vfprintf", (void **)&gp__real_vfprintf},
-  {"__vfprintf_chk", (void **)&gp__real___vfprintf_chk},
-  {"putw", (void **)&gp__real_putw},
-  {"fputwc", (void **)&gp__real_fputwc},
-  {"fputwc_unlocked", (void **)&gp__real_fputwc_unlocked},
-  {"putwc", (void **)&gp__real_putwc},
-  {"putwc_unlocked", (void **)&gp__real_putwc_unlocked},
-  {"putwchar", (void **)&gp__real_putwchar},
-  {"putwchar_unlocked", (void **)&gp__real_putwchar_unlocked},
-  {"fputws", (void **)&gp__real_fputws},
-  {"fputws_unlocked", (void **)&gp__real_fputws_unlocked},
-  {"__woverflow", (void **)&gp__real___woverflow},
-  {"vfwprintf", (void **)&gp__real_vfwprintf},
-  {"__vfwprintf_chk", (void **)&gp__real___vfwprintf_chk},
-  {"vdprintf", (void **)&gp__real_vdprintf},
-  {"__vdprintf_chk", (void **)&gp__real___vdprintf_chk},
-  {"__vasprintf_chk", (void **)&gp__real___vasprintf_chk},
-  {"psignal", (void **)&gp__real_psignal},
-  {"psiginfo", (void **)&gp__real_psiginfo},
-  {"herror", (void **)&gp__real_herror},
-  {"verr", (void **)&gp__real_verr},
-  {"verrx", (void **)&gp__real_verrx},
-  {"vwarn", (void **)&gp__real_vwarn},
-  {"vwarnx", (void **)&gp__real_vwarnx},
-  {"fflush", (void **)&gp__real_fflush},
-  {"fflush_unlocked", (void **)&gp__real_fflush_unlocked},
-  {"fclose", (void **)&gp__real_fclose},
-  {"fcloseall", (void **)&gp__real_fcloseall},
-  {"_flushlbf", (void **)&gp__real__flushlbf},
-  {"freopen", (void **)&gp__real_freopen},
-  {"freopen64", (void **)&gp__real_freopen64},
-  {"fdopen", (void **)&gp__real_fdopen},
-  {"pclose", (void **)&gp__real_pclose},
-  {"setbuf", (void **)&gp__real_setbuf},
-  {"setbuffer", (void **)&gp__real_setbuffer},
-  {"setlinebuf", (void **)&gp__real_setlinebuf},
-  {"setvbuf", (void **)&gp__real_setvbuf},
-  {"fseek", (void **)&gp__real_fseek},
-  {"fseeko", (void **)&gp__real_fseeko},
-  {"fseeko64", (void **)&gp__real_fseeko64},
-  {"ftell", (void **)&gp__real_ftell},
-  {"ftello", (void **)&gp__real_ftello},
-  {"ftello64", (void **)&gp__real_ftello64},
-  {"fgetpos", (void **)&gp__real_fgetpos},
-  {"fgetpos64", (void **)&gp__real_fgetpos64},
-  {"fsetpos", (void **)&gp__real_fsetpos},
-  {"fsetpos64", (void **)&gp__real_fsetpos64},
-  {"rewind", (void **)&gp__real_rewind},
-  {"feof", (void **)&gp__real_feof},
-  {"ferror", (void **)&gp__real_ferror},
-  {"_IO_feof", (void **)&gp__real__IO_feof},
-  {"_IO_ferror", (void **)&gp__real__IO_ferror},
-  {"clearerr", (void **)&gp__real_clearerr},
-  {"fwide", (void **)&gp__real_fwide},
-  {"flockfile", (void **)&gp__real_flockfile},
-  {"funlockfile", (void **)&gp__real_funlockfile},
-  {"ftrylockfile", (void **)&gp__real_ftrylockfile},
-  {"_IO_flockfile", (void **)&gp__real__IO_flockfile},
-  {"_IO_funlockfile", (void **)&gp__real__IO_funlockfile},
-  {"_IO_ftrylockfile", (void **)&gp__real__IO_ftrylockfile},
-  {"__fsetlocking", (void **)&gp__real___fsetlocking},
-  {"popen", (void **)&gp__real_popen},
-  {"waitid", (void **)&gp__real_waitid},
-  {"fexecve", (void **)&gp__real_fexecve},
+    {"read", (void **)&gp__real_read},
+    {"write", (void **)&gp__real_write},
+    {"close", (void **)&gp__real_close},
+    {"poll", (void **)&gp__real_poll},
+    {"epoll_wait", (void **)&gp__real_epoll_wait},
+    {"epoll_ctl", (void **)&gp__real_epoll_ctl},
+    {"sleep", (void **)&gp__real_sleep},
+    {"usleep", (void **)&gp__real_usleep},
+    {"nanosleep", (void **)&gp__real_nanosleep},
+    {"clock_nanosleep", (void **)&gp__real_clock_nanosleep},
+    {"pthread_create", (void **)&gp__real_pthread_create},
+    {"sigaction", (void **)&gp__real_sigaction},
+    {"readv", (void **)&gp__real_readv},
+    {"writev", (void **)&gp__real_writev},
+    {"recv", (void **)&gp__real_recv},
+    {"recvfrom", (void **)&gp__real_recvfrom},
+    {"recvmsg", (void **)&gp__real_recvmsg},
+    {"recvmmsg", (void **)&gp__real_recvmmsg},
+    {"send", (void **)&gp__real_send},
+    {"sendto", (void **)&gp__real_sendto},
+    {"sendmsg", (void **)&gp__real_sendmsg},
+    {"sendmmsg", (void **)&gp__real_sendmmsg},
+    {"sendfile", (void **)&gp__real_sendfile},
+    {"socket", (void **)&gp__real_socket},
+    {"socketpair", (void **)&gp__real_socketpair},
+    {"accept", (void **)&gp__real_accept},
+    {"accept4", (void **)&gp__real_accept4},
+    {"connect", (void **)&gp__real_connect},
+    {"dup", (void **)&gp__real_dup},
+    {"dup2", (void **)&gp__real_dup2},
+    {"dup3", (void **)&gp__real_dup3},
+    {"fcntl", (void **)&gp__real_fcntl},
+    {"ioctl", (void **)&gp__real_ioctl},
+    {"setsockopt", (void **)&gp__real_setsockopt},
+    {"pipe", (void **)&gp__real_pipe},
+    {"pipe2", (void **)&gp__real_pipe2},
+    {"ppoll", (void **)&gp__real_ppoll},
+    {"select", (void **)&gp__real_select},
+    {"pselect", (void **)&gp__real_pselect},
+    {"epoll_pwait", (void **)&gp__real_epoll_pwait},
+    {"signal", (void **)&gp__real_signal},
+    {"pthread_join", (void **)&gp__real_pthread_join},
+    {"pthread_tryjoin_np", (void **)&gp__real_pthread_tryjoin_np},
+    {"pthread_timedjoin_np", (void **)&gp__real_pthread_timedjoin_np},
+    {"pthread_clockjoin_np", (void **)&gp__real_pthread_clockjoin_np},
+    {"pthread_detach", (void **)&gp__real_pthread_detach},
+    {"pthread_exit", (void **)&gp__real_pthread_exit},
+    {"pthread_self", (void **)&gp__real_pthread_self},
+    {"pthread_equal", (void **)&gp__real_pthread_equal},
+    {"sched_yield", (void **)&gp__real_sched_yield},
+    {"pthread_kill", (void **)&gp__real_pthread_kill},
+    {"pthread_sigmask", (void **)&gp__real_pthread_sigmask},
+    {"pthread_setname_np", (void **)&gp__real_pthread_setname_np},
+    {"pthread_getname_np", (void **)&gp__real_pthread_getname_np},
+    {"pthread_getattr_np", (void **)&gp__real_pthread_getattr_np},
+    {"pthread_getcpuclockid", (void **)&gp__real_pthread_getcpuclockid},
+    {"pthread_cancel", (void **)&gp__real_pthread_cancel},
+    {"pthread_setcancelstate", (void **)&gp__real_pthread_setcancelstate},
+    {"pthread_setcanceltype", (void **)&gp__real_pthread_setcanceltype},
+    {"pthread_testcancel", (void **)&gp__real_pthread_testcancel},
+    {"pthread_key_create", (void **)&gp__real_pthread_key_create},
+    {"pthread_key_delete", (void **)&gp__real_pthread_key_delete},
+    {"pthread_getspecific", (void **)&gp__real_pthread_getspecific},
+    {"pthread_setspecific", (void **)&gp__real_pthread_setspecific},
+    {"pthread_once", (void **)&gp__real_pthread_once},
+    {"pthread_mutex_init", (void **)&gp__real_pthread_mutex_init},
+    {"pthread_mutex_destroy", (void **)&gp__real_pthread_mutex_destroy},
+    {"pthread_mutex_lock", (void **)&gp__real_pthread_mutex_lock},
+    {"pthread_mutex_trylock", (void **)&gp__real_pthread_mutex_trylock},
+    {"pthread_mutex_timedlock", (void **)&gp__real_pthread_mutex_timedlock},
+    {"pthread_mutex_clocklock", (void **)&gp__real_pthread_mutex_clocklock},
+    {"pthread_mutex_unlock", (void **)&gp__real_pthread_mutex_unlock},
+    {"pthread_cond_init", (void **)&gp__real_pthread_cond_init},
+    {"pthread_cond_destroy", (void **)&gp__real_pthread_cond_destroy},
+    {"pthread_cond_wait", (void **)&gp__real_pthread_cond_wait},
+    {"pthread_cond_timedwait", (void **)&gp__real_pthread_cond_timedwait},
+    {"pthread_cond_clockwait", (void **)&gp__real_pthread_cond_clockwait},
+    {"pthread_cond_signal", (void **)&gp__real_pthread_cond_signal},
+    {"pthread_cond_broadcast", (void **)&gp__real_pthread_cond_broadcast},
+    {"pthread_rwlock_init", (void **)&gp__real_pthread_rwlock_init},
+    {"pthread_rwlock_destroy", (void **)&gp__real_pthread_rwlock_destroy},
+    {"pthread_rwlock_rdlock", (void **)&gp__real_pthread_rwlock_rdlock},
+    {"pthread_rwlock_tryrdlock", (void **)&gp__real_pthread_rwlock_tryrdlock},
+    {"pthread_rwlock_timedrdlock",
+     (void **)&gp__real_pthread_rwlock_timedrdlock},
+    {"pthread_rwlock_clockrdlock",
+     (void **)&gp__real_pthread_rwlock_clockrdlock},
+    {"pthread_rwlock_wrlock", (void **)&gp__real_pthread_rwlock_wrlock},
+    {"pthread_rwlock_trywrlock", (void **)&gp__real_pthread_rwlock_trywrlock},
+    {"pthread_rwlock_timedwrlock",
+     (void **)&gp__real_pthread_rwlock_timedwrlock},
+    {"pthread_rwlock_clockwrlock",
+     (void **)&gp__real_pthread_rwlock_clockwrlock},
+    {"pthread_rwlock_unlock", (void **)&gp__real_pthread_rwlock_unlock},
+    {"pthread_spin_lock", (void **)&gp__real_pthread_spin_lock},
+    {"pthread_spin_trylock", (void **)&gp__real_pthread_spin_trylock},
+    {"pthread_spin_unlock", (void **)&gp__real_pthread_spin_unlock},
+    {"pthread_barrier_init", (void **)&gp__real_pthread_barrier_init},
+    {"pthread_barrier_destroy", (void **)&gp__real_pthread_barrier_destroy},
+    {"pthread_barrier_wait", (void **)&gp__real_pthread_barrier_wait},
+    {"sem_init", (void **)&gp__real_sem_init},
+    {"sem_destroy", (void **)&gp__real_sem_destroy},
+    {"sem_wait", (void **)&gp__real_sem_wait},
+    {"sem_trywait", (void **)&gp__real_sem_trywait},
+    {"sem_clockwait", (void **)&gp__real_sem_clockwait},
+    {"sem_post", (void **)&gp__real_sem_post},
+    {"sem_getvalue", (void **)&gp__real_sem_getvalue},
+    {"__cxa_thread_atexit_impl", (void **)&gp__real___cxa_thread_atexit_impl},
+    {"__pthread_register_cancel", (void **)&gp__real___pthread_register_cancel},
+    {"__pthread_unregister_cancel",
+     (void **)&gp__real___pthread_unregister_cancel},
+    {"__pthread_unwind_next", (void **)&gp__real___pthread_unwind_next},
+    {"syscall", (void **)&gp__real_syscall},
+    {"getaddrinfo", (void **)&gp__real_getaddrinfo},
+    {"getnameinfo", (void **)&gp__real_getnameinfo},
+    {"gethostbyname", (void **)&gp__real_gethostbyname},
+    {"gethostbyname2", (void **)&gp__real_gethostbyname2},
+    {"gethostbyaddr", (void **)&gp__real_gethostbyaddr},
+    {"gethostbyname_r", (void **)&gp__real_gethostbyname_r},
+    {"gethostbyname2_r", (void **)&gp__real_gethostbyname2_r},
+    {"gethostbyaddr_r", (void **)&gp__real_gethostbyaddr_r},
+    {"sigtimedwait", (void **)&gp__real_sigtimedwait},
+    {"execve", (void **)&gp__real_execve},
+    {"execvpe", (void **)&gp__real_execvpe},
+    {"posix_spawn", (void **)&gp__real_posix_spawn},
+    {"posix_spawnp", (void **)&gp__real_posix_spawnp},
+    {"wait4", (void **)&gp__real_wait4},
+    {"system", (void **)&gp__real_system},
+    {"fgets", (void **)&gp__real_fgets},
+    {"fgets_unlocked", (void **)&gp__real_fgets_unlocked},
+    {"__fgets_chk", (void **)&gp__real___fgets_chk},
+    {"__fgets_unlocked_chk", (void **)&gp__real___fgets_unlocked_chk},
+    {"fgetc", (void **)&gp__real_fgetc},
+    {"fgetc_unlocked", (void **)&gp__real_fgetc_unlocked},
+    {"getc", (void **)&gp__real_getc},
+    {"getc_unlocked", (void **)&gp__real_getc_unlocked},
+    {"_IO_getc", (void **)&gp__real__IO_getc},
+    {"getchar", (void **)&gp__real_getchar},
+    {"getchar_unlocked", (void **)&gp__real_getchar_unlocked},
+    {"__uflow", (void **)&gp__real___uflow},
+    {"__underflow", (void **)&gp__real___underflow},
+    {"_IO_peekc_locked", (void **)&gp__real__IO_peekc_locked},
+    {"fread", (void **)&gp__real_fread},
+    {"fread_unlocked", (void **)&gp__real_fread_unlocked},
+    {"__fread_chk", (void **)&gp__real___fread_chk},
+    {"__fread_unlocked_chk", (void **)&gp__real___fread_unlocked_chk},
+    {"getline", (void **)&gp__real_getline},
+    {"getdelim", (void **)&gp__real_getdelim},
+    {"__getdelim", (void **)&gp__real___getdelim},
+    {"gets", (void **)&gp__real_gets},
+    {"__gets_chk", (void **)&gp__real___gets_chk},
+    {"ungetc", (void **)&gp__real_ungetc},
+    {"getw", (void **)&gp__real_getw},
+    {"vfscanf", (void **)&gp__real_vfscanf},
+    {"__isoc99_vfscanf", (void **)&gp__real___isoc99_vfscanf},
+    {"fgetwc", (void **)&gp__real_fgetwc},
+    {"fgetwc_unlocked", (void **)&gp__real_fgetwc_unlocked},
+    {"getwc", (void **)&gp__real_getwc},
+    {"getwc_unlocked", (void **)&gp__real_getwc_unlocked},
+    {"getwchar", (void **)&gp__real_getwchar},
+    {"getwchar_unlocked", (void **)&gp__real_getwchar_unlocked},
+    {"fgetws", (void **)&gp__real_fgetws},
+    {"fgetws_unlocked", (void **)&gp__real_fgetws_unlocked},
+    {"__fgetws_chk", (void **)&gp__real___fgetws_chk},
+    {"__fgetws_unlocked_chk", (void **)&gp__real___fgetws_unlocked_chk},
+    {"ungetwc", (void **)&gp__real_ungetwc},
+    {"__wuflow", (void **)&gp__real___wuflow},
+    {"__wunderflow", (void **)&gp__real___wunderflow},
+    {"vfwscanf", (void **)&gp__real_vfwscanf},
+    {"__isoc99_vfwscanf", (void **)&gp__real___isoc99_vfwscanf},
+    {"fputs", (void **)&gp__real_fputs},
+    {"fputs_unlocked", (void **)&gp__real_fputs_unlocked},
+    {"puts", (void **)&gp__real_puts},
+    {"fputc", (void **)&gp__real_fputc},
+    {"fputc_unlocked", (void **)&gp__real_fputc_unlocked},
+    {"putc", (void **)&gp__real_putc},
+    {"putc_unlocked", (void **)&gp__real_putc_unlocked},
+    {"_IO_putc", (void **)&gp__real__IO_putc},
+    {"putchar", (void **)&gp__real_putchar},
+    {"putchar_unlocked", (void **)&gp__real_putchar_unlocked},
+    {"__overflow", (void **)&gp__real___overflow},
+    {"fwrite", (void **)&gp__real_fwrite},
+    {"fwrite_unlocked", (void **)&gp__real_fwrite_unlocked},
+    {"vfprintf", (void **)&gp__real_vfprintf},
+    {"__vfprintf_chk", (void **)&gp__real___vfprintf_chk},
+    {"putw", (void **)&gp__real_putw},
+    {"fputwc", (void **)&gp__real_fputwc},
+    {"fputwc_unlocked", (void **)&gp__real_fputwc_unlocked},
+    {"putwc", (void **)&gp__real_putwc},
+    {"putwc_unlocked", (void **)&gp__real_putwc_unlocked},
+    {"putwchar", (void **)&gp__real_putwchar},
+    {"putwchar_unlocked", (void **)&gp__real_putwchar_unlocked},
+    {"fputws", (void **)&gp__real_fputws},
+    {"fputws_unlocked", (void **)&gp__real_fputws_unlocked},
+    {"__woverflow", (void **)&gp__real___woverflow},
+    {"vfwprintf", (void **)&gp__real_vfwprintf},
+    {"__vfwprintf_chk", (void **)&gp__real___vfwprintf_chk},
+    {"vdprintf", (void **)&gp__real_vdprintf},
+    {"__vdprintf_chk", (void **)&gp__real___vdprintf_chk},
+    {"__vasprintf_chk", (void **)&gp__real___vasprintf_chk},
+    {"psignal", (void **)&gp__real_psignal},
+    {"psiginfo", (void **)&gp__real_psiginfo},
+    {"herror", (void **)&gp__real_herror},
+    {"verr", (void **)&gp__real_verr},
+    {"verrx", (void **)&gp__real_verrx},
+    {"vwarn", (void **)&gp__real_vwarn},
+    {"vwarnx", (void **)&gp__real_vwarnx},
+    {"fflush", (void **)&gp__real_fflush},
+    {"fflush_unlocked", (void **)&gp__real_fflush_unlocked},
+    {"fclose", (void **)&gp__real_fclose},
+    {"fcloseall", (void **)&gp__real_fcloseall},
+    {"_flushlbf", (void **)&gp__real__flushlbf},
+    {"freopen", (void **)&gp__real_freopen},
+    {"freopen64", (void **)&gp__real_freopen64},
+    {"fdopen", (void **)&gp__real_fdopen},
+    {"pclose", (void **)&gp__real_pclose},
+    {"setbuf", (void **)&gp__real_setbuf},
+    {"setbuffer", (void **)&gp__real_setbuffer},
+    {"setlinebuf", (void **)&gp__real_setlinebuf},
+    {"setvbuf", (void **)&gp__real_setvbuf},
+    {"fseek", (void **)&gp__real_fseek},
+    {"fseeko", (void **)&gp__real_fseeko},
+    {"fseeko64", (void **)&gp__real_fseeko64},
+    {"ftell", (void **)&gp__real_ftell},
+    {"ftello", (void **)&gp__real_ftello},
+    {"ftello64", (void **)&gp__real_ftello64},
+    {"fgetpos", (void **)&gp__real_fgetpos},
+    {"fgetpos64", (void **)&gp__real_fgetpos64},
+    {"fsetpos", (void **)&gp__real_fsetpos},
+    {"fsetpos64", (void **)&gp__real_fsetpos64},
+    {"rewind", (void **)&gp__real_rewind},
+    {"feof", (void **)&gp__real_feof},
+    {"ferror", (void **)&gp__real_ferror},
+    {"_IO_feof", (void **)&gp__real__IO_feof},
+    {"_IO_ferror", (void **)&gp__real__IO_ferror},
+    {"clearerr", (void **)&gp__real_clearerr},
+    {"fwide", (void **)&gp__real_fwide},
+    {"flockfile", (void **)&gp__real_flockfile},
+    {"funlockfile", (void **)&gp__real_funlockfile},
+    {"ftrylockfile", (void **)&gp__real_ftrylockfile},
+    {"_IO_flockfile", (void **)&gp__real__IO_flockfile},
+    {"_IO_funlockfile", (void **)&gp__real__IO_funlockfile},
+    {"_IO_ftrylockfile", (void **)&gp__real__IO_ftrylockfile},
+    {"__fsetlocking", (void **)&gp__real___fsetlocking},
+    {"popen", (void **)&gp__real_popen},
+    {"waitid", (void **)&gp__real_waitid},
+    {"fexecve", (void **)&gp__real_fexecve},
 };
 
 /* Writes to stderr without stdio, which may not be usable yet, and
@@ -626,11 +629,11 @@ static const void *dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v)
 
 /* The dynamic symbol table of one object, as the lookup needs it. */
 struct symtab {
-  const ElfW(Sym) *sym;       /* DT_SYMTAB */
-  const char *str;            /* DT_STRTAB */
-  const uint32_t *gnu_hash;   /* DT_GNU_HASH */
-  const ElfW(Half) *versym;   /* DT_VERSYM, or NULL when unversioned */
-  ElfW(Addr) base;            /* the load address */
+  const ElfW(Sym) * sym;     /* DT_SYMTAB */
+  const char *str;           /* DT_STRTAB */
+  const uint32_t *gnu_hash;  /* DT_GNU_HASH */
+  const ElfW(Half) * versym; /* DT_VERSYM, or NULL when unversioned */
+  ElfW(Addr) base;           /* the load address */
 };
 
 /* The GNU hash of a name (the ELF gABI extension's djb2). */
@@ -644,8 +647,7 @@ static uint32_t gnu_hash(const char *s)
 
 /* The address of the default version of the function name defined in t,
  * or NULL. */
-static void *symtab_find(const struct symtab *t, const char *name,
-                         uint32_t h)
+static void *symtab_find(const struct symtab *t, const char *name, uint32_t h)
 {
   const uint32_t *g = t->gnu_hash;
   uint32_t nbuckets = g[0], symoffset = g[1], bloom_size = g[2];
@@ -660,10 +662,9 @@ static void *symtab_find(const struct symtab *t, const char *name,
     uint32_t ch = chain[i - symoffset];
     const ElfW(Sym) *s = &t->sym[i];
     if ((ch | 1) == (h | 1) && s->st_shndx != SHN_UNDEF &&
-        (s->st_info & 0xf) == STT_FUNC &&
-        (s->st_info >> 4) != STB_LOCAL &&
-        (t->versym == NULL || ((t->versym[i] & 0x8000) == 0 &&
-                               t->versym[i] != 0)) &&
+        (s->st_info & 0xf) == STT_FUNC && (s->st_info >> 4) != STB_LOCAL &&
+        (t->versym == NULL ||
+         ((t->versym[i] & 0x8000) == 0 && t->versym[i] != 0)) &&
         strcmp(t->str + s->st_name, name) == 0)
       return (void *)(t->base + s->st_value);
     if (ch & 1)
@@ -684,11 +685,20 @@ static int symtab_of(const struct dl_phdr_info *info, struct symtab *t)
       d = (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
   for (; d && d->d_tag != DT_NULL; d++) {
     switch (d->d_tag) {
-    case DT_SYMTAB: t->sym = dyn_ptr(info, d->d_un.d_ptr); break;
-    case DT_STRTAB: t->str = dyn_ptr(info, d->d_un.d_ptr); break;
-    case DT_GNU_HASH: t->gnu_hash = dyn_ptr(info, d->d_un.d_ptr); break;
-    case DT_VERSYM: t->versym = dyn_ptr(info, d->d_un.d_ptr); break;
-    default: break;
+    case DT_SYMTAB:
+      t->sym = dyn_ptr(info, d->d_un.d_ptr);
+      break;
+    case DT_STRTAB:
+      t->str = dyn_ptr(info, d->d_un.d_ptr);
+      break;
+    case DT_GNU_HASH:
+      t->gnu_hash = dyn_ptr(info, d->d_un.d_ptr);
+      break;
+    case DT_VERSYM:
+      t->versym = dyn_ptr(info, d->d_un.d_ptr);
+      break;
+    default:
+      break;
     }
   }
   return t->sym && t->str && t->gnu_hash ? 0 : -1;
@@ -709,8 +719,8 @@ static int is_self(const struct dl_phdr_info *info)
 
 /* Where fill_from looks. */
 struct walk {
-  int after;  /* this library has been passed in the list */
-  int any;    /* look in every object but this library */
+  int after; /* this library has been passed in the list */
+  int any;   /* look in every object but this library */
 };
 
 /* dl_iterate_phdr's callback: fills the empty entries of the table from
@@ -732,8 +742,7 @@ static int fill_from(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
   for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
     if (*table[i].slot == NULL)
-      *table[i].slot = symtab_find(&t, table[i].name,
-                                   gnu_hash(table[i].name));
+      *table[i].slot = symtab_find(&t, table[i].name, gnu_hash(table[i].name));
   return 0;
 }
 

@@ -46,21 +46,18 @@ extern int (*gp__real_sigaction)(int sig, const struct sigaction *act,
                                  struct sigaction *oact);
 
 extern ssize_t (*gp__real_readv)(int fd, const struct iovec *iov, int iovcnt);
-extern ssize_t (*gp__real_writev)(int fd, const struct iovec *iov,
-                                  int iovcnt);
+extern ssize_t (*gp__real_writev)(int fd, const struct iovec *iov, int iovcnt);
 extern ssize_t (*gp__real_recv)(int fd, void *buf, size_t len, int flags);
 extern ssize_t (*gp__real_recvfrom)(int fd, void *buf, size_t len, int flags,
                                     struct sockaddr *addr, socklen_t *alen);
 extern ssize_t (*gp__real_recvmsg)(int fd, struct msghdr *msg, int flags);
 extern int (*gp__real_recvmmsg)(int fd, struct mmsghdr *vec, unsigned int n,
                                 int flags, struct timespec *timeout);
-extern ssize_t (*gp__real_send)(int fd, const void *buf, size_t len,
-                                int flags);
+extern ssize_t (*gp__real_send)(int fd, const void *buf, size_t len, int flags);
 extern ssize_t (*gp__real_sendto)(int fd, const void *buf, size_t len,
                                   int flags, const struct sockaddr *addr,
                                   socklen_t alen);
-extern ssize_t (*gp__real_sendmsg)(int fd, const struct msghdr *msg,
-                                   int flags);
+extern ssize_t (*gp__real_sendmsg)(int fd, const struct msghdr *msg, int flags);
 extern int (*gp__real_sendmmsg)(int fd, struct mmsghdr *vec, unsigned int n,
                                 int flags);
 extern ssize_t (*gp__real_sendfile)(int out, int in, off_t *offset,
@@ -78,13 +75,12 @@ extern int (*gp__real_dup2)(int fd, int fd2);
 extern int (*gp__real_dup3)(int fd, int fd2, int flags);
 extern int (*gp__real_fcntl)(int fd, int cmd, ...);
 extern int (*gp__real_ioctl)(int fd, unsigned long req, ...);
-extern int (*gp__real_setsockopt)(int fd, int level, int name,
-                                  const void *val, socklen_t len);
+extern int (*gp__real_setsockopt)(int fd, int level, int name, const void *val,
+                                  socklen_t len);
 extern int (*gp__real_pipe)(int fds[2]);
 extern int (*gp__real_pipe2)(int fds[2], int flags);
 extern int (*gp__real_ppoll)(struct pollfd *fds, nfds_t nfds,
-                             const struct timespec *tmo,
-                             const sigset_t *mask);
+                             const struct timespec *tmo, const sigset_t *mask);
 extern int (*gp__real_select)(int nfds, fd_set *r, fd_set *w, fd_set *e,
                               struct timeval *tmo);
 extern int (*gp__real_pselect)(int nfds, fd_set *r, fd_set *w, fd_set *e,
@@ -184,12 +180,13 @@ extern int (*gp__real_sem_clockwait)(sem_t *s, clockid_t clock,
 extern int (*gp__real_sem_post)(sem_t *s);
 extern int (*gp__real_sem_getvalue)(sem_t *s, int *value);
 
-
 /* Resolver, process, signal, cancellation and system-call entry points
  * (shim/dns.c, process.c, signal.c, thread.c, futex.c). */
-extern int (*gp__real___cxa_thread_atexit_impl)(void (*fn)(void *), void *obj, void *dso);
+extern int (*gp__real___cxa_thread_atexit_impl)(void (*fn)(void *), void *obj,
+                                                void *dso);
 extern void (*gp__real___pthread_register_cancel)(__pthread_unwind_buf_t *buf);
-extern void (*gp__real___pthread_unregister_cancel)(__pthread_unwind_buf_t *buf);
+extern void (*gp__real___pthread_unregister_cancel)(
+    __pthread_unwind_buf_t *buf);
 extern void (*gp__real___pthread_unwind_next)(__pthread_unwind_buf_t *buf);
 extern long (*gp__real_syscall)(long nr, ...);
 extern int (*gp__real_getaddrinfo)(const char *node, const char *service,
@@ -200,8 +197,8 @@ extern int (*gp__real_getnameinfo)(const struct sockaddr *sa, socklen_t salen,
                                    socklen_t servlen, int flags);
 extern struct hostent *(*gp__real_gethostbyname)(const char *name);
 extern struct hostent *(*gp__real_gethostbyname2)(const char *name, int af);
-extern struct hostent *(*gp__real_gethostbyaddr)(const void *addr, socklen_t len,
-                                                  int type);
+extern struct hostent *(*gp__real_gethostbyaddr)(const void *addr,
+                                                 socklen_t len, int type);
 extern int (*gp__real_gethostbyname_r)(const char *name, struct hostent *ret,
                                        char *buf, size_t buflen,
                                        struct hostent **result, int *herr);
@@ -209,8 +206,8 @@ extern int (*gp__real_gethostbyname2_r)(const char *name, int af,
                                         struct hostent *ret, char *buf,
                                         size_t buflen, struct hostent **result,
                                         int *herr);
-extern int (*gp__real_gethostbyaddr_r)(const void *addr, socklen_t len, int type,
-                                       struct hostent *ret, char *buf,
+extern int (*gp__real_gethostbyaddr_r)(const void *addr, socklen_t len,
+                                       int type, struct hostent *ret, char *buf,
                                        size_t buflen, struct hostent **result,
                                        int *herr);
 extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,

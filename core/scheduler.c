@@ -77,9 +77,9 @@ int gp__nsched;
 /* The schedulers of the pool (gp__scheds[0 .. pool_n - 1]), and the lock
  * under which the set changes and idle ones are counted. */
 static struct gp__lock sched_lock;
-static int pool_n;         /* schedulers in the pool */
+static int pool_n;          /* schedulers in the pool */
 static int workers_started; /* the pool's workers run */
-static int nidle;          /* pool schedulers with nothing to wait for */
+static int nidle;           /* pool schedulers with nothing to wait for */
 
 void gp__assert_fail(const char *expr, const char *file, int line)
 {
@@ -220,8 +220,7 @@ static void drain_inbox(struct gp__sched *s)
   gp__unlock(&s->inbox_lock);
   while ((l = gp__list_pop_front(&got)) != NULL) {
     struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, post_link);
-    gp__wait_posted(co, __atomic_exchange_n(&co->posted, 0,
-                                            __ATOMIC_ACQ_REL));
+    gp__wait_posted(co, __atomic_exchange_n(&co->posted, 0, __ATOMIC_ACQ_REL));
   }
 }
 
@@ -250,8 +249,7 @@ static void adopt(struct gp__sched *s, struct gp__coro *co)
 
 /* Takes up to max coroutines from victim's spawn queue (s's own, or
  * another's when s is idle). Returns how many. */
-static int take_spawned(struct gp__sched *s, struct gp__sched *victim,
-                        int max)
+static int take_spawned(struct gp__sched *s, struct gp__sched *victim, int max)
 {
   struct gp__list *l;
   int n = 0;
@@ -276,8 +274,8 @@ static int steal(struct gp__sched *s)
 {
   int n = __atomic_load_n(&pool_n, __ATOMIC_ACQUIRE);
   for (int i = 1; i <= n; i++) {
-    struct gp__sched *v = __atomic_load_n(&gp__scheds[(s->index + i) % n],
-                                          __ATOMIC_ACQUIRE);
+    struct gp__sched *v =
+        __atomic_load_n(&gp__scheds[(s->index + i) % n], __ATOMIC_ACQUIRE);
     if (v != s && v && take_spawned(s, v, 1) > 0)
       return 1;
   }
@@ -370,10 +368,10 @@ static int stuck(struct gp__sched *s, int alive)
  * the coroutines wait for and let it go in a moment. While such a thread
  * lives it is not reported at all: it may end any wait, as unpatched, and
  * a program that is stuck hangs, as it would. */
-#define DEADLOCK_GRACE_NS 200000000ull
+#define DEADLOCK_GRACE_NS  200000000ull
 #define FOREIGN_RECHECK_NS 1000000000ull
-static uint64_t suspect_at;        /* when the set was first seen stuck */
-static uint64_t suspect_switches;  /* and its switches then */
+static uint64_t suspect_at;       /* when the set was first seen stuck */
+static uint64_t suspect_switches; /* and its switches then */
 
 /* Nonzero when /proc/self/d names a number, into *n. */
 static int number(const char *d, int *n)
@@ -502,14 +500,14 @@ static void leave_idle(struct gp__sched *s)
 
 /* How long the hub may block: 0 while anything is ready, else until the
  * earliest deadline or libuv's next timer; -1 for no limit. */
-static int64_t poll_timeout(struct gp__sched *s, uint64_t next_timer,
-                            int *run)
+static int64_t poll_timeout(struct gp__sched *s, uint64_t next_timer, int *run)
 {
   int alive;
   int64_t t;
 
   *run = loop_due(s, &alive);
-  if (s->nready > 0 || *run || __atomic_load_n(&s->interrupts, __ATOMIC_RELAXED))
+  if (s->nready > 0 || *run ||
+      __atomic_load_n(&s->interrupts, __ATOMIC_RELAXED))
     return 0;
   t = next_timer == GP__NEVER ? -1 : (int64_t)next_timer;
   if (t < 0 && stuck(s, alive))
@@ -784,8 +782,8 @@ fail_poller:
  * re-entry guard up: what it calls back into passes straight to libc.
  * Returns 0 and sets *out, or a negative errno with *what naming the step
  * that failed. */
-static int make_sched(struct gp__sched **out, const char **what,
-                      int with_main, int pool)
+static int make_sched(struct gp__sched **out, const char **what, int with_main,
+                      int pool)
 {
   struct gp__sched *s = gp__calloc(1, sizeof(*s));
   int err;
@@ -897,8 +895,7 @@ struct gp__sched *gp__sched_place(void)
     return self;
   start_workers();
   min = __atomic_load_n(&self->load, __ATOMIC_RELAXED);
-  for (int i = 0, n = __atomic_load_n(&pool_n, __ATOMIC_ACQUIRE); i < n;
-       i++) {
+  for (int i = 0, n = __atomic_load_n(&pool_n, __ATOMIC_ACQUIRE); i < n; i++) {
     struct gp__sched *o = __atomic_load_n(&gp__scheds[i], __ATOMIC_ACQUIRE);
     int l;
     if (o == NULL)
@@ -945,7 +942,6 @@ struct gp__sched *gp__sched_get(void)
   gp__tls.setup = 0;
   return s;
 }
-
 
 /* ---- fork ---- */
 

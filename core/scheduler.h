@@ -20,13 +20,13 @@ struct gp__coro;
 
 /* Per-thread state. */
 struct gp__tls {
-  struct gp__sched *sched;  /* this thread's scheduler, or NULL */
-  int depth;                /* >0 while the runtime calls out (libuv,
-                               libunwind): interposers pass through */
-  int foreign;              /* this thread never gets a scheduler */
-  int setup;                /* 1 while making this thread's scheduler,
-                               -1 once that failed (gp__sched_get) */
-  int app;                  /* this thread runs application code */
+  struct gp__sched *sched; /* this thread's scheduler, or NULL */
+  int depth;               /* >0 while the runtime calls out (libuv,
+                              libunwind): interposers pass through */
+  int foreign;             /* this thread never gets a scheduler */
+  int setup;               /* 1 while making this thread's scheduler,
+                              -1 once that failed (gp__sched_get) */
+  int app;                 /* this thread runs application code */
   /* The innermost app signal handler running (shim/signal.c): its frame
    * and the coroutine it interrupted; a handler left by longjmp leaves
    * them stale, which only stops time-slice yields below that frame. */
@@ -59,10 +59,10 @@ struct gp__coro *gp__coro_current(void);
 
 /* Runtime statistics, for reports, tests and benchmarks. */
 struct gp__stats {
-  uint64_t switches;        /* context switches */
-  size_t live;              /* coroutines not dead */
-  size_t ready;             /* coroutines ready to run */
-  size_t fd_waits;          /* coroutines parked on fds */
+  uint64_t switches; /* context switches */
+  size_t live;       /* coroutines not dead */
+  size_t ready;      /* coroutines ready to run */
+  size_t fd_waits;   /* coroutines parked on fds */
 };
 void gp__sched_stats(struct gp__stats *out);
 
@@ -88,52 +88,52 @@ int gp__sched_alone(void);
 #define GP__MAX_SCHEDS 64
 
 struct gp__sched {
-  int index;                /* its place in gp__scheds */
-  int pool;                 /* one of the GPATCH_CORES schedulers, where
-                               pthread_create places threads */
-  struct gp__coro *current; /* the running coroutine */
-  struct gp__coro *hub;     /* runs the loop; never parks */
-  struct gp__coro *main;    /* the thread's original context, id 0, or
-                               NULL on a worker (its hub runs there) */
-  struct gp__coro *prev;    /* the coroutine switched away from last */
+  int index;                  /* its place in gp__scheds */
+  int pool;                   /* one of the GPATCH_CORES schedulers, where
+                                 pthread_create places threads */
+  struct gp__coro *current;   /* the running coroutine */
+  struct gp__coro *hub;       /* runs the loop; never parks */
+  struct gp__coro *main;      /* the thread's original context, id 0, or
+                                 NULL on a worker (its hub runs there) */
+  struct gp__coro *prev;      /* the coroutine switched away from last */
   struct gp__coro *tls_owner; /* whose TLS is in the live blocks (tls.c) */
   struct gp__tls_blocks *tls; /* this thread's TLS blocks (tls.c) */
-  struct gp__list ready;    /* struct gp__coro, FIFO */
-  size_t nready;            /* length of ready */
-  struct gp__list all;      /* its coroutines not yet reaped, hub aside */
-  size_t nlive;             /* its coroutines not dead, main included */
-  int load;                 /* atomic: coroutines placed on it and not
-                               finished, for placement */
-  struct gp__coro *free;    /* pooled coroutine structs */
-  struct gp__coro **heap;   /* timer heap: parked coroutines by deadline */
-  size_t nheap;             /* entries in heap */
-  size_t heap_cap;          /* its capacity */
+  struct gp__list ready;      /* struct gp__coro, FIFO */
+  size_t nready;              /* length of ready */
+  struct gp__list all;        /* its coroutines not yet reaped, hub aside */
+  size_t nlive;               /* its coroutines not dead, main included */
+  int load;                   /* atomic: coroutines placed on it and not
+                                 finished, for placement */
+  struct gp__coro *free;      /* pooled coroutine structs */
+  struct gp__coro **heap;     /* timer heap: parked coroutines by deadline */
+  size_t nheap;               /* entries in heap */
+  size_t heap_cap;            /* its capacity */
   struct gp__lock inbox_lock; /* guards inbox */
-  struct gp__list inbox;    /* coroutines posted by other threads */
-  int ninbox;               /* atomic: length of inbox */
+  struct gp__list inbox;      /* coroutines posted by other threads */
+  int ninbox;                 /* atomic: length of inbox */
   struct gp__lock spawn_lock; /* guards spawnq */
-  struct gp__list spawnq;   /* placed here, not started: may be stolen */
-  int nspawn;               /* atomic: length of spawnq */
-  int kick_fd;              /* eventfd that wakes the hub from its poll */
-  int sleeping;             /* atomic: the hub is (about to be) in its
-                               poll and must be kicked */
-  int kicked;               /* atomic: kick_fd written since last read */
-  uv_loop_t loop;           /* private loop: the threadpool, signals */
-  struct gp__poller poller; /* fd waits, the loop's backend fd, kick_fd */
-  size_t nfdwait;           /* coroutines parked on fds */
-  size_t nexternal;         /* waits only a signal or cancel can end */
-  uint64_t switches;        /* context switches so far */
-  int in_poll;              /* nonzero while the hub blocks in its poll */
-  int idle;                 /* counted in the schedulers with nothing to
-                               do and nothing to wait for (deadlock) */
-  int main_ended;           /* main waits for the others (pthread_exit) */
-  unsigned interrupts;      /* atomic: signals caught on this thread that
-                               interrupt a parked coroutine (noted by the
-                               handler, delivered by the hub) */
-  uint64_t last_poll;       /* gp__now() when the hub last polled its set */
-  pid_t tid;                /* the thread it belongs to */
-  void *main_uc;            /* ucontext_t for main (fallback switch) */
-  void *altstack;           /* this thread's signal stack */
+  struct gp__list spawnq;     /* placed here, not started: may be stolen */
+  int nspawn;                 /* atomic: length of spawnq */
+  int kick_fd;                /* eventfd that wakes the hub from its poll */
+  int sleeping;               /* atomic: the hub is (about to be) in its
+                                 poll and must be kicked */
+  int kicked;                 /* atomic: kick_fd written since last read */
+  uv_loop_t loop;             /* private loop: the threadpool, signals */
+  struct gp__poller poller;   /* fd waits, the loop's backend fd, kick_fd */
+  size_t nfdwait;             /* coroutines parked on fds */
+  size_t nexternal;           /* waits only a signal or cancel can end */
+  uint64_t switches;          /* context switches so far */
+  int in_poll;                /* nonzero while the hub blocks in its poll */
+  int idle;                   /* counted in the schedulers with nothing to
+                                 do and nothing to wait for (deadlock) */
+  int main_ended;             /* main waits for the others (pthread_exit) */
+  unsigned interrupts;        /* atomic: signals caught on this thread that
+                                 interrupt a parked coroutine (noted by the
+                                 handler, delivered by the hub) */
+  uint64_t last_poll;         /* gp__now() when the hub last polled its set */
+  pid_t tid;                  /* the thread it belongs to */
+  void *main_uc;              /* ucontext_t for main (fallback switch) */
+  void *altstack;             /* this thread's signal stack */
 };
 
 /* Every scheduler made, by index; the first gp__ncores are the pool. */

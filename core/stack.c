@@ -93,9 +93,8 @@ static size_t round_pages(size_t n)
 
 /* Calls fn on each chunk of the file at path (read with the real read(2):
  * the runtime never calls a name the shim interposes, and stdio's are). */
-static void each_chunk(const char *path, void (*fn)(const char *, size_t,
-                                                    void *),
-                       void *arg)
+static void each_chunk(const char *path,
+                       void (*fn)(const char *, size_t, void *), void *arg)
 {
   char buf[4096];
   ssize_t n;
@@ -187,20 +186,20 @@ static void guard(struct gp__stack *st)
   *(volatile uint64_t *)st->lo = CANARY;
   if (!pool.warned) {
     pool.warned = 1;
-    gp__debug_out(2,
-            "gpatch: vm.max_map_count leaves no room for more guard pages and "
-            "this kernel lacks MADV_GUARD_INSTALL; further coroutine stacks "
-            "are checked with a canary when they switch (overflow is caught "
-            "later, not at the faulting instruction)\n");
+    gp__debug_out(
+        2, "gpatch: vm.max_map_count leaves no room for more guard pages and "
+           "this kernel lacks MADV_GUARD_INSTALL; further coroutine stacks "
+           "are checked with a canary when they switch (overflow is caught "
+           "later, not at the faulting instruction)\n");
   }
 }
 
 static int map_slab(size_t size)
 {
   size_t slot = GUARD_SIZE + size;
-  char *base = mmap(NULL, slot * SLAB_STACKS, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                    -1, 0);
+  char *base =
+      mmap(NULL, slot * SLAB_STACKS, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (base == MAP_FAILED)
     return -ENOMEM;
   /* Never a huge page under a stack: a thread's first touch would commit

@@ -8,21 +8,21 @@
 
 /* How a guard is made, for reports and tests. */
 enum gp__guard_kind {
-  GP__GUARD_MADVISE,   /* MADV_GUARD_INSTALL: no extra VMA per stack */
-  GP__GUARD_MPROTECT,  /* PROT_NONE pages: one extra VMA per stack */
-  GP__GUARD_CANARY     /* no hardware guard: a canary checked on switches */
+  GP__GUARD_MADVISE,  /* MADV_GUARD_INSTALL: no extra VMA per stack */
+  GP__GUARD_MPROTECT, /* PROT_NONE pages: one extra VMA per stack */
+  GP__GUARD_CANARY    /* no hardware guard: a canary checked on switches */
 };
 
 struct gp__stack {
-  char *lo;                /* lowest usable byte */
-  size_t size;             /* usable bytes, above the guard */
-  char *guard;             /* the guard region just below lo, or NULL */
-  size_t guard_size;       /* its size in bytes */
-  int kind;                /* enum gp__guard_kind of this stack's guard */
-  int canary;              /* nonzero: no guard; a canary word sits at lo */
-  int own_mapping;         /* nonzero: a mapping of its own (odd size) */
-  int dirty;               /* used since its memory last went back */
-  struct gp__stack *next;  /* in the pool's free list */
+  char *lo;               /* lowest usable byte */
+  size_t size;            /* usable bytes, above the guard */
+  char *guard;            /* the guard region just below lo, or NULL */
+  size_t guard_size;      /* its size in bytes */
+  int kind;               /* enum gp__guard_kind of this stack's guard */
+  int canary;             /* nonzero: no guard; a canary word sits at lo */
+  int own_mapping;        /* nonzero: a mapping of its own (odd size) */
+  int dirty;              /* used since its memory last went back */
+  struct gp__stack *next; /* in the pool's free list */
 };
 
 /* Gets a stack of at least size usable bytes (rounded up to pages), from the
@@ -57,10 +57,10 @@ void gp__stack_fork_done(void);
 
 /* Statistics for reports and tests. */
 struct gp__stack_stats {
-  size_t mapped;       /* stacks ever mapped */
-  size_t pooled;       /* stacks free in the pool now */
+  size_t mapped;           /* stacks ever mapped */
+  size_t pooled;           /* stacks free in the pool now */
   size_t guarded_mprotect; /* stacks guarded with PROT_NONE pages */
-  size_t canary;       /* stacks with only a canary */
+  size_t canary;           /* stacks with only a canary */
 };
 void gp__stack_stats(struct gp__stack_stats *out);
 

@@ -20,8 +20,8 @@
 #include <ucontext.h>
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
-#define PR_SET_SYSCALL_USER_DISPATCH 59
-#define PR_SYS_DISPATCH_ON 1
+#define PR_SET_SYSCALL_USER_DISPATCH  59
+#define PR_SYS_DISPATCH_ON            1
 #define SYSCALL_DISPATCH_FILTER_BLOCK 1
 #endif
 #ifndef SYS_USER_DISPATCH
@@ -30,10 +30,10 @@
 
 int (*gp__sud_hook)(long nr, const long a[6], long *ret);
 
-static int wanted = -1;         /* routing is on for the process */
+static int wanted = -1;             /* routing is on for the process */
 static uintptr_t libc_lo, libc_len; /* libc's code: exempt */
-static struct sigaction old_sys; /* the handler before ours, for the
-                                    SIGSYS that are not ours (seccomp) */
+static struct sigaction old_sys;    /* the handler before ours, for the
+                                       SIGSYS that are not ours (seccomp) */
 
 /* The selector of this thread: the kernel looks at it on every system call
  * from outside libc. Always "block": routed. */
@@ -83,8 +83,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
   }
   args_of(uc, a);
   if (gp__sud_hook == NULL || !gp__sud_hook(si->si_syscall, a, &ret)) {
-    ret = gp__real_syscall(si->si_syscall, a[0], a[1], a[2], a[3], a[4],
-                           a[5]);
+    ret = gp__real_syscall(si->si_syscall, a[0], a[1], a[2], a[3], a[4], a[5]);
     if (ret == -1)
       ret = -errno;
   }
@@ -116,8 +115,7 @@ static int find_libc(struct dl_phdr_info *info, size_t size, void *data)
 }
 
 /* Nonzero when an object that makes its own system calls is loaded. */
-static int find_raw_callers(struct dl_phdr_info *info, size_t size,
-                            void *data)
+static int find_raw_callers(struct dl_phdr_info *info, size_t size, void *data)
 {
   const char *name = info->dlpi_name, *base;
   (void)size;
@@ -140,7 +138,8 @@ static int decide(void)
 #else
   if (gp__config.sud == GP__SUD_OFF)
     return 0;
-  if (gp__config.sud == GP__SUD_AUTO && !dl_iterate_phdr(find_raw_callers, NULL))
+  if (gp__config.sud == GP__SUD_AUTO &&
+      !dl_iterate_phdr(find_raw_callers, NULL))
     return 0;
   if (!dl_iterate_phdr(find_libc, (void *)gp__real_write))
     return 0;
@@ -164,12 +163,14 @@ int gp__sud_thread_init(void)
   }
   if (!wanted)
     return 0;
-  if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, libc_lo,
-            libc_len, &selector) != 0) {
+  if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, libc_lo, libc_len,
+            &selector) != 0) {
     int err = errno;
-    gp__debug_out(2, "gpatch: system calls made outside libc cannot be "
-                     "routed (syscall user dispatch: %s): a wait in one "
-                     "stops its scheduler's thread\n", strerror(err));
+    gp__debug_out(2,
+                  "gpatch: system calls made outside libc cannot be "
+                  "routed (syscall user dispatch: %s): a wait in one "
+                  "stops its scheduler's thread\n",
+                  strerror(err));
     return -err;
   }
   return 1;

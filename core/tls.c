@@ -28,11 +28,11 @@
 #define MAX_MODS 64
 
 static struct tls_mod {
-  size_t modid;        /* the loader's module id (dlpi_tls_modid) */
-  const void *image;   /* its initialisation image (p_filesz bytes) */
-  size_t filesz;       /* bytes of the image; the rest starts zeroed */
-  size_t memsz;        /* bytes of the block */
-  size_t off;          /* where the block goes in a coroutine's copy */
+  size_t modid;      /* the loader's module id (dlpi_tls_modid) */
+  const void *image; /* its initialisation image (p_filesz bytes) */
+  size_t filesz;     /* bytes of the image; the rest starts zeroed */
+  size_t memsz;      /* bytes of the block */
+  size_t off;        /* where the block goes in a coroutine's copy */
 } mods[MAX_MODS];
 static size_t nmods, total;
 static int enabled; /* atomic: mods is complete; copies are made */
@@ -56,9 +56,9 @@ struct gp__tls_dtor {
 static int tls_known(const char *path)
 {
   static const char *const known[] = {
-      "libc.so",   "ld-linux",  "libgpatch", "libuv.so",  "libunwind",
-      "libm.so",   "libdl.so",  "libpthread.so", "libasan", "libtsan",
-      "libubsan",  "liblsan",   "libclang_rt"};
+      "libc.so",  "ld-linux", "libgpatch",     "libuv.so", "libunwind",
+      "libm.so",  "libdl.so", "libpthread.so", "libasan",  "libtsan",
+      "libubsan", "liblsan",  "libclang_rt"};
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -179,8 +179,7 @@ void gp__tls_setup(void)
   /* Until now every coroutine shared the live blocks: each keeps that. */
   for (l = s->all.next; l != &s->all; l = l->next) {
     struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, all_link);
-    if (co->state != GP__DEAD && co->tls == NULL &&
-        make_copy(s, co, 0) != 0) {
+    if (co->state != GP__DEAD && co->tls == NULL && make_copy(s, co, 0) != 0) {
       shared_report("the program", total, "found no memory for copies");
       return;
     }

@@ -219,8 +219,7 @@ void gp__slice(void)
       gp__tls.locks_held > 0)
     return;
   if (co == gp__tls.handler_co &&
-      (uintptr_t)__builtin_frame_address(0) <
-          (uintptr_t)gp__tls.handler_frame)
+      (uintptr_t)__builtin_frame_address(0) < (uintptr_t)gp__tls.handler_frame)
     return; /* called from a signal handler: never switch in there */
   now = gp__now();
   if (co->slice_start == 0) {
@@ -263,8 +262,8 @@ int gp__sleep_until(uint64_t deadline, int interruptible)
   struct gp__wait w;
   int r;
 
-  gp__wait_init(&w, sleep_unlink,
-                interruptible ? GP__WAIT_INTERRUPTIBLE : 0, "sleep", NULL);
+  gp__wait_init(&w, sleep_unlink, interruptible ? GP__WAIT_INTERRUPTIBLE : 0,
+                "sleep", NULL);
   if (deadline == GP__NEVER) {
     /* Only a signal or a cancel ends this: count it as external. */
     gp__tls.sched->nexternal++;
@@ -364,9 +363,9 @@ int gp__waitq_empty(struct gp__waitq *q)
 #define NBUCKETS 4096
 
 static struct bucket {
-  struct gp__lock lock;     /* guards waiters */
-  struct gp__list waiters;  /* struct gp__wait of coroutines */
-  int kwaiters;             /* atomic: threads waiting in the kernel */
+  struct gp__lock lock;    /* guards waiters */
+  struct gp__list waiters; /* struct gp__wait of coroutines */
+  int kwaiters;            /* atomic: threads waiting in the kernel */
 } buckets[NBUCKETS];
 
 static struct bucket *bucket(const void *addr)
@@ -407,8 +406,7 @@ static int addr_wait_kernel(const uint32_t *addr, uint32_t val,
     tp = &ts;
   }
   __atomic_fetch_add(&b->kwaiters, 1, __ATOMIC_SEQ_CST);
-  r = gp__real_syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tp, NULL,
-                       0);
+  r = gp__real_syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tp, NULL, 0);
   __atomic_fetch_sub(&b->kwaiters, 1, __ATOMIC_RELAXED);
   if (r == 0)
     return 0;
@@ -457,10 +455,9 @@ size_t gp__addr_wake(const uint32_t *addr, size_t n)
   gp__unlock(&b->lock);
   gp__wake_list(first, 0);
   if (woken < n && __atomic_load_n(&b->kwaiters, __ATOMIC_SEQ_CST) > 0) {
-    long r = gp__real_syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE,
-                              (int)(n - woken > INT32_MAX ? INT32_MAX
-                                                          : n - woken),
-                              NULL, NULL, 0);
+    long r = gp__real_syscall(
+        SYS_futex, addr, FUTEX_WAKE_PRIVATE,
+        (int)(n - woken > INT32_MAX ? INT32_MAX : n - woken), NULL, NULL, 0);
     if (r > 0)
       woken += (size_t)r;
   }

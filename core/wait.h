@@ -27,13 +27,15 @@ struct gp__sched;
 #define GP__EXPIRED ETIME
 
 /* Flags of a wait. */
-#define GP__WAIT_UNCANCELABLE 1  /* gp_kill, pthread_cancel and gp_timeout
-                                    wait until it ends (a lock; a lookup
+#define GP__WAIT_UNCANCELABLE                                                  \
+  1                              /* gp_kill, pthread_cancel and gp_timeout     \
+                                    wait until it ends (a lock; a lookup       \
                                     writing into the caller's buffers) */
 #define GP__WAIT_INTERRUPTIBLE 2 /* a caught signal ends it (-EINTR) */
-#define GP__WAIT_THREAD 4        /* gp__addr_wait: wait in the kernel, as a
-                                    thread, even on a scheduler's thread
-                                    (runtime code, a call passed through) */
+#define GP__WAIT_THREAD                                                        \
+  4 /* gp__addr_wait: wait in the kernel, as a                                 \
+       thread, even on a scheduler's thread                                    \
+       (runtime code, a call passed through) */
 
 /* Puts the running coroutine at the back of the ready queue and runs every
  * coroutine ready before it once (gevent.sleep(0)). Returns 0 or
@@ -103,8 +105,8 @@ void gp__interrupt_note(void);
  * frame (shim/signal.c): no time-slice yield below that frame until
  * gp__handler_leave. *saved receives the enclosing handler's mark. */
 struct gp__handler_mark {
-  void *frame;             /* the handler's frame */
-  struct gp__coro *co;     /* the coroutine it interrupted */
+  void *frame;         /* the handler's frame */
+  struct gp__coro *co; /* the coroutine it interrupted */
 };
 void gp__handler_enter(struct gp__handler_mark *saved, void *frame);
 /* The handler returns: the enclosing mark is in force again. */
@@ -134,26 +136,26 @@ void gp__block_end(uint64_t saved);
 
 /* One wait. */
 struct gp__wait {
-  struct gp__coro *co;     /* the parked coroutine */
-  struct gp__list link;    /* in what it waits on; unlinked (self-linked)
-                              once taken out */
+  struct gp__coro *co;  /* the parked coroutine */
+  struct gp__list link; /* in what it waits on; unlinked (self-linked)
+                           once taken out */
   void (*unlink)(struct gp__wait *w); /* takes w out of what it waits on,
                               under that container's lock; idempotent */
-  int claimed;             /* atomic: set by whoever ends the wait */
-  int result;              /* what gp__park() returns; set by the waker */
-  int flags;               /* GP__WAIT_* */
-  int fd;                  /* fd waits: the fd, else -1 */
-  uint32_t events;         /* fd waits: EPOLLIN/EPOLLOUT wanted, then got */
-  int exclusive;           /* fd waits: one waiter per readiness edge
-                              (accept: the next is woken by the taker) */
-  struct gp__wait *parent; /* part of a multi-fd wait: end this instead */
-  struct gp__wait *subs;   /* a multi-fd wait: its per-fd records */
-  size_t nsubs;            /* how many */
+  int claimed;                        /* atomic: set by whoever ends the wait */
+  int result;                 /* what gp__park() returns; set by the waker */
+  int flags;                  /* GP__WAIT_* */
+  int fd;                     /* fd waits: the fd, else -1 */
+  uint32_t events;            /* fd waits: EPOLLIN/EPOLLOUT wanted, then got */
+  int exclusive;              /* fd waits: one waiter per readiness edge
+                                 (accept: the next is woken by the taker) */
+  struct gp__wait *parent;    /* part of a multi-fd wait: end this instead */
+  struct gp__wait *subs;      /* a multi-fd wait: its per-fd records */
+  size_t nsubs;               /* how many */
   struct gp__wait *next_wake; /* a waker's list of claimed waits, woken
                               once its lock is released */
-  void *queue;             /* a wait queue's wait: the queue */
-  const char *what;        /* for reports: "sleep", "event", "join" … */
-  const void *obj;         /* for reports: the object waited on */
+  void *queue;                /* a wait queue's wait: the queue */
+  const char *what;           /* for reports: "sleep", "event", "join" … */
+  const void *obj;            /* for reports: the object waited on */
 };
 
 /* Sets up w for a wait on something that unlink takes it out of. Must be

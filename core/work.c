@@ -16,10 +16,10 @@
 
 /* One call, carried to a threadpool thread and back. */
 struct work {
-  uv_work_t req;            /* libuv's request */
-  struct gp__wait w;        /* the caller's wait */
-  void (*fn)(void *arg);    /* the call */
-  void *arg;                /* its argument */
+  uv_work_t req;         /* libuv's request */
+  struct gp__wait w;     /* the caller's wait */
+  void (*fn)(void *arg); /* the call */
+  void *arg;             /* its argument */
 };
 
 static void work_cb(uv_work_t *req)

@@ -78,9 +78,9 @@ static pid_t start_server(int delay_ms, int *port)
 }
 
 struct job {
-  char url[64];   /* what is fetched */
-  int port;       /* the server's port */
-  double start;   /* when the run began */
+  char url[64]; /* what is fetched */
+  int port;     /* the server's port */
+  double start; /* when the run began */
 };
 
 static void *fetch(void *arg)

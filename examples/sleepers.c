@@ -13,9 +13,9 @@
 #include <time.h>
 
 struct worker {
-  const char *name;     /* printed on each step */
-  unsigned seed;        /* rand_r state */
-  long slept_ms;        /* total sleep requested */
+  const char *name; /* printed on each step */
+  unsigned seed;    /* rand_r state */
+  long slept_ms;    /* total sleep requested */
 };
 
 static double now_ms(void)

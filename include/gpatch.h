@@ -60,11 +60,11 @@ typedef struct gp__coro gp_coro_t;
 
 /* Options for gp_spawn_ex. Zero-initialise, then set what you need. */
 typedef struct gp_spawn_opts {
-  size_t stack_size;   /* bytes; 0 for GPATCH_STACK_SIZE, by default what
-                          glibc gives a thread (8 MiB under the usual
-                          RLIMIT_STACK), reserved and committed lazily */
-  const char *name;    /* shown in reports; copied, 15 characters kept */
-  int detached;        /* nonzero: freed when it finishes; not joinable */
+  size_t stack_size; /* bytes; 0 for GPATCH_STACK_SIZE, by default what
+                        glibc gives a thread (8 MiB under the usual
+                        RLIMIT_STACK), reserved and committed lazily */
+  const char *name;  /* shown in reports; copied, 15 characters kept */
+  int detached;      /* nonzero: freed when it finishes; not joinable */
 } gp_spawn_opts_t;
 
 /* The library's version as "major.minor.patch". */
@@ -172,8 +172,8 @@ size_t gp_queue_size(const gp_queue_t *q);
  * (libc calls: -1 and errno ETIMEDOUT, or EINTR for the sleep family).
  * Blocks nest; the earliest deadline wins. */
 typedef struct gp_timeout {
-  uint64_t saved;      /* the enclosing deadline, restored by end */
-  uint64_t deadline;   /* this block's deadline */
+  uint64_t saved;    /* the enclosing deadline, restored by end */
+  uint64_t deadline; /* this block's deadline */
 } gp_timeout_t;
 
 /* Starts a block that ends in timeout_ms milliseconds (GP_FOREVER: none). */

@@ -19,13 +19,13 @@
 /* One lookup, carried to a threadpool thread and back. */
 struct lookup {
   void (*run)(struct lookup *l); /* runs on the threadpool thread */
-  int herr;                 /* h_errno: the caller's, then the lookup's */
-  int err;                  /* errno, likewise */
-  const void *a[4];         /* arguments, by call */
+  int herr;                      /* h_errno: the caller's, then the lookup's */
+  int err;                       /* errno, likewise */
+  const void *a[4];              /* arguments, by call */
   void *p[5];
   size_t n[3];
   int i[3];
-  long ret;                 /* the result, by call */
+  long ret; /* the result, by call */
   void *retp;
 };
 
@@ -64,7 +64,7 @@ static int offload(struct lookup *l)
 static void run_getaddrinfo(struct lookup *l)
 {
   l->ret = gp__real_getaddrinfo(l->a[0], l->a[1], l->a[2],
-                            (struct addrinfo **)l->p[0]);
+                                (struct addrinfo **)l->p[0]);
 }
 
 /* Nonzero when getaddrinfo needs no lookup at all: a numeric address (or
@@ -84,11 +84,10 @@ static int numeric(const char *node, const char *service)
 
 /* getaddrinfo(3). */
 GP_EXPORT int getaddrinfo(const char *node, const char *service,
-                          const struct addrinfo *hints,
-                          struct addrinfo **res)
+                          const struct addrinfo *hints, struct addrinfo **res)
 {
-  struct lookup l = {.run = run_getaddrinfo, .a = {node, service, hints},
-                     .p = {res}};
+  struct lookup l = {
+      .run = run_getaddrinfo, .a = {node, service, hints}, .p = {res}};
   if (!gp__shim_active(GP__PATCH_DNS) || numeric(node, service) ||
       offload(&l) != 0)
     return gp__real_getaddrinfo(node, service, hints, res);
@@ -98,8 +97,8 @@ GP_EXPORT int getaddrinfo(const char *node, const char *service,
 static void run_getnameinfo(struct lookup *l)
 {
   l->ret = gp__real_getnameinfo(l->a[0], (socklen_t)l->n[0], l->p[0],
-                            (socklen_t)l->n[1], l->p[1], (socklen_t)l->n[2],
-                            l->i[0]);
+                                (socklen_t)l->n[1], l->p[1], (socklen_t)l->n[2],
+                                l->i[0]);
 }
 
 /* getnameinfo(3). */
@@ -107,8 +106,10 @@ GP_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
                           char *host, socklen_t hostlen, char *serv,
                           socklen_t servlen, int flags)
 {
-  struct lookup l = {.run = run_getnameinfo, .a = {sa},
-                     .n = {salen, hostlen, servlen}, .p = {host, serv},
+  struct lookup l = {.run = run_getnameinfo,
+                     .a = {sa},
+                     .n = {salen, hostlen, servlen},
+                     .p = {host, serv},
                      .i = {flags}};
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
     return gp__real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
@@ -153,8 +154,8 @@ static void run_gethostbyaddr(struct lookup *l)
 GP_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
                                         int type)
 {
-  struct lookup l = {.run = run_gethostbyaddr, .a = {addr}, .n = {len},
-                     .i = {type}};
+  struct lookup l = {
+      .run = run_gethostbyaddr, .a = {addr}, .n = {len}, .i = {type}};
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
     return gp__real_gethostbyaddr(addr, len, type);
   return l.retp;
@@ -163,7 +164,7 @@ GP_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
 static void run_gethostbyname2_r(struct lookup *l)
 {
   l->ret = gp__real_gethostbyname2_r(l->a[0], l->i[0], l->p[0], l->p[1],
-                                 l->n[0], l->p[2], l->p[3]);
+                                     l->n[0], l->p[2], l->p[3]);
 }
 
 /* gethostbyname2_r(3). */
@@ -171,8 +172,11 @@ GP_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret,
                                char *buf, size_t buflen,
                                struct hostent **result, int *herr)
 {
-  struct lookup l = {.run = run_gethostbyname2_r, .a = {name}, .i = {af},
-                     .p = {ret, buf, result, herr}, .n = {buflen}};
+  struct lookup l = {.run = run_gethostbyname2_r,
+                     .a = {name},
+                     .i = {af},
+                     .p = {ret, buf, result, herr},
+                     .n = {buflen}};
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
     return gp__real_gethostbyname2_r(name, af, ret, buf, buflen, result, herr);
   return (int)l.ret;
@@ -181,16 +185,17 @@ GP_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret,
 static void run_gethostbyname_r(struct lookup *l)
 {
   l->ret = gp__real_gethostbyname_r(l->a[0], l->p[0], l->p[1], l->n[0], l->p[2],
-                                l->p[3]);
+                                    l->p[3]);
 }
 
 /* gethostbyname_r(3). */
-GP_EXPORT int gethostbyname_r(const char *name, struct hostent *ret,
-                              char *buf, size_t buflen,
-                              struct hostent **result, int *herr)
+GP_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
+                              size_t buflen, struct hostent **result, int *herr)
 {
-  struct lookup l = {.run = run_gethostbyname_r, .a = {name},
-                     .p = {ret, buf, result, herr}, .n = {buflen}};
+  struct lookup l = {.run = run_gethostbyname_r,
+                     .a = {name},
+                     .p = {ret, buf, result, herr},
+                     .n = {buflen}};
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
     return gp__real_gethostbyname_r(name, ret, buf, buflen, result, herr);
   return (int)l.ret;
@@ -198,8 +203,9 @@ GP_EXPORT int gethostbyname_r(const char *name, struct hostent *ret,
 
 static void run_gethostbyaddr_r(struct lookup *l)
 {
-  l->ret = gp__real_gethostbyaddr_r(l->a[0], (socklen_t)l->n[0], l->i[0],
-                                l->p[0], l->p[1], l->n[1], l->p[2], l->p[3]);
+  l->ret =
+      gp__real_gethostbyaddr_r(l->a[0], (socklen_t)l->n[0], l->i[0], l->p[0],
+                               l->p[1], l->n[1], l->p[2], l->p[3]);
 }
 
 /* gethostbyaddr_r(3). */
@@ -207,11 +213,13 @@ GP_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
                               struct hostent *ret, char *buf, size_t buflen,
                               struct hostent **result, int *herr)
 {
-  struct lookup l = {.run = run_gethostbyaddr_r, .a = {addr},
-                     .n = {len, buflen}, .i = {type},
+  struct lookup l = {.run = run_gethostbyaddr_r,
+                     .a = {addr},
+                     .n = {len, buflen},
+                     .i = {type},
                      .p = {ret, buf, result, herr}};
   if (!gp__shim_active(GP__PATCH_DNS) || offload(&l) != 0)
     return gp__real_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
-                                herr);
+                                    herr);
   return (int)l.ret;
 }

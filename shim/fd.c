@@ -49,8 +49,7 @@ static int close_range_from(unsigned first, unsigned last, int flags)
     int own = first > (unsigned)INT32_MAX ? -1 : gp__ownfd_next((int)first);
     unsigned end = own < 0 || (unsigned)own > last ? last : (unsigned)own - 1;
     if (own < 0 || (unsigned)own != first) {
-      if (!(flags & CLOSE_RANGE_CLOEXEC) &&
-          gp__shim_active(GP__PATCH_SOCKET))
+      if (!(flags & CLOSE_RANGE_CLOEXEC) && gp__shim_active(GP__PATCH_SOCKET))
         gp__fd_forget_range(first, end);
       r = gp__real_syscall(SYS_close_range, first, end, flags);
       if (r < 0)

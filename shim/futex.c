@@ -27,7 +27,7 @@ static long probe(uint32_t *addr, int op, uint32_t val)
 {
   struct timespec zero = {0, 0};
   if (gp__real_syscall(SYS_futex, addr, op & FUTEX_PRIVATE_FLAG, val, &zero,
-                   NULL, 0) == 0)
+                       NULL, 0) == 0)
     return 0; /* cannot happen: nobody wakes a zero wait */
   return -errno;
 }
@@ -71,9 +71,9 @@ static long futex_wait(uint32_t *addr, int op, uint32_t val,
   }
   for (;;) {
     uint64_t until = private ? deadline : gp__now() + pause;
-    int w = gp__addr_wait(addr, val, until < deadline ? until : deadline,
-                          "futex",
-                          GP__WAIT_UNCANCELABLE | GP__WAIT_INTERRUPTIBLE);
+    int w =
+        gp__addr_wait(addr, val, until < deadline ? until : deadline, "futex",
+                      GP__WAIT_UNCANCELABLE | GP__WAIT_INTERRUPTIBLE);
     if (w == 0 || w == -EAGAIN)
       return 0; /* woken, or changed since it was queued: as woken */
     if (w == -EINTR && gp__signal_restarts())
@@ -120,8 +120,8 @@ static int emulate(long nr, const long a[6], long *ret)
     case FUTEX_WAIT_BITSET:
       if (!gp__shim_active(GP__PATCH_THREAD))
         return 0; /* a thread: the kernel's wait, which a wake reaches */
-      r = futex_wait(addr, op, (uint32_t)a[2],
-                     (const struct timespec *)a[3], (uint32_t)a[5]);
+      r = futex_wait(addr, op, (uint32_t)a[2], (const struct timespec *)a[3],
+                     (uint32_t)a[5]);
       if (r == 1)
         return 0;
       *ret = r;

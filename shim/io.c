@@ -35,29 +35,39 @@
 
 /* The calls the driver knows. */
 enum op_kind {
-  OP_READ, OP_READV, OP_RECV, OP_RECVFROM, OP_RECVMSG, OP_RECVMMSG,
-  OP_WRITE, OP_WRITEV, OP_SEND, OP_SENDTO, OP_SENDMSG, OP_SENDMMSG,
+  OP_READ,
+  OP_READV,
+  OP_RECV,
+  OP_RECVFROM,
+  OP_RECVMSG,
+  OP_RECVMMSG,
+  OP_WRITE,
+  OP_WRITEV,
+  OP_SEND,
+  OP_SENDTO,
+  OP_SENDMSG,
+  OP_SENDMMSG,
   OP_SENDFILE
 };
 
 /* One call in progress; buf/len/iov advance as a write makes progress. */
 struct op {
-  int kind;                 /* enum op_kind */
-  int fd;                   /* the fd */
-  void *buf;                /* OP_READ, OP_RECV*, OP_WRITE, OP_SEND* */
-  size_t len;               /* bytes still to move */
-  int flags;                /* MSG_* flags of the app */
-  struct sockaddr *addr;    /* OP_RECVFROM, OP_SENDTO */
-  socklen_t *alen;          /* OP_RECVFROM */
-  socklen_t salen;          /* OP_SENDTO */
-  struct msghdr *msg;       /* OP_RECVMSG, OP_SENDMSG (a private copy while
-                               a send advances) */
-  struct iovec *iov;        /* OP_READV, OP_WRITEV */
-  int iovcnt;               /* its length */
-  struct mmsghdr *vec;      /* OP_RECVMMSG, OP_SENDMMSG: the messages */
-  unsigned vlen;            /* how many */
-  int in;                   /* OP_SENDFILE: the file read from */
-  off_t *offset;            /* OP_SENDFILE: where, or NULL */
+  int kind;              /* enum op_kind */
+  int fd;                /* the fd */
+  void *buf;             /* OP_READ, OP_RECV*, OP_WRITE, OP_SEND* */
+  size_t len;            /* bytes still to move */
+  int flags;             /* MSG_* flags of the app */
+  struct sockaddr *addr; /* OP_RECVFROM, OP_SENDTO */
+  socklen_t *alen;       /* OP_RECVFROM */
+  socklen_t salen;       /* OP_SENDTO */
+  struct msghdr *msg;    /* OP_RECVMSG, OP_SENDMSG (a private copy while
+                            a send advances) */
+  struct iovec *iov;     /* OP_READV, OP_WRITEV */
+  int iovcnt;            /* its length */
+  struct mmsghdr *vec;   /* OP_RECVMMSG, OP_SENDMMSG: the messages */
+  unsigned vlen;         /* how many */
+  int in;                /* OP_SENDFILE: the file read from */
+  off_t *offset;         /* OP_SENDFILE: where, or NULL */
 };
 
 static int is_write(const struct op *op)
@@ -69,9 +79,8 @@ static int is_write(const struct op *op)
  * (ENOTSOCK). */
 static int socket_only(const struct op *op)
 {
-  return op->kind != OP_READ && op->kind != OP_READV &&
-         op->kind != OP_WRITE && op->kind != OP_WRITEV &&
-         op->kind != OP_SENDFILE;
+  return op->kind != OP_READ && op->kind != OP_READV && op->kind != OP_WRITE &&
+         op->kind != OP_WRITEV && op->kind != OP_SENDFILE;
 }
 
 /* recvmmsg and sendmmsg return a count of messages, not of bytes: they
@@ -112,8 +121,7 @@ static ssize_t attempt(struct op *op, int dontwait)
   case OP_RECV:
     return gp__real_recv(op->fd, op->buf, op->len, fl);
   case OP_RECVFROM:
-    return gp__real_recvfrom(op->fd, op->buf, op->len, fl, op->addr,
-                             op->alen);
+    return gp__real_recvfrom(op->fd, op->buf, op->len, fl, op->addr, op->alen);
   case OP_RECVMSG:
     return gp__real_recvmsg(op->fd, op->msg, fl);
   case OP_RECVMMSG:
@@ -127,8 +135,7 @@ static ssize_t attempt(struct op *op, int dontwait)
   case OP_SEND:
     return gp__real_send(op->fd, op->buf, op->len, fl);
   case OP_SENDTO:
-    return gp__real_sendto(op->fd, op->buf, op->len, fl, op->addr,
-                           op->salen);
+    return gp__real_sendto(op->fd, op->buf, op->len, fl, op->addr, op->salen);
   default:
     return gp__real_sendmsg(op->fd, op->msg, fl);
   }
@@ -236,10 +243,11 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
             (!counts_messages(op) &&
              (out ? fi->stream : fi->stream && (op->flags & MSG_WAITALL)));
   int peek = !out && (op->flags & MSG_PEEK);
-  int hint = !out && (op->kind == OP_READ || op->kind == OP_RECV ||
-                      op->kind == OP_RECVFROM) &&
-             (op->flags & ~(MSG_WAITALL | MSG_NOSIGNAL)) == 0 &&
-             gp__shim_tcp(op->fd, fi) == GP__TCP_YES;
+  int hint =
+      !out &&
+      (op->kind == OP_READ || op->kind == OP_RECV || op->kind == OP_RECVFROM) &&
+      (op->flags & ~(MSG_WAITALL | MSG_NOSIGNAL)) == 0 &&
+      gp__shim_tcp(op->fd, fi) == GP__TCP_YES;
   size_t done = 0;
 
   if (all && peek && !peek_waits_all(op->fd))
@@ -291,8 +299,7 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
 static int tty_timed(int fd)
 {
   struct termios t;
-  return tcgetattr(fd, &t) == 0 && !(t.c_lflag & ICANON) &&
-         t.c_cc[VMIN] == 0;
+  return tcgetattr(fd, &t) == 0 && !(t.c_lflag & ICANON) && t.c_cc[VMIN] == 0;
 }
 
 /* One try of a write that moves at most max bytes: the op's length, or
@@ -412,8 +419,8 @@ static ssize_t sendfile_copy(struct op *op, struct gp__fdinfo *fi)
       break; /* the end of the input, or its error */
     }
     while (sent < (size_t)n) {
-      ssize_t k = gp__real_send(op->fd, buf + sent, (size_t)n - sent,
-                                MSG_DONTWAIT);
+      ssize_t k =
+          gp__real_send(op->fd, buf + sent, (size_t)n - sent, MSG_DONTWAIT);
       int w;
       if (k >= 0) {
         sent += (size_t)k;
@@ -543,8 +550,7 @@ static void share_passed(const struct msghdr *msg)
   char small[256], *ctl = small;
   size_t len = msg->msg_controllen;
 
-  if (msg->msg_control == NULL || len < sizeof(struct cmsghdr) ||
-      len > 65536)
+  if (msg->msg_control == NULL || len < sizeof(struct cmsghdr) || len > 65536)
     return; /* nothing, or what the kernel refuses (ENOBUFS, EINVAL) */
   if (len > sizeof(small) && (ctl = malloc(len)) == NULL)
     return;
@@ -581,8 +587,7 @@ GP_EXPORT ssize_t read(int fd, void *buf, size_t count)
 /* write(2). */
 GP_EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
-  struct op op = {.kind = OP_WRITE, .fd = fd, .buf = (void *)buf,
-                  .len = count};
+  struct op op = {.kind = OP_WRITE, .fd = fd, .buf = (void *)buf, .len = count};
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_write(fd, buf, count);
   return drive(&op);
@@ -591,8 +596,8 @@ GP_EXPORT ssize_t write(int fd, const void *buf, size_t count)
 /* readv(2). */
 GP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
-  struct op op = {.kind = OP_READV, .fd = fd, .iov = (struct iovec *)iov,
-                  .iovcnt = iovcnt};
+  struct op op = {
+      .kind = OP_READV, .fd = fd, .iov = (struct iovec *)iov, .iovcnt = iovcnt};
   if (!gp__shim_active(GP__PATCH_SOCKET) || iovcnt < 0 || iovcnt > IOV_MAX ||
       (iovcnt > 0 && iov == NULL))
     return gp__real_readv(fd, iov, iovcnt); /* and the kernel's EINVAL */
@@ -602,7 +607,9 @@ GP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 /* writev(2). */
 GP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
-  struct op op = {.kind = OP_WRITEV, .fd = fd, .iov = (struct iovec *)iov,
+  struct op op = {.kind = OP_WRITEV,
+                  .fd = fd,
+                  .iov = (struct iovec *)iov,
                   .iovcnt = iovcnt};
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_writev(fd, iov, iovcnt);
@@ -612,8 +619,8 @@ GP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 /* recv(2). */
 GP_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-  struct op op = {.kind = OP_RECV, .fd = fd, .buf = buf, .len = len,
-                  .flags = flags};
+  struct op op = {
+      .kind = OP_RECV, .fd = fd, .buf = buf, .len = len, .flags = flags};
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_recv(fd, buf, len, flags);
   return drive(&op);
@@ -623,8 +630,13 @@ GP_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 GP_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
                            struct sockaddr *addr, socklen_t *alen)
 {
-  struct op op = {.kind = OP_RECVFROM, .fd = fd, .buf = buf, .len = len,
-                  .flags = flags, .addr = addr, .alen = alen};
+  struct op op = {.kind = OP_RECVFROM,
+                  .fd = fd,
+                  .buf = buf,
+                  .len = len,
+                  .flags = flags,
+                  .addr = addr,
+                  .alen = alen};
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_recvfrom(fd, buf, len, flags, addr, alen);
   return drive(&op);
@@ -658,7 +670,10 @@ GP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 /* send(2). */
 GP_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-  struct op op = {.kind = OP_SEND, .fd = fd, .buf = (void *)buf, .len = len,
+  struct op op = {.kind = OP_SEND,
+                  .fd = fd,
+                  .buf = (void *)buf,
+                  .len = len,
                   .flags = flags};
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_send(fd, buf, len, flags);
@@ -669,9 +684,13 @@ GP_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 GP_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
                          const struct sockaddr *addr, socklen_t alen)
 {
-  struct op op = {.kind = OP_SENDTO, .fd = fd, .buf = (void *)buf,
-                  .len = len, .flags = flags,
-                  .addr = (struct sockaddr *)addr, .salen = alen};
+  struct op op = {.kind = OP_SENDTO,
+                  .fd = fd,
+                  .buf = (void *)buf,
+                  .len = len,
+                  .flags = flags,
+                  .addr = (struct sockaddr *)addr,
+                  .salen = alen};
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_sendto(fd, buf, len, flags, addr, alen);
   return drive(&op);
@@ -696,8 +715,8 @@ GP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
                        struct timespec *timeout)
 {
-  struct op op = {.kind = OP_RECVMMSG, .fd = fd, .vec = vec, .vlen = n,
-                  .flags = flags};
+  struct op op = {
+      .kind = OP_RECVMMSG, .fd = fd, .vec = vec, .vlen = n, .flags = flags};
   int r;
 
   if (!gp__shim_active(GP__PATCH_SOCKET))
@@ -711,8 +730,8 @@ GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
 /* sendmmsg(2): waits until the first message can be sent. */
 GP_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
 {
-  struct op op = {.kind = OP_SENDMMSG, .fd = fd, .vec = vec, .vlen = n,
-                  .flags = flags};
+  struct op op = {
+      .kind = OP_SENDMMSG, .fd = fd, .vec = vec, .vlen = n, .flags = flags};
   unsigned sent = n < UIO_MAXIOV ? n : UIO_MAXIOV; /* the kernel's limit */
   struct mmsghdr *copy;
 
@@ -732,8 +751,8 @@ GP_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
  * count bytes went (or the input ended), as a blocking sendfile does. */
 GP_EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t count)
 {
-  struct op op = {.kind = OP_SENDFILE, .fd = out, .in = in,
-                  .offset = offset, .len = count};
+  struct op op = {
+      .kind = OP_SENDFILE, .fd = out, .in = in, .offset = offset, .len = count};
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_sendfile(out, in, offset, count);
   return drive(&op);

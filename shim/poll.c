@@ -180,11 +180,11 @@ static int fd_table_size(void)
  * they name. */
 struct selset {
   unsigned long small_copy[3 * FD_SETSIZE / WORD_BITS];
-  unsigned long *copy;      /* small_copy, or allocated past FD_SETSIZE */
-  size_t words;             /* words of each set */
+  unsigned long *copy; /* small_copy, or allocated past FD_SETSIZE */
+  size_t words;        /* words of each set */
   struct gp__fdwait small[64];
-  struct gp__fdwait *ws;    /* small, or allocated past 64 fds */
-  size_t n;                 /* fds in ws */
+  struct gp__fdwait *ws; /* small, or allocated past 64 fds */
+  size_t n;              /* fds in ws */
 };
 
 static void selset_free(struct selset *ss)
@@ -341,8 +341,8 @@ GP_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
     }
     sec = (uint64_t)tmo->tv_sec + (uint64_t)tmo->tv_usec / 1000000u;
     if (sec < (GP__NEVER - now) / 1000000000u - 1)
-      deadline = now + sec * 1000000000u +
-                 (uint64_t)tmo->tv_usec % 1000000u * 1000u;
+      deadline =
+          now + sec * 1000000000u + (uint64_t)tmo->tv_usec % 1000000u * 1000u;
   }
   res = coop_select(nfds, r, w, e, deadline, NULL);
   if (tmo && deadline != GP__NEVER) {
@@ -389,8 +389,7 @@ static int coop_epoll(int epfd, struct epoll_event *ev, int max, int timeout)
 }
 
 /* epoll_wait(2). */
-GP_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max,
-                         int timeout)
+GP_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
   if (!coop(timeout == 0))
     return gp__real_epoll_wait(epfd, ev, max, timeout);

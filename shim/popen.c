@@ -31,9 +31,9 @@ extern char **environ;
 
 /* An open popen stream: its fd, closed in the children of later popens. */
 struct child {
-  int fd;              /* the parent's end of its pipe */
-  pid_t pid;           /* the shell */
-  struct child *next;  /* the next older one */
+  int fd;             /* the parent's end of its pipe */
+  pid_t pid;          /* the shell */
+  struct child *next; /* the next older one */
 };
 
 static struct child *children; /* open popen streams, newest first */
@@ -41,8 +41,7 @@ static pthread_mutex_t children_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Spawns sh -c cmd with child_end as child_fd, and without the fds of the
  * open popen streams. children_lock is held. Returns 0 or an error number. */
-static int spawn_shell(pid_t *pid, const char *cmd, int child_end,
-                       int child_fd)
+static int spawn_shell(pid_t *pid, const char *cmd, int child_end, int child_fd)
 {
   posix_spawn_file_actions_t fa;
   char *argv[] = {"sh", "-c", (char *)cmd, NULL};

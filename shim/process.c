@@ -37,9 +37,9 @@ extern char **environ;
 /* What unblock_one does: for a spawn (the parent keeps using the fds) or
  * an exec, and whether it puts O_NONBLOCK back (an exec that failed). */
 struct unblock {
-  int spawn;    /* the parent goes on sharing the file descriptions */
-  int undo;     /* put back what an earlier call took away */
-  int changed;  /* how many fds were changed */
+  int spawn;   /* the parent goes on sharing the file descriptions */
+  int undo;    /* put back what an earlier call took away */
+  int changed; /* how many fds were changed */
 };
 
 static void unblock_one(int fd, struct gp__fdinfo *fi, void *arg)
@@ -93,8 +93,7 @@ static int unblock_for_child(int spawn, int undo)
  * system call. */
 
 /* Nonzero in a vfork child of this thread, until it execs or exits. */
-static __thread int in_vfork_child
-    __attribute__((tls_model("initial-exec")));
+static __thread int in_vfork_child __attribute__((tls_model("initial-exec")));
 
 /* Called by vfork before the system call: the child will see the raised
  * depth. Leaves errno alone. */
@@ -133,7 +132,7 @@ __asm__(".text\n"
         "sub $8, %rsp\n\t" /* the call needs a 16-byte aligned stack */
         "call gp__vfork_enter\n\t"
         "add $8, %rsp\n\t"
-        "pop %rdi\n\t" /* the return address, kept across the call */
+        "pop %rdi\n\t"      /* the return address, kept across the call */
         "mov $58, %eax\n\t" /* SYS_vfork */
         "syscall\n\t"
         "push %rdi\n\t"
@@ -153,7 +152,7 @@ __asm__(".text\n"
         "bl gp__vfork_enter\n\t"
         "ldp x29, x30, [sp], #16\n\t" /* x30, the return address,
                                           survives the system call */
-        "mov x0, #0x4111\n\t" /* CLONE_VM | CLONE_VFORK | SIGCHLD */
+        "mov x0, #0x4111\n\t"         /* CLONE_VM | CLONE_VFORK | SIGCHLD */
         "mov x1, sp\n\t"
         "mov x8, #220\n\t" /* SYS_clone */
         "svc #0\n\t"
@@ -226,8 +225,7 @@ GP_EXPORT int execv(const char *path, char *const argv[])
   return execve(path, argv, environ);
 }
 
-GP_EXPORT int execvpe(const char *file, char *const argv[],
-                      char *const envp[])
+GP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
   int changed = exec_prepare(), r;
   r = gp__real_execvpe(file, argv, envp);
@@ -298,8 +296,7 @@ GP_EXPORT int posix_spawn(pid_t *pid, const char *path,
                           char *const envp[])
 {
   gp__real_init();
-  return spawn_blocking(gp__real_posix_spawn, pid, path, fa, attr, argv,
-                        envp);
+  return spawn_blocking(gp__real_posix_spawn, pid, path, fa, attr, argv, envp);
 }
 
 GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
@@ -308,8 +305,7 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
                            char *const envp[])
 {
   gp__real_init();
-  return spawn_blocking(gp__real_posix_spawnp, pid, file, fa, attr, argv,
-                        envp);
+  return spawn_blocking(gp__real_posix_spawnp, pid, file, fa, attr, argv, envp);
 }
 
 /* Before a spawn through glibc's internal aliases (its own popen and
@@ -327,10 +323,10 @@ void gp__shim_before_foreign_spawn(void)
  * options) would report, left in place for the caller to collect
  * (WNOWAIT). */
 struct child_watch {
-  idtype_t idtype;         /* P_PID, P_PGID, P_ALL or P_PIDFD */
-  id_t id;                 /* the pid, process group or pidfd */
-  int options;             /* waitid's options */
-  int err;                 /* 0, or waitid's errno */
+  idtype_t idtype; /* P_PID, P_PGID, P_ALL or P_PIDFD */
+  id_t id;         /* the pid, process group or pidfd */
+  int options;     /* waitid's options */
+  int err;         /* 0, or waitid's errno */
 };
 
 /* On a helper thread: blocks until the state change is there. The raw
@@ -342,8 +338,7 @@ static void watch_child(void *arg)
   long r;
 
   do
-    r = gp__real_syscall(SYS_waitid, c->idtype, c->id, &si, c->options,
-                         NULL);
+    r = gp__real_syscall(SYS_waitid, c->idtype, c->id, &si, c->options, NULL);
   while (r < 0 && errno == EINTR);
   c->err = r < 0 ? errno : 0;
 }
@@ -367,8 +362,9 @@ static int wait_change(idtype_t idtype, id_t id, int options)
     return 1;
   c->idtype = idtype;
   c->id = id;
-  c->options = (options & (WEXITED | WSTOPPED | WCONTINUED | __WALL |
-                           __WCLONE)) | WNOWAIT;
+  c->options =
+      (options & (WEXITED | WSTOPPED | WCONTINUED | __WALL | __WCLONE)) |
+      WNOWAIT;
   c->err = 0;
   w = gp__helper_call(watch_child, c, free, 1);
   if (w == -EAGAIN || w == -ENOMEM) {
@@ -412,22 +408,24 @@ static int child_wait_step(struct child_wait *cw, idtype_t idtype, id_t id,
 }
 
 /* Waits cooperatively for a child, as wait4 does. */
-static pid_t coop_wait4(pid_t pid, int *status, int options,
-                        struct rusage *ru)
+static pid_t coop_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
   struct child_wait cw = {.poll_only = 0, .pause = 1000000};
-  idtype_t idtype = pid < -1 ? P_PGID : pid == -1 ? P_ALL : pid == 0 ? P_PGID
-                                                                     : P_PID;
+  idtype_t idtype = pid < -1    ? P_PGID
+                    : pid == -1 ? P_ALL
+                    : pid == 0  ? P_PGID
+                                : P_PID;
   id_t id = (id_t)(pid < -1 ? -pid : pid == 0 ? getpgrp() : pid);
   /* wait4's WUNTRACED is waitid's WSTOPPED; it always waits for exits. */
-  int wopts = (options & (WUNTRACED | WCONTINUED | __WALL | __WCLONE |
-                          __WNOTHREAD)) | WEXITED;
+  int wopts =
+      (options & (WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD)) |
+      WEXITED;
   pid_t r;
 
   while ((r = gp__real_wait4(pid, status, options | WNOHANG, ru)) == 0)
     if (child_wait_step(&cw, idtype, id, wopts) != 0)
       return -1; /* EINTR, or ETIMEDOUT for a gp_timeout block */
-  return r; /* a child changed state, or an error (ECHILD …) */
+  return r;      /* a child changed state, or an error (ECHILD …) */
 }
 
 /* Waits cooperatively, as waitid does: each look is a waitid with WNOHANG
@@ -504,9 +502,9 @@ GP_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
  * SIGQUIT to be ignored, the last puts back what it found and the signal
  * mask, whichever thread that is. */
 static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
-static int system_calls;              /* calls in progress */
-static struct sigaction system_intr;  /* SIGINT before the first */
-static struct sigaction system_quit;  /* SIGQUIT before the first */
+static int system_calls;             /* calls in progress */
+static struct sigaction system_intr; /* SIGINT before the first */
+static struct sigaction system_quit; /* SIGQUIT before the first */
 
 /* A thread canceled in system(): its shell is killed and reaped, and the
  * last call puts the signals back (not the mask), as glibc does. The reap
@@ -563,8 +561,7 @@ static int do_system(const char *line)
   posix_spawnattr_setsigdefault(&attr, &reset);
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  ret = posix_spawn(&pid, "/bin/sh", NULL, &attr, (char *const *)argv,
-                    environ);
+  ret = posix_spawn(&pid, "/bin/sh", NULL, &attr, (char *const *)argv, environ);
   posix_spawnattr_destroy(&attr);
   if (ret == 0) {
     pid_t r;

@@ -129,15 +129,15 @@ void gp__thread_cancel_point(void);
 
 /* What an interposed stdio call does with its stream. */
 enum {
-  GP__STDIO_IN,   /* reads it (it may refill its buffer) */
-  GP__STDIO_OUT,  /* writes it */
-  GP__STDIO_CTL,  /* anything else under its lock (seek, setvbuf …) */
-  GP__STDIO_LOCK  /* flockfile: taken over whatever its fd */
+  GP__STDIO_IN,  /* reads it (it may refill its buffer) */
+  GP__STDIO_OUT, /* writes it */
+  GP__STDIO_CTL, /* anything else under its lock (seek, setvbuf …) */
+  GP__STDIO_LOCK /* flockfile: taken over whatever its fd */
 };
 
 /* One interposed stdio call in progress. */
 struct gp__stdio_call {
-  void *rec;      /* the stream's record whose lock the call holds */
+  void *rec; /* the stream's record whose lock the call holds */
 };
 
 /* Nonzero once stdio goes through the shim (glibc's tables patched). */
@@ -156,9 +156,9 @@ void gp__stdio_enter_slow(struct gp__stdio_call *c, FILE *fp, int what);
 /* The last stream the fast path found over a regular file (or an fd the
  * app made non-blocking), per OS thread: a getc loop looks at no record. */
 struct gp__stdio_seen {
-  FILE *fp;        /* the stream */
-  int fd;          /* its fd then */
-  uint32_t epoch;  /* gp__fd_epoch then */
+  FILE *fp;       /* the stream */
+  int fd;         /* its fd then */
+  uint32_t epoch; /* gp__fd_epoch then */
 };
 extern __thread struct gp__stdio_seen gp__stdio_seen
     __attribute__((tls_model("initial-exec")));
@@ -183,8 +183,7 @@ static inline int gp__stdio_plain(FILE *fp)
   return 1;
 }
 
-static inline void gp__stdio_enter(struct gp__stdio_call *c, FILE *fp,
-                                   int what)
+static inline void gp__stdio_enter(struct gp__stdio_call *c, FILE *fp, int what)
 {
   c->rec = NULL;
   /* 0x0202: glibc's _IO_LINE_BUF and _IO_UNBUFFERED. */

@@ -20,14 +20,14 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 
-static struct sigaction app[NSIG];   /* the app's handlers, as it set them */
-static unsigned char added[NSIG];    /* SA_SIGINFO in the kernel's flags is
-                                        ours (the trampoline's), not the
-                                        app's */
-static volatile sig_atomic_t last;   /* the last signal caught */
-static pid_t owner;                  /* the process the table is of: a
-                                        vfork child, which shares it, is
-                                        another */
+static struct sigaction app[NSIG]; /* the app's handlers, as it set them */
+static unsigned char added[NSIG];  /* SA_SIGINFO in the kernel's flags is
+                                      ours (the trampoline's), not the
+                                      app's */
+static volatile sig_atomic_t last; /* the last signal caught */
+static pid_t owner;                /* the process the table is of: a
+                                      vfork child, which shares it, is
+                                      another */
 
 static void trampoline(int sig, siginfo_t *si, void *uc)
 {
@@ -206,8 +206,7 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
     r = gp__real_sigtimedwait(set, info, &zero);
     if (r > 0 || errno != EAGAIN)
       break;
-    if (sfd < 0 &&
-        (sfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+    if (sfd < 0 && (sfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
       /* No fd to wait on: wait for real, as unpatched. */
       struct timespec left, *tmo = NULL;
       if (deadline != GP__NEVER) {
@@ -222,9 +221,7 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
     if (w == -ECANCELED)
       gp__thread_cancel_point(); /* a cancellation point; else gp_kill */
     if (w < 0) {
-      errno = w == -ETIMEDOUT     ? EAGAIN
-              : w == -GP__EXPIRED ? ETIMEDOUT
-                                  : EINTR;
+      errno = w == -ETIMEDOUT ? EAGAIN : w == -GP__EXPIRED ? ETIMEDOUT : EINTR;
       r = -1;
       break;
     }

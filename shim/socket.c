@@ -73,8 +73,7 @@ static int listening(int fd)
 }
 
 /* accept4(2); accept(2) is accept4 with no flags. The new socket is ours. */
-GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
-                      int flags)
+GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
   struct gp__fdinfo *fi;
   uint64_t deadline;
@@ -156,8 +155,7 @@ GP_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 static int connect_unix_full(int fd, const struct sockaddr *addr,
                              socklen_t alen, struct gp__fdinfo *fi)
 {
-  uint64_t deadline = fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns
-                                      : GP__NEVER;
+  uint64_t deadline = fi->sndtimeo_ns ? gp__now() + fi->sndtimeo_ns : GP__NEVER;
   uint64_t pause = 1000000; /* 1 ms, doubling up to 16 ms */
 
   for (;;) {
@@ -181,11 +179,11 @@ static int connect_unix_full(int fd, const struct sockaddr *addr,
  * outlive the caller's wait (and the program may close the fd, and reuse
  * its number, meanwhile). */
 struct connect_job {
-  int fd;                        /* a duplicate of the socket's fd */
-  socklen_t alen;                /* the address's length */
-  struct sockaddr_storage addr;  /* the address */
-  int r;                         /* what connect returned */
-  int err;                       /* its errno */
+  int fd;                       /* a duplicate of the socket's fd */
+  socklen_t alen;               /* the address's length */
+  struct sockaddr_storage addr; /* the address */
+  int r;                        /* what connect returned */
+  int err;                      /* its errno */
 };
 
 static void connect_job(void *arg)
@@ -211,8 +209,8 @@ static int dup_high(int fd)
  * caller waits. Interrupted, the call returns EINTR and the connection
  * goes on in the background, as in the kernel; with SA_RESTART, and no
  * SO_SNDTIMEO, it is made again and waits on, as the kernel restarts it. */
-static int connect_blocking(int fd, const struct sockaddr *addr,
-                            socklen_t alen, struct gp__fdinfo *fi)
+static int connect_blocking(int fd, const struct sockaddr *addr, socklen_t alen,
+                            struct gp__fdinfo *fi)
 {
   for (;;) {
     struct connect_job *j;

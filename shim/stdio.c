@@ -60,12 +60,12 @@
 
 /* glibc's flags beyond the few <stdio.h> names (libio/libio.h, unchanged
  * since glibc 2.1). */
-#define IO_MAGIC_MASK 0xFFFF0000u
-#define IO_MAGIC 0xFBAD0000u
-#define IO_UNBUFFERED 0x0002
-#define IO_NO_WRITES 0x0008
-#define IO_LINKED 0x0080
-#define IO_LINE_BUF 0x0200
+#define IO_MAGIC_MASK       0xFFFF0000u
+#define IO_MAGIC            0xFBAD0000u
+#define IO_UNBUFFERED       0x0002
+#define IO_NO_WRITES        0x0008
+#define IO_LINKED           0x0080
+#define IO_LINE_BUF         0x0200
 #define IO_FLAGS2_NOTCANCEL 2
 
 /* Entries of glibc's struct _IO_jump_t: two words, then finish, overflow,
@@ -77,20 +77,20 @@ enum { SLOT_READ = 14, SLOT_WRITE = 15, SLOT_CLOSE = 17 };
 
 /* A stream the shim manages. */
 struct sfile {
-  uint64_t magic;          /* SFILE_MAGIC while it stands for fp */
+  uint64_t magic; /* SFILE_MAGIC while it stands for fp */
   struct {
-    uint32_t word;         /* 0 free, 1 held, 2 held and maybe waited for */
-    int cnt;               /* how many times its holder took it */
-    void *owner;           /* the holder: a coroutine, or a thread's id | 1 */
-  } lock;                  /* glibc's _IO_lock_t; fp->_lock points here */
-  FILE *fp;                /* the stream */
-  void *glibc_lock;        /* its own lock, given back if it is let go */
-  pid_t pid;               /* popen's child (popen.c), or 0 */
-  unsigned char linked;    /* it was in glibc's list of streams */
-  unsigned char bycaller;  /* the app asked for FSETLOCKING_BYCALLER */
-  unsigned char dead;      /* closed or let go: a waiter looks again */
-  struct sfile *next;      /* in the list of managed streams, newest first;
-                              or in the free list */
+    uint32_t word;        /* 0 free, 1 held, 2 held and maybe waited for */
+    int cnt;              /* how many times its holder took it */
+    void *owner;          /* the holder: a coroutine, or a thread's id | 1 */
+  } lock;                 /* glibc's _IO_lock_t; fp->_lock points here */
+  FILE *fp;               /* the stream */
+  void *glibc_lock;       /* its own lock, given back if it is let go */
+  pid_t pid;              /* popen's child (popen.c), or 0 */
+  unsigned char linked;   /* it was in glibc's list of streams */
+  unsigned char bycaller; /* the app asked for FSETLOCKING_BYCALLER */
+  unsigned char dead;     /* closed or let go: a waiter looks again */
+  struct sfile *next;     /* in the list of managed streams, newest first;
+                             or in the free list */
 };
 
 _Static_assert(offsetof(struct sfile, lock) == 8 &&
@@ -103,13 +103,13 @@ struct mutex {
   uint32_t word; /* 0 free, 1 held, 2 held and maybe waited for */
 };
 
-int gp__stdio_on;                 /* glibc's tables point at the hooks */
+int gp__stdio_on; /* glibc's tables point at the hooks */
 __thread struct gp__stdio_seen gp__stdio_seen
     __attribute__((tls_model("initial-exec")));
 static struct gp__lock list_lock; /* guards streams and free_recs */
-static struct sfile *streams;    /* managed, newest first */
-static struct sfile *free_recs;  /* records of closed streams, for reuse */
-static struct mutex adopt_mutex; /* one stream is taken over at a time */
+static struct sfile *streams;     /* managed, newest first */
+static struct sfile *free_recs;   /* records of closed streams, for reuse */
+static struct mutex adopt_mutex;  /* one stream is taken over at a time */
 static ssize_t (*orig_read)(FILE *, void *, ssize_t);
 static ssize_t (*orig_write)(FILE *, const void *, ssize_t);
 static int (*orig_close)(FILE *);
@@ -220,8 +220,7 @@ static int worth_managing(FILE *fp, int force)
 {
   struct gp__fdinfo *fi;
 
-  if (((unsigned)fp->_flags & IO_MAGIC_MASK) != IO_MAGIC ||
-      fp->_lock == NULL)
+  if (((unsigned)fp->_flags & IO_MAGIC_MASK) != IO_MAGIC || fp->_lock == NULL)
     return 0;
   if (force || fp->_fileno < 0)
     return 1;
@@ -437,10 +436,12 @@ static void flush_stdout_first(FILE *fp, const void *buf, int park)
   FILE *out = stdout;
   struct sfile *so;
 
-  if (out == NULL || out == fp || !(fp->_flags & (IO_LINE_BUF | IO_UNBUFFERED)) ||
+  if (out == NULL || out == fp ||
+      !(fp->_flags & (IO_LINE_BUF | IO_UNBUFFERED)) ||
       (const char *)buf < fp->_IO_buf_base ||
       (const char *)buf >= fp->_IO_buf_end || (so = managed(out)) == NULL ||
-      !so->linked || (out->_flags & (IO_NO_WRITES | IO_LINE_BUF)) != IO_LINE_BUF)
+      !so->linked ||
+      (out->_flags & (IO_NO_WRITES | IO_LINE_BUF)) != IO_LINE_BUF)
     return;
   if (so->bycaller) {
     gp__real___overflow(out, EOF);

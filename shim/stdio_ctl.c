@@ -36,8 +36,7 @@ GP_EXPORT void setlinebuf(FILE *fp)
 
 GP_EXPORT int setvbuf(FILE *fp, char *buf, int mode, size_t size)
 {
-  GP__STDIO_CALL(fp, GP__STDIO_CTL, int,
-                 gp__real_setvbuf(fp, buf, mode, size));
+  GP__STDIO_CALL(fp, GP__STDIO_CTL, int, gp__real_setvbuf(fp, buf, mode, size));
 }
 
 GP_EXPORT int fseek(FILE *fp, long off, int whence)
@@ -262,8 +261,7 @@ static void error_tail(int status, int errnum, const char *fmt, va_list ap)
 {
   char buf[1024];
 
-  if (vfxprintf(stderr, fmt, ap) < 0 && errno == ENOMEM &&
-      fwide(stderr, 0) > 0)
+  if (vfxprintf(stderr, fmt, ap) < 0 && errno == ENOMEM && fwide(stderr, 0) > 0)
     fputws_unlocked(L"out of memory\n", stderr);
   ++error_message_count;
   if (errnum)

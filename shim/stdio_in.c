@@ -157,8 +157,8 @@ GP_EXPORT int getw(FILE *fp)
  * older programs call. Declared under other C names, as the headers give
  * the plain ones the __isoc99_ symbols. */
 
-GP_EXPORT int gnu_vfscanf(FILE *fp, const char *fmt, va_list ap)
-    __asm__("vfscanf");
+GP_EXPORT int gnu_vfscanf(FILE *fp, const char *fmt,
+                          va_list ap) __asm__("vfscanf");
 GP_EXPORT int gnu_vscanf(const char *fmt, va_list ap) __asm__("vscanf");
 GP_EXPORT int gnu_fscanf(FILE *fp, const char *fmt, ...) __asm__("fscanf");
 GP_EXPORT int gnu_scanf(const char *fmt, ...) __asm__("scanf");
@@ -170,8 +170,7 @@ GP_EXPORT int gnu_vfscanf(FILE *fp, const char *fmt, va_list ap)
 
 GP_EXPORT int __isoc99_vfscanf(FILE *fp, const char *fmt, va_list ap)
 {
-  GP__STDIO_CALL(fp, GP__STDIO_IN, int,
-                 gp__real___isoc99_vfscanf(fp, fmt, ap));
+  GP__STDIO_CALL(fp, GP__STDIO_IN, int, gp__real___isoc99_vfscanf(fp, fmt, ap));
 }
 
 GP_EXPORT int gnu_vscanf(const char *fmt, va_list ap)
@@ -295,12 +294,10 @@ GP_EXPORT wint_t __wunderflow(FILE *fp)
   GP__STDIO_CALL(fp, GP__STDIO_IN, wint_t, gp__real___wunderflow(fp));
 }
 
-GP_EXPORT int gnu_vfwscanf(FILE *fp, const wchar_t *fmt, va_list ap)
-    __asm__("vfwscanf");
-GP_EXPORT int gnu_vwscanf(const wchar_t *fmt, va_list ap)
-    __asm__("vwscanf");
-GP_EXPORT int gnu_fwscanf(FILE *fp, const wchar_t *fmt, ...)
-    __asm__("fwscanf");
+GP_EXPORT int gnu_vfwscanf(FILE *fp, const wchar_t *fmt,
+                           va_list ap) __asm__("vfwscanf");
+GP_EXPORT int gnu_vwscanf(const wchar_t *fmt, va_list ap) __asm__("vwscanf");
+GP_EXPORT int gnu_fwscanf(FILE *fp, const wchar_t *fmt, ...) __asm__("fwscanf");
 GP_EXPORT int gnu_wscanf(const wchar_t *fmt, ...) __asm__("wscanf");
 
 GP_EXPORT int gnu_vfwscanf(FILE *fp, const wchar_t *fmt, va_list ap)

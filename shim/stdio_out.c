@@ -75,8 +75,7 @@ GP_EXPORT size_t fwrite(const void *p, size_t size, size_t n, FILE *fp)
 }
 
 #undef fwrite_unlocked /* a macro of <stdio.h> when optimizing */
-GP_EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n,
-                                 FILE *fp)
+GP_EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n, FILE *fp)
 {
   GP__STDIO_CALL(fp, GP__STDIO_OUT, size_t,
                  gp__real_fwrite_unlocked(p, size, n, fp));
@@ -159,8 +158,7 @@ GP_EXPORT wint_t fputwc(wchar_t wc, FILE *fp)
 
 GP_EXPORT wint_t fputwc_unlocked(wchar_t wc, FILE *fp)
 {
-  GP__STDIO_CALL(fp, GP__STDIO_OUT, wint_t,
-                 gp__real_fputwc_unlocked(wc, fp));
+  GP__STDIO_CALL(fp, GP__STDIO_OUT, wint_t, gp__real_fputwc_unlocked(wc, fp));
 }
 
 GP_EXPORT wint_t putwc(wchar_t wc, FILE *fp)
@@ -180,8 +178,7 @@ GP_EXPORT wint_t putwchar(wchar_t wc)
 
 GP_EXPORT wint_t putwchar_unlocked(wchar_t wc)
 {
-  GP__STDIO_CALL(stdout, GP__STDIO_OUT, wint_t,
-                 gp__real_putwchar_unlocked(wc));
+  GP__STDIO_CALL(stdout, GP__STDIO_OUT, wint_t, gp__real_putwchar_unlocked(wc));
 }
 
 GP_EXPORT int fputws(const wchar_t *ws, FILE *fp)

@@ -37,9 +37,9 @@
 #include <string.h>
 #include <time.h>
 
-#define PSHARED_MUTEX 128  /* __kind bit of a process-shared mutex */
-#define SHARED_FUTEX 128   /* glibc's marker of a process-shared sem/barrier */
-#define COND_SHARED 1      /* __wrefs bits of a condition variable */
+#define PSHARED_MUTEX  128 /* __kind bit of a process-shared mutex */
+#define SHARED_FUTEX   128 /* glibc's marker of a process-shared sem/barrier */
+#define COND_SHARED    1   /* __wrefs bits of a condition variable */
 #define COND_MONOTONIC 2
 
 /* Thread patching is on: the objects are the runtime's. Looked at once
@@ -62,8 +62,7 @@ static int how(void)
 static uint64_t me(void)
 {
   struct gp__coro *co = gp__tls.depth ? NULL : gp__self();
-  return co ? (uint64_t)(uintptr_t)co
-            : (uint64_t)gp__real_pthread_self() | 1;
+  return co ? (uint64_t)(uintptr_t)co : (uint64_t)gp__real_pthread_self() | 1;
 }
 
 /* Converts an absolute time on clock into a monotonic deadline. Returns 0,
@@ -108,8 +107,7 @@ static uint64_t owner_of(const pthread_mutex_t *m)
 
 static void set_owner(pthread_mutex_t *m, uint64_t o)
 {
-  __atomic_store_n((uint64_t *)(void *)&m->__data.__owner, o,
-                   __ATOMIC_RELAXED);
+  __atomic_store_n((uint64_t *)(void *)&m->__data.__owner, o, __ATOMIC_RELAXED);
 }
 
 static int emulated_mutex(const pthread_mutex_t *m)
@@ -309,8 +307,8 @@ GP_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 GP_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                      const struct timespec *abs)
 {
-  clockid_t clock = (c->__data.__wrefs & COND_MONOTONIC) ? CLOCK_MONOTONIC
-                                                          : CLOCK_REALTIME;
+  clockid_t clock =
+      (c->__data.__wrefs & COND_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
   if (!emulated_cond(c) || !emulated_mutex(m))
     return gp__real_pthread_cond_timedwait(c, m, abs);
   return pthread_cond_clockwait(c, m, clock, abs);
@@ -357,7 +355,7 @@ GP_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 
 /* ---- rwlocks ---- */
 
-#define RW_WRITER 0x80000000u  /* a writer holds it */
+#define RW_WRITER  0x80000000u /* a writer holds it */
 #define RW_WAITERS 0x40000000u /* someone may wait: wake on release */
 #define RW_READERS 0x3fffffffu /* readers holding it */
 
@@ -374,8 +372,7 @@ static uint64_t writer_of(const pthread_rwlock_t *rw)
 
 static void set_writer(pthread_rwlock_t *rw, uint64_t w)
 {
-  __atomic_store_n((uint64_t *)(void *)&rw->__data.__pad3, w,
-                   __ATOMIC_RELAXED);
+  __atomic_store_n((uint64_t *)(void *)&rw->__data.__pad3, w, __ATOMIC_RELAXED);
 }
 
 static int emulated_rw(const pthread_rwlock_t *rw)
@@ -389,8 +386,8 @@ static int rw_wait(pthread_rwlock_t *rw, uint32_t v, uint64_t deadline)
 {
   uint32_t *w = rw_word(rw);
   if (!(v & RW_WAITERS) &&
-      !__atomic_compare_exchange_n(w, &v, v | RW_WAITERS, 0,
-                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      !__atomic_compare_exchange_n(w, &v, v | RW_WAITERS, 0, __ATOMIC_RELAXED,
+                                   __ATOMIC_RELAXED))
     return 0; /* it changed: look again */
   return gp__addr_wait(w, v | RW_WAITERS, deadline, "rwlock",
                        GP__WAIT_UNCANCELABLE | how()) == -ETIMEDOUT
@@ -417,8 +414,8 @@ static int rdlock(pthread_rwlock_t *rw, uint64_t deadline, int try)
     if ((v & RW_WRITER) && writer_of(rw) == me())
       return try ? EBUSY : EDEADLK; /* glibc's trylock does not look */
     if (!(v & RW_WRITER) &&
-        !(prefer_writer && __atomic_load_n(&rw->__data.__writers,
-                                           __ATOMIC_RELAXED))) {
+        !(prefer_writer &&
+          __atomic_load_n(&rw->__data.__writers, __ATOMIC_RELAXED))) {
       if ((v & RW_READERS) == RW_READERS)
         return EAGAIN;
       if (__atomic_compare_exchange_n(w, &v, v + 1, 0, __ATOMIC_ACQUIRE,
@@ -445,8 +442,8 @@ static int wrlock(pthread_rwlock_t *rw, uint64_t deadline, int try)
   for (;;) {
     uint32_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
     if ((v & (RW_WRITER | RW_READERS)) == 0) {
-      if (__atomic_compare_exchange_n(w, &v, v | RW_WRITER, 0,
-                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      if (__atomic_compare_exchange_n(w, &v, v | RW_WRITER, 0, __ATOMIC_ACQUIRE,
+                                      __ATOMIC_RELAXED))
         break;
       continue;
     }
@@ -482,8 +479,7 @@ GP_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
   return rdlock(rw, GP__NEVER, 1);
 }
 
-GP_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw,
-                                         clockid_t clock,
+GP_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
                                          const struct timespec *abs)
 {
   uint64_t deadline;
@@ -520,8 +516,7 @@ GP_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
   return wrlock(rw, GP__NEVER, 1);
 }
 
-GP_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw,
-                                         clockid_t clock,
+GP_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
                                          const struct timespec *abs)
 {
   uint64_t deadline;

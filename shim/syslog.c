@@ -113,14 +113,13 @@ static int timestamp(char *out, size_t size)
   time_t now = time(NULL);
   if (localtime_r(&now, &tm) == NULL)
     return 0;
-  snprintf(out, size, "%s %2d %02d:%02d:%02d ", mon[tm.tm_mon % 12],
-           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  snprintf(out, size, "%s %2d %02d:%02d:%02d ", mon[tm.tm_mon % 12], tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec);
   return 1;
 }
 
 /* vsnprintf, or __vsnprintf_chk for the _chk entry points. */
-static int format(char *buf, size_t len, int flag, const char *fmt,
-                  va_list ap)
+static int format(char *buf, size_t len, int flag, const char *fmt, va_list ap)
 {
   if (flag > 0)
     return __vsnprintf_chk(buf, len, flag, len, fmt, ap);
@@ -129,8 +128,8 @@ static int format(char *buf, size_t len, int flag, const char *fmt,
 
 /* The header "<pri>TIMESTAMP ident[pid]: " (or "<pri>: " without a time),
  * with *msgoff where the ident starts. */
-static int header(char *buf, size_t len, int pri, const char *ts,
-                  int *msgoff, pid_t pid)
+static int header(char *buf, size_t len, int pri, const char *ts, int *msgoff,
+                  pid_t pid)
 {
   if (ts == NULL)
     return snprintf(buf, len, "<%d>: %n", pri, msgoff);
@@ -185,8 +184,8 @@ static void log_locked(int pri, int flag, const char *fmt, va_list ap,
     if ((*heap = buf = malloc(bufsize + 1)) != NULL) {
       int ok;
       va_copy(apc, ap);
-      ok = header(buf, (size_t)l + 1, pri, has_ts ? ts : NULL, &msgoff,
-                  pid) == l &&
+      ok = header(buf, (size_t)l + 1, pri, has_ts ? ts : NULL, &msgoff, pid) ==
+               l &&
            format(buf + l, bufsize - (size_t)l + 1, flag, fmt, apc) == vl;
       va_end(apc);
       if (!ok)
@@ -217,8 +216,7 @@ static void log_locked(int pri, int flag, const char *fmt, va_list ap,
       int fd;
       close_log(); /* and open again next time */
       if ((log_stat & LOG_CONS) &&
-          (fd = open(_PATH_CONSOLE, O_WRONLY | O_NOCTTY | O_CLOEXEC, 0)) >=
-              0) {
+          (fd = open(_PATH_CONSOLE, O_WRONLY | O_NOCTTY | O_CLOEXEC, 0)) >= 0) {
         dprintf(fd, "%s\r\n", buf + msgoff);
         close(fd);
       }

@@ -20,26 +20,26 @@
 
 /* Keys: PTHREAD_KEYS_MAX slots, each with a sequence number so that a
  * deleted and re-created key does not see old values. */
-#define NKEYS 1024
+#define NKEYS             1024
 #define DESTRUCTOR_ROUNDS 4
 
 static struct {
-  unsigned seq;               /* odd: in use */
-  void (*destr)(void *);      /* its destructor, or NULL */
+  unsigned seq;          /* odd: in use */
+  void (*destr)(void *); /* its destructor, or NULL */
 } keys[NKEYS];
 
 /* What a coroutine has as a thread. */
 struct gp__thread {
-  void **vals;                /* key values, by key */
-  unsigned *seqs;             /* the key's seq when the value was set */
-  size_t nvals;               /* length of both */
-  void *cleanup;              /* innermost __pthread_unwind_buf_t */
-  void *exit_value;           /* pthread_exit's value, while unwinding */
-  int cancel_pending;         /* pthread_cancel was called for it */
-  int cancel_disabled;        /* PTHREAD_CANCEL_DISABLE */
-  int cancel_async;           /* PTHREAD_CANCEL_ASYNCHRONOUS (as deferred) */
-  int exiting;                /* in pthread_exit: no more cancellation */
-  sigset_t sigmask;           /* its signal mask (virtual) */
+  void **vals;         /* key values, by key */
+  unsigned *seqs;      /* the key's seq when the value was set */
+  size_t nvals;        /* length of both */
+  void *cleanup;       /* innermost __pthread_unwind_buf_t */
+  void *exit_value;    /* pthread_exit's value, while unwinding */
+  int cancel_pending;  /* pthread_cancel was called for it */
+  int cancel_disabled; /* PTHREAD_CANCEL_DISABLE */
+  int cancel_async;    /* PTHREAD_CANCEL_ASYNCHRONOUS (as deferred) */
+  int exiting;         /* in pthread_exit: no more cancellation */
+  sigset_t sigmask;    /* its signal mask (virtual) */
 };
 
 /* The record of co, made on first use; NULL without memory. */
@@ -131,8 +131,7 @@ __attribute__((constructor)) static void thread_ctor(void)
 
 /* What libstdc++'s __cxa_thread_atexit calls for a C++ thread_local with
  * a destructor: a coroutine's own go to the runtime (tls.c). */
-GP_EXPORT int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj,
-                                       void *dso)
+GP_EXPORT int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso)
 {
   int r = gp__shim_active(GP__PATCH_THREAD) ? gp__tls_atexit(fn, obj) : 0;
 
@@ -145,10 +144,10 @@ GP_EXPORT int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj,
  * and private words, of which the first links to the enclosing buffer. */
 struct unwind_buf {
   struct {
-    __jmp_buf jmp;            /* set by __sigsetjmp_cancel in the macro */
-    int mask_was_saved;       /* 0: no signal mask in it */
+    __jmp_buf jmp;      /* set by __sigsetjmp_cancel in the macro */
+    int mask_was_saved; /* 0: no signal mask in it */
   } cancel_jmp_buf[1];
-  void *pad[4];               /* pad[0]: the enclosing buffer */
+  void *pad[4]; /* pad[0]: the enclosing buffer */
 };
 
 _Static_assert(sizeof(struct unwind_buf) == sizeof(__pthread_unwind_buf_t),
@@ -238,8 +237,8 @@ void gp__thread_cancel_point(void)
 /* Real threads with thread patching off: they run the app's code, so they
  * get a scheduler of their own for cooperative I/O. */
 struct start {
-  void *(*fn)(void *);        /* the app's start routine */
-  void *arg;                  /* its argument */
+  void *(*fn)(void *); /* the app's start routine */
+  void *arg;           /* its argument */
 };
 
 static void *real_start(void *p)
@@ -580,8 +579,7 @@ GP_EXPORT int pthread_cancel(pthread_t th)
 GP_EXPORT int pthread_setcancelstate(int state, int *old)
 {
   struct gp__thread *t;
-  if (!gp__shim_active(GP__PATCH_THREAD) ||
-      (t = thread_of(current())) == NULL)
+  if (!gp__shim_active(GP__PATCH_THREAD) || (t = thread_of(current())) == NULL)
     return gp__real_pthread_setcancelstate(state, old);
   if (state != PTHREAD_CANCEL_ENABLE && state != PTHREAD_CANCEL_DISABLE)
     return EINVAL;
@@ -596,14 +594,13 @@ GP_EXPORT int pthread_setcancelstate(int state, int *old)
 GP_EXPORT int pthread_setcanceltype(int type, int *old)
 {
   struct gp__thread *t;
-  if (!gp__shim_active(GP__PATCH_THREAD) ||
-      (t = thread_of(current())) == NULL)
+  if (!gp__shim_active(GP__PATCH_THREAD) || (t = thread_of(current())) == NULL)
     return gp__real_pthread_setcanceltype(type, old);
   if (type != PTHREAD_CANCEL_DEFERRED && type != PTHREAD_CANCEL_ASYNCHRONOUS)
     return EINVAL;
   if (old)
-    *old = t->cancel_async ? PTHREAD_CANCEL_ASYNCHRONOUS
-                           : PTHREAD_CANCEL_DEFERRED;
+    *old =
+        t->cancel_async ? PTHREAD_CANCEL_ASYNCHRONOUS : PTHREAD_CANCEL_DEFERRED;
   t->cancel_async = type == PTHREAD_CANCEL_ASYNCHRONOUS;
   return 0;
 }

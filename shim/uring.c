@@ -72,9 +72,9 @@ int gp__shim_uring_enter(const long a[6], long *ret)
     }
   }
   /* The submissions, without waiting. */
-  submitted = enter(fd, submit, 0,
-                    flags & ~(IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG),
-                    NULL, 0);
+  submitted =
+      enter(fd, submit, 0,
+            flags & ~(IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG), NULL, 0);
   if (submitted < 0) {
     *ret = -1;
     return 1;

@@ -31,19 +31,19 @@
 
 /* What one case measured. */
 struct sample {
-  long n;                /* coroutines or threads that were blocked */
-  long rss_before;       /* resident pages before spawning */
-  long rss_after;        /* resident pages with all N blocked */
-  long vma_before;       /* lines of /proc/self/maps before */
-  long vma_after;        /* and with all N blocked */
-  long kstack_before;    /* KernelStack in /proc/meminfo, KiB */
+  long n;             /* coroutines or threads that were blocked */
+  long rss_before;    /* resident pages before spawning */
+  long rss_after;     /* resident pages with all N blocked */
+  long vma_before;    /* lines of /proc/self/maps before */
+  long vma_after;     /* and with all N blocked */
+  long kstack_before; /* KernelStack in /proc/meminfo, KiB */
   long kstack_after;
-  long pte_before;       /* VmPTE of this process, KiB */
+  long pte_before; /* VmPTE of this process, KiB */
   long pte_after;
-  double create_s;       /* from the first spawn until all N are blocked */
-  int guard;             /* coroutines: enum gp__guard_kind of the stacks */
-  size_t stack_size;     /* coroutines: the default stack size, bytes */
-  int ok;                /* nonzero when the case ran to the end */
+  double create_s;   /* from the first spawn until all N are blocked */
+  int guard;         /* coroutines: enum gp__guard_kind of the stacks */
+  size_t stack_size; /* coroutines: the default stack size, bytes */
+  int ok;            /* nonzero when the case ran to the end */
 };
 
 static long page_kib;
@@ -303,8 +303,7 @@ int main(int argc, char **argv)
            "  + kernel stacks of the threads", k, (double)k / (double)th.n);
   }
   {
-    static const char *guards[] = {"MADV_GUARD_INSTALL", "mprotect",
-                                   "canary"};
+    static const char *guards[] = {"MADV_GUARD_INSTALL", "mprotect", "canary"};
     pthread_attr_t a;
     size_t tsize = 0;
     pthread_attr_init(&a);

@@ -157,11 +157,10 @@ int main(void)
          "ns each", "switches");
   printf("%-44s %10ld %10.1f %10.2f\n", "gp_spawn + gp_join, one at a time",
          n_one, one, (double)sw_one / (double)n_one);
-  printf("%-44s %10ld %10.1f %10.2f\n",
-         "gp_spawn x1000 + gp_joinall", n_batch, batch,
-         (double)sw_batch / (double)n_batch);
-  printf("%-44s %10ld %10.1f %10s\n", "pthread_create + pthread_join", n_pt,
-         pt, "-");
+  printf("%-44s %10ld %10.1f %10.2f\n", "gp_spawn x1000 + gp_joinall", n_batch,
+         batch, (double)sw_batch / (double)n_batch);
+  printf("%-44s %10ld %10.1f %10s\n", "pthread_create + pthread_join", n_pt, pt,
+         "-");
   printf("\nratio pthread/gp (one at a time): %.1fx\n", pt / one);
   printf("ratio pthread/gp (batches):       %.1fx\n", pt / batch);
   printf("gp_spawn + gp_join one at a time: %.2f us (target <= %.1f us)\n",

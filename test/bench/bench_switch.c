@@ -143,10 +143,10 @@ static double bench_boost(long n)
 
 /* The runtime path: ncoro coroutines that each call gp_yield k times. */
 struct yield_result {
-  double ns_per_yield;  /* wall time / total gp_yield calls */
-  double ns_per_switch; /* wall time / context switches counted */
+  double ns_per_yield;       /* wall time / total gp_yield calls */
+  double ns_per_switch;      /* wall time / context switches counted */
   double switches_per_yield; /* how many switches one yield took */
-  int used_asm;         /* the runtime ran on the assembly switch */
+  int used_asm;              /* the runtime ran on the assembly switch */
 };
 
 static long yield_k;
@@ -194,12 +194,12 @@ static struct yield_result bench_yield(int ncoro, long total)
 /* The gp_yield cases: coroutines, and total yields per context kind. The
  * counts keep each run near 100 ms here (syscalls cost ~1 us in this VM). */
 static const struct {
-  int ncoro;      /* coroutines yielding in turn */
-  long n_asm;     /* total gp_yield calls with the assembly switch */
-  long n_uc;      /* total gp_yield calls with the ucontext fallback */
+  int ncoro;  /* coroutines yielding in turn */
+  long n_asm; /* total gp_yield calls with the assembly switch */
+  long n_uc;  /* total gp_yield calls with the ucontext fallback */
 } yield_cases[2] = {
-  {2, 500000, 100000},
-  {100, 2000000, 100000},
+    {2, 500000, 100000},
+    {100, 2000000, 100000},
 };
 
 /* Runs the runtime benchmarks in a child process, so that the mechanism the
@@ -221,9 +221,9 @@ static int yield_in_child(const char *context, struct yield_result res[2])
     close(p[0]);
     setenv("GPATCH_CONTEXT", context, 1);
     for (int i = 0; i < 2; i++)
-      res[i] = bench_yield(yield_cases[i].ncoro,
-                           iters(uc ? yield_cases[i].n_uc
-                                    : yield_cases[i].n_asm));
+      res[i] =
+          bench_yield(yield_cases[i].ncoro,
+                      iters(uc ? yield_cases[i].n_uc : yield_cases[i].n_asm));
     if (write(p[1], res, 2 * sizeof(*res)) != (ssize_t)(2 * sizeof(*res)))
       _exit(1);
     _exit(0);
@@ -291,8 +291,8 @@ int main(void)
 #else
   printf("%-44s %12s %10s\n", "boost jump_fcontext", "-", "not linked");
 #endif
-  printf("\n%-44s %12s %10s %10s\n", "runtime gp_yield (via the hub)",
-         "yields", "ns/yield", "ns/switch");
+  printf("\n%-44s %12s %10s %10s\n", "runtime gp_yield (via the hub)", "yields",
+         "ns/yield", "ns/switch");
   print_yield("asm", ya_ok, ya);
   print_yield("ucontext", yu_ok, yu);
   if (ya_ok)

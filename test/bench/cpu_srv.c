@@ -61,7 +61,8 @@ static void *serve(void *arg)
   char buf[64];
   ssize_t n;
 
-  while ((n = recv(fd, buf, sizeof(buf), MSG_WAITALL)) == (ssize_t)sizeof(buf)) {
+  while ((n = recv(fd, buf, sizeof(buf), MSG_WAITALL)) ==
+         (ssize_t)sizeof(buf)) {
     uint64_t h = hash((uint64_t)buf[0], rounds_per_us * work_us);
     buf[1] = (char)h;
     if (send(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))

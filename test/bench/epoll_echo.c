@@ -23,14 +23,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BUF 4096
+#define BUF        4096
 #define MAX_EVENTS 256
 
 /* A connection: what it still has to send back. */
 struct conn {
-  int fd;          /* the socket */
-  size_t off;      /* first byte of pending[] not yet sent */
-  size_t len;      /* end of the pending bytes */
+  int fd;            /* the socket */
+  size_t off;        /* first byte of pending[] not yet sent */
+  size_t len;        /* end of the pending bytes */
   char pending[BUF]; /* bytes read but not yet echoed */
 };
 
@@ -39,8 +39,7 @@ struct conn {
 static int flush(struct conn *c)
 {
   while (c->off < c->len) {
-    ssize_t n = send(c->fd, c->pending + c->off, c->len - c->off,
-                     MSG_NOSIGNAL);
+    ssize_t n = send(c->fd, c->pending + c->off, c->len - c->off, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR)
         continue;

@@ -35,13 +35,13 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
-#define MAX_EVENTS 1024
+#define MAX_EVENTS     1024
 #define MAX_CONNECTING 256
 
 enum { C_IDLE, C_CONNECTING, C_UP, C_ECHOED, C_DEAD };
 
-static int *fds;      /* each connection's socket, or -1 */
-static char *state;   /* each connection's C_* */
+static int *fds;    /* each connection's socket, or -1 */
+static char *state; /* each connection's C_* */
 static int nconns, offset, nsrc = 8, ep, port;
 static int nup, nfailed, nechoed, nconnecting;
 
@@ -149,12 +149,23 @@ int main(int argc, char **argv)
   nconns = 1000;
   while ((opt = getopt(argc, argv, "n:o:a:s:H:")) != -1) {
     switch (opt) {
-    case 'n': nconns = atoi(optarg); break;
-    case 'o': offset = atoi(optarg); break;
-    case 'a': nsrc = atoi(optarg); break;
-    case 's': stall = atof(optarg); break;
-    case 'H': hold = atof(optarg); break;
-    default: usage();
+    case 'n':
+      nconns = atoi(optarg);
+      break;
+    case 'o':
+      offset = atoi(optarg);
+      break;
+    case 'a':
+      nsrc = atoi(optarg);
+      break;
+    case 's':
+      stall = atof(optarg);
+      break;
+    case 'H':
+      hold = atof(optarg);
+      break;
+    default:
+      usage();
     }
   }
   if (optind != argc - 1 || nconns <= 0 || nsrc <= 0 || nsrc > 254)
@@ -162,8 +173,7 @@ int main(int argc, char **argv)
   port = atoi(argv[optind]);
   fds = malloc((size_t)nconns * sizeof(*fds));
   state = calloc((size_t)nconns, 1);
-  if (fds == NULL || state == NULL ||
-      (ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+  if (fds == NULL || state == NULL || (ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
     perror("holdconns");
     return 2;
   }

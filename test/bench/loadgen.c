@@ -52,8 +52,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MSG 64
-#define MAX_EVENTS 1024
+#define MSG            64
+#define MAX_EVENTS     1024
 #define MAX_CONNECTING 256
 /* The longest status, header or chunk-size line an HTTP response may have. */
 #define MAX_LINE 65536
@@ -79,25 +79,25 @@ enum {
 
 /* One client connection. */
 struct conn {
-  int fd;            /* its socket, -1 before connecting and once dead */
-  int state;         /* C_* */
-  size_t sent;       /* bytes of the current ping sent */
-  size_t got;        /* bytes of the current echo received */
-  uint64_t t0;       /* when the current ping was first sent, ns */
-  int echoed;        /* a whole echo has come back */
+  int fd;      /* its socket, -1 before connecting and once dead */
+  int state;   /* C_* */
+  size_t sent; /* bytes of the current ping sent */
+  size_t got;  /* bytes of the current echo received */
+  uint64_t t0; /* when the current ping was first sent, ns */
+  int echoed;  /* a whole echo has come back */
   /* HTTP (-g) only: */
-  int hs;            /* H_*: where it is in the current response */
-  int status;        /* the response's status code */
-  int keep_alive;    /* the connection stays open after the response */
-  int chunked;       /* the body is chunked */
-  long long clen;    /* the body's Content-Length, or -1 */
-  uint64_t left;     /* bytes left of the body or of the current chunk */
-  char *line;        /* the line being read (status, header, chunk size) */
-  size_t llen;       /* bytes in line */
-  size_t lcap;       /* bytes allocated for line */
-  int served;        /* responses received on the current socket */
-  int reuse_t0;      /* the next send continues a round trip begun earlier */
-  int retried;       /* the current request was sent again after a close */
+  int hs;         /* H_*: where it is in the current response */
+  int status;     /* the response's status code */
+  int keep_alive; /* the connection stays open after the response */
+  int chunked;    /* the body is chunked */
+  long long clen; /* the body's Content-Length, or -1 */
+  uint64_t left;  /* bytes left of the body or of the current chunk */
+  char *line;     /* the line being read (status, header, chunk size) */
+  size_t llen;    /* bytes in line */
+  size_t lcap;    /* bytes allocated for line */
+  int served;     /* responses received on the current socket */
+  int reuse_t0;   /* the next send continues a round trip begun earlier */
+  int retried;    /* the current request was sent again after a close */
 };
 
 static struct conn *conns;
@@ -113,8 +113,7 @@ static uint64_t nhttp_errors, nreconnects;
 static uint32_t *lat;
 static size_t nlat, lat_cap;
 static uint64_t nmsgs, max_ns;
-static int recording, pinging, nfailed, nup, nechoed, nconnecting,
-    next_to_open;
+static int recording, pinging, nfailed, nup, nechoed, nconnecting, next_to_open;
 /* HTTP: connections closed after their first response, opened again when
  * all play. */
 static int nparked, next_parked;
@@ -574,8 +573,8 @@ static double server_cpu(int pid)
   buf[n] = 0;
   /* Fields after the command name, which may hold spaces and ')'. */
   if ((p = strrchr(buf, ')')) == NULL ||
-      sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-             &ut, &st) != 2)
+      sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+             &st) != 2)
     return -1;
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }

@@ -113,8 +113,7 @@ __attribute__((constructor)) static void ctor(void)
   }
   {
     int sv[2], one = 1;
-    note("socketpair: %ld %ld\n", socketpair(AF_UNIX, SOCK_STREAM, 0, sv),
-         0);
+    note("socketpair: %ld %ld\n", socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     note("setsockopt: %ld %ld\n",
          setsockopt(sv[0], SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
     {

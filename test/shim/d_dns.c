@@ -25,9 +25,8 @@ static void show_ai(const char *what, int r, struct addrinfo *res)
       inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
       port = ntohs(sin6->sin6_port);
     }
-    printf(" [%d %d %d %s %d %s]", a->ai_family, a->ai_socktype,
-           a->ai_protocol, host, port,
-           a->ai_canonname ? a->ai_canonname : "-");
+    printf(" [%d %d %d %s %d %s]", a->ai_family, a->ai_socktype, a->ai_protocol,
+           host, port, a->ai_canonname ? a->ai_canonname : "-");
   }
   printf("\n");
   fflush(stdout);
@@ -75,8 +74,8 @@ static void *worker(void *arg)
   struct addrinfo *res = NULL;
   j->r = lookup("localhost", "80", AF_INET, 0, &res);
   if (j->r == 0) {
-    inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr,
-              j->addr, sizeof(j->addr));
+    inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, j->addr,
+              sizeof(j->addr));
     freeaddrinfo(res);
   }
   return NULL;
@@ -144,8 +143,7 @@ int main(void)
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     r = getnameinfo((struct sockaddr *)&sin, sizeof(sin), host, sizeof(host),
                     serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
-    SAY("getnameinfo numeric: r=%d %s %s\n", r, r ? "-" : host,
-        r ? "-" : serv);
+    SAY("getnameinfo numeric: r=%d %s %s\n", r, r ? "-" : host, r ? "-" : serv);
     r = getnameinfo((struct sockaddr *)&sin, sizeof(sin), host, sizeof(host),
                     serv, sizeof(serv), 0);
     SAY("getnameinfo names: r=%d %s %s\n", r, r ? "-" : host, r ? "-" : serv);

@@ -33,9 +33,8 @@ static void exec_true(void)
     execl("/bin/true", "true", (char *)NULL);
     _exit(127);
   }
-  EXPECT("a child exec'd /bin/true", waitpid(pid, &st, 0) == pid &&
-                                         WIFEXITED(st) &&
-                                         WEXITSTATUS(st) == 0);
+  EXPECT("a child exec'd /bin/true",
+         waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static int rd; /* the socket the reader reads to its end */
@@ -71,7 +70,7 @@ static void *acceptor(void *arg)
 /* The socket's number in the programs started: far above the runtime's
  * own fds, which take low numbers (the program may not dup2 over them
  * yet). */
-#define FD 30
+#define FD  30
 #define FDS "30"
 
 /* What a program started with the socket as fd FD says of it. */
@@ -165,8 +164,8 @@ int main(void)
   c = socket(AF_UNIX, SOCK_STREAM, 0);
   exec_true();
   spawn(&t, acceptor, NULL);
-  CALL("connect, waiting for room", connect(c, (struct sockaddr *)&un,
-                                            sizeof(un)));
+  CALL("connect, waiting for room",
+       connect(c, (struct sockaddr *)&un, sizeof(un)));
   SAY("accepted: %ld\n", (long)join(&t));
   CALL("connect again", connect(c, (struct sockaddr *)&un, sizeof(un)));
   close(c);
@@ -225,8 +224,7 @@ int main(void)
       p && fgets(buf, sizeof(buf), p) ? buf : "(nothing)\n");
   EXPECT("pclose", p && pclose(p) == 0);
   /* dd reads a byte that comes later; a non-blocking socket would fail. */
-  p = popen("exec bash -c 'exec dd bs=1 count=1 <&" FDS " 2>/dev/null'",
-            "r");
+  p = popen("exec bash -c 'exec dd bs=1 count=1 <&" FDS " 2>/dev/null'", "r");
   sleep_ms(100);
   EXPECT("write the byte", write(sv[1], "Z", 1) == 1);
   SAY("dd read: %s\n", p && fgets(buf, sizeof(buf), p) ? buf : "(nothing)");

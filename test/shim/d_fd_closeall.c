@@ -1,8 +1,8 @@
 /* d_fd_closeall: a daemon closes every fd it does not know (close in a
  * loop over the fd limit, closefrom, close_range). The runtime's own fds
  * are not the program's: the program's first open gets the number it gets
- * plain (in a fork's child too), every close finds the same fds open as plain, and the runtime
- * still waits and wakes afterwards. */
+ * plain (in a fork's child too), every close finds the same fds open as plain,
+ * and the runtime still waits and wakes afterwards. */
 #include "compat.h"
 
 #include <fcntl.h>
@@ -77,8 +77,8 @@ int main(void)
   EXPECT("close_range cloexec", close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0 &&
                                     (fcntl(a, F_GETFD) & FD_CLOEXEC) &&
                                     (fcntl(b, F_GETFD) & FD_CLOEXEC));
-  EXPECT("close_range", close_range(3, ~0U, 0) == 0 && !is_open(a) &&
-                            !is_open(b));
+  EXPECT("close_range",
+         close_range(3, ~0U, 0) == 0 && !is_open(a) && !is_open(b));
   EXPECT("after close_range", still_works());
   errno = 0;
   SAY("close_range(5, 3): %d errno %d\n", close_range(5, 3, 0), errno);

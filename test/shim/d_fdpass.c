@@ -17,13 +17,13 @@
 
 /* A message of one byte with room for 4 fds. */
 struct fdmsg {
-  char byte;             /* the data */
-  struct iovec iov;      /* points at byte */
+  char byte;        /* the data */
+  struct iovec iov; /* points at byte */
   union {
     char buf[CMSG_SPACE(4 * sizeof(int))];
     struct cmsghdr align;
-  } ctl;                 /* the control data */
-  struct msghdr m;       /* the header */
+  } ctl;           /* the control data */
+  struct msghdr m; /* the header */
 };
 
 static void fdmsg_init(struct fdmsg *f, size_t ctllen)
@@ -206,8 +206,7 @@ int main(int argc, char **argv)
     execl("/proc/self/exe", argv[0], "sender", (char *)NULL);
     _exit(127);
   }
-  EXPECT("received two from an unpatched program",
-         recv_fds(u[1], fds, 0) == 2);
+  EXPECT("received two from an unpatched program", recv_fds(u[1], fds, 0) == 2);
   look("blocking socket from it", fds[0]);
   {
     struct pollfd pf = {.fd = fds[1], .events = POLLIN};

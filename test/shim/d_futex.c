@@ -16,8 +16,8 @@
 static uint32_t word, word2;
 static uint32_t *shared;
 
-static long futex(uint32_t *a, int op, uint32_t val,
-                  const struct timespec *ts, uint32_t bitset)
+static long futex(uint32_t *a, int op, uint32_t val, const struct timespec *ts,
+                  uint32_t bitset)
 {
   return syscall(SYS_futex, a, op, val, ts, NULL, bitset);
 }
@@ -35,8 +35,8 @@ static void *waker(void *arg)
   sleep_ms(30);
   check_threads(1);
   __atomic_store_n(&word, 1, __ATOMIC_RELEASE);
-  return (void *)(intptr_t)futex(&word, FUTEX_WAKE_PRIVATE, (uint32_t)n,
-                                 NULL, 0);
+  return (void *)(intptr_t)futex(&word, FUTEX_WAKE_PRIVATE, (uint32_t)n, NULL,
+                                 0);
 }
 
 static void *waiter(void *arg)

@@ -102,8 +102,7 @@ int main(void)
   f[0] = (struct pollfd){p2[0], POLLIN, 0};
   f[1] = (struct pollfd){sv[0], POLLIN, 0};
   r = poll(f, 2, -1);
-  SAY("woken by write: r=%d revents %#x %#x\n", r, f[0].revents,
-      f[1].revents);
+  SAY("woken by write: r=%d revents %#x %#x\n", r, f[0].revents, f[1].revents);
   EXPECT("writer", join(&t) == NULL);
   {
     char c;

@@ -42,8 +42,8 @@ int main(void)
 
   ticks = 0;
   status = system("sleep 0.2; exit 3");
-  EXPECT("system returns the exit status", WIFEXITED(status) &&
-                                               WEXITSTATUS(status) == 3);
+  EXPECT("system returns the exit status",
+         WIFEXITED(status) && WEXITSTATUS(status) == 3);
   EXPECT("other threads run while system waits", ticks >= 5);
   EXPECT("system(NULL) finds a shell", system(NULL) != 0);
 
@@ -54,8 +54,8 @@ int main(void)
     _exit(5);
   }
   check_threads(1);
-  EXPECT("waitpid on the child", waitpid(pid, &status, 0) == pid &&
-                                     WEXITSTATUS(status) == 5);
+  EXPECT("waitpid on the child",
+         waitpid(pid, &status, 0) == pid && WEXITSTATUS(status) == 5);
   EXPECT("other threads run while waitpid waits", ticks >= 5);
 
   ticks = 0;
@@ -82,8 +82,8 @@ int main(void)
     _exit(127);
   }
   waitpid(pid, &status, 0);
-  EXPECT("exec'd child exited 0", WIFEXITED(status) &&
-                                      WEXITSTATUS(status) == 0);
+  EXPECT("exec'd child exited 0",
+         WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
   /* The same through posix_spawn, with the socket at fd 3 already. */
   if (sv[0] != 3) {
@@ -91,10 +91,10 @@ int main(void)
   }
   {
     char *argv[] = {"sh", "-c", (char *)probe, NULL};
-    EXPECT("posix_spawn", posix_spawn(&pid, "/bin/sh", NULL, NULL, argv,
-                                      environ) == 0);
-    EXPECT("spawned child exited 0", waitpid(pid, &status, 0) == pid &&
-                                         WEXITSTATUS(status) == 0);
+    EXPECT("posix_spawn",
+           posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) == 0);
+    EXPECT("spawned child exited 0",
+           waitpid(pid, &status, 0) == pid && WEXITSTATUS(status) == 0);
   }
   /* The parent still does blocking I/O on the shared socket. */
   {

@@ -139,8 +139,7 @@ static void fault_fixed(void)
   install(on_fix, 0, 0);
   touch();
   SAY("  handler ran %d time(s), si_code %s, the write went through: %d\n",
-      (int)calls, info_code == SEGV_ACCERR ? "SEGV_ACCERR" : "other",
-      page[0]);
+      (int)calls, info_code == SEGV_ACCERR ? "SEGV_ACCERR" : "other", page[0]);
 }
 
 static void on_jump(int sig, siginfo_t *si, void *uc)

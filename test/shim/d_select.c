@@ -25,8 +25,10 @@ static void *oob_later(void *arg)
 static void show(const char *what, int r, fd_set *rs, fd_set *ws, fd_set *es,
                  int maxfd)
 {
-  const struct { const char *name; int fd; } fds[] = {
-      {"p1r", p1[0]}, {"p1w", p1[1]}, {"p2r", p2[0]}, {"p2w", p2[1]}};
+  const struct {
+    const char *name;
+    int fd;
+  } fds[] = {{"p1r", p1[0]}, {"p1w", p1[1]}, {"p2r", p2[0]}, {"p2w", p2[1]}};
   (void)maxfd;
   printf("%s: r=%d", what, r);
   for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -125,9 +127,8 @@ int main(void)
   tv = (struct timeval){2, 0};
   r = select(maxfd + 1, &rs, NULL, NULL, &tv);
   show("woken", r, &rs, NULL, NULL, maxfd);
-  EXPECT("timeval decreased, > 0",
-         (tv.tv_sec == 1 && tv.tv_usec > 0) ||
-             (tv.tv_sec == 0 && tv.tv_usec > 0));
+  EXPECT("timeval decreased, > 0", (tv.tv_sec == 1 && tv.tv_usec > 0) ||
+                                       (tv.tv_sec == 0 && tv.tv_usec > 0));
   EXPECT("writer", join(&t) == NULL);
   {
     char c;
@@ -200,8 +201,7 @@ int main(void)
     t0 = now_ms();
     r = select(FD_SETSIZE + 1, &big[0], NULL, NULL, &tv);
     el = now_ms() - t0;
-    SAY("nfds=FD_SETSIZE+1: r=%d errno %d waited %d\n", r, errno,
-        el >= 49.5);
+    SAY("nfds=FD_SETSIZE+1: r=%d errno %d waited %d\n", r, errno, el >= 49.5);
   }
 
   /* pselect: a timespec, a mask, a timeout left untouched. */
@@ -215,8 +215,7 @@ int main(void)
     el = now_ms() - t0;
     show("pselect t=100", r, &rs, NULL, NULL, maxfd);
     EXPECT("pselect not early", el >= 99.5);
-    SAY("pselect timespec after: %ld %ld\n", (long)ts.tv_sec,
-        (long)ts.tv_nsec);
+    SAY("pselect timespec after: %ld %ld\n", (long)ts.tv_sec, (long)ts.tv_nsec);
     sigemptyset(&m);
     sigaddset(&m, SIGUSR1);
     spawn(&t, write_later, &p2[1]);

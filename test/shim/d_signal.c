@@ -91,8 +91,7 @@ int main(void)
   kill_after(100, SIGUSR1, p[1]);
   errno = 0;
   n = read(p[0], &c, 1);
-  SAY("read, SA_RESTART: n=%zd c=%c caught %d\n", n, n == 1 ? c : '-',
-      caught);
+  SAY("read, SA_RESTART: n=%zd c=%c caught %d\n", n, n == 1 ? c : '-', caught);
   reap();
 
   /* nanosleep: EINTR and the time left, even with SA_RESTART. */
@@ -218,8 +217,8 @@ int main(void)
     sigemptyset(&sa.sa_mask);
     memset(&old, 0, sizeof(old));
     EXPECT("sigaction replace", sigaction(SIGUSR1, &sa, &old) == 0);
-    SAY("replaced: handler was mine %d, flags %#x\n",
-        old.sa_handler == on_usr1, (unsigned)old.sa_flags);
+    SAY("replaced: handler was mine %d, flags %#x\n", old.sa_handler == on_usr1,
+        (unsigned)old.sa_flags);
     memset(&old, 0, sizeof(old));
     sigaction(SIGUSR1, NULL, &old);
     SAY("siginfo: action is mine %d, flags %#x\n",

@@ -76,7 +76,7 @@ int main(void)
   timer_ms(0, 0);
   SAY("storm: %s polls interrupted\n", eintr >= 20 ? "many" : "FEW");
   if (eintr < 20)
-    fprintf(stderr, "storm: %ld EINTR of %ld polls, %d caught\n", eintr,
-            polls, (int)caught);
+    fprintf(stderr, "storm: %ld EINTR of %ld polls, %d caught\n", eintr, polls,
+            (int)caught);
   return 0;
 }

@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 
 #define ROUNDS 3000
-#define BIG (256 * 1024)
-#define CONNS 300
+#define BIG    (256 * 1024)
+#define CONNS  300
 
 static volatile sig_atomic_t caught;
 

@@ -78,8 +78,7 @@ int main(void)
   abs = (struct timespec){0, 5}; /* long past */
   t0 = now_ms();
   r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &abs, NULL);
-  EXPECT("absolute time in the past returns at once",
-         r == 0 && since(t0) < 50);
+  EXPECT("absolute time in the past returns at once", r == 0 && since(t0) < 50);
 
   ts = (struct timespec){0, 0};
   EXPECT("nanosleep 0", nanosleep(&ts, NULL) == 0);

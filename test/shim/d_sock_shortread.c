@@ -79,14 +79,16 @@ static void *act(void *arg)
 
 int main(void)
 {
-  static const char *names[] = {"later data", "end of stream", "reset",
-                                "urgent inline", "urgent", "MSG_WAITALL"};
+  static const char *names[] = {"later data", "end of stream",
+                                "reset",      "urgent inline",
+                                "urgent",     "MSG_WAITALL"};
   char label[128];
 
   for (scenario = 0; scenario < 6; scenario++) {
     int c, s, one = 1;
     struct task t;
-#define L(x) (snprintf(label, sizeof(label), "%s: %s", names[scenario], x), label)
+#define L(x)                                                                   \
+  (snprintf(label, sizeof(label), "%s: %s", names[scenario], x), label)
     if (tcp_pair(&c, &s) != 0) {
       SAY("tcp_pair failed\n");
       return 1;

@@ -5,8 +5,8 @@
 #include "sockutil.h"
 
 #define ACCEPTORS 64
-#define CLIENTS 8
-#define CONNS 10000
+#define CLIENTS   8
+#define CONNS     10000
 
 static int lfd;
 static struct sockaddr_in addr;
@@ -35,7 +35,8 @@ static int talk(char c)
 {
   char r = 0;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  int ok = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+  int ok = fd >= 0 &&
+           connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
            write(fd, &c, 1) == 1 && read(fd, &r, 1) == 1 && r == c;
   if (fd >= 0)
     close(fd);

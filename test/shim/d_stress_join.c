@@ -5,9 +5,9 @@
  * are on different schedulers. */
 #include "compat.h"
 
-#define WAVES 20
+#define WAVES    20
 #define PER_WAVE 500
-#define NESTED 50
+#define NESTED   50
 
 static long ran, detached_done;
 
@@ -60,8 +60,7 @@ int main(void)
   }
   for (long i = 0; i < PER_WAVE; i++)
     want += i;
-  SAY("waves: %ld ran, sum %s\n", ran,
-      sum == WAVES * want ? "right" : "WRONG");
+  SAY("waves: %ld ran, sum %s\n", ran, sum == WAVES * want ? "right" : "WRONG");
 
   pthread_attr_init(&da);
   pthread_attr_setdetachstate(&da, PTHREAD_CREATE_DETACHED);

@@ -7,15 +7,15 @@
 
 #include <semaphore.h>
 
-#define COUNTERS 8         /* threads incrementing one counter */
-#define INCREMENTS 100000  /* each */
-#define RING 4             /* threads passing a token around */
-#define PASSES 100000      /* in all */
-#define PINGS 100000       /* semaphore round trips */
-#define ITEMS 100000       /* through the bounded buffer */
-#define SLOTS 8            /* its size */
-#define RW_THREADS 4       /* writers, and as many readers */
-#define RW_ROUNDS 20000    /* each */
+#define COUNTERS   8      /* threads incrementing one counter */
+#define INCREMENTS 100000 /* each */
+#define RING       4      /* threads passing a token around */
+#define PASSES     100000 /* in all */
+#define PINGS      100000 /* semaphore round trips */
+#define ITEMS      100000 /* through the bounded buffer */
+#define SLOTS      8      /* its size */
+#define RW_THREADS 4      /* writers, and as many readers */
+#define RW_ROUNDS  20000  /* each */
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static long counter;

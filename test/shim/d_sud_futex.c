@@ -19,8 +19,7 @@ static long raw6(long nr, long a, long b, long c, long d, long e, long f)
   register long r9 __asm__("r9") = f;
   __asm__ volatile("syscall"
                    : "=a"(r)
-                   : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-                     "r"(r9)
+                   : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
                    : "rcx", "r11", "memory");
   return r;
 #elif defined(__aarch64__)
@@ -67,9 +66,11 @@ int main(int argc, char **argv)
   pthread_create(&t, NULL, waker, NULL);
   do
     r = raw6(SYS_futex, (long)&word, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
-  while (__atomic_load_n(&word, __ATOMIC_ACQUIRE) == 0 && (r == 0 || r == -EAGAIN || r == -EINTR));
+  while (__atomic_load_n(&word, __ATOMIC_ACQUIRE) == 0 &&
+         (r == 0 || r == -EAGAIN || r == -EINTR));
   pthread_join(t, NULL);
-  SAY("woken: word %u, the wake woke %s\n", word, woke <= 1 ? "at most one" : "more");
+  SAY("woken: word %u, the wake woke %s\n", word,
+      woke <= 1 ? "at most one" : "more");
   /* A wait that does not wait: the word is not the value. */
   r = raw6(SYS_futex, (long)&word, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
   SAY("wait on a changed word: %s\n", r == -EAGAIN ? "EAGAIN" : "other");

@@ -9,10 +9,10 @@
  * interposes, from the runtime's own set-up too. */
 #include "compat.h"
 
-#define PRODUCERS 4
-#define CONSUMERS 4
+#define PRODUCERS    4
+#define CONSUMERS    4
 #define PER_PRODUCER 2000
-#define SLOTS 16
+#define SLOTS        16
 
 /* A buffer in flight: its size and the byte it is filled with. */
 struct item {
@@ -26,8 +26,13 @@ static struct {
   pthread_cond_t not_full, not_empty;
   struct item slot[SLOTS];
   int head, count, producers_left;
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-       PTHREAD_COND_INITIALIZER, {{0}}, 0, 0, PRODUCERS};
+} q = {PTHREAD_MUTEX_INITIALIZER,
+       PTHREAD_COND_INITIALIZER,
+       PTHREAD_COND_INITIALIZER,
+       {{0}},
+       0,
+       0,
+       PRODUCERS};
 
 static pthread_key_t key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;

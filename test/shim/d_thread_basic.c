@@ -210,12 +210,10 @@ int main(void)
   r = pthread_getname_np(th, buf, sizeof(buf));
   SAY("a new thread has its creator's name: %s %d\n", EN(r),
       strcmp(buf, mainname) == 0);
-  SAY("setname 15 chars: %s\n",
-      EN(pthread_setname_np(th, "fifteen-chars-x")));
+  SAY("setname 15 chars: %s\n", EN(pthread_setname_np(th, "fifteen-chars-x")));
   r = pthread_getname_np(th, buf, sizeof(buf));
   SAY("getname: %s %s\n", EN(r), buf);
-  SAY("setname 16 chars: %s\n",
-      EN(pthread_setname_np(th, "sixteen-chars-xx")));
+  SAY("setname 16 chars: %s\n", EN(pthread_setname_np(th, "sixteen-chars-xx")));
   SAY("setname worker-1: %s\n", EN(pthread_setname_np(th, "worker-1")));
   r = pthread_getname_np(th, buf, sizeof(buf));
   SAY("getname: %s %s\n", EN(r), buf);

@@ -64,7 +64,6 @@ static void *waiter(void *p)
   return NULL;
 }
 
-
 static int relock_err(void)
 {
   return pthread_mutex_lock(&em); /* held by the caller: EDEADLK */
@@ -115,8 +114,8 @@ int main(void)
   for (int i = 0; i < 5; i++)
     pthread_join(th[i], NULL);
   SAY("after broadcast, woken: %d of 5\n", woken);
-  SAY("signal, broadcast with no waiters: %s %s\n",
-      EN(pthread_cond_signal(&c)), EN(pthread_cond_broadcast(&c)));
+  SAY("signal, broadcast with no waiters: %s %s\n", EN(pthread_cond_signal(&c)),
+      EN(pthread_cond_broadcast(&c)));
 
   /* Timeouts, with the mutex held again on return. */
   pthread_mutex_lock(&em);
@@ -138,8 +137,7 @@ int main(void)
   SAY("timedwait, time passed: %s\n", EN(r));
   abs.tv_nsec = 1000000000L;
   r = pthread_cond_timedwait(&c, &em, &abs);
-  SAY("timedwait, tv_nsec 1e9: %s; mutex held: %s\n", EN(r),
-      EN(relock_err()));
+  SAY("timedwait, tv_nsec 1e9: %s; mutex held: %s\n", EN(r), EN(relock_err()));
   abs.tv_nsec = -1;
   SAY("timedwait, tv_nsec -1: %s\n", EN(pthread_cond_timedwait(&c, &em, &abs)));
   abs_in(&abs, CLOCK_MONOTONIC, 10);
@@ -157,8 +155,8 @@ int main(void)
   pthread_condattr_destroy(&ca);
   abs_in(&abs, CLOCK_MONOTONIC, 100);
   r = pthread_cond_timedwait(&mc, &em, &abs);
-  SAY("timedwait on a monotonic cond: %s; not early (monotonic): %d\n",
-      EN(r), reached(CLOCK_MONOTONIC, &abs));
+  SAY("timedwait on a monotonic cond: %s; not early (monotonic): %d\n", EN(r),
+      reached(CLOCK_MONOTONIC, &abs));
   SAY("cond_destroy: %s\n", EN(pthread_cond_destroy(&mc)));
   SAY("cond wait with an unheld errorcheck mutex: ");
   pthread_mutex_unlock(&em);

@@ -99,8 +99,7 @@ int main(void)
         args[i].seen_ok, log_);
     log_[0] = '\0';
   }
-  SAY("destructor runs: a %d, b %d (none for NULL values)\n", a_runs,
-      b_runs);
+  SAY("destructor runs: a %d, b %d (none for NULL values)\n", a_runs, b_runs);
   SAY("main's value after: %s\n", (const char *)pthread_getspecific(ka));
 
   /* Rounds: a destructor that sets its key again runs again, up to the

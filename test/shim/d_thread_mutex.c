@@ -23,7 +23,6 @@ static void *unlock_fn(void *p)
   return (void *)(intptr_t)pthread_mutex_unlock(p);
 }
 
-
 struct timed {
   pthread_mutex_t *m;
   clockid_t clock; /* -1: pthread_mutex_timedlock */
@@ -115,8 +114,7 @@ int main(void)
   for (int i = 0; i < 4; i++)
     SAY("recursive unlock %d: %s\n", i, EN(pthread_mutex_unlock(&m_rec)));
   SAY("recursive unlock once more: %s\n", EN(pthread_mutex_unlock(&m_rec)));
-  SAY("recursive trylock elsewhere, free: %s\n",
-      EN(on_thread(try_fn, &m_rec)));
+  SAY("recursive trylock elsewhere, free: %s\n", EN(on_thread(try_fn, &m_rec)));
 
   SAY("errorcheck unlock, unlocked: %s\n", EN(pthread_mutex_unlock(&m_err)));
   SAY("errorcheck lock: %s\n", EN(pthread_mutex_lock(&m_err)));

@@ -9,7 +9,6 @@
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_barrier_t bar;
 
-
 static void *reader3(void *p)
 {
   int r = pthread_rwlock_rdlock(&rw);

@@ -20,7 +20,6 @@ static const char *res(int r)
   return r == 0 ? "0" : r == -1 ? strerrorname_np(errno) : "?";
 }
 
-
 static void *consumer(void *p)
 {
   long got = 0;

@@ -99,8 +99,8 @@ int main(void)
     execl("/bin/true", "true", (char *)NULL);
     _exit(127);
   }
-  EXPECT("the child exited 0", waitpid(pid, &st, 0) == pid &&
-                                   WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  EXPECT("the child exited 0",
+         waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
   EXPECT("its report", read(rep[0], seen, 2) == 2);
   SAY("the child found the program's SIGUSR1 handler: %c, SIGSEGV: %c\n",
       seen[0], seen[1]);
@@ -111,9 +111,8 @@ int main(void)
     sigaction(SIGUSR1, &dfl, NULL);
     _exit(3);
   }
-  EXPECT("the second child exited 3", waitpid(pid, &st, 0) == pid &&
-                                          WIFEXITED(st) &&
-                                          WEXITSTATUS(st) == 3);
+  EXPECT("the second child exited 3",
+         waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 3);
 
   raise(SIGUSR1);
   kill(getpid(), SIGUSR1);
@@ -123,8 +122,7 @@ int main(void)
   kill(getpid(), SIGINT);
   SAY("SIGINT handler ran %d time(s)\n", (int)intr);
   sigaction(SIGUSR1, NULL, &now);
-  SAY("sigaction reports the SIGUSR1 handler: %d\n",
-      now.sa_handler == on_usr1);
+  SAY("sigaction reports the SIGUSR1 handler: %d\n", now.sa_handler == on_usr1);
   sigaction(SIGSEGV, NULL, &now);
   SAY("sigaction reports the SIGSEGV handler: %d\n",
       now.sa_sigaction == on_segv);

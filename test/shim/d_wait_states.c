@@ -140,8 +140,7 @@ int main(void)
   kill(child, SIGCONT);
   EXPECT("word to the child", write(p[1], "x", 1) == 1);
   EXPECT("wait3 sees the exit",
-         wait3(&st, 0, &ru) == child && WIFEXITED(st) &&
-             WEXITSTATUS(st) == 11);
+         wait3(&st, 0, &ru) == child && WIFEXITED(st) && WEXITSTATUS(st) == 11);
 
   /* A caught signal interrupts the wait without SA_RESTART; with it the
    * wait goes on. The child sends the signal again and again until its

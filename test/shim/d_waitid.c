@@ -91,9 +91,9 @@ static void wait_while_serving(const char *what, idtype_t type, int pidfd,
 
 /* waitpid with WUNTRACED, in a thread, while main stops the child. */
 struct stop_waiter {
-  pid_t pid;    /* the child */
-  int status;   /* what waitpid reported */
-  pid_t r;      /* waitpid's result */
+  pid_t pid;  /* the child */
+  int status; /* what waitpid reported */
+  pid_t r;    /* waitpid's result */
 };
 
 static void *wait_for_stop(void *arg)

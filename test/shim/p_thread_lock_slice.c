@@ -51,7 +51,8 @@ int main(void)
   }
   if (cores && strcmp(cores, "1") != 0) {
     SAY("GPATCH_CORES=%s: the other thread may run on another scheduler "
-        "at any time; nothing to check\n", cores);
+        "at any time; nothing to check\n",
+        cores);
     return 0;
   }
   /* control: no mutex held, the slice lets the other run mid-loop */

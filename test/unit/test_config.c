@@ -31,8 +31,8 @@ static void test_parse_size(void **state)
   assert_int_equal(v, 1ULL << 40);
 
   /* Bad: nothing is stored. */
-  const char *bad[] = {"", "abc", "12Q", "0", "0K", "-1", " 8M", "8M ",
-                       "8MM", "K", "99999999999999999999", "2048G",
+  const char *bad[] = {"", "abc", "12Q", "0", "0K", "-1", " 8M", "8M ", "8MM",
+                       "K", "99999999999999999999", "2048G",
                        /* (2^34 + 1) << 30 wraps around to 1G */
                        "17179869185G", "18014398509481985K"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -80,9 +80,9 @@ static void test_parse_patch(void **state)
 static void set_env(const char *const *kv)
 {
   static const char *const all[] = {
-      "GPATCH_STACK_SIZE", "GPATCH_PATCH", "GPATCH_CONTEXT",
-      "GPATCH_MAX_BLOCKING_MS", "GPATCH_ON_DEADLOCK", "GPATCH_DEBUG",
-      "GPATCH_THREADPOOL", "GPATCH_NO_MADV_GUARD"};
+      "GPATCH_STACK_SIZE",      "GPATCH_PATCH",        "GPATCH_CONTEXT",
+      "GPATCH_MAX_BLOCKING_MS", "GPATCH_ON_DEADLOCK",  "GPATCH_DEBUG",
+      "GPATCH_THREADPOOL",      "GPATCH_NO_MADV_GUARD"};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     unsetenv(all[i]);
   for (; kv[0]; kv += 2)
@@ -93,10 +93,17 @@ static void set_env(const char *const *kv)
  * the configuration is the default, else a code saying what differed. */
 static int init_bad(void *arg)
 {
-  static const char *const kv[] = {
-      "GPATCH_STACK_SIZE", "abc", "GPATCH_CONTEXT", "foo",
-      "GPATCH_ON_DEADLOCK", "maybe", "GPATCH_PATCH", "bogus",
-      "GPATCH_THREADPOOL", "0", NULL};
+  static const char *const kv[] = {"GPATCH_STACK_SIZE",
+                                   "abc",
+                                   "GPATCH_CONTEXT",
+                                   "foo",
+                                   "GPATCH_ON_DEADLOCK",
+                                   "maybe",
+                                   "GPATCH_PATCH",
+                                   "bogus",
+                                   "GPATCH_THREADPOOL",
+                                   "0",
+                                   NULL};
   set_env(kv);
   errno = EXDEV;
   gp__config_init();
@@ -178,11 +185,21 @@ static void test_init_small_stack(void **state)
  * environment do not count. */
 static int init_good(void *arg)
 {
-  static const char *const kv[] = {
-      "GPATCH_STACK_SIZE", "1M", "GPATCH_CONTEXT", "ucontext",
-      "GPATCH_ON_DEADLOCK", "hang", "GPATCH_PATCH", "socket,time",
-      "GPATCH_THREADPOOL", "8", "GPATCH_MAX_BLOCKING_MS", "250",
-      "GPATCH_DEBUG", "SIGUSR2", NULL};
+  static const char *const kv[] = {"GPATCH_STACK_SIZE",
+                                   "1M",
+                                   "GPATCH_CONTEXT",
+                                   "ucontext",
+                                   "GPATCH_ON_DEADLOCK",
+                                   "hang",
+                                   "GPATCH_PATCH",
+                                   "socket,time",
+                                   "GPATCH_THREADPOOL",
+                                   "8",
+                                   "GPATCH_MAX_BLOCKING_MS",
+                                   "250",
+                                   "GPATCH_DEBUG",
+                                   "SIGUSR2",
+                                   NULL};
   set_env(kv);
   gp__config_init();
   if (gp__config.stack_size != 1024 * 1024)
@@ -221,8 +238,13 @@ static void test_init_good_values(void **state)
 /* Empty values count as unset. */
 static int init_empty(void *arg)
 {
-  static const char *const kv[] = {"GPATCH_STACK_SIZE", "", "GPATCH_CONTEXT",
-                                   "", "GPATCH_ON_DEADLOCK", "", NULL};
+  static const char *const kv[] = {"GPATCH_STACK_SIZE",
+                                   "",
+                                   "GPATCH_CONTEXT",
+                                   "",
+                                   "GPATCH_ON_DEADLOCK",
+                                   "",
+                                   NULL};
   set_env(kv);
   gp__config_init();
   return gp__config.stack_size == gp__config_default_stack() &&
@@ -242,19 +264,22 @@ static void test_init_empty(void **state)
   assert_string_equal(res.err, "");
 }
 
-
 /* Dump signals that cannot work are refused, with the reason. */
 static void test_check_signal(void **state)
 {
   static const struct {
     int sig;
     const char *says;
-  } refused[] = {
-      {SIGSEGV, "SIGSEGV is the runtime's own"}, {SIGKILL, "cannot be caught"},
-      {SIGSTOP, "cannot be caught"}, {SIGBUS, "faulting instruction"},
-      {SIGFPE, "faulting instruction"}, {SIGILL, "faulting instruction"},
-      {SIGTRAP, "faulting instruction"}, {SIGSYS, "faulting instruction"},
-      {32, "signal 32 is glibc's own"}, {33, "signal 33 is glibc's own"}};
+  } refused[] = {{SIGSEGV, "SIGSEGV is the runtime's own"},
+                 {SIGKILL, "cannot be caught"},
+                 {SIGSTOP, "cannot be caught"},
+                 {SIGBUS, "faulting instruction"},
+                 {SIGFPE, "faulting instruction"},
+                 {SIGILL, "faulting instruction"},
+                 {SIGTRAP, "faulting instruction"},
+                 {SIGSYS, "faulting instruction"},
+                 {32, "signal 32 is glibc's own"},
+                 {33, "signal 33 is glibc's own"}};
   static const int taken[] = {0, SIGPWR, SIGUSR1, SIGUSR2, SIGCHLD, SIGABRT};
 
   for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
@@ -284,21 +309,20 @@ static void test_check_patch(void **state)
   assert_int_equal(gp__config_check_patch(0, &why), 0);
   assert_int_equal(
       gp__config_check_patch(GP__PATCH_ALL & ~GP__PATCH_THREAD, &why), 0);
-  assert_int_equal(gp__config_check_patch(GP__PATCH_SOCKET | GP__PATCH_TIME,
-                                          &why), 0);
+  assert_int_equal(
+      gp__config_check_patch(GP__PATCH_SOCKET | GP__PATCH_TIME, &why), 0);
   assert_int_equal(why.len, 0);
 
   assert_int_equal(
-      gp__config_check_patch(GP__PATCH_ALL & ~GP__PATCH_SOCKET, &why),
-      -EINVAL);
+      gp__config_check_patch(GP__PATCH_ALL & ~GP__PATCH_SOCKET, &why), -EINVAL);
   assert_non_null(strstr(why.buf, "a socket call that waits"));
   assert_non_null(strstr(why.buf, "add -thread"));
   why.len = 0;
   assert_int_equal(gp__config_check_patch(GP__PATCH_THREAD, &why), -EINVAL);
   assert_non_null(strstr(why.buf, "socket, select, time, process, signal"));
   why.len = 0;
-  assert_int_equal(
-      gp__config_check_patch(GP__PATCH_ALL & ~GP__PATCH_DNS, &why), 1);
+  assert_int_equal(gp__config_check_patch(GP__PATCH_ALL & ~GP__PATCH_DNS, &why),
+                   1);
   assert_non_null(strstr(why.buf, "name lookups"));
 }
 
@@ -310,8 +334,7 @@ static void test_msg_quote(void **state)
   char big[3000];
 
   gp__msg_quote(&m, "a\nb\t\"c\\\x1b[31m\x7f\xc3\xa9", 64);
-  assert_string_equal(m.buf,
-                      "\"a\\nb\\t\\\"c\\\\\\x1b[31m\\x7f\\xc3\\xa9\"");
+  assert_string_equal(m.buf, "\"a\\nb\\t\\\"c\\\\\\x1b[31m\\x7f\\xc3\\xa9\"");
   m.len = 0;
   gp__msg_quote(&m, "abcdef", 3);
   assert_string_equal(m.buf, "\"abc\"...");

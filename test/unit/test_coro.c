@@ -1,7 +1,7 @@
 /* test_coro.c: the coroutine lifecycle through the public API — spawning,
  * ids and names, joining and its errors, detaching, killing, and errno
- * kept per coroutine. The internal structs (coro.h, scheduler.h) are looked at only
- * to see whether a coroutine has really been freed. */
+ * kept per coroutine. The internal structs (coro.h, scheduler.h) are looked at
+ * only to see whether a coroutine has really been freed. */
 #include "unit.h"
 
 #include "coro.h"
@@ -376,9 +376,9 @@ static void test_kill_not_started(void **state)
 
 /* What the kill tests' coroutines saw. */
 struct killee {
-  int step;         /* how far it got */
-  int r1, r2;       /* the results of its waits */
-  gp_event_t *ev;   /* what it waits on, when not sleeping */
+  int step;       /* how far it got */
+  int r1, r2;     /* the results of its waits */
+  gp_event_t *ev; /* what it waits on, when not sleeping */
 };
 
 static void *sleep_long(void *arg)

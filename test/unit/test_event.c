@@ -9,7 +9,6 @@
 
 #define MS 1000000ull
 
-
 static uint64_t switches(void)
 {
   struct gp__stats st;
@@ -210,8 +209,8 @@ static void test_queue_get_empty(void **state)
 struct putter {
   gp_queue_t *q;
   int n;
-  int done;   /* puts completed */
-  int r;      /* the last put's result */
+  int done; /* puts completed */
+  int r;    /* the last put's result */
 };
 
 static void *putter_main(void *arg)
@@ -315,18 +314,18 @@ static void test_queue_many_getters(void **state)
   gp_queue_free(q);
 }
 
-#define PRODUCERS 4
-#define CONSUMERS 3
+#define PRODUCERS    4
+#define CONSUMERS    3
 #define PER_PRODUCER 2500
-#define ITEMS (PRODUCERS * PER_PRODUCER)
+#define ITEMS        (PRODUCERS * PER_PRODUCER)
 
 /* Shared state of the producer/consumer test. */
 struct pc {
   gp_queue_t *q;
-  int seen[ITEMS];            /* deliveries of each item */
-  int order_errors;           /* a producer's items out of order */
-  int errors;                 /* failed puts or gets */
-  int got[CONSUMERS];         /* items each consumer took */
+  int seen[ITEMS];    /* deliveries of each item */
+  int order_errors;   /* a producer's items out of order */
+  int errors;         /* failed puts or gets */
+  int got[CONSUMERS]; /* items each consumer took */
 };
 
 /* A producer: its index and the shared state. */

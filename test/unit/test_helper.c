@@ -41,10 +41,10 @@ static int helpers(void)
 
 /* A call: what it saw, and a pipe it may block on. */
 struct job {
-  pid_t tid;          /* the thread it ran on */
-  int all_blocked;    /* every signal was blocked there */
-  int rfd;            /* >= 0: block reading it first */
-  int *released;      /* set by release() */
+  pid_t tid;       /* the thread it ran on */
+  int all_blocked; /* every signal was blocked there */
+  int rfd;         /* >= 0: block reading it first */
+  int *released;   /* set by release() */
 };
 
 static void job_fn(void *arg)
@@ -221,8 +221,8 @@ static void test_helper_fork(void **state)
     /* No helper thread came along; a call makes a new one. */
     if (helpers() != 0)
       _exit(1);
-    if (gp__helper_call(job_fn, &k, job_release, 1) != 0 ||
-        k.tid == gettid() || !k.all_blocked)
+    if (gp__helper_call(job_fn, &k, job_release, 1) != 0 || k.tid == gettid() ||
+        !k.all_blocked)
       _exit(2);
     _exit(helpers() == 1 ? 0 : 3);
   }

@@ -22,9 +22,9 @@ static gp_coro_t *place(void *(*fn)(void *), void *arg)
 
 /* Notes the scheduler it ran on, and checks it stays there. */
 struct where {
-  int sched;               /* index of the scheduler at the start */
-  int moved;               /* it was seen on another later */
-  long *count;             /* incremented atomically */
+  int sched;   /* index of the scheduler at the start */
+  int moved;   /* it was seen on another later */
+  long *count; /* incremented atomically */
 };
 
 static void *note(void *arg)
@@ -114,8 +114,8 @@ static void test_event_across(void **state)
 /* Producers and consumers of one queue on different schedulers. */
 struct qarg {
   gp_queue_t *q;
-  long n;                  /* items to move */
-  long sum;                /* what a consumer got */
+  long n;   /* items to move */
+  long sum; /* what a consumer got */
 };
 
 static void *q_put(void *arg)

@@ -12,7 +12,6 @@
 
 #define MS 1000000ull
 
-
 static uint64_t switches(void)
 {
   struct gp__stats st;
@@ -33,8 +32,7 @@ static char logbuf[256];
 static void log_step(char who, int step)
 {
   size_t n = strlen(logbuf);
-  snprintf(logbuf + n, sizeof(logbuf) - n, "%s%c%d", n ? " " : "", who,
-           step);
+  snprintf(logbuf + n, sizeof(logbuf) - n, "%s%c%d", n ? " " : "", who, step);
 }
 
 /* A logger: the letter it logs as, and whether it yields between steps. */
@@ -228,9 +226,9 @@ static void *sleep_ms(void *arg)
  * counts its timers in whole milliseconds, and would call the timer due
  * then, most of a millisecond early. */
 struct phase {
-  uint64_t t0;       /* when the sleep began */
-  uint64_t elapsed;  /* how long it took */
-  int r;             /* what it returned */
+  uint64_t t0;      /* when the sleep began */
+  uint64_t elapsed; /* how long it took */
+  int r;            /* what it returned */
 };
 
 static void *phase_sleeper(void *arg)
@@ -448,8 +446,7 @@ static void test_wait_fd_pipe(void **state)
 
   /* A pipe's write end is writable; both asked, one seen. */
   assert_int_equal(gp_wait_fd(p[1], GP_WRITABLE, 0), GP_WRITABLE);
-  assert_int_equal(gp_wait_fd(p[1], GP_READABLE | GP_WRITABLE, 0),
-                   GP_WRITABLE);
+  assert_int_equal(gp_wait_fd(p[1], GP_READABLE | GP_WRITABLE, 0), GP_WRITABLE);
   assert_int_equal(gp_wait_fd(p[1], 0, 0), -EINVAL);
   assert_int_equal(gp_wait_fd(p[1], 4, 0), -EINVAL);
   gp__fd_forget(p[0]);

@@ -17,13 +17,12 @@
 #include <limits.h>
 #include <sys/mman.h>
 
-
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
 
-#define KIB 1024
-#define MANY 100000
+#define KIB           1024
+#define MANY          100000
 #define MANY_VALGRIND 2000
 /* ASan unpoisons a whole stack's shadow when a coroutine starts: 100,000
  * stacks of 8 MiB would commit ~100 GiB of shadow. */
@@ -64,9 +63,12 @@ static int kernel_has_madv_guard(void)
 static const char *kind_name(int kind)
 {
   switch (kind) {
-  case GP__GUARD_MADVISE: return "madvise";
-  case GP__GUARD_MPROTECT: return "mprotect";
-  default: return "canary";
+  case GP__GUARD_MADVISE:
+    return "madvise";
+  case GP__GUARD_MPROTECT:
+    return "mprotect";
+  default:
+    return "canary";
   }
 }
 
@@ -88,8 +90,8 @@ static long count_maps(void)
 
 /* What a re-executed child is to do. */
 struct spec {
-  const char *name;  /* the scenario, see child_main() */
-  int no_madv;       /* set GPATCH_NO_MADV_GUARD=1 first */
+  const char *name; /* the scenario, see child_main() */
+  int no_madv;      /* set GPATCH_NO_MADV_GUARD=1 first */
 };
 
 /* In the forked child: set the environment, then become a fresh process
@@ -119,8 +121,8 @@ static void run_scenario(const char *name, int no_madv,
 /* Shows what a child wrote when it did not end as expected. */
 static void show_child(const char *what, const struct child_result *res)
 {
-  print_message("child '%s' status 0x%x; its stderr:\n%s\n", what,
-                res->status, res->err);
+  print_message("child '%s' status 0x%x; its stderr:\n%s\n", what, res->status,
+                res->err);
 }
 
 static size_t count_substr(const char *hay, const char *needle)
@@ -377,11 +379,13 @@ static void expect_overflow(const struct child_result *res, const char *kind,
   if (marker == NULL)
     show_child("overflow", res);
   assert_non_null(marker);
-  assert_int_equal(sscanf(marker, "child: coroutine %llu on a %15s guard",
-                          &id, got_kind), 2);
+  assert_int_equal(
+      sscanf(marker, "child: coroutine %llu on a %15s guard", &id, got_kind),
+      2);
   assert_string_equal(got_kind, kind);
-  snprintf(want, sizeof(want), "coroutine %llu overflowed its %u KiB stack; %s\n",
-           id, kib, overflow_tail(kind));
+  snprintf(want, sizeof(want),
+           "coroutine %llu overflowed its %u KiB stack; %s\n", id, kib,
+           overflow_tail(kind));
   if (strstr(res->err, want) == NULL)
     show_child("overflow", res);
   assert_non_null(strstr(res->err, want));
@@ -416,8 +420,7 @@ static void test_overflow_stack_size(void **state)
   struct child_result res;
   (void)state;
   run_scenario("overflow-128", 0, &res);
-  expect_overflow(&res, kernel_has_madv_guard() ? "madvise" : "mprotect",
-                  128);
+  expect_overflow(&res, kernel_has_madv_guard() ? "madvise" : "mprotect", 128);
   run_scenario("overflow-128", 1, &res);
   expect_overflow(&res, "mprotect", 128);
 }
@@ -622,8 +625,8 @@ static void run_many(size_t n, int fallback)
   maps = count_maps();
   gp__stack_stats(&ss);
   print_message("%zu coroutines alive: %ld mappings; stacks: %zu mapped, "
-                "%zu mprotect-guarded, %zu canary\n", n, maps, ss.mapped,
-                ss.guarded_mprotect, ss.canary);
+                "%zu mprotect-guarded, %zu canary\n",
+                n, maps, ss.mapped, ss.guarded_mprotect, ss.canary);
   assert_true(maps > 0 && maps < MAX_MAP_COUNT);
   if (!fallback && !gp__config.no_madv_guard && kernel_has_madv_guard()) {
     /* Far fewer: slabs, not a mapping or two per stack. */

@@ -19,7 +19,6 @@
 #include <immintrin.h>
 #endif
 
-
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_ASAN 1
 #elif defined(__has_feature)
@@ -37,14 +36,14 @@
 
 /* One context under test, with the stack it runs on. */
 struct tctx {
-  struct gp__ctx ctx;  /* the context itself */
-  ucontext_t uc;       /* the fallback's storage for an adopted context */
-  char *map;           /* the mapping, guard included; NULL when adopted */
-  size_t map_size;     /* its size */
-  char *lo;            /* the usable stack: [lo, lo + size) */
-  size_t size;         /* its size; 0 until known for an adopted stack */
-  unsigned vg_id;      /* valgrind's id for the registered stack */
-  void *asan_fake;     /* AddressSanitizer's fake stack while away */
+  struct gp__ctx ctx; /* the context itself */
+  ucontext_t uc;      /* the fallback's storage for an adopted context */
+  char *map;          /* the mapping, guard included; NULL when adopted */
+  size_t map_size;    /* its size */
+  char *lo;           /* the usable stack: [lo, lo + size) */
+  size_t size;        /* its size; 0 until known for an adopted stack */
+  unsigned vg_id;     /* valgrind's id for the registered stack */
+  void *asan_fake;    /* AddressSanitizer's fake stack while away */
 };
 
 /* The running context and the one switched away from last. */
@@ -240,14 +239,14 @@ BOTH(pingpong)
 /* A ring: each context switches straight to the next one, not back to the
  * thread's own context. */
 
-#define RING 8
+#define RING        8
 #define RING_ROUNDS 2000
 
 struct ring {
-  struct tctx co[RING];   /* the contexts, in switch order */
-  int trace[RING];        /* who ran, in this round */
-  int n;                  /* entries in trace */
-  int bad;                /* wrong arguments seen */
+  struct tctx co[RING]; /* the contexts, in switch order */
+  int trace[RING];      /* who ran, in this round */
+  int n;                /* entries in trace */
+  int bad;              /* wrong arguments seen */
 };
 static struct ring ring;
 
@@ -304,8 +303,10 @@ static __attribute__((noinline)) uintptr_t inner_frame(void)
 {
 #if defined(__x86_64__)
   __m128 v;
-  __asm__ volatile("xorps %%xmm0, %%xmm0\n\tmovaps %%xmm0, %0" : "=m"(v)
-                   : : "xmm0");
+  __asm__ volatile("xorps %%xmm0, %%xmm0\n\tmovaps %%xmm0, %0"
+                   : "=m"(v)
+                   :
+                   : "xmm0");
   __asm__ volatile("" : : "m"(v));
 #endif
   return (uintptr_t)__builtin_frame_address(0);
@@ -488,8 +489,8 @@ __asm__(".text\n"
 #endif
 
 #ifdef HAVE_PROBE
-unsigned probe(void *fn, void *a0, void *a1, uint64_t seed)
-    __asm__("probe") __attribute__((visibility("hidden")));
+unsigned probe(void *fn, void *a0, void *a1, uint64_t seed) __asm__("probe")
+    __attribute__((visibility("hidden")));
 
 /* Switches from the running context to `to` inside probe(): the switch
  * function is called from assembly with every callee-saved register
@@ -510,8 +511,8 @@ static unsigned probe_sw(struct tctx *to, uint64_t seed)
   return r;
 }
 
-#define SEED_MAIN 0x5a5a000000000000ULL
-#define SEED_CO 0xa5a5000000000000ULL
+#define SEED_MAIN    0x5a5a000000000000ULL
+#define SEED_CO      0xa5a5000000000000ULL
 #define PROBE_ROUNDS 1000
 
 struct regs {
@@ -583,10 +584,10 @@ static int observed_rounding(void)
   } while (0)
 
 struct fpenv {
-  struct tctx co;     /* the coroutine */
-  int seen[4];        /* fegetround() at the coroutine's checkpoints */
-  int observed[4];    /* observed_rounding() there */
-  int n;              /* checkpoints passed */
+  struct tctx co;  /* the coroutine */
+  int seen[4];     /* fegetround() at the coroutine's checkpoints */
+  int observed[4]; /* observed_rounding() there */
+  int n;           /* checkpoints passed */
 };
 static struct fpenv fpenv;
 
@@ -600,13 +601,13 @@ static void fpenv_check(void)
 static void fpenv_entry(void *arg)
 {
   entered();
-  fpenv_check();            /* 0: what it started with */
+  fpenv_check(); /* 0: what it started with */
   fesetround(FE_UPWARD);
   sw(&main_ctx);
-  fpenv_check();            /* 1: its own mode, kept while away */
+  fpenv_check(); /* 1: its own mode, kept while away */
   fesetround(FE_TOWARDZERO);
   sw(&main_ctx);
-  fpenv_check();            /* 2 */
+  fpenv_check(); /* 2 */
   sw_last(&main_ctx);
 }
 
@@ -685,18 +686,18 @@ static void set_x87(uint16_t cw)
 /* Rounding control in bits 10-11 of the x87 word and 13-14 of MXCSR; the
  * precision control (x87) and FTZ/DAZ (MXCSR) too, except under valgrind,
  * which emulates rounding control only. */
-#define X87_RC(rc) ((uint16_t)(0x037f | ((rc) << 10)))
-#define X87_PC53 0x0200
-#define MXCSR_RC(rc) (0x1f80u | ((unsigned)(rc) << 13))
+#define X87_RC(rc)    ((uint16_t)(0x037f | ((rc) << 10)))
+#define X87_PC53      0x0200
+#define MXCSR_RC(rc)  (0x1f80u | ((unsigned)(rc) << 13))
 #define MXCSR_FTZ_DAZ 0x8040u
 #define MXCSR_CONTROL 0xffc0u /* the control bits; the rest are flags */
 
 struct ctl {
-  struct tctx co;   /* the coroutine */
-  uint16_t x87[3];  /* the x87 control word at its checkpoints */
-  unsigned sse[3];  /* MXCSR's control bits there */
-  int n;            /* checkpoints passed */
-  int rich;         /* also the bits valgrind does not emulate */
+  struct tctx co;  /* the coroutine */
+  uint16_t x87[3]; /* the x87 control word at its checkpoints */
+  unsigned sse[3]; /* MXCSR's control bits there */
+  int n;           /* checkpoints passed */
+  int rich;        /* also the bits valgrind does not emulate */
 };
 static struct ctl ctl;
 
@@ -769,9 +770,9 @@ static void set_fpcr(uint64_t v)
 }
 
 #define FPCR_RMODE(m) ((uint64_t)(m) << 22)
-#define FPCR_FZ (1ULL << 24)
-#define FPCR_DN (1ULL << 25)
-#define FPCR_AHP (1ULL << 26)
+#define FPCR_FZ       (1ULL << 24)
+#define FPCR_DN       (1ULL << 25)
+#define FPCR_AHP      (1ULL << 26)
 
 struct ctl {
   struct tctx co;   /* the coroutine */
@@ -826,11 +827,11 @@ BOTH(control_registers)
 #define DEEP_DEPTH 150
 
 struct deep {
-  struct tctx co;     /* the coroutine */
-  uintptr_t lowest;   /* the lowest frame address reached */
-  uint64_t sum;       /* the checksum computed on the way out */
-  int bad;            /* frames found overwritten */
-  int done;           /* the recursion returned */
+  struct tctx co;   /* the coroutine */
+  uintptr_t lowest; /* the lowest frame address reached */
+  uint64_t sum;     /* the checksum computed on the way out */
+  int bad;          /* frames found overwritten */
+  int done;         /* the recursion returned */
 };
 static struct deep deep;
 
@@ -889,11 +890,16 @@ BOTH(deep_recursion)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      BOTH_TESTS(pingpong),          BOTH_TESTS(ring_switch),
-      BOTH_TESTS(entry_args),        BOTH_TESTS(entry_unaligned_top),
-      BOTH_TESTS(too_small),         BOTH_TESTS(callee_saved),
-      BOTH_TESTS(rounding_per_context), BOTH_TESTS(rounding_inherited),
-      BOTH_TESTS(control_registers), BOTH_TESTS(deep_recursion),
+      BOTH_TESTS(pingpong),
+      BOTH_TESTS(ring_switch),
+      BOTH_TESTS(entry_args),
+      BOTH_TESTS(entry_unaligned_top),
+      BOTH_TESTS(too_small),
+      BOTH_TESTS(callee_saved),
+      BOTH_TESTS(rounding_per_context),
+      BOTH_TESTS(rounding_inherited),
+      BOTH_TESTS(control_registers),
+      BOTH_TESTS(deep_recursion),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

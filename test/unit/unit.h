@@ -48,8 +48,8 @@ static inline uint64_t mono_ns(void)
 
 /* What a child process left behind. */
 struct child_result {
-  int status;        /* as from waitpid */
-  char err[8192];    /* what it wrote to stderr, NUL-terminated */
+  int status;     /* as from waitpid */
+  char err[8192]; /* what it wrote to stderr, NUL-terminated */
 };
 
 /* Runs fn(arg) in a forked child whose stderr is captured; the child exits
