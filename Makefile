@@ -61,7 +61,7 @@ THREADS_BENCH_BIN := $(B)/bench/thread_create $(B)/bench/sleepers \
 
 .PHONY: all deps check check-unit check-asan check-tsan check-valgrind \
   check-aarch64 \
-  check-ucontext demo bench install uninstall format clean examples tests
+  check-ucontext demo bench install uninstall format format-files clean examples tests
 
 all: $(LIB) $(B)/bench/loadgen
 
@@ -206,9 +206,15 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/gpatch/gpatch-load
 	-rmdir $(DESTDIR)$(PREFIX)/lib/gpatch 2>/dev/null
 
+FORMAT_FILES = $(wildcard arch/*.[ch] core/*.[ch] shim/*.[ch] include/*.h \
+  test/unit/*.[ch] test/bench/*.c test/shim/*.[ch] examples/*.c)
 format:
-	clang-format -i $(wildcard arch/*.[ch] core/*.[ch] shim/*.[ch] include/*.h \
-	  test/unit/*.[ch] test/bench/*.c test/shim/*.c examples/*.c)
+	@command -v clang-format >/dev/null || \
+	  { echo "make format needs clang-format (apt-get install clang-format)"; exit 1; }
+	clang-format -i $(FORMAT_FILES)
+# (test/unit/test_format.sh checks the same files.)
+format-files:
+	@echo $(FORMAT_FILES)
 
 clean:
 	rm -rf build build-asan build-tsan build-ucontext build-aarch64

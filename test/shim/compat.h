@@ -40,8 +40,8 @@ static inline int patched(void)
 
 /* A thread or a coroutine. */
 struct task {
-  pthread_t t;     /* plain run */
-  gp_coro_t *co;   /* patched run */
+  pthread_t t;   /* plain run */
+  gp_coro_t *co; /* patched run */
 };
 
 static inline void spawn(struct task *k, void *(*fn)(void *), void *arg)
