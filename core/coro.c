@@ -30,6 +30,7 @@
 #endif
 
 void (*gp__coro_exit_hook)(struct gp__coro *co);
+void (*gp__coro_local_free_hook)(void *local);
 
 uint32_t gp__live;
 
@@ -115,16 +116,36 @@ static struct gp__coro *alloc_coro(struct gp__sched *s)
 
 /* Back to the calling thread's pool (the struct may have come from
  * another's: pools only hold memory). */
-static void free_coro(struct gp__coro *co)
+static void pool_coro(struct gp__coro *co)
 {
   struct gp__sched *s = gp__tls.sched;
-  co->magic = 0;
+  if (co->local != NULL && gp__coro_local_free_hook)
+    gp__coro_local_free_hook(co->local);
+  co->local = NULL;
   if (s == NULL) {
     gp__free(co);
     return;
   }
   co->free_next = s->free;
   s->free = co;
+}
+
+/* A coroutine another thread posted to (a pthread_cancel of it just
+ * before it ended, say) may still be in that scheduler's inbox: it cannot
+ * be reused until that hub has taken it from there, so that hub frees it
+ * (gp__coro_free_posted). Setting a bit also keeps any later post from
+ * queueing it again. */
+static void free_coro(struct gp__coro *co)
+{
+  co->magic = 0;
+  if (__atomic_fetch_or(&co->posted, GP__POST_FREE, __ATOMIC_ACQ_REL) != 0)
+    return;
+  pool_coro(co);
+}
+
+void gp__coro_free_posted(struct gp__coro *co)
+{
+  pool_coro(co);
 }
 
 static void coro_entry(void *arg)

@@ -79,6 +79,10 @@ int gp__coro_stack(const struct gp__coro *co, void **lo, size_t *size);
 /* Set by the shim: run on a coroutine as it exits, before it is counted
  * dead (thread keys, thread_local destructors). */
 extern void (*gp__coro_exit_hook)(struct gp__coro *co);
+/* Set by the shim: frees what gp__coro_local held when the coroutine's
+ * record goes (joined, or dead and detached). Until then another thread may
+ * still look at it (pthread_cancel of a thread that has just exited). */
+extern void (*gp__coro_local_free_hook)(void *local);
 
 #ifdef GP__CORE
 /* ---- core/ only: the struct, and its making and release ----
@@ -100,9 +104,11 @@ enum gp__coro_state {
 
 /* What another thread asks of a coroutine's scheduler (gp__sched_post). */
 enum {
-  GP__POST_READY = 1,    /* its wait was ended: make it ready */
-  GP__POST_CANCEL = 2,   /* a cancel is pending: end a cancelable wait */
-  GP__POST_INTERRUPT = 4 /* a signal: end an interruptible wait */
+  GP__POST_READY = 1,     /* its wait was ended: make it ready */
+  GP__POST_CANCEL = 2,    /* a cancel is pending: end a cancelable wait */
+  GP__POST_INTERRUPT = 4, /* a signal: end an interruptible wait */
+  GP__POST_FREE = 8       /* dead and reaped while in an inbox: the hub that
+                             takes it from there frees it */
 };
 
 struct gp__tls_dtor;
@@ -169,6 +175,9 @@ extern uint32_t gp__live;
  * scheduler's hub). */
 void gp__coro_init_struct(struct gp__sched *s, struct gp__coro *co);
 void gp__coro_release(struct gp__sched *s, struct gp__coro *co);
+/* For the hub: frees co, reaped while it was in the hub's inbox
+ * (GP__POST_FREE), into the hub's pool. */
+void gp__coro_free_posted(struct gp__coro *co);
 /* In a fork's child: forgets every coroutine but the caller (coro.c). */
 void gp__coro_fork_child(struct gp__coro *self);
 /* Registers a thread's original context (the first thread's main) as a

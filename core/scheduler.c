@@ -193,7 +193,7 @@ static void kick(struct gp__sched *s)
 
 void gp__sched_post(struct gp__coro *co, int what)
 {
-  struct gp__sched *s = co->sched;
+  struct gp__sched *s = __atomic_load_n(&co->sched, __ATOMIC_ACQUIRE);
 
   if (__atomic_fetch_or(&co->posted, what, __ATOMIC_ACQ_REL) != 0)
     return; /* queued already: the hub takes every bit at once */
@@ -220,7 +220,16 @@ static void drain_inbox(struct gp__sched *s)
   gp__unlock(&s->inbox_lock);
   while ((l = gp__list_pop_front(&got)) != NULL) {
     struct gp__coro *co = GP__CONTAINER(l, struct gp__coro, post_link);
-    gp__wait_posted(co, __atomic_exchange_n(&co->posted, 0, __ATOMIC_ACQ_REL));
+    int posted = __atomic_exchange_n(&co->posted, 0, __ATOMIC_ACQ_REL);
+    /* Reaped meanwhile: nothing to act on, and it is this hub's to free. */
+    if (posted & GP__POST_FREE)
+      gp__coro_free_posted(co);
+    /* Posted while not started, and taken by another scheduler since
+     * (adopt): its owner acts on it. */
+    else if (__atomic_load_n(&co->sched, __ATOMIC_ACQUIRE) != s)
+      gp__sched_post(co, posted);
+    else
+      gp__wait_posted(co, posted);
   }
 }
 
@@ -240,7 +249,7 @@ static void adopt(struct gp__sched *s, struct gp__coro *co)
   if (from != s) {
     __atomic_fetch_sub(&from->load, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&s->load, 1, __ATOMIC_RELAXED);
-    co->sched = s;
+    __atomic_store_n(&co->sched, s, __ATOMIC_RELEASE); /* drain_inbox */
   }
   gp__list_push_back(&s->all, &co->all_link);
   s->nlive++;

@@ -9,6 +9,7 @@
  * threads stay real and each gets cooperative I/O among its own coroutines. */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "../core/mem.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -42,13 +43,31 @@ struct gp__thread {
   sigset_t sigmask;    /* its signal mask (virtual) */
 };
 
-/* The record of co, made on first use; NULL without memory. */
+/* The record of co, made on first use; NULL without memory. Another
+ * scheduler's thread may make it at the same moment (pthread_cancel of a
+ * thread that is starting): the first one stored wins. */
 static struct gp__thread *thread_of(struct gp__coro *co)
 {
   void **slot = gp__coro_local(co);
-  if (*slot == NULL)
-    *slot = calloc(1, sizeof(struct gp__thread));
-  return *slot;
+  void *t = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  void *made;
+
+  if (t != NULL)
+    return t;
+  if ((made = gp__calloc(1, sizeof(struct gp__thread))) == NULL)
+    return NULL;
+  if (__atomic_compare_exchange_n(slot, &t, made, 0, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE))
+    return made;
+  gp__free(made);
+  return t;
+}
+
+/* gp__coro_local_free_hook: the record goes with the coroutine's, maybe on
+ * the hub; so it is the runtime's memory (core/mem.h), not the program's. */
+static void free_record(void *local)
+{
+  gp__free(local);
 }
 
 static struct gp__coro *current(void)
@@ -86,19 +105,22 @@ static void run_destructors(struct gp__thread *t)
   }
 }
 
-/* Called by the core when a coroutine exits: its keys' destructors, then
- * its thread record goes; the process ends with its last thread. */
+/* Called by the core when a coroutine exits: its keys' destructors run and
+ * their values go; the process ends with its last thread. */
 static void on_exit_hook(struct gp__coro *co)
 {
   void **slot = gp__coro_local(co);
   struct gp__thread *t = *slot;
   gp__tls_run_dtors(co); /* as glibc: thread_locals first, then keys */
   if (t != NULL) {
+    /* The record itself stays until the coroutine's does (free_record):
+     * a pthread_cancel from another scheduler may be writing to it. */
     run_destructors(t);
     free(t->vals);
     free(t->seqs);
-    free(t);
-    *slot = NULL;
+    t->vals = NULL;
+    t->seqs = NULL;
+    t->nvals = 0;
   }
   /* The last thread of the process (the first one having gone with a fork
    * made by another): POSIX has the process exit with status 0. */
@@ -126,6 +148,7 @@ static void thread_atfork_child(void)
 __attribute__((constructor)) static void thread_ctor(void)
 {
   gp__coro_exit_hook = on_exit_hook;
+  gp__coro_local_free_hook = free_record;
   pthread_atfork(NULL, NULL, thread_atfork_child);
 }
 
@@ -340,7 +363,7 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   /* A new thread starts with its creator's signal mask. */
   creator_mask(&mask);
   if (!sigisemptyset(&mask)) {
-    if ((t = calloc(1, sizeof(*t))) == NULL)
+    if ((t = gp__calloc(1, sizeof(*t))) == NULL)
       return EAGAIN;
     t->sigmask = mask;
     o.local = t;
@@ -348,7 +371,7 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   /* The handle is in *th before the thread can run (on another
    * scheduler, at once), as glibc stores it. */
   if (gp__coro_spawn((struct gp__coro **)(void *)th, fn, arg, &o) != 0) {
-    free(t);
+    gp__free(t);
     return EAGAIN;
   }
   return 0;

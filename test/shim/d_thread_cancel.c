@@ -89,6 +89,8 @@ static void *disabled(void *p)
 
 static volatile int go;
 
+#define EARLY_ROUNDS 300
+
 static void *early(void *p)
 {
   pthread_cleanup_push(note, "early-cleanup");
@@ -156,6 +158,23 @@ int main(void)
   pthread_join(th, &ret);
   SAY("before it ran: cancel %d; joined %s; %s\n", r,
       ret == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : "a value", log_);
+
+  /* The same, many times: each thread is joined and the next one made at
+   * once. With GPATCH_CORES above 1 the cancel goes to the scheduler the
+   * thread was placed on, which may not have taken it from its inbox yet
+   * when the thread (run there or by another scheduler) has ended, been
+   * joined, and its record been reused. */
+  r = 0;
+  for (int i = 0; i < EARLY_ROUNDS; i++) {
+    log_[0] = '\0';
+    go = 0;
+    pthread_create(&th, NULL, early, NULL);
+    pthread_cancel(th);
+    go = 1;
+    pthread_join(th, &ret);
+    r += ret == PTHREAD_CANCELED;
+  }
+  SAY("before it ran, %d times: %d PTHREAD_CANCELED\n", EARLY_ROUNDS, r);
 
   /* Canceling a thread that finished (not yet joined). */
   pthread_create(&th, NULL, blocks_forever, NULL);
