@@ -78,6 +78,8 @@ int gp__nsched;
  * under which the set changes and idle ones are counted. */
 static struct gp__lock sched_lock;
 static int pool_n;          /* schedulers in the pool */
+static int workers_pending; /* workers started, not yet in the pool or
+                               failed (gp__sched_place waits for them) */
 static int workers_started; /* the pool's workers run */
 static int nidle;           /* pool schedulers with nothing to wait for */
 
@@ -278,14 +280,32 @@ static int take_spawned(struct gp__sched *s, struct gp__sched *victim, int max)
   return n;
 }
 
-/* An idle scheduler takes a coroutine not started yet from another. */
+/* How long a scheduler may go without polling before an idle one takes
+ * its coroutines not started yet: one that polls (or sleeps in its poll,
+ * kicked) takes its own queue at once, and a new thread placed away from
+ * its creator should start where it was placed. */
+#define STEAL_AFTER_NS 1000000
+
+/* An idle scheduler takes a coroutine not started yet from another that is
+ * busy or stuck. Sets s->steal_later when it put one off. */
 static int steal(struct gp__sched *s)
 {
   int n = __atomic_load_n(&pool_n, __ATOMIC_ACQUIRE);
+  uint64_t now = gp__now();
+
   for (int i = 1; i <= n; i++) {
     struct gp__sched *v =
         __atomic_load_n(&gp__scheds[(s->index + i) % n], __ATOMIC_ACQUIRE);
-    if (v != s && v && take_spawned(s, v, 1) > 0)
+    if (v == s || v == NULL ||
+        __atomic_load_n(&v->nspawn, __ATOMIC_ACQUIRE) == 0)
+      continue;
+    if (__atomic_load_n(&v->sleeping, __ATOMIC_SEQ_CST) ||
+        now - __atomic_load_n(&v->last_poll, __ATOMIC_RELAXED) <
+            STEAL_AFTER_NS) {
+      s->steal_later = 1;
+      continue;
+    }
+    if (take_spawned(s, v, 1) > 0)
       return 1;
   }
   return 0;
@@ -519,6 +539,12 @@ static int64_t poll_timeout(struct gp__sched *s, uint64_t next_timer, int *run)
       __atomic_load_n(&s->interrupts, __ATOMIC_RELAXED))
     return 0;
   t = next_timer == GP__NEVER ? -1 : (int64_t)next_timer;
+  if (s->steal_later) {
+    /* Look again soon: the other scheduler may take its own by then. */
+    s->steal_later = 0;
+    if (t < 0 || t > STEAL_AFTER_NS)
+      t = STEAL_AFTER_NS;
+  }
   if (t < 0 && stuck(s, alive))
     t = go_idle(s);
   return t;
@@ -562,7 +588,7 @@ static void poll_once(struct gp__sched *s)
   n = gp__poller_wait(&s->poller, ev, MAX_EVENTS, timeout);
   s->in_poll = 0;
   __atomic_store_n(&s->sleeping, 0, __ATOMIC_SEQ_CST);
-  s->last_poll = gp__now();
+  __atomic_store_n(&s->last_poll, gp__now(), __ATOMIC_RELAXED);
   if (s->idle)
     leave_idle(s);
   deliver_interrupts(s);
@@ -854,6 +880,7 @@ static void *worker_main(void *arg)
   err = make_sched(&s, &what, 0, 1);
   GP__RUNTIME_LEAVE();
   gp__tls.setup = 0;
+  __atomic_fetch_sub(&workers_pending, 1, __ATOMIC_RELEASE);
   if (err < 0) {
     gp__startup_worker_failed(what, err);
     return NULL;
@@ -884,7 +911,9 @@ static void start_workers(void)
   GP__RUNTIME_ENTER();
   for (unsigned i = 1; i < gp__config.cores; i++) {
     pthread_t t;
+    __atomic_fetch_add(&workers_pending, 1, __ATOMIC_RELAXED);
     if (gp__real_pthread_create(&t, &a, worker_main, NULL) != 0) {
+      __atomic_fetch_sub(&workers_pending, 1, __ATOMIC_RELAXED);
       gp__debug_out(2, "gpatch: could not start scheduler thread %u of %u\n",
                     i + 1, gp__config.cores);
       break;
@@ -897,17 +926,40 @@ static void start_workers(void)
 
 struct gp__sched *gp__sched_place(void)
 {
+  static unsigned place_next; /* where the next scan starts */
   struct gp__sched *self = gp__tls.sched, *best = self;
-  int min;
+  unsigned start;
+  int min, n;
 
   if (gp__config.cores <= 1 || !self->pool)
     return self;
   start_workers();
-  min = __atomic_load_n(&self->load, __ATOMIC_RELAXED);
-  for (int i = 0, n = __atomic_load_n(&pool_n, __ATOMIC_ACQUIRE); i < n; i++) {
-    struct gp__sched *o = __atomic_load_n(&gp__scheds[i], __ATOMIC_ACQUIRE);
+  /* The first thread the program makes would otherwise always stay with
+   * its creator, the workers not being up yet: a thread that then computes
+   * without a call (a pure-Python loop holding the GIL) would keep the
+   * creator from ever running again. So the first placement waits for the
+   * workers to be up (each takes well under a millisecond; at most 100 ms
+   * in all, once). */
+  for (int i = 0;
+       i < 500 && __atomic_load_n(&workers_pending, __ATOMIC_ACQUIRE) > 0;
+       i++) {
+    struct timespec pause = {0, 200000};
+    gp__real_nanosleep(&pause, NULL);
+  }
+  /* The creator counts as load where it runs (the first thread's own
+   * coroutine is not counted in its scheduler's load), so on a tie the new
+   * thread goes elsewhere, not beside a creator that is running; among
+   * others equally loaded, the scan starts at a rotating place, so that
+   * threads that end quickly do not all go to the first. */
+  min = __atomic_load_n(&self->load, __ATOMIC_RELAXED) +
+        (self->current == self->main);
+  n = __atomic_load_n(&pool_n, __ATOMIC_ACQUIRE);
+  start = __atomic_fetch_add(&place_next, 1, __ATOMIC_RELAXED);
+  for (int i = 0; i < n; i++) {
+    struct gp__sched *o =
+        __atomic_load_n(&gp__scheds[(start + i) % n], __ATOMIC_ACQUIRE);
     int l;
-    if (o == NULL)
+    if (o == NULL || o == self)
       continue;
     l = __atomic_load_n(&o->load, __ATOMIC_RELAXED);
     if (l < min) {

@@ -124,16 +124,17 @@ struct gp__sched {
   size_t nexternal;           /* waits only a signal or cancel can end */
   uint64_t switches;          /* context switches so far */
   int in_poll;                /* nonzero while the hub blocks in its poll */
-  int idle;                   /* counted in the schedulers with nothing to
-                                 do and nothing to wait for (deadlock) */
-  int main_ended;             /* main waits for the others (pthread_exit) */
-  unsigned interrupts;        /* atomic: signals caught on this thread that
-                                 interrupt a parked coroutine (noted by the
-                                 handler, delivered by the hub) */
-  uint64_t last_poll;         /* gp__now() when the hub last polled its set */
-  pid_t tid;                  /* the thread it belongs to */
-  void *main_uc;              /* ucontext_t for main (fallback switch) */
-  void *altstack;             /* this thread's signal stack */
+  int steal_later;     /* a steal was put off: poll briefly, look again */
+  int idle;            /* counted in the schedulers with nothing to
+                          do and nothing to wait for (deadlock) */
+  int main_ended;      /* main waits for the others (pthread_exit) */
+  unsigned interrupts; /* atomic: signals caught on this thread that
+                          interrupt a parked coroutine (noted by the
+                          handler, delivered by the hub) */
+  uint64_t last_poll;  /* gp__now() when the hub last polled its set */
+  pid_t tid;           /* the thread it belongs to */
+  void *main_uc;       /* ucontext_t for main (fallback switch) */
+  void *altstack;      /* this thread's signal stack */
 };
 
 /* Every scheduler made, by index; the first gp__ncores are the pool. */
