@@ -247,6 +247,42 @@ static uint32_t *cond_waiters(pthread_cond_t *c)
   return &c->__data.__g_signals[1];
 }
 
+/* Signals not yet taken: a waiter returns for a signal only by taking one,
+ * so that a signal ends one wait, as glibc's does (a waiter that had not
+ * gone to sleep yet when the sequence moved would otherwise return too). */
+static uint32_t *cond_tokens(pthread_cond_t *c)
+{
+  return &c->__data.__g_size[0];
+}
+
+/* Moves on at each broadcast: it ends every wait begun before it. */
+static uint32_t *cond_bcast(pthread_cond_t *c)
+{
+  return &c->__data.__g_size[1];
+}
+
+/* Takes a signal when there is one; nonzero if taken. */
+static int cond_take(pthread_cond_t *c)
+{
+  uint32_t t = __atomic_load_n(cond_tokens(c), __ATOMIC_ACQUIRE);
+  while (t > 0)
+    if (__atomic_compare_exchange_n(cond_tokens(c), &t, t - 1, 1,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return 1;
+  return 0;
+}
+
+/* No more signals pending than waiters: one leaving without a signal
+ * (a timeout) takes back one that no waiter is left to take. */
+static void cond_trim(pthread_cond_t *c)
+{
+  uint32_t t = __atomic_load_n(cond_tokens(c), __ATOMIC_ACQUIRE);
+  while (t > __atomic_load_n(cond_waiters(c), __ATOMIC_ACQUIRE))
+    if (__atomic_compare_exchange_n(cond_tokens(c), &t, t - 1, 1,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      break;
+}
+
 static int emulated_cond(const pthread_cond_t *c)
 {
   return patched() && !(c->__data.__wrefs & COND_SHARED);
@@ -258,7 +294,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
 {
   unsigned count = m->__data.__count;
   int type = m->__data.__kind & 3, r;
-  uint32_t seq;
+  uint32_t seq, bcast;
 
   if (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP &&
       (__atomic_load_n(mutex_word(m), __ATOMIC_RELAXED) == 0 ||
@@ -267,12 +303,26 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
   /* Counted and the sequence read while m is held: a signal made after m
    * is released moves the sequence, and the wait below sees it. */
   __atomic_fetch_add(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
+  bcast = __atomic_load_n(cond_bcast(c), __ATOMIC_SEQ_CST);
   seq = __atomic_load_n(cond_seq(c), __ATOMIC_SEQ_CST);
   m->__data.__count = 1;
   mutex_unlock(m); /* entirely, even if recursive */
-  r = gp__addr_wait(cond_seq(c), seq, deadline, "condition",
-                    GP__WAIT_INTERRUPTIBLE | how());
-  __atomic_fetch_sub(cond_waiters(c), 1, __ATOMIC_RELAXED);
+  for (;;) {
+    r = gp__addr_wait(cond_seq(c), seq, deadline, "condition",
+                      GP__WAIT_INTERRUPTIBLE | how());
+    /* Read before looking for a signal: one made after it moves it, and
+     * the next wait returns at once. */
+    seq = __atomic_load_n(cond_seq(c), __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(cond_bcast(c), __ATOMIC_SEQ_CST) != bcast ||
+        cond_take(c)) {
+      r = 0; /* woken, even if the deadline passed meanwhile (glibc) */
+      break;
+    }
+    if (r != 0 && r != -EAGAIN)
+      break; /* a deadline, a signal handler, a cancel: none taken */
+  }
+  __atomic_fetch_sub(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
+  cond_trim(c);
   mutex_lock(m, GP__NEVER, 0);
   m->__data.__count = count ? count : 1;
   if (r == -ECANCELED)
@@ -317,16 +367,24 @@ GP_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 /* Moves the sequence on and wakes up to n waiters, when there are any. */
 static void cond_wake(pthread_cond_t *c, size_t n)
 {
-  if (__atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) == 0)
-    return;
   __atomic_fetch_add(cond_seq(c), 1, __ATOMIC_SEQ_CST);
   gp__addr_wake(cond_seq(c), n);
 }
 
 GP_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
+  uint32_t t, w;
+
   if (!emulated_cond(c))
     return gp__real_pthread_cond_signal(c);
+  /* One more signal to take, unless every waiter has one already. */
+  t = __atomic_load_n(cond_tokens(c), __ATOMIC_ACQUIRE);
+  do {
+    w = __atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST);
+    if (t >= w)
+      return 0;
+  } while (!__atomic_compare_exchange_n(cond_tokens(c), &t, t + 1, 1,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
   cond_wake(c, 1);
   return 0;
 }
@@ -335,6 +393,11 @@ GP_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
   if (!emulated_cond(c))
     return gp__real_pthread_cond_broadcast(c);
+  if (__atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) == 0)
+    return 0;
+  /* Every wait begun before this one ends: no signal is left to take. */
+  __atomic_fetch_add(cond_bcast(c), 1, __ATOMIC_SEQ_CST);
+  __atomic_store_n(cond_tokens(c), 0, __ATOMIC_RELEASE);
   cond_wake(c, SIZE_MAX);
   return 0;
 }
