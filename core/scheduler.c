@@ -284,7 +284,9 @@ static int take_spawned(struct gp__sched *s, struct gp__sched *victim, int max)
  * its coroutines not started yet: one that polls (or sleeps in its poll,
  * kicked) takes its own queue at once, and a new thread placed away from
  * its creator should start where it was placed. */
-#define STEAL_AFTER_NS 1000000
+#define STEAL_AFTER_NS 10000000
+/* How soon an idle scheduler that put a steal off looks again. */
+#define STEAL_RETRY_NS 2000000
 
 /* An idle scheduler takes a coroutine not started yet from another that is
  * busy or stuck. Sets s->steal_later when it put one off. */
@@ -542,8 +544,8 @@ static int64_t poll_timeout(struct gp__sched *s, uint64_t next_timer, int *run)
   if (s->steal_later) {
     /* Look again soon: the other scheduler may take its own by then. */
     s->steal_later = 0;
-    if (t < 0 || t > STEAL_AFTER_NS)
-      t = STEAL_AFTER_NS;
+    if (t < 0 || t > STEAL_RETRY_NS)
+      t = STEAL_RETRY_NS;
   }
   if (t < 0 && stuck(s, alive))
     t = go_idle(s);
