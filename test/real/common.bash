@@ -231,14 +231,15 @@ cores() {
   esac
 }
 
-# kind NAME: the kind of a thread by its name: worker, helper, runtime (a
-# scheduler of GPATCH_CORES, the blocking monitor) or prog.
+# kind NAME: sets $k to the kind of a thread by its name: worker, helper,
+# runtime (a scheduler of GPATCH_CORES, the blocking monitor) or prog. (No
+# subshell: a sampler calls it for every thread every 20 ms.)
 kind() {
   case "$1" in
-  libuv-worker) echo worker ;;
-  gpatch-helper) echo helper ;;
-  gpatch-sched | gpatch-monitor) echo runtime ;;
-  *) echo prog ;;
+  libuv-worker) k=worker ;;
+  gpatch-helper) k=helper ;;
+  gpatch-sched | gpatch-monitor) k=runtime ;;
+  *) k=prog ;;
   esac
 }
 
@@ -262,7 +263,7 @@ threads() {
   for c in /proc/"$1"/task/*/comm; do
     n=
     read -r n 2>/dev/null <"$c" || continue
-    k=$(kind "$n")
+    kind "$n"
     if [ "$k" = prog ] && [ $prog -ge 1 ]; then
       again="$again $c"
       continue
@@ -278,7 +279,8 @@ threads() {
   for c in $again; do
     n=
     read -r n 2>/dev/null <"$c" # gone: counted as the program's
-    case $(kind "$n") in
+    kind "$n"
+    case $k in
     worker) workers=$((workers + 1)) ;;
     helper) helpers=$((helpers + 1)) ;;
     runtime) ;;
