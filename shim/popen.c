@@ -70,7 +70,7 @@ GP_EXPORT FILE *popen(const char *cmd, const char *mode)
   gp__real_init();
   if (!gp__shim_active(GP__PATCH_SOCKET) || !gp__stdio_on ||
       !(gp__config.patch & GP__PATCH_PROCESS)) {
-    gp__shim_before_foreign_spawn();
+    gp__shim_before_spawn();
     return gp__real_popen(cmd, mode);
   }
   for (m = mode; *m; m++) {

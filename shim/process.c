@@ -279,14 +279,22 @@ typedef int (*spawn_fn)(pid_t *, const char *,
                         const posix_spawnattr_t *, char *const[],
                         char *const[]);
 
+/* Before any spawn — posix_spawn's, or one through glibc's internal
+ * aliases (its own popen and system): the sockets the command inherits are
+ * made blocking for good. */
+void gp__shim_before_spawn(void)
+{
+  if (has_sockets())
+    unblock_for_child(1, 0);
+}
+
 /* Spawns with the sockets the child inherits made blocking for good. */
 static int spawn_blocking(spawn_fn real, pid_t *pid, const char *what,
                           const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[],
                           char *const envp[])
 {
-  if (has_sockets())
-    unblock_for_child(1, 0);
+  gp__shim_before_spawn();
   return real(pid, what, fa, attr, argv, envp);
 }
 
@@ -306,15 +314,6 @@ GP_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 {
   gp__real_init();
   return spawn_blocking(gp__real_posix_spawnp, pid, file, fa, attr, argv, envp);
-}
-
-/* Before a spawn through glibc's internal aliases (its own popen and
- * system): the sockets the command inherits are made blocking, as for
- * posix_spawn. */
-void gp__shim_before_foreign_spawn(void)
-{
-  if (has_sockets())
-    unblock_for_child(1, 0);
 }
 
 /* ---- waiting for children ---- */
@@ -595,7 +594,7 @@ GP_EXPORT int system(const char *cmd)
   gp__real_init();
   if (!gp__shim_active(GP__PATCH_PROCESS)) {
     if (cmd)
-      gp__shim_before_foreign_spawn();
+      gp__shim_before_spawn();
     return gp__real_system(cmd);
   }
   if (cmd == NULL)

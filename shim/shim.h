@@ -116,9 +116,10 @@ int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno);
  * (gp__tls.depth is raised), and nothing of the parent's state may change. */
 int gp__shim_vfork_child(void);
 
-/* Before a spawn through glibc's internal aliases (its own popen and
- * system, process.c): makes the sockets the command inherits blocking. */
-void gp__shim_before_foreign_spawn(void);
+/* Before a spawn, posix_spawn's or one through glibc's internal aliases
+ * (its own popen and system; process.c): makes the sockets the command
+ * inherits blocking. */
+void gp__shim_before_spawn(void);
 
 /* A cancellation point (thread.c): if pthread_cancel is pending for the
  * calling thread and enabled, it exits as canceled, running its cleanup
