@@ -42,8 +42,5 @@ static inline void gp__free(void *p)
  * own (not a copy the program carries and exports, as node does, whose
  * memory the program's code may free). */
 void gp__mem_uv_setup(void);
-/* Says once, at start, what is known to go wrong with the program's
- * allocator and GPATCH_CORES above 1. */
-void gp__mem_cores_note(void);
 
 #endif /* GP_MEM_H */

@@ -757,7 +757,6 @@ static int loop_init(struct gp__sched *s)
   if (first) {
     pthread_atfork(NULL, NULL, fork_hold_child);
     gp__mem_uv_setup(); /* before libuv's first allocation */
-    gp__mem_cores_note();
   }
 
   gp__ownfd_hold(&h);

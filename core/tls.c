@@ -13,6 +13,17 @@
  * this thread does not exist yet (loaded later with dlopen, or not touched
  * yet) keep one shared copy, and stderr says so.
  *
+ * An allocator's block (jemalloc, tcmalloc, mimalloc) stays the OS
+ * thread's, one for all its coroutines, as glibc malloc's cache does:
+ * jemalloc links each thread's block into lists that other threads walk
+ * (its threads, its arenas' caches), so a copy swapped in and out of that
+ * place corrupts them for every OS thread (d_thread_alloc crashed about 1
+ * run in 10 with GPATCH_CORES=4). Shared, the block must never be in use
+ * by two coroutines at once: a coroutine inside the allocator never
+ * switches (gp__tls_os_thread_code), it waits for the allocator's locks as
+ * a thread would, in the kernel — the holder, never switched out while it
+ * holds one either, runs on another OS thread.
+ *
  * The cost is a copy of the program's TLS at each switch between two
  * different program coroutines: nothing for a program without any. */
 #define _GNU_SOURCE
@@ -35,6 +46,13 @@ static struct tls_mod {
   size_t off;        /* where the block goes in a coroutine's copy */
 } mods[MAX_MODS];
 static size_t nmods, total;
+
+/* The code of the objects whose TLS stays the OS thread's. */
+#define MAX_CODE 8
+static struct {
+  uintptr_t lo, hi;
+} code[MAX_CODE];
+static int ncode;   /* atomic: code[0..ncode) are complete */
 static int enabled; /* atomic: mods is complete; copies are made */
 
 /* One OS thread's own TLS blocks of the objects in mods, found on that
@@ -90,6 +108,42 @@ static void shared_report(const char *name, size_t memsz, const char *why)
                 name, memsz, why);
 }
 
+/* Objects whose TLS stays the OS thread's (above). */
+static int tls_os_thread(const char *path)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  static const char *const allocators[] = {"libjemalloc", "libtcmalloc",
+                                           "libmimalloc"};
+  for (size_t i = 0; i < sizeof(allocators) / sizeof(allocators[0]); i++)
+    if (strncmp(base, allocators[i], strlen(allocators[i])) == 0)
+      return 1;
+  return 0;
+}
+
+static void code_add(const struct dl_phdr_info *info)
+{
+  int n = __atomic_load_n(&ncode, __ATOMIC_RELAXED);
+  for (int i = 0; i < info->dlpi_phnum && n < MAX_CODE; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+      continue;
+    code[n].lo = info->dlpi_addr + ph->p_vaddr;
+    code[n].hi = code[n].lo + ph->p_memsz;
+    n++;
+  }
+  __atomic_store_n(&ncode, n, __ATOMIC_RELEASE);
+}
+
+int gp__tls_os_thread_code(const void *pc)
+{
+  int n = __atomic_load_n(&ncode, __ATOMIC_ACQUIRE);
+  for (int i = 0; i < n; i++)
+    if ((uintptr_t)pc >= code[i].lo && (uintptr_t)pc < code[i].hi)
+      return 1;
+  return 0;
+}
+
 static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
 {
   (void)size;
@@ -106,6 +160,10 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
       name = "the program";
     if (tls_known(name))
       continue;
+    if (tls_os_thread(name)) {
+      code_add(info);
+      continue;
+    }
     if (info->dlpi_tls_data == NULL) {
       shared_report(name, ph->p_memsz, "this thread has not allocated yet");
       continue;

@@ -12,6 +12,11 @@ struct gp__sched;
  * process. */
 void gp__tls_setup(void);
 
+/* 1 when pc is in the code of an object whose TLS stays the OS thread's,
+ * one block for all its coroutines (an allocator's): a coroutine running it
+ * must not switch, so its lock calls wait as a thread's would. */
+int gp__tls_os_thread_code(const void *pc);
+
 /* Swaps the TLS blocks for coroutine to, about to run. */
 void gp__tls_switch(struct gp__sched *s, struct gp__coro *to);
 

@@ -107,7 +107,9 @@ static long futex_wake(uint32_t *addr, long nr, const long *a)
  * waits on and wakes itself; io_uring_enter waiting cooperatively
  * (uring.c). Returns 1 with the result in *ret, libc-style (-1 and errno
  * on failure), or 0 when the kernel is to make the call as it is. */
-static int emulate(long nr, const long a[6], long *ret)
+/* thread: the caller must not switch coroutines (an allocator's code,
+ * core/tls.c), so it waits as a thread does. */
+static int emulate(long nr, const long a[6], long *ret, int thread)
 {
   if (nr == SYS_io_uring_enter)
     return gp__shim_uring_enter(a, ret);
@@ -118,7 +120,7 @@ static int emulate(long nr, const long a[6], long *ret)
     switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
-      if (!gp__shim_active(GP__PATCH_THREAD))
+      if (thread || !gp__shim_active(GP__PATCH_THREAD))
         return 0; /* a thread: the kernel's wait, which a wake reaches */
       r = futex_wait(addr, op, (uint32_t)a[2], (const struct timespec *)a[3],
                      (uint32_t)a[5]);
@@ -153,7 +155,7 @@ GP_EXPORT long syscall(long nr, ...)
     a[i] = va_arg(ap, long);
   va_end(ap);
   gp__real_init();
-  if (emulate(nr, a, &r))
+  if (emulate(nr, a, &r, gp__tls_os_thread_code(__builtin_return_address(0))))
     return r;
   return gp__real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
@@ -163,7 +165,7 @@ GP_EXPORT long syscall(long nr, ...)
 static int sud_hook(long nr, const long a[6], long *ret)
 {
   int saved = errno;
-  if (!emulate(nr, a, ret))
+  if (!emulate(nr, a, ret, 0))
     return 0;
   if (*ret == -1)
     *ret = -errno;

@@ -115,8 +115,9 @@ static int emulated_mutex(const pthread_mutex_t *m)
   return patched() && !(m->__data.__kind & PSHARED_MUTEX);
 }
 
-/* Locks m, waiting until the deadline. Returns 0 or an error number. */
-static int mutex_lock(pthread_mutex_t *m, uint64_t deadline, int try)
+/* Locks m, waiting until the deadline (as a thread with GP__WAIT_THREAD
+ * in wait, else as how() says). Returns 0 or an error number. */
+static int mutex_lock(pthread_mutex_t *m, uint64_t deadline, int try, int wait)
 {
   int type = m->__data.__kind & 3;
   uint32_t *w = mutex_word(m), zero = 0;
@@ -139,7 +140,8 @@ static int mutex_lock(pthread_mutex_t *m, uint64_t deadline, int try)
     /* A normal mutex locked twice by its owner deadlocks, as it would. */
     while (__atomic_exchange_n(w, 2, __ATOMIC_ACQUIRE) != 0)
       if (gp__addr_wait(w, 2, deadline, "mutex",
-                        GP__WAIT_UNCANCELABLE | how()) == -ETIMEDOUT)
+                        GP__WAIT_UNCANCELABLE | (wait ? wait : how())) ==
+          -ETIMEDOUT)
         return ETIMEDOUT;
   }
   m->__data.__count = 1;
@@ -169,20 +171,31 @@ static int mutex_unlock(pthread_mutex_t *m)
   return 0;
 }
 
+/* A lock call from code whose thread-local state is the OS thread's
+ * (an allocator's, core/tls.c) must not switch coroutines: no time slice, and a
+ * wait in the kernel. Else 0: the call may switch. */
+static int no_switch(const void *caller)
+{
+  return gp__tls_os_thread_code(caller) ? GP__WAIT_THREAD : 0;
+}
+
 GP_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
+  int wait;
   if (!emulated_mutex(m))
     return gp__real_pthread_mutex_lock(m);
-  tick();
-  return mutex_lock(m, GP__NEVER, 0);
+  if (!(wait = no_switch(__builtin_return_address(0))))
+    tick();
+  return mutex_lock(m, GP__NEVER, 0, wait);
 }
 
 GP_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
   if (!emulated_mutex(m))
     return gp__real_pthread_mutex_trylock(m);
-  tick();
-  return mutex_lock(m, GP__NEVER, 1);
+  if (!no_switch(__builtin_return_address(0)))
+    tick();
+  return mutex_lock(m, GP__NEVER, 1, 0);
 }
 
 GP_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
@@ -195,11 +208,11 @@ GP_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
     return gp__real_pthread_mutex_clocklock(m, clock, abs);
   if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
     return EINVAL; /* glibc looks at the clock first */
-  if ((r = mutex_lock(m, GP__NEVER, 1)) != EBUSY)
+  if ((r = mutex_lock(m, GP__NEVER, 1, 0)) != EBUSY)
     return r; /* the time is looked at only when the call must wait */
   if ((r = deadline_of(clock, abs, &deadline)) != 0)
     return r;
-  return mutex_lock(m, deadline, 0);
+  return mutex_lock(m, deadline, 0, 0);
 }
 
 GP_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m,
@@ -323,7 +336,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
   }
   __atomic_fetch_sub(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
   cond_trim(c);
-  mutex_lock(m, GP__NEVER, 0);
+  mutex_lock(m, GP__NEVER, 0, 0);
   m->__data.__count = count ? count : 1;
   if (r == -ECANCELED)
     gp__thread_cancel_point(); /* the mutex is held, as POSIX wants */

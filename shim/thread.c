@@ -461,7 +461,9 @@ GP_EXPORT int pthread_equal(pthread_t a, pthread_t b)
 
 GP_EXPORT int sched_yield(void)
 {
-  if (!gp__shim_active(GP__PATCH_THREAD))
+  /* An allocator's spin yields: its coroutine must not switch (core/tls.c). */
+  if (!gp__shim_active(GP__PATCH_THREAD) ||
+      gp__tls_os_thread_code(__builtin_return_address(0)))
     return gp__real_sched_yield();
   gp__yield();
   return 0;

@@ -51,26 +51,22 @@ for a in "${allocs[@]}"; do
     [ "$rc" = 0 ] || { bad "$name alone: $cmd exits $rc"; show "$tmp/alone.err"; continue; }
     for order in "$LIB $a" "$a $LIB"; do
       [ "${order%% *}" = "$LIB" ] && o="libgpatch first" || o="$name first"
-      # jemalloc with several schedulers: a known crash, said at start
-      # (README, Limitations); the thread test is not run there.
-      if [ "$(cores)" -gt 1 ] && [ "$name" = libjemalloc.so.2 ]; then
-        if [ "$cmd" != /bin/true ]; then
-          info "$name, $o: $(basename "$cmd") not run with GPATCH_CORES=$(cores): jemalloc's known crash (README)"
-          continue
-        fi
+      # With several schedulers jemalloc crashed about 1 run of the thread
+      # test in 10 (mimalloc 1 in 100) while their thread-local state was
+      # swapped per coroutine (core/tls.c): 30 runs catch jemalloc's nearly
+      # always.
+      reps=1
+      if [ "$(cores)" -gt 1 ] && [ "$cmd" != /bin/true ]; then
+        reps=30
+      fi
+      for ((i = 0; i < reps; i++)); do
         run patched "$order" "$cmd"
-        if grep -q '^gpatch: jemalloc with GPATCH_CORES=[0-9]*: known to crash' "$tmp/patched.err"; then
-          ok "$name, $o: the runtime says at start that jemalloc is known to crash with GPATCH_CORES=$(cores)"
-        else
-          bad "$name, $o: no word at start of jemalloc's known crash with GPATCH_CORES=$(cores)"
-          show "$tmp/patched.err"
-        fi
-      else
-        run patched "$order" "$cmd"
-        if grep -q '^gpatch: jemalloc' "$tmp/patched.err"; then
-          bad "$name, $o: a word of jemalloc with one scheduler or without jemalloc"
-          show "$tmp/patched.err"
-        fi
+        [ "$rc" = 0 ] && cmp -s "$tmp/alone.out" "$tmp/patched.out" || break
+      done
+      [ "$i" = "$reps" ] && [ "$reps" -gt 1 ] && info "$name, $o: $(basename "$cmd") alike in all $reps runs"
+      if grep -q '^gpatch: jemalloc' "$tmp/patched.err"; then
+        bad "$name, $o: the runtime warns of jemalloc"
+        show "$tmp/patched.err"
       fi
       if [ "$rc" = 0 ] && cmp -s "$tmp/alone.out" "$tmp/patched.out"; then
         ok "$name, $o: $(basename "$cmd") exits 0, same output as with $name alone"
