@@ -33,6 +33,7 @@ void (*gp__coro_exit_hook)(struct gp__coro *co);
 void (*gp__coro_local_free_hook)(void *local);
 
 uint32_t gp__live;
+int gp__live_waited;
 
 /* Ids of coroutines, process-wide. */
 static uint64_t next_id;
@@ -274,8 +275,11 @@ void gp__coro_exit(void *retval)
   co->state = GP__DEAD;
   s->nlive--;
   __atomic_fetch_sub(&s->load, 1, __ATOMIC_RELAXED);
-  __atomic_fetch_sub(&gp__live, 1, __ATOMIC_RELEASE);
-  gp__addr_wake(&gp__live, SIZE_MAX); /* gp__wait_others */
+  /* seq_cst, with gp__wait_others's store and load: one of the two sees
+   * the other's */
+  __atomic_fetch_sub(&gp__live, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&gp__live_waited, __ATOMIC_SEQ_CST))
+    gp__addr_wake(&gp__live, SIZE_MAX);
   gp__sched_leave_dead(s);
 }
 
@@ -330,13 +334,18 @@ int gp__coro_join(struct gp__coro *co, void **retval, uint64_t deadline)
     return -EINVAL;
   }
   co->joining = 1;
-  gp__unlock(&co->lock);
-  r = gp__coro_wait_dead(co, deadline);
-  gp__lock(&co->lock);
+  /* as gp__coro_wait_dead, under the lock taken once */
+  while (!co->released) {
+    r = gp__waitq_wait_locked(&co->joiners, deadline, "join", co);
+    gp__lock(&co->lock);
+    if (r < 0) {
+      co->joining = 0;
+      gp__unlock(&co->lock);
+      return r;
+    }
+  }
   co->joining = 0;
   gp__unlock(&co->lock);
-  if (r < 0)
-    return r;
   void *value = gp__coro_reap(co);
   if (retval)
     *retval = value;

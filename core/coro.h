@@ -169,6 +169,9 @@ struct gp__coro {
  * scheduler's, the first thread's included): the process ends with the
  * last (gp__wait_others). */
 extern uint32_t gp__live;
+/* Nonzero once gp__wait_others waits for gp__live to fall: from then on
+ * each exit wakes it (before, an exit would take a lock for nobody). */
+extern int gp__live_waited;
 
 /* For scheduler.c: a zeroed struct made ready for scheduler s; and the
  * release of a coroutine that has switched away for the last time (on its

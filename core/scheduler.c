@@ -566,12 +566,12 @@ static void deliver_interrupts(struct gp__sched *s)
 static void poll_once(struct gp__sched *s)
 {
   struct epoll_event ev[MAX_EVENTS];
-  uint64_t next;
+  uint64_t next, now = gp__now(); /* one clock read before, one after */
   int64_t timeout;
   int n, loop = 0;
 
-  next = gp__timers_run(s, gp__now());
-  if (s->nready > 0 && gp__now() - s->last_poll < BUSY_POLL_NS) {
+  next = gp__timers_run(s, now);
+  if (s->nready > 0 && now - s->last_poll < BUSY_POLL_NS) {
     int alive;
     if (loop_due(s, &alive))
       run_loop(s);
@@ -590,7 +590,8 @@ static void poll_once(struct gp__sched *s)
   n = gp__poller_wait(&s->poller, ev, MAX_EVENTS, timeout);
   s->in_poll = 0;
   __atomic_store_n(&s->sleeping, 0, __ATOMIC_SEQ_CST);
-  __atomic_store_n(&s->last_poll, gp__now(), __ATOMIC_RELAXED);
+  now = gp__now();
+  __atomic_store_n(&s->last_poll, now, __ATOMIC_RELAXED);
   if (s->idle)
     leave_idle(s);
   deliver_interrupts(s);
@@ -610,7 +611,7 @@ static void poll_once(struct gp__sched *s)
       gp__fd_ready(s, d, ev[i].events);
     }
   }
-  gp__timers_run(s, gp__now());
+  gp__timers_run(s, now);
   if (loop)
     run_loop(s);
 }

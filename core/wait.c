@@ -579,8 +579,9 @@ void gp__wait_others(void)
   struct gp__sched *s = gp__tls.sched;
 
   s->main_ended = 1;
+  __atomic_store_n(&gp__live_waited, 1, __ATOMIC_SEQ_CST);
   for (;;) {
-    uint32_t live = __atomic_load_n(&gp__live, __ATOMIC_ACQUIRE);
+    uint32_t live = __atomic_load_n(&gp__live, __ATOMIC_SEQ_CST);
     if (live <= 1)
       return;
     /* Each exit wakes this (coro.c). */
