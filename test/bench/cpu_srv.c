@@ -5,7 +5,11 @@
  * (scripts/bench-cores). Plain, the kernel spreads its threads over every
  * CPU; patched, GPATCH_CORES schedulers do.
  *
- *   cpu_srv [port [work_us]]   (0 picks a free port; work_us default 100)
+ *   cpu_srv [port [work_us [rounds_per_us]]]
+ *     port 0 picks a free port; work_us defaults to 100; rounds_per_us (the
+ *     hash rounds that take a microsecond) is measured at start unless
+ *     given, so that runs compared give every request the same work.
+ *   cpu_srv calibrate   prints the rounds_per_us measured here, and exits.
  * Prints "listening on 127.0.0.1:PORT" once ready. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,11 +84,19 @@ int main(int argc, char **argv)
   pthread_attr_t attr;
   int one = 1, lfd;
 
+  if (argc > 1 && strcmp(argv[1], "calibrate") == 0) {
+    calibrate();
+    printf("%llu\n", (unsigned long long)rounds_per_us);
+    return 0;
+  }
   a.sin_port = htons(argc > 1 ? (uint16_t)atoi(argv[1]) : 0);
   if (argc > 2)
     work_us = (unsigned)atoi(argv[2]);
+  if (argc > 3)
+    rounds_per_us = strtoull(argv[3], NULL, 10);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  calibrate();
+  if (rounds_per_us == 0)
+    calibrate();
   lfd = socket(AF_INET, SOCK_STREAM, 0);
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
