@@ -348,9 +348,15 @@ static void read_env(struct gp__config *c)
   if ((v = getenv("GPATCH_THREADPOOL")) && *v &&
       (parse_uint(v, 1024, &c->threadpool) || c->threadpool == 0))
     bad("GPATCH_THREADPOOL", v, "expected a thread count from 1 to 1024");
-  if ((v = getenv("GPATCH_CORES")) && *v &&
-      gp__config_parse_cores(v, affinity_cpus(), &c->cores))
+  v = getenv("GPATCH_CORES");
+  if (v == NULL || *v == '\0')
+    v = "1"; /* the default */
+  c->cores_auto = strcmp(v, "auto") == 0;
+  if (gp__config_parse_cores(v, affinity_cpus(), &c->cores)) {
     bad("GPATCH_CORES", v, "expected a count from 1 to 64, or auto");
+    c->cores = 1;
+    c->cores_auto = 0;
+  }
   if ((v = getenv("GPATCH_SUD")) && *v) {
     if (strcmp(v, "1") == 0 || strcmp(v, "on") == 0)
       c->sud = GP__SUD_ON;

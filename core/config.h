@@ -34,6 +34,8 @@ struct gp__config {
   int no_madv_guard;        /* GPATCH_NO_MADV_GUARD=1: test the fallback */
   unsigned cores;           /* GPATCH_CORES: schedulers (OS threads) that
                                run the program's threads, at least 1 */
+  int cores_auto;           /* cores is the CPU count (auto, the default),
+                               not a count the user gave */
   int sud;                  /* GPATCH_SUD: enum gp__sud */
 };
 

@@ -892,17 +892,32 @@ static void *worker_main(void *arg)
   return NULL;
 }
 
-/* Starts the pool's workers (GPATCH_CORES - 1), once. Their OS threads
- * block every signal a program handles: the kernel gives process-directed
+/* Starts the pool's workers (GPATCH_CORES - 1), once; returns 0 when the
+ * program is to run on one scheduler after all. Their OS threads block
+ * every signal a program handles: the kernel gives process-directed
  * signals to the first thread, whose mask is the program's main thread's,
  * as unpatched. */
-static void start_workers(void)
+static int start_workers(void)
 {
+  static int alone; /* the first caller found the program must run alone */
   sigset_t all, old;
   pthread_attr_t a;
 
   if (__atomic_exchange_n(&workers_started, 1, __ATOMIC_ACQ_REL))
-    return;
+    return !__atomic_load_n(&alone, __ATOMIC_ACQUIRE);
+  /* An allocator linked into the program keeps its thread-local state
+   * among the program's, copied per coroutine: jemalloc so crashed with
+   * several schedulers (core/tls.c). auto does not take that risk. */
+  if (gp__config.cores_auto && gp__tls_own_malloc()) {
+    __atomic_store_n(&alone, 1, __ATOMIC_RELEASE);
+    gp__debug_out(2,
+                  "gpatch: one scheduler, not GPATCH_CORES=auto's %u: "
+                  "the program's malloc is linked into it, and its "
+                  "thread-local state cannot be kept per OS thread "
+                  "(GPATCH_CORES=N overrides; see README)\n",
+                  gp__config.cores);
+    return 0;
+  }
   sigfillset(&all);
   for (int sig = 1; sig < NSIG; sig++)
     if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
@@ -925,6 +940,7 @@ static void start_workers(void)
   GP__RUNTIME_LEAVE();
   gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
   pthread_attr_destroy(&a);
+  return 1;
 }
 
 struct gp__sched *gp__sched_place(void)
@@ -934,9 +950,8 @@ struct gp__sched *gp__sched_place(void)
   unsigned start;
   int min, n;
 
-  if (gp__config.cores <= 1 || !self->pool)
+  if (gp__config.cores <= 1 || !self->pool || !start_workers())
     return self;
-  start_workers();
   /* The first thread the program makes would otherwise always stay with
    * its creator, the workers not being up yet: a thread that then computes
    * without a call (a pure-Python loop holding the GIL) would keep the

@@ -13,8 +13,9 @@
  * this thread does not exist yet (loaded later with dlopen, or not touched
  * yet) keep one shared copy, and stderr says so.
  *
- * An allocator's block (jemalloc, tcmalloc, mimalloc) stays the OS
- * thread's, one for all its coroutines, as glibc malloc's cache does:
+ * An allocator's block (jemalloc, tcmalloc, mimalloc by name, and any
+ * shared object other than libc that defines the program's malloc) stays
+ * the OS thread's, one for all its coroutines, as glibc malloc's cache does:
  * jemalloc links each thread's block into lists that other threads walk
  * (its threads, its arenas' caches), so a copy swapped in and out of that
  * place corrupts them for every OS thread (d_thread_alloc crashed about 1
@@ -32,6 +33,7 @@
 #include "coro.h"
 #include "debug.h"
 #include "scheduler.h"
+#include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,19 +87,29 @@ static int tls_known(const char *path)
   return 0;
 }
 
-/* Nonzero when the object holds the runtime's own code (libgpatch.so, or
- * a program that links the core statically): its TLS is gp__tls. */
-static int tls_is_runtime(const struct dl_phdr_info *info)
+/* Nonzero when one of the object's loaded segments holds address a. */
+static int holds(const struct dl_phdr_info *info, uintptr_t a)
 {
-  uintptr_t self = (uintptr_t)(void *)gp__tls_setup;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (ph->p_type == PT_LOAD && self >= lo && self < lo + ph->p_memsz)
+    if (ph->p_type == PT_LOAD && a >= lo && a < lo + ph->p_memsz)
       return 1;
   }
   return 0;
 }
+
+/* Nonzero when the object holds the runtime's own code (libgpatch.so, or
+ * a program that links the core statically): its TLS is gp__tls. */
+static int tls_is_runtime(const struct dl_phdr_info *info)
+{
+  return holds(info, (uintptr_t)(void *)gp__tls_setup);
+}
+
+/* The program's malloc, looked up before the scan: the shared object that
+ * defines it, when not libc, is an allocator whatever its name. */
+static uintptr_t malloc_at;
+static int malloc_own; /* it is the program's own (linked into it) */
 
 static void shared_report(const char *name, size_t memsz, const char *why)
 {
@@ -146,24 +158,29 @@ int gp__tls_os_thread_code(const void *pc)
 
 static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
 {
+  const char *name = info->dlpi_name;
+  int main_obj = name == NULL || name[0] == '\0', alloc;
+
   (void)size;
   (void)data;
-  if (tls_is_runtime(info))
+  if (main_obj)
+    name = "the program";
+  if (tls_is_runtime(info) || tls_known(name))
     return 0;
+  alloc = tls_os_thread(name);
+  if (malloc_at && holds(info, malloc_at)) {
+    malloc_own = main_obj;
+    alloc = !main_obj;
+  }
+  if (alloc) {
+    code_add(info);
+    return 0;
+  }
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    const char *name = info->dlpi_name;
     struct tls_mod *m;
     if (ph->p_type != PT_TLS || ph->p_memsz == 0)
       continue;
-    if (name == NULL || name[0] == '\0')
-      name = "the program";
-    if (tls_known(name))
-      continue;
-    if (tls_os_thread(name)) {
-      code_add(info);
-      continue;
-    }
     if (info->dlpi_tls_data == NULL) {
       shared_report(name, ph->p_memsz, "this thread has not allocated yet");
       continue;
@@ -181,6 +198,11 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
     total += (ph->p_memsz + 15) & ~(size_t)15;
   }
   return 0;
+}
+
+int gp__tls_own_malloc(void)
+{
+  return malloc_own;
 }
 
 static int find_blocks(struct dl_phdr_info *info, size_t size, void *data)
@@ -231,6 +253,7 @@ void gp__tls_setup(void)
 
   if (s == NULL || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
     return;
+  malloc_at = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
   dl_iterate_phdr(scan_one, NULL);
   if (total == 0)
     return;

@@ -17,6 +17,11 @@ void gp__tls_setup(void);
  * must not switch, so its lock calls wait as a thread's would. */
 int gp__tls_os_thread_code(const void *pc);
 
+/* 1 when the program's malloc is linked into the program itself: its
+ * thread-local state cannot be kept apart from the program's, and is
+ * copied per coroutine like the rest (known after gp__tls_setup). */
+int gp__tls_own_malloc(void);
+
 /* Swaps the TLS blocks for coroutine to, about to run. */
 void gp__tls_switch(struct gp__sched *s, struct gp__coro *to);
 

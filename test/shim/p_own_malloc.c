@@ -1,0 +1,249 @@
+/* p_own_malloc (patched only): a program whose malloc is linked into it.
+ * Such an allocator's thread-local state is copied per coroutine with the
+ * program's, which is not safe across OS threads (README, Limitations), so
+ * GPATCH_CORES=auto (the default) runs it on one scheduler and says so on
+ * stderr once, at its first thread; GPATCH_CORES=2, the user's explicit
+ * choice, gives it two and says nothing. The program re-runs itself for
+ * each setting and looks at the scheduler threads (gpatch-sched) while
+ * its thread runs, and at what the runtime wrote on stderr. */
+#include "compat.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+/* ---- the program's own allocator: bump allocation from one mapping,
+ * under a spin lock; a block's size sits in the 16 bytes before it; free
+ * keeps nothing ---- */
+
+static char *arena;
+static size_t used;
+static int arena_lock;
+#define ARENA (256u << 20)
+
+static void *bump(size_t n, size_t align)
+{
+  char *p = NULL;
+  size_t at;
+
+  if (align < 16)
+    align = 16;
+  if (n > ARENA)
+    return NULL;
+  while (__atomic_exchange_n(&arena_lock, 1, __ATOMIC_ACQUIRE))
+    ;
+  if (arena == NULL) {
+    void *m = mmap(NULL, ARENA, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    arena = m == MAP_FAILED ? NULL : m;
+  }
+  if (arena != NULL) {
+    at = (used + 16 + align - 1) & ~(align - 1);
+    if (at + n <= ARENA) {
+      p = arena + at;
+      ((size_t *)p)[-1] = n;
+      used = at + n;
+    }
+  }
+  __atomic_store_n(&arena_lock, 0, __ATOMIC_RELEASE);
+  if (p == NULL)
+    errno = ENOMEM;
+  return p;
+}
+
+void *malloc(size_t n)
+{
+  return bump(n, 16);
+}
+
+void free(void *p)
+{
+  (void)p;
+}
+
+void *calloc(size_t a, size_t b)
+{
+  if (b != 0 && a > (size_t)-1 / b) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return bump(a * b, 16); /* fresh mapping: already zero */
+}
+
+size_t malloc_usable_size(void *p)
+{
+  return p ? ((size_t *)p)[-1] : 0;
+}
+
+void *realloc(void *p, size_t n)
+{
+  void *q = bump(n, 16);
+  size_t old = malloc_usable_size(p);
+  if (q && p)
+    memcpy(q, p, old < n ? old : n);
+  return q;
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+  void *p = bump(n, align);
+  if (p == NULL)
+    return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+  return bump(n, align);
+}
+
+void *memalign(size_t align, size_t n)
+{
+  return bump(n, align);
+}
+
+void *valloc(size_t n)
+{
+  return bump(n, 4096);
+}
+
+void *pvalloc(size_t n)
+{
+  return bump((n + 4095) & ~(size_t)4095, 4096);
+}
+
+/* ---- the check ---- */
+
+/* The runtime's scheduler threads now. */
+static int workers(void)
+{
+  char path[300], comm[32];
+  int n = 0;
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+
+  while (d && (e = readdir(d)) != NULL) {
+    FILE *f;
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+    if ((f = fopen(path, "re")) != NULL) {
+      if (fgets(comm, sizeof(comm), f) &&
+          strncmp(comm, "gpatch-sched", 12) == 0)
+        n++;
+      fclose(f);
+    }
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+
+static void *thread(void *arg)
+{
+  char *p = malloc(100);
+  (void)arg;
+  sleep_ms(50); /* the workers, if any, are up by now */
+  if (p)
+    strcpy(p, "ok");
+  return p;
+}
+
+/* The child: makes one thread and prints how many workers ran meanwhile. */
+static int child(void)
+{
+  pthread_t t;
+  void *r = NULL;
+  int n;
+
+  if (pthread_create(&t, NULL, thread, NULL) != 0)
+    return 2;
+  sleep_ms(20);
+  n = workers();
+  pthread_join(t, &r);
+  printf("workers %d, thread %s\n", n, r ? (char *)r : "(null)");
+  return 0;
+}
+
+/* Runs this program as the child with GPATCH_CORES=cores (NULL: unset,
+ * the default);
+ * its stdout and stderr in out and err (NUL-terminated). Returns its exit
+ * status. */
+static int run(const char *cores, char *out, size_t outsz, char *err,
+               size_t errsz)
+{
+  char *env[256], cv[64];
+  char *argv[] = {"/proc/self/exe", "child", NULL};
+  int fo = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+  int fe = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+  int n = 0, status = -1;
+  pid_t pid;
+  ssize_t k;
+
+  for (char **e = environ; *e && n < 250; e++)
+    if (strncmp(*e, "GPATCH_CORES=", 13) != 0)
+      env[n++] = *e;
+  if (cores) {
+    snprintf(cv, sizeof(cv), "GPATCH_CORES=%s", cores);
+    env[n++] = cv;
+  }
+  env[n] = NULL;
+  if (fo < 0 || fe < 0)
+    return -1;
+  if ((pid = fork()) == 0) {
+    dup2(fo, 1);
+    dup2(fe, 2);
+    execve(argv[0], argv, env);
+    _exit(127);
+  }
+  if (pid < 0 || waitpid(pid, &status, 0) != pid)
+    return -1;
+  k = pread(fo, out, outsz - 1, 0);
+  out[k > 0 ? k : 0] = '\0';
+  k = pread(fe, err, errsz - 1, 0);
+  err[k > 0 ? k : 0] = '\0';
+  close(fo);
+  close(fe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int main(int argc, char **argv)
+{
+  static const char word[] = "gpatch: one scheduler, not GPATCH_CORES=auto's";
+  char out[512], err[2048];
+  cpu_set_t set;
+  int rc, fails = 0;
+
+  if (argc > 1)
+    return child();
+  if (!patched()) {
+    fprintf(stderr, "not patched\n");
+    return 1;
+  }
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2) {
+    printf("skipped: one CPU, where auto is one scheduler anyway\n");
+    return 0;
+  }
+  rc = run("auto", out, sizeof(out), err, sizeof(err));
+  if (rc != 0 || strcmp(out, "workers 0, thread ok\n") != 0 ||
+      strstr(err, word) == NULL || strstr(strstr(err, word) + 1, word)) {
+    printf("FAIL auto: exit %d, stdout '%s', stderr '%s'\n", rc, out, err);
+    fails++;
+  } else {
+    printf("ok: auto runs it on one scheduler and says so once\n");
+  }
+  rc = run("2", out, sizeof(out), err, sizeof(err));
+  if (rc != 0 || strcmp(out, "workers 1, thread ok\n") != 0 ||
+      strstr(err, "gpatch:") != NULL) {
+    printf("FAIL GPATCH_CORES=2: exit %d, stdout '%s', stderr '%s'\n", rc, out,
+           err);
+    fails++;
+  } else {
+    printf("ok: GPATCH_CORES=2 gives it two schedulers, without a word\n");
+  }
+  return fails ? 1 : 0;
+}
