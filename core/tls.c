@@ -156,6 +156,43 @@ int gp__tls_os_thread_code(const void *pc)
   return 0;
 }
 
+/* Whether address a is where an object defines malloc: a program that
+ * takes malloc's address (python3) has a canonical PLT entry under that
+ * name, which is no definition (SHN_UNDEF). */
+static int defines_malloc(void *a, const char *in)
+{
+  Dl_info i;
+  const ElfW(Sym) *sym = NULL;
+  return a != NULL && dladdr1(a, &i, (void **)&sym, RTLD_DL_SYMENT) &&
+         sym != NULL && sym->st_shndx != SHN_UNDEF &&
+         (in == NULL || (i.dli_fname && strcmp(i.dli_fname, in) == 0));
+}
+
+/* Where the program's calls to malloc go: the first definition in the
+ * global search order (the program, its preloads, their dependencies). */
+static uintptr_t malloc_definition(void)
+{
+  void *a = dlsym(RTLD_DEFAULT, "malloc"), *self;
+  struct link_map *l = NULL;
+
+  if (a == NULL || defines_malloc(a, NULL))
+    return (uintptr_t)a;
+  self = dlopen(NULL, RTLD_LAZY | RTLD_NOLOAD);
+  if (self == NULL || dlinfo(self, RTLD_DI_LINKMAP, &l) != 0)
+    l = NULL;
+  for (l = l ? l->l_next : NULL; l != NULL; l = l->l_next) {
+    void *h = l->l_name[0] ? dlopen(l->l_name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+    int found = h && defines_malloc(a = dlsym(h, "malloc"), l->l_name);
+    if (h)
+      dlclose(h);
+    if (found)
+      break;
+  }
+  if (self != NULL)
+    dlclose(self);
+  return l ? (uintptr_t)a : 0;
+}
+
 static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
 {
   const char *name = info->dlpi_name;
@@ -253,7 +290,7 @@ void gp__tls_setup(void)
 
   if (s == NULL || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
     return;
-  malloc_at = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
+  malloc_at = malloc_definition();
   dl_iterate_phdr(scan_one, NULL);
   if (total == 0)
     return;

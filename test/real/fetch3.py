@@ -23,18 +23,20 @@ def status(key):
 
 
 def program_threads():
-    """The OS threads that run this program's code: the runtime's own
-    (its GPATCH_CORES schedulers, gpatch-sched, and libuv's threadpool,
-    libuv-worker) are not counted."""
-    n = 0
+    """The OS threads that run this program's code, as (threads of its
+    own, the runtime's GPATCH_CORES schedulers, gpatch-sched, which run
+    its threads too); the runtime's helpers and libuv's threadpool
+    (libuv-worker) are not counted."""
+    n = workers = 0
     for tid in os.listdir("/proc/self/task"):
         try:
             with open("/proc/self/task/%s/comm" % tid) as f:
                 name = f.read().strip()
         except OSError:
             continue
+        workers += name == "gpatch-sched"
         n += name not in ("gpatch-sched", "gpatch-helper", "libuv-worker")
-    return n
+    return n, workers
 
 
 def fetch(port):
@@ -51,5 +53,6 @@ for t in ts:
 for t in ts:
     t.join()
 took = time.monotonic() - start
-print("took %.0f ms; OS threads while waiting: %s; peak RSS %d KiB"
-      % (took * 1000, threads_seen[0], status("VmHWM")), file=sys.stderr)
+print("took %.0f ms; OS threads while waiting: %s; schedulers: %s; "
+      "peak RSS %d KiB" % (took * 1000, threads_seen[0][0], threads_seen[0][1],
+                          status("VmHWM")), file=sys.stderr)

@@ -57,4 +57,20 @@ info "plain process: up to $mt OS threads over $n samples"
 read -r n mp mw mt <"$tmp/samples"
 check "patched process sampled $n times from outside: at most $mp program thread(s), $mw libuv worker(s) (want 1, 0)" \
   test "$n" -gt 0 -a "$mp" = 1 -a "$mw" = 0
+
+# GPATCH_CORES=auto gives python3 every CPU. Debian's python3 (a non-PIE
+# executable) takes malloc's address, so its executable has a symbol malloc
+# (a PLT entry, no definition), which once made auto take it for a program
+# with its own allocator and give it one scheduler.
+dpy=/usr/bin/python3
+[ -x "$dpy" ] || dpy=$PY
+if [ "$(nproc)" -ge 2 ]; then
+  start auto 30 env LD_PRELOAD="$LIB" GPATCH_CORES=auto "$dpy" test/real/fetch3.py "$p1" "$p2" "$p3"
+  wait "$pid"
+  scheds=$(sed -n 's/.*schedulers: \([0-9]*\).*/\1/p' "$tmp/auto.err")
+  want=$(nproc)
+  [ "$want" -gt 64 ] && want=64
+  check "GPATCH_CORES=auto: $((${scheds:-0} + 1)) scheduler(s) as the first answer arrived (want $want), nothing on stderr but the timing" \
+    test "${scheds:-0}" = $((want - 1)) -a "$(grep -c . "$tmp/auto.err")" = 1
+fi
 finish
