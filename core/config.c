@@ -350,12 +350,12 @@ static void read_env(struct gp__config *c)
     bad("GPATCH_THREADPOOL", v, "expected a thread count from 1 to 1024");
   v = getenv("GPATCH_CORES");
   if (v == NULL || *v == '\0')
-    v = "1"; /* the default */
+    v = "auto"; /* the default: every CPU the process may use */
   c->cores_auto = strcmp(v, "auto") == 0;
   if (gp__config_parse_cores(v, affinity_cpus(), &c->cores)) {
     bad("GPATCH_CORES", v, "expected a count from 1 to 64, or auto");
-    c->cores = 1;
-    c->cores_auto = 0;
+    gp__config_parse_cores("auto", affinity_cpus(), &c->cores);
+    c->cores_auto = 1;
   }
   if ((v = getenv("GPATCH_SUD")) && *v) {
     if (strcmp(v, "1") == 0 || strcmp(v, "on") == 0)

@@ -223,11 +223,11 @@ wait_file() {
 }
 
 # cores: the schedulers (OS threads) the patched runtime runs the program's
-# threads on: GPATCH_CORES (auto: the CPUs this process may use), else 1.
+# threads on: GPATCH_CORES, auto (the default) the CPUs this process may use.
 cores() {
-  case "${GPATCH_CORES:-1}" in
+  case "${GPATCH_CORES:-auto}" in
   auto) nproc ;;
-  *) echo "${GPATCH_CORES:-1}" ;;
+  *) echo "$GPATCH_CORES" ;;
   esac
 }
 

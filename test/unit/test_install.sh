@@ -37,8 +37,8 @@ check "  … preloading the installed library" \
 check "  … with the installed load generator" \
   'grep -q "^  plain run 1, 5 connections: $tmp/p/lib/gpatch/gpatch-load " \
     "$tmp/compare.out"'
-# One OS thread per scheduler (GPATCH_CORES, auto: the CPUs; default 1).
-cores=${GPATCH_CORES:-1}
+# One OS thread per scheduler (GPATCH_CORES; auto, the default: the CPUs).
+cores=${GPATCH_CORES:-auto}
 [ "$cores" = auto ] && cores=$(nproc)
 check "  … and the patched server on $cores OS thread(s)" \
   'grep -Eq "^peak OS threads +[0-9]+ +$cores " "$tmp/compare.out"'
