@@ -208,7 +208,8 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
   if (out)
     *out = co; /* before it can run: it may look at its own handle */
   to = opts && opts->place ? gp__sched_place() : s;
-  __atomic_fetch_add(&to->load, 1, __ATOMIC_RELAXED);
+  if (gp__config.cores > 1) /* placement's figure; one scheduler has none */
+    __atomic_fetch_add(&to->load, 1, __ATOMIC_RELAXED);
   if (to == s) {
     co->sched = s;
     gp__list_push_back(&s->all, &co->all_link);
@@ -274,7 +275,8 @@ void gp__coro_exit(void *retval)
   co->retval = retval;
   co->state = GP__DEAD;
   s->nlive--;
-  __atomic_fetch_sub(&s->load, 1, __ATOMIC_RELAXED);
+  if (gp__config.cores > 1)
+    __atomic_fetch_sub(&s->load, 1, __ATOMIC_RELAXED);
   /* seq_cst, with gp__wait_others's store and load: one of the two sees
    * the other's */
   __atomic_fetch_sub(&gp__live, 1, __ATOMIC_SEQ_CST);

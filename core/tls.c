@@ -288,8 +288,9 @@ void gp__tls_setup(void)
   struct gp__list *l;
   static int done;
 
-  if (s == NULL || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
-    return;
+  if (s == NULL || __atomic_load_n(&done, __ATOMIC_ACQUIRE) ||
+      __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+    return; /* (a load first: this runs at every spawn) */
   malloc_at = malloc_definition();
   dl_iterate_phdr(scan_one, NULL);
   if (total == 0)
