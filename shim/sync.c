@@ -301,12 +301,14 @@ static int emulated_cond(const pthread_cond_t *c)
   return patched() && !(c->__data.__wrefs & COND_SHARED);
 }
 
+static void cond_wake(pthread_cond_t *c, size_t n);
+
 /* Waits on c with m released; m is held again on return, whatever the
  * outcome. Returns 0, ETIMEDOUT or EPERM. */
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
 {
   unsigned count = m->__data.__count;
-  int type = m->__data.__kind & 3, r;
+  int type = m->__data.__kind & 3, r, took = 0;
   uint32_t seq, bcast;
 
   if (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP &&
@@ -327,7 +329,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
      * the next wait returns at once. */
     seq = __atomic_load_n(cond_seq(c), __ATOMIC_SEQ_CST);
     if (__atomic_load_n(cond_bcast(c), __ATOMIC_SEQ_CST) != bcast ||
-        cond_take(c)) {
+        (took = cond_take(c))) {
       r = 0; /* woken, even if the deadline passed meanwhile (glibc) */
       break;
     }
@@ -336,6 +338,14 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
   }
   __atomic_fetch_sub(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
   cond_trim(c);
+  /* Leaving without a signal (a broadcast, a deadline…): a signal still
+   * pending may have spent its wake on this waiter (a broadcast had woken
+   * every waiter when it was made), so another is woken to take it; else
+   * it would stay pending beside a waiter asleep, and count against later
+   * signals as one already given (d_thread_cond_bcast). */
+  if (!took && __atomic_load_n(cond_tokens(c), __ATOMIC_SEQ_CST) > 0 &&
+      __atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) > 0)
+    cond_wake(c, 1);
   mutex_lock(m, GP__NEVER, 0, 0);
   m->__data.__count = count ? count : 1;
   if (r == -ECANCELED)
