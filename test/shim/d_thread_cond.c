@@ -66,6 +66,19 @@ static void *waiter(void *p)
   return NULL;
 }
 
+/* Starts five waiters, and once all wait, signals once. */
+static void signal_five(pthread_t th[5])
+{
+  for (int i = 0; i < 5; i++)
+    pthread_create(&th[i], NULL, waiter, NULL);
+  pthread_mutex_lock(&m);
+  while (waiting < 5)
+    pthread_cond_wait(&notfull, &m);
+  gen++;
+  pthread_cond_signal(&c);
+  pthread_mutex_unlock(&m);
+}
+
 static int relock_err(void)
 {
   return pthread_mutex_lock(&em); /* held by the caller: EDEADLK */
@@ -91,14 +104,7 @@ int main(void)
   SAY("consumer: sum %ld, in order %ld\n", (long)ret / 2, (long)ret % 2);
 
   /* signal wakes one, broadcast all. */
-  for (int i = 0; i < 5; i++)
-    pthread_create(&th[i], NULL, waiter, NULL);
-  pthread_mutex_lock(&m);
-  while (waiting < 5)
-    pthread_cond_wait(&notfull, &m);
-  gen++;
-  pthread_cond_signal(&c);
-  pthread_mutex_unlock(&m);
+  signal_five(th);
   /* Wait until one has woken, then see that no more did on their own. */
   for (;;) {
     pthread_mutex_lock(&m);
@@ -124,14 +130,7 @@ int main(void)
   r = 0;
   for (int round = 0; round < SIGNAL_ROUNDS; round++) {
     woken = waiting = 0;
-    for (int i = 0; i < 5; i++)
-      pthread_create(&th[i], NULL, waiter, NULL);
-    pthread_mutex_lock(&m);
-    while (waiting < 5)
-      pthread_cond_wait(&notfull, &m);
-    gen++;
-    pthread_cond_signal(&c);
-    pthread_mutex_unlock(&m);
+    signal_five(th);
     for (int seen = 0; seen < 1;) {
       pthread_mutex_lock(&m);
       seen = woken;
