@@ -274,15 +274,22 @@ static uint32_t *cond_bcast(pthread_cond_t *c)
   return &c->__data.__g_size[1];
 }
 
+/* Takes one from the count at w when it is above 0; nonzero if taken
+ * (a condition variable's pending signals, a semaphore's value). */
+static int take_one(uint32_t *w)
+{
+  uint32_t v = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+  while (v > 0)
+    if (__atomic_compare_exchange_n(w, &v, v - 1, 1, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+      return 1;
+  return 0;
+}
+
 /* Takes a signal when there is one; nonzero if taken. */
 static int cond_take(pthread_cond_t *c)
 {
-  uint32_t t = __atomic_load_n(cond_tokens(c), __ATOMIC_ACQUIRE);
-  while (t > 0)
-    if (__atomic_compare_exchange_n(cond_tokens(c), &t, t - 1, 1,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-      return 1;
-  return 0;
+  return take_one(cond_tokens(c));
 }
 
 /* No more signals pending than waiters: one leaving without a signal
@@ -819,12 +826,7 @@ static int emulated_sem(sem_t *s)
 /* Takes one unit if there is one. Returns 1 if it did. */
 static int sem_grab(sem_t *s)
 {
-  uint32_t v = __atomic_load_n(sem_value(s), __ATOMIC_RELAXED);
-  while (v > 0)
-    if (__atomic_compare_exchange_n(sem_value(s), &v, v - 1, 0,
-                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-      return 1;
-  return 0;
+  return take_one(sem_value(s));
 }
 
 /* Waits for the semaphore. Returns 0 or -1 with errno. */
