@@ -64,12 +64,9 @@ static inline void *join(struct task *k)
   return r;
 }
 
-/* The number of OS threads of this process that run its own code: the
- * runtime's scheduler workers (GPATCH_CORES above 1, named gpatch-sched),
- * its blocking monitor (gpatch-monitor), its helper threads (gpatch-helper,
- * which make only blocking calls that have no readiness to wait for) and
- * libuv's threadpool (libuv-worker) are not counted. */
-static inline int os_threads(void)
+/* The number of this process's OS threads whose name (comm) keep()
+ * accepts. */
+static inline int count_tasks(int (*keep)(const char *comm))
 {
   char path[300], comm[32];
   int n = 0;
@@ -89,12 +86,26 @@ static inline int os_threads(void)
         comm[0] = '\0';
       fclose(f);
     }
-    if (strncmp(comm, "gpatch-", 7) != 0 &&
-        strncmp(comm, "libuv-worker", 12) != 0)
-      n++;
+    n += keep(comm);
   }
   closedir(d);
   return n;
+}
+
+static inline int program_comm(const char *comm)
+{
+  return strncmp(comm, "gpatch-", 7) != 0 &&
+         strncmp(comm, "libuv-worker", 12) != 0;
+}
+
+/* The number of OS threads of this process that run its own code: the
+ * runtime's scheduler workers (GPATCH_CORES above 1, named gpatch-sched),
+ * its blocking monitor (gpatch-monitor), its helper threads (gpatch-helper,
+ * which make only blocking calls that have no readiness to wait for) and
+ * libuv's threadpool (libuv-worker) are not counted. */
+static inline int os_threads(void)
+{
+  return count_tasks(program_comm);
 }
 
 /* Under the preload, exits with 99 (and says why on stderr) when the

@@ -118,29 +118,9 @@ void *pvalloc(size_t n)
 
 /* ---- the check ---- */
 
-/* The runtime's scheduler threads now. */
-static int workers(void)
+static int sched_comm(const char *comm)
 {
-  char path[300], comm[32];
-  int n = 0;
-  DIR *d = opendir("/proc/self/task");
-  struct dirent *e;
-
-  while (d && (e = readdir(d)) != NULL) {
-    FILE *f;
-    if (e->d_name[0] == '.')
-      continue;
-    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-    if ((f = fopen(path, "re")) != NULL) {
-      if (fgets(comm, sizeof(comm), f) &&
-          strncmp(comm, "gpatch-sched", 12) == 0)
-        n++;
-      fclose(f);
-    }
-  }
-  if (d)
-    closedir(d);
-  return n;
+  return strncmp(comm, "gpatch-sched", 12) == 0;
 }
 
 static void *thread(void *arg)
@@ -163,7 +143,7 @@ static int child(void)
   if (pthread_create(&t, NULL, thread, NULL) != 0)
     return 2;
   sleep_ms(20);
-  n = workers();
+  n = count_tasks(sched_comm); /* the runtime's scheduler threads */
   pthread_join(t, &r);
   printf("workers %d, thread %s\n", n, r ? (char *)r : "(null)");
   return 0;
