@@ -365,6 +365,12 @@ static void read_env(struct gp__config *c)
     else if (strcmp(v, "auto") != 0)
       bad("GPATCH_SUD", v, "expected auto, on or off");
   }
+  if ((v = getenv("GPATCH_TLS")) && *v) {
+    if (strcmp(v, "thread") == 0)
+      c->tls_thread = 1;
+    else if (strcmp(v, "copy") != 0)
+      bad("GPATCH_TLS", v, "expected copy or thread");
+  }
   if ((v = getenv("GPATCH_NO_MADV_GUARD")) && strcmp(v, "1") == 0)
     c->no_madv_guard = 1;
 }

@@ -37,6 +37,8 @@ struct gp__config {
   int cores_auto;           /* cores is the CPU count (auto, the default),
                                not a count the user gave */
   int sud;                  /* GPATCH_SUD: enum gp__sud */
+  int tls_thread;           /* GPATCH_TLS=thread: a thread pointer per
+                               coroutine (tp.c) */
 };
 
 /* The configuration, valid after gp__config_init(). */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "scheduler.h"
 #include "tls.h"
+#include "tp.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -157,6 +158,8 @@ static void coro_entry(void *arg)
   gp__sched_started(co->sched);
   co->started = 1;
   co->home_tid = co->sched->tid;
+  if (co->tp)
+    gp__tp_started();
   if (!__atomic_load_n(&co->canceled, __ATOMIC_ACQUIRE))
     ret = co->fn(co->arg);
   else
@@ -194,6 +197,8 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
   co->tsan_fiber = __tsan_create_fiber(0);
 #endif
   co->stack = st;
+  if ((err = gp__tp_alloc(s, co)) < 0)
+    goto fail_stack;
   co->magic = GP__CORO_MAGIC;
   co->fn = fn;
   co->arg = arg;
@@ -237,6 +242,7 @@ void gp__coro_release(struct gp__sched *s, struct gp__coro *co)
 
   co->stack = NULL;
   gp__tls_release(s, co);
+  gp__tp_release(s, co);
 #ifdef GP__VALGRIND
   VALGRIND_STACK_DEREGISTER(co->vg_stack_id);
 #endif

@@ -147,6 +147,7 @@ struct gp__coro {
   unsigned char is_hub;       /* the scheduler's hub */
   unsigned char park_block;   /* the current wait ends at block_deadline */
   pid_t home_tid;             /* the OS thread it first ran on, for good */
+  void *tp;                   /* its own thread pointer (tp.c), or NULL */
   char *tls;                  /* its copy of the program's TLS blocks while
                                  switched out (tls.c), or NULL */
   struct gp__tls_dtor *tls_dtors; /* its thread_local destructors, newest

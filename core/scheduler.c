@@ -33,6 +33,7 @@
 #include "startup.h"
 #include "sud.h"
 #include "tls.h"
+#include "tp.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -125,7 +126,10 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
     gp__debug_overflow(from); /* does not return */
   /* Never migrated once started: its TLS and &errno live on this thread. */
   GP__ASSERT(!to->started || to->home_tid == 0 || to->home_tid == s->tid);
-  gp__tls_switch(s, to);
+  if (gp__tp_on)
+    gp__tp_switch(s, from, to);
+  else
+    gp__tls_switch(s, to);
   s->prev = from;
   s->current = to;
   __atomic_store_n(&s->switches, s->switches + 1, __ATOMIC_RELAXED);
@@ -834,6 +838,7 @@ static int make_sched(struct gp__sched **out, const char **what, int with_main,
   gp__list_init(&s->inbox);
   gp__list_init(&s->spawnq);
   s->tid = gettid();
+  gp__tp_sched_init(s);
   s->kick_fd = -1;
   if ((err = make_loop(s, what)) < 0)
     goto fail;
@@ -1033,10 +1038,12 @@ static void atfork_prepare(void)
 {
   gp__lock(&sched_lock);
   gp__stack_fork_prepare();
+  gp__tp_fork(gp__tls.sched, 1, 0);
 }
 
 static void atfork_parent(void)
 {
+  gp__tp_fork(gp__tls.sched, 0, 0);
   gp__stack_fork_done();
   gp__unlock(&sched_lock);
 }
@@ -1052,6 +1059,7 @@ static void atfork_child(void)
   struct gp__list *l, *next;
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = POLL_KICK};
 
+  gp__tp_fork(gp__tls.sched, 0, 1);
   gp__stack_fork_done();
   gp__lock_reset(&sched_lock);
   gp__wait_fork_child();

@@ -98,6 +98,8 @@ struct gp__sched {
   struct gp__coro *prev;      /* the coroutine switched away from last */
   struct gp__coro *tls_owner; /* whose TLS is in the live blocks (tls.c) */
   struct gp__tls_blocks *tls; /* this thread's TLS blocks (tls.c) */
+  void *os_tp;                /* the OS thread's own thread pointer (tp.c) */
+  void *live_tp;              /* the thread pointer in %fs now (tp.c) */
   struct gp__list ready;      /* struct gp__coro, FIFO */
   size_t nready;              /* length of ready */
   struct gp__list all;        /* its coroutines not yet reaped, hub aside */

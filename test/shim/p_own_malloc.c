@@ -5,7 +5,9 @@
  * stderr once, at its first thread; GPATCH_CORES=2, the user's explicit
  * choice, gives it two and says nothing. The program re-runs itself for
  * each setting and looks at the scheduler threads (gpatch-sched) while
- * its thread runs, and at what the runtime wrote on stderr. */
+ * its thread runs, and at what the runtime wrote on stderr. With
+ * GPATCH_TLS=thread each thread's TLS is its own, the allocator's included:
+ * auto then gives it every CPU. */
 #include "compat.h"
 
 #include <fcntl.h>
@@ -151,12 +153,12 @@ static int child(void)
 
 /* Runs this program as the child with GPATCH_CORES=cores (NULL: unset,
  * the default);
- * its stdout and stderr in out and err (NUL-terminated). Returns its exit
- * status. */
-static int run(const char *cores, char *out, size_t outsz, char *err,
-               size_t errsz)
+ * and GPATCH_TLS=tls (NULL: copy, the default); its stdout and stderr in
+ * out and err (NUL-terminated). Returns its exit status. */
+static int run(const char *cores, const char *tls, char *out, size_t outsz,
+               char *err, size_t errsz)
 {
-  char *env[256], cv[64];
+  char *env[256], cv[64], tv[64];
   char *argv[] = {"/proc/self/exe", "child", NULL};
   int fo = open("/tmp", O_TMPFILE | O_RDWR, 0600);
   int fe = open("/tmp", O_TMPFILE | O_RDWR, 0600);
@@ -165,11 +167,16 @@ static int run(const char *cores, char *out, size_t outsz, char *err,
   ssize_t k;
 
   for (char **e = environ; *e && n < 250; e++)
-    if (strncmp(*e, "GPATCH_CORES=", 13) != 0)
+    if (strncmp(*e, "GPATCH_CORES=", 13) != 0 &&
+        strncmp(*e, "GPATCH_TLS=", 11) != 0)
       env[n++] = *e;
   if (cores) {
     snprintf(cv, sizeof(cv), "GPATCH_CORES=%s", cores);
     env[n++] = cv;
+  }
+  if (tls) {
+    snprintf(tv, sizeof(tv), "GPATCH_TLS=%s", tls);
+    env[n++] = tv;
   }
   env[n] = NULL;
   if (fo < 0 || fe < 0)
@@ -194,7 +201,7 @@ static int run(const char *cores, char *out, size_t outsz, char *err,
 int main(int argc, char **argv)
 {
   static const char word[] = "gpatch: one scheduler, not GPATCH_CORES=auto's";
-  char out[512], err[2048];
+  char out[512], err[2048], want[64];
   cpu_set_t set;
   int rc, fails = 0;
 
@@ -208,7 +215,7 @@ int main(int argc, char **argv)
     printf("skipped: one CPU, where auto is one scheduler anyway\n");
     return 0;
   }
-  rc = run("auto", out, sizeof(out), err, sizeof(err));
+  rc = run("auto", NULL, out, sizeof(out), err, sizeof(err));
   if (rc != 0 || strcmp(out, "workers 0, thread ok\n") != 0 ||
       strstr(err, word) == NULL || strstr(strstr(err, word) + 1, word)) {
     printf("FAIL auto: exit %d, stdout '%s', stderr '%s'\n", rc, out, err);
@@ -216,7 +223,7 @@ int main(int argc, char **argv)
   } else {
     printf("ok: auto runs it on one scheduler and says so once\n");
   }
-  rc = run("2", out, sizeof(out), err, sizeof(err));
+  rc = run("2", NULL, out, sizeof(out), err, sizeof(err));
   if (rc != 0 || strcmp(out, "workers 1, thread ok\n") != 0 ||
       strstr(err, "gpatch:") != NULL) {
     printf("FAIL GPATCH_CORES=2: exit %d, stdout '%s', stderr '%s'\n", rc, out,
@@ -224,6 +231,17 @@ int main(int argc, char **argv)
     fails++;
   } else {
     printf("ok: GPATCH_CORES=2 gives it two schedulers, without a word\n");
+  }
+  /* With a thread pointer per thread its allocator's state is its own. */
+  rc = run("auto", "thread", out, sizeof(out), err, sizeof(err));
+  snprintf(want, sizeof(want), "workers %d, thread ok\n", CPU_COUNT(&set) - 1);
+  if (rc != 0 || strcmp(out, want) != 0 || strstr(err, "gpatch:") != NULL) {
+    printf("FAIL auto with GPATCH_TLS=thread: exit %d, stdout '%s', "
+           "stderr '%s'\n",
+           rc, out, err);
+    fails++;
+  } else {
+    printf("ok: auto with GPATCH_TLS=thread runs it on every CPU\n");
   }
   return fails ? 1 : 0;
 }

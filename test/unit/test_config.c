@@ -80,9 +80,9 @@ static void test_parse_patch(void **state)
 static void set_env(const char *const *kv)
 {
   static const char *const all[] = {
-      "GPATCH_STACK_SIZE",      "GPATCH_PATCH",        "GPATCH_CONTEXT",
-      "GPATCH_MAX_BLOCKING_MS", "GPATCH_ON_DEADLOCK",  "GPATCH_DEBUG",
-      "GPATCH_THREADPOOL",      "GPATCH_NO_MADV_GUARD"};
+      "GPATCH_STACK_SIZE",      "GPATCH_PATCH",         "GPATCH_CONTEXT",
+      "GPATCH_MAX_BLOCKING_MS", "GPATCH_ON_DEADLOCK",   "GPATCH_DEBUG",
+      "GPATCH_THREADPOOL",      "GPATCH_NO_MADV_GUARD", "GPATCH_TLS"};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     unsetenv(all[i]);
   for (; kv[0]; kv += 2)
@@ -103,6 +103,8 @@ static int init_bad(void *arg)
                                    "bogus",
                                    "GPATCH_THREADPOOL",
                                    "0",
+                                   "GPATCH_TLS",
+                                   "threads",
                                    NULL};
   set_env(kv);
   errno = EXDEV;
@@ -119,6 +121,8 @@ static int init_bad(void *arg)
     return 13;
   if (gp__config.threadpool != 0)
     return 14;
+  if (gp__config.tls_thread != 0)
+    return 15;
   return 0;
 }
 
@@ -134,6 +138,7 @@ static void test_init_bad_values(void **state)
   assert_non_null(strstr(res.err, "GPATCH_ON_DEADLOCK=\"maybe\""));
   assert_non_null(strstr(res.err, "GPATCH_PATCH=\"bogus\""));
   assert_non_null(strstr(res.err, "GPATCH_THREADPOOL=\"0\""));
+  assert_non_null(strstr(res.err, "GPATCH_TLS=\"threads\""));
   assert_non_null(strstr(res.err, "using the default"));
 }
 
@@ -199,6 +204,8 @@ static int init_good(void *arg)
                                    "250",
                                    "GPATCH_DEBUG",
                                    "SIGUSR2",
+                                   "GPATCH_TLS",
+                                   "thread",
                                    NULL};
   set_env(kv);
   gp__config_init();
@@ -216,6 +223,8 @@ static int init_good(void *arg)
     return 15;
   if (gp__config.debug_signal != SIGUSR2)
     return 16;
+  if (gp__config.tls_thread != 1)
+    return 18;
   setenv("GPATCH_STACK_SIZE", "2M", 1);
   setenv("GPATCH_ON_DEADLOCK", "abort", 1);
   gp__config_init();
