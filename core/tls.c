@@ -262,6 +262,31 @@ static struct gp__tls_blocks *blocks(struct gp__sched *s)
   return s->tls;
 }
 
+void gp__tls_check_wait(const void *p)
+{
+  static int said;
+  struct gp__sched *s = gp__tls.sched;
+  struct gp__tls_blocks *b;
+
+  if (__atomic_load_n(&said, __ATOMIC_RELAXED) || gp__tp_on || s == NULL ||
+      !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE) || (b = blocks(s)) == NULL)
+    return;
+  for (size_t i = 0; i < nmods; i++) {
+    const char *lo = b->live[i];
+    if (lo == NULL || (const char *)p < lo ||
+        (const char *)p >= lo + mods[i].memsz)
+      continue;
+    if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+      gp__debug_out(2, "gpatch: a thread waits on a futex in its own "
+                       "thread-local storage, where other threads cannot "
+                       "reach it while each coroutine's copy is swapped in "
+                       "(GPATCH_TLS=copy): its wake-up may be lost; "
+                       "GPATCH_TLS=thread gives each thread its own (see "
+                       "README)\n");
+    return;
+  }
+}
+
 /* Makes co's copy: what a new thread gets, or (fresh 0) the live blocks of
  * scheduler s. */
 static int make_copy(struct gp__sched *s, struct gp__coro *co, int fresh)

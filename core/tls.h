@@ -22,6 +22,12 @@ int gp__tls_os_thread_code(const void *pc);
  * copied per coroutine like the rest (known after gp__tls_setup). */
 int gp__tls_own_malloc(void);
 
+/* Says once on stderr when p, the word a coroutine is about to wait on,
+ * lies in the TLS the running coroutine has a copy of: another thread
+ * storing there reaches whichever copy is in place, not necessarily the
+ * waiter's (GPATCH_TLS=thread is the cure). */
+void gp__tls_check_wait(const void *p);
+
 /* Swaps the TLS blocks for coroutine to, about to run. */
 void gp__tls_switch(struct gp__sched *s, struct gp__coro *to);
 

@@ -122,6 +122,7 @@ static int emulate(long nr, const long a[6], long *ret, int thread)
     case FUTEX_WAIT_BITSET:
       if (thread || !gp__shim_active(GP__PATCH_THREAD))
         return 0; /* a thread: the kernel's wait, which a wake reaches */
+      gp__tls_check_wait(addr);
       r = futex_wait(addr, op, (uint32_t)a[2], (const struct timespec *)a[3],
                      (uint32_t)a[5]);
       if (r == 1)
