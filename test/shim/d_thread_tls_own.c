@@ -6,7 +6,8 @@
  *   another thread (MariaDB's InnoDB waits so), once and then 2000 times
  *   back and forth between two threads;
  * - libc's per-thread state stays per thread across waits: the locale set
- *   with uselocale, errno;
+ *   with uselocale (shared by the coroutines of an OS thread with copies),
+ *   errno;
  * - threads that allocate and end do not leave memory behind: 20000 of
  *   them, each with a few malloc/free, grow the peak RSS by less than
  *   16 MiB (glibc's per-thread malloc cache, lost with each coroutine,
@@ -113,6 +114,9 @@ static void *player(void *arg)
 
 static sem_t turn[2];
 
+/* Thread 1 sets its locale (UTF-8) and errno, then waits while thread 0
+ * looks at its own (the C locale) and sets its errno; then thread 1 looks
+ * at its own again. */
 static void *localized(void *arg)
 {
   int me = (int)(intptr_t)arg;
@@ -120,16 +124,20 @@ static void *localized(void *arg)
   size_t before, after;
   int err;
 
-  if (me)
+  if (me) {
     uselocale(utf8);
-  before = MB_CUR_MAX;
-  close(-1); /* errno EBADF */
-  if (me == 0)
+    close(-1); /* errno EBADF */
+    err = errno;
+    before = MB_CUR_MAX;
+    sem_post(&turn[0]);
+    sem_wait(&turn[1]);
+  } else {
+    sem_wait(&turn[0]);
     errno = ENOENT;
-  err = errno;
-  sem_post(&turn[!me]); /* the other runs its part */
-  sem_wait(&turn[me]);
-  sleep_ms(10);
+    err = errno;
+    before = MB_CUR_MAX;
+    sleep_ms(10); /* thread 1 may run meanwhile: it is waiting */
+  }
   after = MB_CUR_MAX;
   snprintf(said[me], sizeof(said[me]),
            "thread %d: MB_CUR_MAX %zu then %zu, errno %s kept %d", me, before,
@@ -137,6 +145,8 @@ static void *localized(void *arg)
   if (me) {
     uselocale(LC_GLOBAL_LOCALE);
     freelocale(utf8);
+  } else {
+    sem_post(&turn[1]);
   }
   return NULL;
 }
