@@ -919,7 +919,8 @@ static int start_workers(void)
                   "gpatch: one scheduler, not GPATCH_CORES=auto's %u: "
                   "the program's malloc is linked into it, and its "
                   "thread-local state cannot be kept per OS thread "
-                  "(GPATCH_CORES=N overrides; see README)\n",
+                  "(GPATCH_CORES=N or GPATCH_TLS=thread overrides; see "
+                  "README)\n",
                   gp__config.cores);
     return 0;
   }
