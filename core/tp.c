@@ -67,11 +67,15 @@
 #include <gnu/libc-version.h>
 #include <link.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef ARCH_SET_FS
 #define ARCH_SET_FS 0x1002
+#endif
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
 #endif
 
 /* struct pthread, glibc 2.36 x86_64 (sizeof 2368). */
@@ -108,6 +112,7 @@ int gp__tp_on;
 static struct gp__lock dead_lock;
 static char *dead;
 static int glibc_alloc; /* the program's malloc is glibc's */
+static int fsgsbase;    /* the kernel lets user code write %fs's base */
 
 static void *(*allocate_tls)(void *);
 static void (*deallocate_tls)(void *, int);
@@ -184,11 +189,25 @@ static int refuse(const char *why)
 
 static char *make_tcb(char *os, char *stack, size_t stack_size);
 
-/* Points %fs at tp, the runtime's block following. */
+void gp__tp_write_fs_insn(void *tp)
+{
+#if defined(__x86_64__)
+  __asm__ volatile("wrfsbase %0" : : "r"(tp) : "memory");
+#else
+  (void)tp;
+#endif
+}
+
+/* Points %fs at tp, the runtime's block following: with wrfsbase where the
+ * kernel allows it (Linux >= 5.9 on CPUs that have it: a few ns), else
+ * with a system call. */
 static void set_tp(char *cur, char *next)
 {
   memcpy(next - rt.off, cur - rt.off, rt.size);
-  gp__real_syscall(SYS_arch_prctl, ARCH_SET_FS, next);
+  if (fsgsbase)
+    gp__tp_write_fs_insn(next);
+  else
+    gp__real_syscall(SYS_arch_prctl, ARCH_SET_FS, next);
 }
 
 /* Finds malloc_word: which words of libc's block glibc's malloc sets in a
@@ -229,6 +248,8 @@ int gp__tp_init(void)
 #else
   if (strcmp(gnu_get_libc_version(), "2.36") != 0)
     return refuse("the TCB layout is known for glibc 2.36 only");
+  if (dlsym(RTLD_DEFAULT, "__asan_init") || dlsym(RTLD_DEFAULT, "__tsan_init"))
+    return refuse("a sanitizer's runtime keeps its own per-thread state");
   if (AT(tp, PD_TCB, void *) != tp || AT(tp, PD_SELF, void *) != tp ||
       AT(tp, PD_TID, pid_t) != gettid() ||
       AT(tp, PD_ROBUST_HEAD, void *) != tp + PD_ROBUST_HEAD ||
@@ -251,6 +272,7 @@ int gp__tp_init(void)
     return refuse("the runtime's TLS block is not in static TLS");
   if (libc.size == 0 || libc.off < (ptrdiff_t)libc.size)
     return refuse("libc's TLS block was not found");
+  fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
   glibc_alloc = dlsym(RTLD_DEFAULT, "malloc") == (void *)__libc_malloc &&
                 dlsym(RTLD_DEFAULT, "calloc") == (void *)__libc_calloc &&
                 dlsym(RTLD_DEFAULT, "free") == (void *)__libc_free;

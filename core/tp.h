@@ -49,6 +49,11 @@ void gp__tp_started(void);
  * child 1 in the child, whose TCB takes the new tid). */
 void gp__tp_fork(struct gp__sched *s, int enter, int child);
 
+/* Writes the thread pointer with the wrfsbase instruction (x86_64): only
+ * where AT_HWCAP2 has HWCAP2_FSGSBASE, else it faults (SIGILL). For the
+ * unit test, which runs it under qemu where the CPU lacks it. */
+void gp__tp_write_fs_insn(void *tp);
+
 /* Takes a dead coroutine's TCB (from its hub), to be freed by the next
  * gp__tp_alloc on s. */
 void gp__tp_release(struct gp__sched *s, struct gp__coro *co);
