@@ -155,6 +155,7 @@ static void coro_entry(void *arg)
   struct gp__coro *co = arg;
   void *ret = (void *)-1; /* GP_CANCELED */
 
+  errno = 0; /* a new thread's, not the one that switched here */
   gp__sched_started(co->sched);
   co->started = 1;
   co->home_tid = co->sched->tid;

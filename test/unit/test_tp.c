@@ -147,6 +147,16 @@ static void test_thread_pointer_each(void **state)
   assert_null(strstr(res.err, "gpatch:"));
 }
 
+static void test_copies_share_pointer(void **state)
+{
+  struct child_result res;
+  (void)state;
+  run(NULL, "copy", "copy", &res);
+  if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
+    fail_msg("GPATCH_TLS=copy: child status 0x%x, stderr:\n%s", res.status,
+             res.err);
+}
+
 static void test_wrfsbase(void **state)
 {
   struct child_result res;
@@ -182,6 +192,7 @@ int main(int argc, char **argv)
 
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_thread_pointer_each),
+      cmocka_unit_test(test_copies_share_pointer),
       cmocka_unit_test(test_wrfsbase),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
