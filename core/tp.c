@@ -7,11 +7,12 @@
  * its own TLS, which other threads set and wake — then reaches whichever
  * copy is in place. Here each program coroutine gets a TLS area and TCB of
  * its own, made by ld.so's _dl_allocate_tls as glibc's pthread_create
- * does, and the scheduler points %fs at it (arch_prctl) when it switches
- * in: every __thread variable, libc's included, has one address per
- * thread, as unpatched. The hub keeps whatever thread pointer is live, so
- * a coroutine that parks and is resumed with nothing run in between costs
- * no system call, and a switch from one coroutine to another one.
+ * does, and the scheduler points %fs at it (wrfsbase where the kernel
+ * allows it, else arch_prctl) when it switches in: every __thread variable,
+ * libc's included, has one address per thread, as unpatched. The hub keeps
+ * whatever thread pointer is live, so a coroutine that parks and is resumed
+ * with nothing run in between costs no system call, and a switch from one
+ * coroutine to another one.
  *
  * The runtime's own __thread state (gp__tls and the rest) stays per OS
  * thread: its block is copied from the outgoing thread pointer to the
