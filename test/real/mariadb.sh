@@ -104,9 +104,17 @@ grep -q '^gpatch:' "$tmp/patched.log" && {
 }
 same_output
 
-# The default mode: the note, not silence.
+# The default mode: where mysqlslap does not finish, the runtime's note
+# says why (with one scheduler it may well finish: which copy a wake
+# reaches depends on who runs).
 slap_limit=10
 serve copy LD_PRELOAD="$LIB" GPATCH_TLS=copy
-check "GPATCH_TLS=copy: the runtime names the futex in thread-local storage" \
-  grep -q 'futex in its own thread-local storage' "$tmp/copy.log"
+if grep -q 'futex in its own thread-local storage' "$tmp/copy.log"; then
+  ok "GPATCH_TLS=copy: the runtime names the futex in thread-local storage (mysqlslap exit $slap_rc)"
+elif [ "$slap_rc" = 0 ]; then
+  ok "GPATCH_TLS=copy: mysqlslap finished, and no futex in thread-local storage was waited on"
+else
+  bad "GPATCH_TLS=copy: mysqlslap exit $slap_rc, and the runtime did not say why"
+  show "$tmp/copy.log"
+fi
 finish
