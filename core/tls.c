@@ -89,8 +89,7 @@ static int tls_known(const char *path)
   return 0;
 }
 
-/* Nonzero when one of the object's loaded segments holds address a. */
-static int holds(const struct dl_phdr_info *info, uintptr_t a)
+int gp__tls_holds(const struct dl_phdr_info *info, uintptr_t a)
 {
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -105,7 +104,7 @@ static int holds(const struct dl_phdr_info *info, uintptr_t a)
  * a program that links the core statically): its TLS is gp__tls. */
 static int tls_is_runtime(const struct dl_phdr_info *info)
 {
-  return holds(info, (uintptr_t)(void *)gp__tls_setup);
+  return gp__tls_holds(info, (uintptr_t)(void *)gp__tls_setup);
 }
 
 /* The program's malloc, looked up before the scan: the shared object that
@@ -207,7 +206,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
   if (tls_is_runtime(info) || tls_known(name))
     return 0;
   alloc = tls_os_thread(name);
-  if (malloc_at && holds(info, malloc_at)) {
+  if (malloc_at && gp__tls_holds(info, malloc_at)) {
     malloc_own = main_obj;
     alloc = !main_obj;
   }

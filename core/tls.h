@@ -3,8 +3,14 @@
 #ifndef GP_TLS_H
 #define GP_TLS_H
 
+#include <link.h>
+#include <stdint.h>
+
 struct gp__coro;
 struct gp__sched;
+
+/* Nonzero when one of the object's loaded segments holds address a. */
+int gp__tls_holds(const struct dl_phdr_info *info, uintptr_t a);
 
 /* From now on each coroutine of this thread has its own copy of the
  * program's thread-local storage (called as the first coroutine is made);

@@ -60,6 +60,7 @@
 #include "real.h"
 #include "scheduler.h"
 #include "stack.h"
+#include "tls.h"
 #include "lock.h"
 #include "mem.h"
 
@@ -152,22 +153,11 @@ void *gp__tp_self(void)
   return p;
 }
 
-static int holds(const struct dl_phdr_info *info, uintptr_t a)
-{
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (ph->p_type == PT_LOAD && a >= lo && a < lo + ph->p_memsz)
-      return 1;
-  }
-  return 0;
-}
-
 static int find_block(struct dl_phdr_info *info, size_t size, void *data)
 {
   struct block *b = data;
   (void)size;
-  if (!holds(info, (uintptr_t)b->code))
+  if (!gp__tls_holds(info, (uintptr_t)b->code))
     return 0;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];

@@ -16,11 +16,13 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +64,51 @@ static inline void *join(struct task *k)
   else
     pthread_join(k->t, &r);
   return r;
+}
+
+/* Runs this program again (/proc/self/exe) with the one argument arg, in
+ * the environment without GPATCH_CORES and GPATCH_TLS, plus the
+ * "NAME=value" strings of set (NULL-terminated); its stdout and stderr in
+ * out and err, NUL-terminated (out may be NULL). Returns its exit status
+ * (128 + the signal that ended it), or -1. */
+static inline int rerun_self(const char *arg, const char *const *set, char *out,
+                             size_t outsz, char *err, size_t errsz)
+{
+  extern char **environ;
+  char *env[256];
+  char *argv[] = {"/proc/self/exe", (char *)arg, NULL};
+  int fo = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+  int fe = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+  int n = 0, status = -1;
+  pid_t pid;
+  ssize_t k;
+
+  for (char **e = environ; *e && n < 240; e++)
+    if (strncmp(*e, "GPATCH_CORES=", 13) != 0 &&
+        strncmp(*e, "GPATCH_TLS=", 11) != 0)
+      env[n++] = *e;
+  for (; set && *set && n < 255; set++)
+    env[n++] = (char *)*set;
+  env[n] = NULL;
+  if (fo < 0 || fe < 0)
+    return -1;
+  if ((pid = fork()) == 0) {
+    dup2(fo, 1);
+    dup2(fe, 2);
+    execve(argv[0], argv, env);
+    _exit(127);
+  }
+  if (pid < 0 || waitpid(pid, &status, 0) != pid)
+    return -1;
+  if (out) {
+    k = pread(fo, out, outsz - 1, 0);
+    out[k > 0 ? k : 0] = '\0';
+  }
+  k = pread(fe, err, errsz - 1, 0);
+  err[k > 0 ? k : 0] = '\0';
+  close(fo);
+  close(fe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* The number of this process's OS threads whose name (comm) keep()

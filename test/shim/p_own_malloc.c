@@ -10,12 +10,8 @@
  * auto then gives it every CPU. */
 #include "compat.h"
 
-#include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
-
-extern char **environ;
 
 /* ---- the program's own allocator: bump allocation from one mapping,
  * under a spin lock; a block's size sits in the 16 bytes before it; free
@@ -152,50 +148,24 @@ static int child(void)
 }
 
 /* Runs this program as the child with GPATCH_CORES=cores (NULL: unset,
- * the default);
- * and GPATCH_TLS=tls (NULL: copy, the default); its stdout and stderr in
- * out and err (NUL-terminated). Returns its exit status. */
+ * the default) and GPATCH_TLS=tls (NULL: copy, the default); its stdout
+ * and stderr in out and err. Returns its exit status. */
 static int run(const char *cores, const char *tls, char *out, size_t outsz,
                char *err, size_t errsz)
 {
-  char *env[256], cv[64], tv[64];
-  char *argv[] = {"/proc/self/exe", "child", NULL};
-  int fo = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-  int fe = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-  int n = 0, status = -1;
-  pid_t pid;
-  ssize_t k;
+  char cv[64], tv[64];
+  const char *set[3] = {NULL, NULL, NULL};
+  int n = 0;
 
-  for (char **e = environ; *e && n < 250; e++)
-    if (strncmp(*e, "GPATCH_CORES=", 13) != 0 &&
-        strncmp(*e, "GPATCH_TLS=", 11) != 0)
-      env[n++] = *e;
   if (cores) {
     snprintf(cv, sizeof(cv), "GPATCH_CORES=%s", cores);
-    env[n++] = cv;
+    set[n++] = cv;
   }
   if (tls) {
     snprintf(tv, sizeof(tv), "GPATCH_TLS=%s", tls);
-    env[n++] = tv;
+    set[n++] = tv;
   }
-  env[n] = NULL;
-  if (fo < 0 || fe < 0)
-    return -1;
-  if ((pid = fork()) == 0) {
-    dup2(fo, 1);
-    dup2(fe, 2);
-    execve(argv[0], argv, env);
-    _exit(127);
-  }
-  if (pid < 0 || waitpid(pid, &status, 0) != pid)
-    return -1;
-  k = pread(fo, out, outsz - 1, 0);
-  out[k > 0 ? k : 0] = '\0';
-  k = pread(fe, err, errsz - 1, 0);
-  err[k > 0 ? k : 0] = '\0';
-  close(fo);
-  close(fe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return rerun_self("child", set, out, outsz, err, errsz);
 }
 
 int main(int argc, char **argv)

@@ -6,12 +6,8 @@
  * program re-runs itself for each case and reads the child's stderr. */
 #include "compat.h"
 
-#include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-
-extern char **environ;
 
 static __thread uint32_t tls_word;
 static uint32_t global_word;
@@ -62,34 +58,10 @@ static int child(const char *where)
  * Returns its exit status. */
 static int run(const char *where, const char *tls, char *err, size_t errsz)
 {
-  char *env[256], tv[64];
-  char *argv[] = {"/proc/self/exe", (char *)where, NULL};
-  int fe = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-  int n = 0, status = -1;
-  pid_t pid;
-  ssize_t k;
-
-  for (char **e = environ; *e && n < 250; e++)
-    if (strncmp(*e, "GPATCH_TLS=", 11) != 0 &&
-        strncmp(*e, "GPATCH_CORES=", 13) != 0)
-      env[n++] = *e;
+  char tv[64];
+  const char *set[] = {tv, "GPATCH_CORES=1", NULL};
   snprintf(tv, sizeof(tv), "GPATCH_TLS=%s", tls);
-  env[n++] = tv;
-  env[n++] = "GPATCH_CORES=1";
-  env[n] = NULL;
-  if (fe < 0)
-    return -1;
-  if ((pid = fork()) == 0) {
-    dup2(fe, 2);
-    execve(argv[0], argv, env);
-    _exit(127);
-  }
-  if (pid < 0 || waitpid(pid, &status, 0) != pid)
-    return -1;
-  k = pread(fe, err, errsz - 1, 0);
-  err[k > 0 ? k : 0] = '\0';
-  close(fe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return rerun_self(where, set, NULL, 0, err, errsz);
 }
 
 /* One case: whether the note must be there (once) or not at all. */

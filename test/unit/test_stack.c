@@ -713,11 +713,7 @@ static int child_main(const char *name)
 
 int main(int argc, char **argv)
 {
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0 || RUNNING_ON_VALGRIND)
-    snprintf(self, sizeof(self), "%s", argv[0]);
-  else
-    self[n] = '\0';
+  unit_self(self, sizeof(self), argv[0]);
   if (argc == 3 && strcmp(argv[1], "--child") == 0)
     return child_main(argv[2]);
 

@@ -179,11 +179,7 @@ static void test_wrfsbase(void **state)
 
 int main(int argc, char **argv)
 {
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0 || RUNNING_ON_VALGRIND)
-    snprintf(self, sizeof(self), "%s", argv[0]);
-  else
-    self[n] = '\0';
+  unit_self(self, sizeof(self), argv[0]);
   if (argc == 3 && strcmp(argv[1], "--child") == 0) {
     if (strcmp(argv[2], "insn") == 0)
       return child_insn();

@@ -83,4 +83,16 @@ static inline int run_child(int (*fn)(void *), void *arg,
   return 0;
 }
 
+/* Sets self (n bytes) to this binary's path, for children that re-execute
+ * it: /proc/self/exe, or argv0 under valgrind (whose /proc/self/exe is
+ * valgrind's). */
+static inline void unit_self(char *self, size_t n, const char *argv0)
+{
+  ssize_t k = readlink("/proc/self/exe", self, n - 1);
+  if (k <= 0 || RUNNING_ON_VALGRIND)
+    snprintf(self, n, "%s", argv0);
+  else
+    self[k] = '\0';
+}
+
 #endif /* GP_TEST_UNIT_H */
