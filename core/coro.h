@@ -123,6 +123,7 @@ struct gp__coro {
   int state;                  /* enum gp__coro_state (its scheduler's) */
   int saved_errno;            /* errno while switched out */
   int saved_locks;            /* gp__tls.locks_held while switched out */
+  void *locale;               /* its uselocale, NULL: global (tls.c) */
   void *(*fn)(void *);        /* the entry function */
   void *arg;                  /* its argument */
   void *retval;               /* what fn returned, once dead */

@@ -97,6 +97,7 @@ void (*gp__real_pthread_exit)(void *ret);
 pthread_t (*gp__real_pthread_self)(void);
 int (*gp__real_pthread_equal)(pthread_t a, pthread_t b);
 int (*gp__real_sched_yield)(void);
+locale_t (*gp__real_uselocale)(locale_t loc);
 int (*gp__real_pthread_kill)(pthread_t th, int sig);
 int (*gp__real_pthread_sigmask)(int how, const sigset_t *set, sigset_t *old);
 int (*gp__real_pthread_setname_np)(pthread_t th, const char *name);
@@ -395,6 +396,7 @@ static const struct entry table[] = {
     {"pthread_self", (void **)&gp__real_pthread_self},
     {"pthread_equal", (void **)&gp__real_pthread_equal},
     {"sched_yield", (void **)&gp__real_sched_yield},
+    {"uselocale", (void **)&gp__real_uselocale},
     {"pthread_kill", (void **)&gp__real_pthread_kill},
     {"pthread_sigmask", (void **)&gp__real_pthread_sigmask},
     {"pthread_setname_np", (void **)&gp__real_pthread_setname_np},

@@ -4,6 +4,7 @@
 #ifndef GP_REAL_H
 #define GP_REAL_H
 
+#include <locale.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,6 +105,7 @@ extern void (*gp__real_pthread_exit)(void *ret);
 extern pthread_t (*gp__real_pthread_self)(void);
 extern int (*gp__real_pthread_equal)(pthread_t a, pthread_t b);
 extern int (*gp__real_sched_yield)(void);
+extern locale_t (*gp__real_uselocale)(locale_t loc);
 extern int (*gp__real_pthread_kill)(pthread_t th, int sig);
 extern int (*gp__real_pthread_sigmask)(int how, const sigset_t *set,
                                        sigset_t *old);

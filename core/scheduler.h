@@ -100,6 +100,8 @@ struct gp__sched {
   struct gp__tls_blocks *tls; /* this thread's TLS blocks (tls.c) */
   void *os_tp;                /* the OS thread's own thread pointer (tp.c) */
   void *live_tp;              /* the thread pointer in %fs now (tp.c) */
+  void *live_locale;          /* the uselocale in effect, NULL: global
+                                 (tls.c, with copies) */
   struct gp__list ready;      /* struct gp__coro, FIFO */
   size_t nready;              /* length of ready */
   struct gp__list all;        /* its coroutines not yet reaped, hub aside */

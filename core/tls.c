@@ -35,6 +35,7 @@
 #include "scheduler.h"
 #include "config.h"
 #include "tp.h"
+#include "real.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
@@ -345,12 +346,28 @@ void gp__tls_setup(void)
                   (total + 1023) / 1024);
 }
 
+void gp__tls_locale(locale_t loc)
+{
+  struct gp__sched *s = gp__tls.sched;
+  void *l = loc == LC_GLOBAL_LOCALE ? NULL : (void *)loc;
+  if (s == NULL || s->current == NULL || gp__tp_on)
+    return;
+  s->current->locale = l;
+  s->live_locale = l;
+}
+
 void gp__tls_switch(struct gp__sched *s, struct gp__coro *to)
 {
   struct gp__coro *from = s->tls_owner;
   struct gp__tls_blocks *b;
 
-  if (to->is_hub || to == from || !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
+  if (to->is_hub)
+    return;
+  if (to->locale != s->live_locale) { /* libc's own TLS: per coroutine too */
+    gp__real_uselocale(to->locale ? (locale_t)to->locale : LC_GLOBAL_LOCALE);
+    s->live_locale = to->locale;
+  }
+  if (to == from || !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
     return;
   if ((b = blocks(s)) == NULL)
     return; /* no memory: it runs with the blocks as they are */

@@ -4,6 +4,7 @@
 #define GP_TLS_H
 
 #include <link.h>
+#include <locale.h>
 #include <stdint.h>
 
 struct gp__coro;
@@ -33,6 +34,11 @@ int gp__tls_own_malloc(void);
  * storing there reaches whichever copy is in place, not necessarily the
  * waiter's (GPATCH_TLS=thread is the cure). */
 void gp__tls_check_wait(const void *p);
+
+/* The calling coroutine's locale is now loc (uselocale, made by the
+ * shim): with copies, libc's TLS is the OS thread's, so the runtime puts
+ * each coroutine's locale back in place when it switches in. */
+void gp__tls_locale(locale_t loc);
 
 /* Swaps the TLS blocks for coroutine to, about to run. */
 void gp__tls_switch(struct gp__sched *s, struct gp__coro *to);

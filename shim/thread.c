@@ -469,6 +469,18 @@ GP_EXPORT int sched_yield(void)
   return 0;
 }
 
+/* uselocale(3): the locale set is the calling thread's. With TLS copies
+ * glibc keeps it in the OS thread's TLS, shared by its coroutines: the
+ * runtime notes it per coroutine and puts it back at each switch. */
+GP_EXPORT locale_t uselocale(locale_t loc)
+{
+  locale_t old = gp__real_uselocale(loc);
+  if (loc != (locale_t)0 && old != (locale_t)0 &&
+      gp__shim_active(GP__PATCH_THREAD))
+    gp__tls_locale(loc);
+  return old;
+}
+
 /* pthread_yield: glibc's headers now redirect it to sched_yield, but older
  * binaries import it by this name. */
 GP_EXPORT int thread_yield(void) __asm__("pthread_yield");
