@@ -48,8 +48,9 @@
  * images and __ctype_init, called on the coroutine's first run.
  *
  * Not covered: a module with static TLS loaded by dlopen after a
- * coroutine's TCB was made finds its block there zeroed, not initialised
- * (glibc initialises it only in the TCBs on its own thread lists); libc's
+ * coroutine's TCB was made finds its block there uninitialised (the
+ * surplus of _dl_allocate_tls's malloc; glibc initialises it only in the
+ * TCBs on its own thread lists); libc's
  * per-thread buffers (strerror_l, strsignal, dlerror) used by a coroutine
  * are not freed when it ends. */
 #define _GNU_SOURCE
