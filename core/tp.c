@@ -9,10 +9,9 @@
  * its own, made by ld.so's _dl_allocate_tls as glibc's pthread_create
  * does, and the scheduler points %fs at it (wrfsbase where the kernel
  * allows it, else arch_prctl) when it switches in: every __thread variable,
- * libc's included, has one address per thread, as unpatched. The hub keeps
- * whatever thread pointer is live, so a coroutine that parks and is resumed
- * with nothing run in between costs no system call, and a switch from one
- * coroutine to another one.
+ * libc's included, has one address per thread, as unpatched. The hub runs
+ * on the OS thread's own pointer (gp__tp_switch says why): a park and a
+ * resume write the pointer once each.
  *
  * The runtime's own __thread state (gp__tls and the rest) stays per OS
  * thread: its block is copied from the outgoing thread pointer to the
@@ -326,16 +325,17 @@ static void move(struct gp__sched *s, char *next)
   s->live_tp = next;
 }
 
-/* The hub keeps whatever thread pointer is live (it runs no program code,
- * and saves each coroutine's errno): a coroutine that parks and is
- * resumed with nothing in between costs no system call, and a switch
- * between two coroutines one. */
+/* The hub runs on the OS thread's own thread pointer, always: the
+ * compiler may keep a TLS address (&errno, a field of gp__tls) in a
+ * register across a switch, and a hub that ran on whichever coroutine's
+ * pointer was live would then write into that coroutine's TCB — freed
+ * memory once it died (d_stdio_server with GPATCH_CORES=4 so aborted in
+ * free() about 1 run in 30). A park and resume costs two writes of the
+ * pointer. */
 void gp__tp_switch(struct gp__sched *s, struct gp__coro *from,
                    struct gp__coro *to)
 {
   (void)from;
-  if (to->is_hub)
-    return;
   if (to->tp && !to->started) { /* made on its creator's thread */
     AT(to->tp, PD_TID, pid_t) = s->tid;
     for (int i = 0; i < nmalloc_words; i++)
@@ -389,8 +389,7 @@ void gp__tp_release(struct gp__sched *s, struct gp__coro *co)
 {
   if (co->tp == NULL)
     return;
-  if (s->live_tp == co->tp)
-    move(s, s->os_tp); /* the hub runs on it */
+  GP__ASSERT(s->live_tp != co->tp); /* the hub runs on the OS thread's */
   if (glibc_alloc) {
     deallocate_tls(co->tp, 1);
   } else {
