@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* Frames shown per coroutine. */
@@ -239,6 +240,19 @@ static void chained(int sig, siginfo_t *si, void *uctx)
  * the default action, also when it was sent (kill, raise, sigqueue) and
  * would never recur as a fault does. An ignored signal that was sent is
  * ignored; an ignored fault kills, as the kernel forces it. */
+/* The stack pointer of the context a signal interrupted, or 0. */
+static uintptr_t sp_of(const void *uctx)
+{
+#if defined(__x86_64__)
+  return (uintptr_t)((const ucontext_t *)uctx)->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+  return (uintptr_t)((const ucontext_t *)uctx)->uc_mcontext.sp;
+#else
+  (void)uctx;
+  return 0;
+#endif
+}
+
 static void on_segv(int sig, siginfo_t *si, void *uctx)
 {
   struct gp__sched *s = gp__tls.sched;
@@ -248,8 +262,8 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
   int saved = errno;
   sigset_t segv;
 
-  (void)uctx;
-  if (!sent && co && co->stack && gp__stack_guard_hit(co->stack, si->si_addr)) {
+  if (!sent && co && co->stack &&
+      gp__stack_overflow_hit(co->stack, si->si_addr, sp_of(uctx))) {
     if (!catches(&app))
       gp__debug_overflow(co);
     say_overflow(co, "; the program's SIGSEGV handler takes it\n");

@@ -363,6 +363,16 @@ int gp__stack_guard_hit(const struct gp__stack *st, const void *addr)
   return st->canary && a >= st->lo && a < st->lo + page_size();
 }
 
+int gp__stack_overflow_hit(const struct gp__stack *st, const void *addr,
+                           uintptr_t sp)
+{
+  uintptr_t a = (uintptr_t)addr, lo = (uintptr_t)st->lo;
+  if (gp__stack_guard_hit(st, addr))
+    return 1;
+  return sp != 0 && sp < lo && lo - sp <= ((uintptr_t)64 << 20) && a < lo &&
+         a + GUARD_SIZE >= sp;
+}
+
 enum gp__guard_kind gp__stack_guard_kind(void)
 {
   if (pool.madv_state > 0)

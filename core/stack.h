@@ -46,6 +46,13 @@ int gp__stack_canary_dead(const struct gp__stack *st);
  * in its lowest page). */
 int gp__stack_guard_hit(const struct gp__stack *st, const void *addr);
 
+/* Nonzero when a fault at addr, with the interrupted stack pointer sp (0:
+ * unknown), is an overflow of st: addr in its guard, or a frame bigger
+ * than the guard that skipped it — sp then lies below the stack (within
+ * 64 MiB) and addr at or just below sp, under the stack. */
+int gp__stack_overflow_hit(const struct gp__stack *st, const void *addr,
+                           uintptr_t sp);
+
 /* The guard kind the next default-size stacks get. */
 enum gp__guard_kind gp__stack_guard_kind(void);
 

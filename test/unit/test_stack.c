@@ -341,6 +341,43 @@ static void *overflow_main(void *arg)
   return (void *)(intptr_t)recurse(0);
 }
 
+/* A frame far bigger than the guard (siege's threads keep ~400 KiB of
+ * locals): the stack pointer goes 512 KiB below the stack, past the guard,
+ * and the first touch faults there. To be sure it faults, the test makes
+ * that page inaccessible first (or finds it unmapped), then moves the stack
+ * pointer into it, as a big frame would. */
+static void *far_main(void *arg)
+{
+  struct gp__coro *me = gp_current();
+  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  char *target = (char *)(((uintptr_t)me->stack->lo - 512 * KIB) & ~(pg - 1));
+  (void)arg;
+  if (mprotect(target, pg, PROT_NONE) != 0 && errno != ENOMEM)
+    return (void *)2; /* neither made inaccessible nor unmapped */
+  fprintf(stderr, "child: coroutine %llu on a %s guard\n",
+          (unsigned long long)gp_id(NULL), kind_name(me->stack->kind));
+#if defined(__x86_64__)
+  __asm__ volatile("mov %0, %%rsp\n\tmovq $0, (%%rsp)"
+                   :
+                   : "r"(target + pg / 2)
+                   : "memory");
+#endif
+  return NULL;
+}
+
+/* Child: a frame that skips the guard of a 128 KiB coroutine stack. */
+static int child_overflow_far(void)
+{
+  gp_spawn_opts_t o = {.stack_size = 128 * KIB};
+  gp_coro_t *co;
+  void *ret;
+
+  if (gp_spawn_ex(&co, &o, far_main, NULL) != 0)
+    return 2;
+  gp_join(co, &ret);
+  return 3; /* not reached: the overflow kills the process */
+}
+
 /* Child: overflow a coroutine stack of kib KiB (0: the default). */
 static int child_overflow(size_t kib)
 {
@@ -413,6 +450,17 @@ static void test_overflow_mprotect(void **state)
   (void)state;
   run_scenario("overflow", 1, &res);
   expect_overflow(&res, "mprotect", (unsigned)(default_size() / KIB));
+}
+
+static void test_overflow_far(void **state)
+{
+  struct child_result res;
+  (void)state;
+#if !defined(__x86_64__)
+  skip(); /* the test moves the stack pointer with x86_64 assembly */
+#endif
+  run_scenario("overflow-far", 0, &res);
+  expect_overflow(&res, kernel_has_madv_guard() ? "madvise" : "mprotect", 128);
 }
 
 static void test_overflow_stack_size(void **state)
@@ -697,6 +745,8 @@ static int child_main(const char *name)
     return child_overflow(0);
   if (strcmp(name, "overflow-128") == 0)
     return child_overflow(128);
+  if (strcmp(name, "overflow-far") == 0)
+    return child_overflow_far();
   if (strcmp(name, "canary-overflow") == 0)
     return child_canary_overflow();
   if (strcmp(name, "canary-unit") == 0) {
@@ -728,6 +778,7 @@ int main(int argc, char **argv)
       cmocka_unit_test(test_overflow_default),
       cmocka_unit_test(test_overflow_mprotect),
       cmocka_unit_test(test_overflow_stack_size),
+      cmocka_unit_test(test_overflow_far),
       cmocka_unit_test(test_canary_unit),
       cmocka_unit_test(test_canary_overflow),
       cmocka_unit_test(test_many),
