@@ -296,7 +296,14 @@ threads() {
 sampler() {
   (
     n=0 mp=0 mw=0 mt=0 end=$((SECONDS + ${3:-3600}))
-    while [ $SECONDS -lt $end ] && threads "$1"; do
+    while [ $SECONDS -lt $end ]; do
+      if ! threads "$1"; then
+        # /proc gave nothing: gone, or a read that failed on a machine
+        # this busy; only the first ends the sampling.
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.02
+        continue
+      fi
       n=$((n + 1))
       [ "$prog" -gt "$mp" ] && mp=$prog
       [ "$workers" -gt "$mw" ] && mw=$workers
