@@ -365,27 +365,15 @@ static void *far_main(void *arg)
   return NULL;
 }
 
-/* Child: a frame that skips the guard of a 128 KiB coroutine stack. */
-static int child_overflow_far(void)
-{
-  gp_spawn_opts_t o = {.stack_size = 128 * KIB};
-  gp_coro_t *co;
-  void *ret;
-
-  if (gp_spawn_ex(&co, &o, far_main, NULL) != 0)
-    return 2;
-  gp_join(co, &ret);
-  return 3; /* not reached: the overflow kills the process */
-}
-
-/* Child: overflow a coroutine stack of kib KiB (0: the default). */
-static int child_overflow(size_t kib)
+/* Child: overflow a coroutine stack of kib KiB (0: the default) with fn
+ * (overflow_main: deep recursion; far_main: a frame past the guard). */
+static int child_overflow(size_t kib, void *(*fn)(void *))
 {
   gp_spawn_opts_t o = {.stack_size = kib * KIB};
   gp_coro_t *co;
   void *ret;
 
-  if (gp_spawn_ex(&co, &o, overflow_main, NULL) != 0)
+  if (gp_spawn_ex(&co, &o, fn, NULL) != 0)
     return 2;
   gp_join(co, &ret);
   return 3; /* not reached: the overflow kills the process */
@@ -742,11 +730,11 @@ static void test_many_fallback(void **state)
 static int child_main(const char *name)
 {
   if (strcmp(name, "overflow") == 0)
-    return child_overflow(0);
+    return child_overflow(0, overflow_main);
   if (strcmp(name, "overflow-128") == 0)
-    return child_overflow(128);
+    return child_overflow(128, overflow_main);
   if (strcmp(name, "overflow-far") == 0)
-    return child_overflow_far();
+    return child_overflow(128, far_main);
   if (strcmp(name, "canary-overflow") == 0)
     return child_canary_overflow();
   if (strcmp(name, "canary-unit") == 0) {
