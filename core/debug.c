@@ -229,17 +229,6 @@ static void chained(int sig, siginfo_t *si, void *uctx)
   }
 }
 
-/* A SIGSEGV that is not a coroutine's stack overflow (or one the program
- * handles itself) goes to the program exactly as unpatched. Calling its
- * handler from here would run it on the runtime's stack, with the
- * runtime's mask and flags; instead the program's own action (or the
- * default) is put in place and the very signal, its siginfo whole, is
- * sent again to this thread, blocked until this handler returns: the
- * kernel then delivers it as it would have — the program's alternate
- * stack (SA_ONSTACK), sa_mask, SA_NODEFER, SA_RESETHAND — or kills with
- * the default action, also when it was sent (kill, raise, sigqueue) and
- * would never recur as a fault does. An ignored signal that was sent is
- * ignored; an ignored fault kills, as the kernel forces it. */
 /* The stack pointer of the context a signal interrupted, or 0. */
 static uintptr_t sp_of(const void *uctx)
 {
@@ -253,6 +242,17 @@ static uintptr_t sp_of(const void *uctx)
 #endif
 }
 
+/* A SIGSEGV that is not a coroutine's stack overflow (or one the program
+ * handles itself) goes to the program exactly as unpatched. Calling its
+ * handler from here would run it on the runtime's stack, with the
+ * runtime's mask and flags; instead the program's own action (or the
+ * default) is put in place and the very signal, its siginfo whole, is
+ * sent again to this thread, blocked until this handler returns: the
+ * kernel then delivers it as it would have — the program's alternate
+ * stack (SA_ONSTACK), sa_mask, SA_NODEFER, SA_RESETHAND — or kills with
+ * the default action, also when it was sent (kill, raise, sigqueue) and
+ * would never recur as a fault does. An ignored signal that was sent is
+ * ignored; an ignored fault kills, as the kernel forces it. */
 static void on_segv(int sig, siginfo_t *si, void *uctx)
 {
   struct gp__sched *s = gp__tls.sched;

@@ -127,7 +127,7 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
   /* Never migrated once started: its TLS and &errno live on this thread. */
   GP__ASSERT(!to->started || to->home_tid == 0 || to->home_tid == s->tid);
   if (gp__tp_on)
-    gp__tp_switch(s, from, to);
+    gp__tp_switch(s, to);
   else
     gp__tls_switch(s, to);
   s->prev = from;

@@ -332,10 +332,8 @@ static void move(struct gp__sched *s, char *next)
  * memory once it died (d_stdio_server with GPATCH_CORES=4 so aborted in
  * free() about 1 run in 30). A park and resume costs two writes of the
  * pointer. */
-void gp__tp_switch(struct gp__sched *s, struct gp__coro *from,
-                   struct gp__coro *to)
+void gp__tp_switch(struct gp__sched *s, struct gp__coro *to)
 {
-  (void)from;
   if (to->tp && !to->started) { /* made on its creator's thread */
     AT(to->tp, PD_TID, pid_t) = s->tid;
     for (int i = 0; i < nmalloc_words; i++)

@@ -35,8 +35,7 @@ void *gp__tp_self(void);
 int gp__tp_alloc(struct gp__sched *s, struct gp__coro *co);
 
 /* Switches the thread pointer from the running coroutine's to `to`'s. */
-void gp__tp_switch(struct gp__sched *s, struct gp__coro *from,
-                   struct gp__coro *to);
+void gp__tp_switch(struct gp__sched *s, struct gp__coro *to);
 
 /* On a coroutine's first run, on its own thread pointer: what glibc's
  * start_thread does for libc's TLS (ctype tables, resolver state). */
