@@ -36,8 +36,10 @@ void (*gp__coro_local_free_hook)(void *local);
 uint32_t gp__live;
 int gp__live_waited;
 
-/* Ids of coroutines, process-wide. */
+/* Ids of coroutines, process-wide: a scheduler takes them ID_BLOCK at a
+ * time (new_id), so a spawn needs no atomic operation for its id. */
 static uint64_t next_id;
+#define ID_BLOCK 256
 
 /* ---- the registry of valid handles: a pthread_t the app passes is looked
  * up here before it is used, so that a stale or foreign one is never
@@ -87,6 +89,15 @@ int gp__coro_valid(const struct gp__coro *co)
     ;
   gp__unlock(&reg[i].lock);
   return c != NULL;
+}
+
+static uint64_t new_id(struct gp__sched *s)
+{
+  if (s->id_next == s->id_end) {
+    s->id_next = __atomic_fetch_add(&next_id, ID_BLOCK, __ATOMIC_RELAXED) + 1;
+    s->id_end = s->id_next + ID_BLOCK;
+  }
+  return s->id_next++;
 }
 
 /* ---- structs ---- */
@@ -203,7 +214,7 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
   co->magic = GP__CORO_MAGIC;
   co->fn = fn;
   co->arg = arg;
-  co->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+  co->id = new_id(s);
   co->detached = (opts && opts->detached) || out == NULL;
   if (opts && opts->name)
     strncpy(co->name, opts->name, sizeof(co->name) - 1);

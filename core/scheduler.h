@@ -106,6 +106,7 @@ struct gp__sched {
   size_t nready;              /* length of ready */
   struct gp__list all;        /* its coroutines not yet reaped, hub aside */
   size_t nlive;               /* its coroutines not dead, main included */
+  uint64_t id_next, id_end;   /* the ids it may give next (coro.c) */
   int load;                   /* atomic: coroutines placed on it and not
                                  finished, for placement */
   struct gp__coro *free;      /* pooled coroutine structs */

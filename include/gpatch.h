@@ -117,8 +117,9 @@ int gp_yield(void);
 /* The calling coroutine (the thread's own context is coroutine 0). */
 gp_coro_t *gp_current(void);
 
-/* A coroutine's id: 0 for the thread's own context, then 1, 2, … in the
- * order they were spawned on that thread. co NULL means the caller. */
+/* A coroutine's id: 0 for the thread's own context; the others' are
+ * unique in the process and rise in the order they were spawned on one
+ * scheduler (1, 2, … while there is one). co NULL means the caller. */
 uint64_t gp_id(const gp_coro_t *co);
 
 /* A coroutine's name ("" when it has none); co NULL means the caller. */
