@@ -43,7 +43,10 @@ static uint64_t next_id;
 
 /* ---- the registry of valid handles: a pthread_t the app passes is looked
  * up here before it is used, so that a stale or foreign one is never
- * dereferenced ---- */
+ * dereferenced. A struct is entered once, when it is allocated, and stays
+ * while it waits in a scheduler's pool to be used again: the handle is
+ * valid while its magic is set (from spawn to reap), so spawn and join take
+ * no bucket lock. ---- */
 
 #define NREG 1024
 
@@ -88,7 +91,8 @@ int gp__coro_valid(const struct gp__coro *co)
   for (c = reg[i].head; c && c != co; c = c->reg_next)
     ;
   gp__unlock(&reg[i].lock);
-  return c != NULL;
+  return c != NULL &&
+         __atomic_load_n(&c->magic, __ATOMIC_ACQUIRE) == GP__CORO_MAGIC;
 }
 
 static uint64_t new_id(struct gp__sched *s)
@@ -113,14 +117,26 @@ void gp__coro_init_struct(struct gp__sched *s, struct gp__coro *co)
   gp__waitq_init_shared(&co->joiners, &co->lock);
 }
 
+/* magic and reg_next, which gp__coro_valid reads from any thread, lie
+ * between ctx and the rest: a pooled struct is cleared around them. */
+_Static_assert(offsetof(struct gp__coro, reg_next) ==
+                       offsetof(struct gp__coro, magic) + sizeof(uint64_t) &&
+                   offsetof(struct gp__coro, sched) ==
+                       offsetof(struct gp__coro, reg_next) +
+                           sizeof(struct gp__coro *),
+               "the registry's fields sit together after ctx");
+
 static struct gp__coro *alloc_coro(struct gp__sched *s)
 {
   struct gp__coro *co = s->free;
   if (co) {
     s->free = co->free_next;
-    memset(co, 0, sizeof(*co));
+    memset(&co->ctx, 0, sizeof(co->ctx));
+    memset(&co->sched, 0, sizeof(*co) - offsetof(struct gp__coro, sched));
   } else {
     co = gp__calloc(1, sizeof(*co));
+    if (co)
+      reg_add(co);
   }
   if (co)
     gp__coro_init_struct(s, co);
@@ -136,6 +152,7 @@ static void pool_coro(struct gp__coro *co)
     gp__coro_local_free_hook(co->local);
   co->local = NULL;
   if (s == NULL) {
+    reg_del(co);
     gp__free(co);
     return;
   }
@@ -150,7 +167,7 @@ static void pool_coro(struct gp__coro *co)
  * queueing it again. */
 static void free_coro(struct gp__coro *co)
 {
-  co->magic = 0;
+  __atomic_store_n(&co->magic, 0, __ATOMIC_RELEASE);
   if (__atomic_fetch_or(&co->posted, GP__POST_FREE, __ATOMIC_ACQ_REL) != 0)
     return;
   pool_coro(co);
@@ -211,7 +228,6 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
   co->stack = st;
   if ((err = gp__tp_alloc(s, co)) < 0)
     goto fail_stack;
-  co->magic = GP__CORO_MAGIC;
   co->fn = fn;
   co->arg = arg;
   co->id = new_id(s);
@@ -220,7 +236,7 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
     strncpy(co->name, opts->name, sizeof(co->name) - 1);
   if (opts)
     co->local = opts->local;
-  reg_add(co);
+  __atomic_store_n(&co->magic, GP__CORO_MAGIC, __ATOMIC_RELEASE);
   __atomic_fetch_add(&gp__live, 1, __ATOMIC_RELAXED);
   if (out)
     *out = co; /* before it can run: it may look at its own handle */
@@ -276,10 +292,8 @@ void gp__coro_release(struct gp__sched *s, struct gp__coro *co)
   joiners = gp__waitq_take_locked(&co->joiners, SIZE_MAX);
   gp__unlock(&co->lock);
   gp__wake_list(joiners, 0);
-  if (detached) {
-    reg_del(co);
+  if (detached)
     free_coro(co);
-  }
 }
 
 void gp__coro_exit(void *retval)
@@ -329,7 +343,6 @@ void *gp__coro_reap(struct gp__coro *co)
 {
   void *ret = co->retval;
   GP__ASSERT(co->released);
-  reg_del(co);
   free_coro(co);
   return ret;
 }
@@ -384,10 +397,8 @@ int gp__coro_detach(struct gp__coro *co)
   co->detached = 1;
   gone = co->released;
   gp__unlock(&co->lock);
-  if (gone) {
-    reg_del(co);
+  if (gone)
     free_coro(co);
-  }
   return 0;
 }
 
@@ -396,16 +407,24 @@ int gp__coro_detach(struct gp__coro *co)
  * its own and its thread's is stale. */
 void gp__coro_fork_child(struct gp__coro *self)
 {
+  int listed = 0;
+
+  /* The structs stay entered (the pools they wait in are still there):
+   * only their handles end. */
   for (size_t i = 0; i < NREG; i++) {
     gp__lock_reset(&reg[i].lock);
-    reg[i].head = NULL;
+    for (struct gp__coro *c = reg[i].head; c; c = c->reg_next)
+      if (c == self)
+        listed = 1;
+      else
+        c->magic = 0;
   }
   if (self == NULL)
     return;
   gp__lock_reset(&self->lock);
   gp__waitq_init_shared(&self->joiners, &self->lock);
   self->joining = 0;
-  if (self->magic == GP__CORO_MAGIC)
+  if (self->magic == GP__CORO_MAGIC && !listed)
     reg_add(self);
   gp__live = 1;
 }

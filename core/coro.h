@@ -115,7 +115,11 @@ struct gp__tls_dtor;
 
 struct gp__coro {
   struct gp__ctx ctx;         /* saved registers while not running */
-  uint64_t magic;             /* GP__CORO_MAGIC while the handle is valid */
+  uint64_t magic;             /* atomic: GP__CORO_MAGIC while the handle is
+                                 valid */
+  struct gp__coro *reg_next;  /* in its bucket of the handle registry, from
+                                 the struct's allocation to its free: kept
+                                 while it waits in a pool (coro.c) */
   struct gp__sched *sched;    /* the scheduler it runs on: set when placed,
                                  changed only by a steal before it starts */
   struct gp__stack *stack;    /* its stack; NULL for a thread's own stack */
@@ -164,7 +168,6 @@ struct gp__coro {
   unsigned vg_stack_id;       /* valgrind's id for the registered stack */
   void *tsan_fiber;           /* ThreadSanitizer's fiber for its stack */
   struct gp__coro *free_next; /* in a scheduler's pool of structs */
-  struct gp__coro *reg_next;  /* in its bucket of the handle registry */
 };
 
 /* The number of application coroutines alive, process-wide (every

@@ -518,6 +518,57 @@ static void test_errno_per_coroutine(void **state)
   assert_int_equal((intptr_t)rb, ENOENT);
 }
 
+/* A reaped coroutine's struct waits in the pool, entered in the registry
+ * but not a valid handle, and the next spawn takes it: valid again, for
+ * the new coroutine (as a pthread_t is reused). In a fork's child only the
+ * forking coroutine's handle stays valid, and spawns reuse the pool. */
+static void test_handle_reuse(void **state)
+{
+  gp_coro_t *a, *b, *sleeping, *child;
+  int ran = 0, ms = 60000, status;
+  pid_t pid;
+  (void)state;
+
+  assert_int_equal(gp_spawn(&a, count_up, &ran), 0);
+  assert_int_equal(gp_join(a, NULL), 0);
+  assert_false(registered(a));
+  assert_true(pooled(a));
+  assert_int_equal(gp_spawn(&b, count_up, &ran), 0);
+  assert_ptr_equal(b, a); /* the pool gives its last struct first */
+  assert_false(pooled(b));
+  assert_true(registered(b));
+  assert_int_equal(gp_join(b, NULL), 0);
+  assert_int_equal(ran, 2);
+  assert_false(registered(b));
+
+  assert_int_equal(gp_spawn(&sleeping, sleeper, &ms), 0);
+  assert_int_equal(gp_yield(), 0); /* now parked in its sleep */
+  assert_int_equal(gp_spawn(&a, count_up, &ran), 0);
+  assert_int_equal(gp_join(a, NULL), 0);
+  assert_true(pooled(a));
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    /* exit statuses: which check failed */
+    if (registered(sleeping))
+      _exit(10); /* gone with its thread */
+    if (gp_spawn(&child, count_up, &ran) != 0)
+      _exit(11);
+    if (child != a || !registered(child))
+      _exit(12); /* from the pool, and valid */
+    if (gp_join(child, NULL) != 0 || ran != 4 || registered(child))
+      _exit(13);
+    _exit(0);
+  }
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  assert_true(registered(sleeping));
+  assert_int_equal(gp_kill(sleeping), 0);
+  assert_int_equal(gp_join(sleeping, NULL), 0);
+  assert_false(registered(sleeping));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -528,6 +579,7 @@ int main(void)
       cmocka_unit_test(test_spawn_ex),
       cmocka_unit_test(test_current_and_names),
       cmocka_unit_test(test_detach),
+      cmocka_unit_test(test_handle_reuse),
       cmocka_unit_test(test_join_errors),
       cmocka_unit_test(test_join_timeout),
       cmocka_unit_test(test_joinall),
