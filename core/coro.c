@@ -370,6 +370,10 @@ int gp__coro_join(struct gp__coro *co, void **retval, uint64_t deadline)
   /* as gp__coro_wait_dead, under the lock taken once */
   while (!co->released) {
     r = gp__waitq_wait_locked(&co->joiners, deadline, "join", co);
+    /* Only its release ends the wait with 0, after setting released: the
+     * struct is the joiner's alone now (joining goes with it). */
+    if (r == 0 && co->released)
+      goto reap;
     gp__lock(&co->lock);
     if (r < 0) {
       co->joining = 0;
@@ -379,6 +383,7 @@ int gp__coro_join(struct gp__coro *co, void **retval, uint64_t deadline)
   }
   co->joining = 0;
   gp__unlock(&co->lock);
+reap:;
   void *value = gp__coro_reap(co);
   if (retval)
     *retval = value;
