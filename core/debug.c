@@ -382,11 +382,7 @@ static void *monitor_main(void *arg)
  * on the hub, between coroutines, never inside a signal handler. */
 static void on_debug_signal(uv_signal_t *h, int sig)
 {
-  char title[96];
-  snprintf(title, sizeof(title),
-           "gpatch: coroutines of thread %d (signal %d, GPATCH_DEBUG)",
-           ((struct gp__sched *)h->data)->tid, sig);
-  gp__debug_dump(h->data, 2, title);
+  gp__sched_dump_all(h->data, sig);
 }
 
 /* libuv's handler of the dump signal, which gp__debug_monitor_start wraps:
@@ -417,10 +413,23 @@ static void wrap_uv_handler(int sig)
   gp__real_sigaction(sig, &cur, NULL);
 }
 
+/* The dump signal's handle, on the first scheduler's loop. */
+static uv_signal_t sig;
+static int sig_on;
+
+void gp__debug_hold_loop(struct gp__sched *s, int hold)
+{
+  if (!sig_on || sig.loop != &s->loop)
+    return;
+  if (hold)
+    uv_ref((uv_handle_t *)&sig);
+  else
+    uv_unref((uv_handle_t *)&sig);
+}
+
 void gp__debug_monitor_start(struct gp__sched *s)
 {
   static int started;
-  static uv_signal_t sig;
   pthread_t t;
   pthread_attr_t a;
   sigset_t all, old;
@@ -439,8 +448,15 @@ void gp__debug_monitor_start(struct gp__sched *s)
     GP__RUNTIME_ENTER();
     sig.data = s;
     if (uv_signal_start(&sig, on_debug_signal, gp__config.debug_signal) == 0) {
+      /* libuv adds the signal pipe to its epoll set only in its next
+       * poll, and the hub runs the loop only when that set reports
+       * something (or a timer is due): without this turn, made while the
+       * handle still keeps the loop alive, the dump signal was caught and
+       * never acted on. */
+      uv_run(&s->loop, UV_RUN_NOWAIT);
       uv_unref((uv_handle_t *)&sig); /* it must not hide a deadlock */
       wrap_uv_handler(gp__config.debug_signal);
+      sig_on = 1;
     }
     GP__RUNTIME_LEAVE();
   }

@@ -34,6 +34,11 @@ int gp__debug_segv_chain(const struct sigaction *act, struct sigaction *oact);
  * GPATCH_DEBUG dump signal. Once per process. */
 void gp__debug_monitor_start(struct gp__sched *s);
 
+/* Around a turn of s's loop: libuv polls only a loop something keeps
+ * alive, and the dump signal's handle does not (it must not hide a
+ * deadlock), so it is held for the turn (1) and let go after (0). */
+void gp__debug_hold_loop(struct gp__sched *s, int hold);
+
 /* Reports, once, a libuv of the program's own that the runtime's libuv
  * calls bind to. */
 void gp__debug_report_uv(void);

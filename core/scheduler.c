@@ -369,7 +369,9 @@ static void deadlock(struct gp__sched **set, int n)
 static void run_loop(struct gp__sched *s)
 {
   GP__RUNTIME_ENTER();
+  gp__debug_hold_loop(s, 1);
   uv_run(&s->loop, UV_RUN_NOWAIT);
+  gp__debug_hold_loop(s, 0);
   GP__RUNTIME_LEAVE();
 }
 
@@ -626,10 +628,36 @@ static void poll_once(struct gp__sched *s)
     run_loop(s);
 }
 
+static void dump_own(struct gp__sched *s, int sig)
+{
+  char title[128];
+  snprintf(title, sizeof(title),
+           "gpatch: coroutines of scheduler %d, thread %d (signal %d, "
+           "GPATCH_DEBUG)",
+           s->index, (int)s->tid, sig);
+  gp__debug_dump(s, 2, title);
+}
+
+void gp__sched_dump_all(struct gp__sched *s, int sig)
+{
+  int n = __atomic_load_n(&pool_n, __ATOMIC_ACQUIRE);
+
+  dump_own(s, sig);
+  for (int i = 0; i < n; i++) {
+    struct gp__sched *o = __atomic_load_n(&gp__scheds[i], __ATOMIC_ACQUIRE);
+    if (o == NULL || o == s)
+      continue;
+    __atomic_store_n(&o->dump_wanted, sig, __ATOMIC_RELEASE);
+    kick(o);
+  }
+}
+
 /* The hub's work, for good. */
 _Noreturn static void hub_loop(struct gp__sched *s)
 {
   for (;;) {
+    if (__atomic_load_n(&s->dump_wanted, __ATOMIC_RELAXED))
+      dump_own(s, __atomic_exchange_n(&s->dump_wanted, 0, __ATOMIC_ACQUIRE));
     drain_inbox(s);
     deliver_interrupts(s);
     take_spawned(s, s, INT32_MAX);

@@ -133,6 +133,8 @@ struct gp__sched {
   int idle;            /* counted in the schedulers with nothing to
                           do and nothing to wait for (deadlock) */
   int main_ended;      /* main waits for the others (pthread_exit) */
+  int dump_wanted;     /* atomic: GPATCH_DEBUG's dump asked of this hub by
+                          another's (gp__sched_dump_all) */
   unsigned interrupts; /* atomic: signals caught on this thread that
                           interrupt a parked coroutine (noted by the
                           handler, delivered by the hub) */
@@ -144,6 +146,11 @@ struct gp__sched {
 
 /* Every scheduler made, by index; the first gp__ncores are the pool. */
 extern struct gp__sched *gp__scheds[GP__MAX_SCHEDS];
+
+/* For GPATCH_DEBUG's dump, on s's hub: dumps s's coroutines, and has
+ * every other scheduler of the pool dump its own on its own thread (each
+ * list is its owner's alone). */
+void gp__sched_dump_all(struct gp__sched *s, int sig);
 extern int gp__nsched;
 
 /* For coro.c and wait.c: the mechanics of the hub. */
