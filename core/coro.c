@@ -445,6 +445,12 @@ int gp__coro_is_main(const struct gp__coro *co)
   return co == co->sched->main;
 }
 
+pid_t gp__coro_elsewhere(const struct gp__coro *co)
+{
+  struct gp__sched *s = __atomic_load_n(&co->sched, __ATOMIC_ACQUIRE);
+  return s == gp__tls.sched ? 0 : s->tid;
+}
+
 int gp__coro_finished(const struct gp__coro *co)
 {
   return co->state == GP__DEAD;

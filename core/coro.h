@@ -75,6 +75,9 @@ void gp__coro_set_name(struct gp__coro *co, const char *name);
 void **gp__coro_local(struct gp__coro *co);
 /* The bounds of co's stack. Returns 0, or -EINVAL for a thread's own. */
 int gp__coro_stack(const struct gp__coro *co, void **lo, size_t *size);
+/* The OS thread of co's scheduler when that is not the caller's, else 0
+ * (a coroutine not started yet may still be taken by another). */
+pid_t gp__coro_elsewhere(const struct gp__coro *co);
 
 /* Set by the shim: run on a coroutine as it exits, before it is counted
  * dead (thread keys, thread_local destructors). */

@@ -126,6 +126,15 @@ void gp__shim_before_spawn(void);
  * handlers; otherwise returns. */
 void gp__thread_cancel_point(void);
 
+/* Signals sent to one thread with pthread_kill while its mask blocks them
+ * are kept pending for that thread alone (thread.c), as the kernel keeps
+ * a thread-directed signal: its OS thread is shared, so a real pending
+ * signal there could be taken by another thread's sigwait. The calling
+ * thread says which signals its sigwait waits for (NULL once it is over),
+ * and takes one of set that is pending for it: its number, or 0. */
+void gp__thread_sigwaiting(const sigset_t *set);
+int gp__thread_take_signal(const sigset_t *set);
+
 /* ---- stdio (stdio.c; the calls themselves in stdio_in.c, stdio_out.c) ---- */
 
 /* What an interposed stdio call does with its stream. */

@@ -196,13 +196,31 @@ GP_EXPORT sighandler_t signal(int sig, sighandler_t handler)
  * EINTR, as the kernel does when a handler runs) or its default action. */
 /* Waits for a signal of set until the deadline. Returns the signal number,
  * or -1 with errno: EAGAIN at the deadline, EINTR, or the kernel's. */
+/* A signal kept pending for the calling thread (shim.h): as glibc reports
+ * one sent with tgkill (it folds the kernel's SI_TKILL into SI_USER). */
+static int take_own(const sigset_t *set, siginfo_t *info)
+{
+  int sig = gp__thread_take_signal(set);
+  if (sig > 0 && info) {
+    memset(info, 0, sizeof(*info));
+    info->si_signo = sig;
+    info->si_code = SI_USER;
+    info->si_pid = getpid();
+    info->si_uid = getuid();
+  }
+  return sig;
+}
+
 static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
 {
   static const struct timespec zero = {0, 0};
   int sfd = -1, r, saved;
 
+  gp__thread_sigwaiting(set);
   for (;;) {
     int w;
+    if ((r = take_own(set, info)) > 0)
+      break;
     r = gp__real_sigtimedwait(set, info, &zero);
     if (r > 0 || errno != EAGAIN)
       break;
@@ -215,23 +233,29 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
         left.tv_nsec = (long)(ns % 1000000000u);
         tmo = &left;
       }
+      gp__thread_sigwaiting(NULL);
       return gp__real_sigtimedwait(set, info, tmo);
     }
     w = gp__wait_fd(sfd, EPOLLIN, deadline, 1);
-    if (w == -ECANCELED)
+    if (w == -ECANCELED) {
+      gp__thread_sigwaiting(NULL);
       gp__thread_cancel_point(); /* a cancellation point; else gp_kill */
+    }
+    if (w == -EINTR && (r = take_own(set, info)) > 0)
+      break; /* the interruption was pthread_kill's, for this wait */
     if (w < 0) {
       errno = w == -ETIMEDOUT ? EAGAIN : w == -GP__EXPIRED ? ETIMEDOUT : EINTR;
       r = -1;
       break;
     }
   }
+  saved = errno;
+  gp__thread_sigwaiting(NULL);
   if (sfd >= 0) {
-    saved = errno;
     gp__fd_forget(sfd);
     gp__real_close(sfd);
-    errno = saved;
   }
+  errno = saved;
   return r;
 }
 

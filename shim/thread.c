@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Keys: PTHREAD_KEYS_MAX slots, each with a sequence number so that a
@@ -41,6 +42,10 @@ struct gp__thread {
   int cancel_async;    /* PTHREAD_CANCEL_ASYNCHRONOUS (as deferred) */
   int exiting;         /* in pthread_exit: no more cancellation */
   sigset_t sigmask;    /* its signal mask (virtual) */
+  uint64_t sigpending; /* atomic: bit sig - 1 for each signal sent to it
+                          with pthread_kill while its mask blocked it */
+  uint64_t sigwaiting; /* atomic: the signals its sigwait waits for, the
+                          same way (signal.c) */
 };
 
 /* The record of co, made on first use; NULL without memory. Another
@@ -492,6 +497,8 @@ GP_EXPORT int thread_yield(void)
 GP_EXPORT int pthread_kill(pthread_t th, int sig)
 {
   struct gp__coro *co;
+  struct gp__thread *t;
+  pid_t to;
 
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_kill(th, sig);
@@ -499,11 +506,70 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
     return EINVAL;
   if (sig == 0)
     return 0;
-  /* The signal goes to the one OS thread; its handler runs now. A target
+  /* A thread that blocks it keeps it pending for itself (shim.h); a
+   * sigwait of it takes it. Sent to an OS thread instead, it pended on the
+   * sender's, out of sight of a sigwait on another scheduler (pbzip2 hung
+   * at its end), or was taken by another thread's sigwait on the same. */
+  if (!gp__coro_is_main(co) && (t = thread_of(co)) != NULL &&
+      sigismember(&t->sigmask, sig)) {
+    uint64_t bit = 1ull << (sig - 1);
+    __atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&t->sigwaiting, __ATOMIC_SEQ_CST) & bit)
+      gp__coro_interrupt(co); /* its sigwait looks again (signal.c) */
+    return 0;
+  }
+  /* main's mask is its OS thread's own: on another scheduler, it gets the
+   * signal there, and the kernel does with it what it would unpatched (a
+   * handler that runs there interrupts main's wait). */
+  if ((to = gp__coro_elsewhere(co)) != 0 && gp__coro_is_main(co)) {
+    if (gp__real_syscall(SYS_tgkill, getpid(), to, sig) != 0)
+      return errno;
+    return 0;
+  }
+  /* Else it goes to the caller's OS thread; its handler runs now. A target
    * waiting where the signal would interrupt it is interrupted. */
   if (gp__real_pthread_kill(gp__real_pthread_self(), sig) != 0)
     return EINVAL;
   gp__coro_interrupt(co);
+  return 0;
+}
+
+/* The signals of set, one bit each (sigpending's). */
+static uint64_t sig_bits(const sigset_t *set)
+{
+  uint64_t bits = 0;
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+    if (sigismember(set, sig))
+      bits |= 1ull << (sig - 1);
+  return bits;
+}
+
+void gp__thread_sigwaiting(const sigset_t *set)
+{
+  struct gp__coro *co = current();
+  struct gp__thread *t;
+  if (co && !gp__coro_is_main(co) && (t = thread_of(co)) != NULL)
+    __atomic_store_n(&t->sigwaiting, set ? sig_bits(set) : 0,
+                     __ATOMIC_SEQ_CST);
+}
+
+int gp__thread_take_signal(const sigset_t *set)
+{
+  struct gp__coro *co = current();
+  struct gp__thread *t;
+  uint64_t have, mine;
+
+  if (co == NULL || gp__coro_is_main(co) || (t = thread_of(co)) == NULL)
+    return 0;
+  mine = sig_bits(set);
+  have = __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST);
+  while (have & mine) {
+    uint64_t bit = have & mine & -(have & mine); /* the lowest: the kernel's
+                                                    order too */
+    if (__atomic_compare_exchange_n(&t->sigpending, &have, have & ~bit, 0,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      return __builtin_ctzll(bit) + 1;
+  }
   return 0;
 }
 
