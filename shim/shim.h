@@ -133,6 +133,11 @@ void gp__thread_cancel_point(void);
  * thread says which signals its sigwait waits for (NULL once it is over),
  * and takes one of set that is pending for it: its number, or 0. */
 void gp__thread_sigwaiting(const sigset_t *set);
+/* Runs sig's action on the calling OS thread now, for a thread that does
+ * not block it (pthread_kill): let through this thread's mask for the
+ * moment, and not counted as interrupting this thread's own waits (the
+ * caller interrupts its target). Returns 0 or an error number. */
+int gp__signal_run_here(int sig);
 int gp__thread_take_signal(const sigset_t *set);
 
 /* ---- stdio (stdio.c; the calls themselves in stdio_in.c, stdio_out.c) ---- */

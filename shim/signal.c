@@ -29,13 +29,20 @@ static pid_t owner;                /* the process the table is of: a
                                       vfork child, which shares it, is
                                       another */
 
+/* Set on an OS thread while pthread_kill runs a handler there for a
+ * thread of another (gp__signal_run_here): that handler interrupts its
+ * target, not whatever this thread's coroutines wait in. The runtime's
+ * TLS is per OS thread, not per coroutine. */
+static __thread int for_another;
+
 static void trampoline(int sig, siginfo_t *si, void *uc)
 {
   struct sigaction a = app[sig];
   struct gp__handler_mark mark;
 
   last = sig;
-  gp__interrupt_note();
+  if (!for_another)
+    gp__interrupt_note();
   if (a.sa_flags & SA_RESETHAND)
     app[sig].sa_handler = SIG_DFL; /* the kernel reset ours already */
   /* No time-slice yield inside the handler (gp__slice). */
@@ -45,6 +52,23 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
   else if (a.sa_handler != SIG_IGN && a.sa_handler != SIG_DFL)
     a.sa_handler(sig);
   gp__handler_leave(&mark);
+}
+
+int gp__signal_run_here(int sig)
+{
+  sigset_t one, old;
+  int r;
+
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  for_another = 1;
+  r = gp__real_pthread_kill(gp__real_pthread_self(), sig);
+  /* A scheduler's own OS thread blocks every signal: the handler runs as
+   * the signal is let through, before the mask goes back. */
+  gp__real_pthread_sigmask(SIG_UNBLOCK, &one, &old);
+  gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
+  for_another = 0;
+  return r;
 }
 
 int gp__signal_restarts(void)

@@ -504,8 +504,8 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
     return gp__real_pthread_kill(th, sig);
   if (sig < 0 || sig >= NSIG)
     return EINVAL;
-  if (sig == 0)
-    return 0;
+  if (sig == 0 || gp__coro_finished(co))
+    return 0; /* glibc's for a thread that has ended: nothing is sent */
   /* A thread that blocks it keeps it pending for itself (shim.h); a
    * sigwait of it takes it. Sent to an OS thread instead, it pended on the
    * sender's, out of sight of a sigwait on another scheduler (pbzip2 hung
@@ -526,9 +526,12 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
       return errno;
     return 0;
   }
-  /* Else it goes to the caller's OS thread; its handler runs now. A target
-   * waiting where the signal would interrupt it is interrupted. */
-  if (gp__real_pthread_kill(gp__real_pthread_self(), sig) != 0)
+  /* Else its action is taken on the caller's OS thread, now: a scheduler's
+   * thread other than the first blocks every signal, and there the signal
+   * pended for good (no handler ran with several schedulers); and it
+   * interrupted the caller's scheduler's main as well. A target waiting
+   * where the signal would interrupt it is interrupted. */
+  if (gp__signal_run_here(sig) != 0)
     return EINVAL;
   gp__coro_interrupt(co);
   return 0;
