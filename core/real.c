@@ -196,6 +196,8 @@ int (*gp__real_gethostbyaddr_r)(const void *addr, socklen_t len, int type,
                                 struct hostent **result, int *herr);
 int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
                              const struct timespec *tmo);
+int (*gp__real_pause)(void);
+int (*gp__real_sigsuspend)(const sigset_t *mask);
 int (*gp__real_execve)(const char *path, char *const argv[],
                        char *const envp[]);
 int (*gp__real_execvpe)(const char *file, char *const argv[],
@@ -469,6 +471,8 @@ static const struct entry table[] = {
     {"gethostbyname2_r", (void **)&gp__real_gethostbyname2_r},
     {"gethostbyaddr_r", (void **)&gp__real_gethostbyaddr_r},
     {"sigtimedwait", (void **)&gp__real_sigtimedwait},
+    {"pause", (void **)&gp__real_pause},
+    {"sigsuspend", (void **)&gp__real_sigsuspend},
     {"execve", (void **)&gp__real_execve},
     {"execvpe", (void **)&gp__real_execvpe},
     {"posix_spawn", (void **)&gp__real_posix_spawn},

@@ -214,6 +214,8 @@ extern int (*gp__real_gethostbyaddr_r)(const void *addr, socklen_t len,
                                        int *herr);
 extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
                                     const struct timespec *tmo);
+extern int (*gp__real_pause)(void);
+extern int (*gp__real_sigsuspend)(const sigset_t *mask);
 extern int (*gp__real_execve)(const char *path, char *const argv[],
                               char *const envp[]);
 extern int (*gp__real_execvpe)(const char *file, char *const argv[],

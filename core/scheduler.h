@@ -133,6 +133,7 @@ struct gp__sched {
   int idle;            /* counted in the schedulers with nothing to
                           do and nothing to wait for (deadlock) */
   int main_ended;      /* main waits for the others (pthread_exit) */
+  int main_suspended;  /* main is in sigsuspend or pause (wait.c) */
   int dump_wanted;     /* atomic: GPATCH_DEBUG's dump asked of this hub by
                           another's (gp__sched_dump_all) */
   unsigned interrupts; /* atomic: signals caught on this thread that

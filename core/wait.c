@@ -600,9 +600,24 @@ void gp__interrupt_note(void)
   /* main itself runs, and is in no call: plain, nothing is interrupted.
    * (Once main has ended, the signal goes to another thread, which the
    * hub picks.) */
-  if (s->current == s->main && !s->main_ended)
+  if (s->current == s->main && !s->main_ended && !s->main_suspended)
     return;
   __atomic_fetch_add(&s->interrupts, 1, __ATOMIC_RELAXED);
+}
+
+void gp__suspend_main_begin(void)
+{
+  /* A handler from here on (one let through by the mask it sets next,
+   * before it parks, included) counts, and ends the park: main is in a
+   * call now. */
+  gp__tls.sched->main_suspended = 1;
+}
+
+int gp__suspend_main(void)
+{
+  int r = gp__sleep_until(GP__NEVER, 1);
+  gp__tls.sched->main_suspended = 0;
+  return r;
 }
 
 void gp__handler_enter(struct gp__handler_mark *saved, void *frame)

@@ -100,6 +100,12 @@ void gp__wait_others(void);
  * (gp__interrupt_one) when it next runs. A signal caught while main itself
  * runs interrupts nothing, as unpatched. */
 void gp__interrupt_note(void);
+/* sigsuspend and pause of a thread's main (whose mask is its OS thread's):
+ * gp__suspend_main_begin, before its mask is changed, makes a handler that
+ * runs from then on end the wait, even before main parks; gp__suspend_main
+ * parks until one has. Returns -EINTR, or -ECANCELED. */
+void gp__suspend_main_begin(void);
+int gp__suspend_main(void);
 
 /* The app's signal handler starts running on this thread, its frame at
  * frame (shim/signal.c): no time-slice yield below that frame until

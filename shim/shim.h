@@ -138,6 +138,10 @@ void gp__thread_sigwaiting(const sigset_t *set);
  * moment, and not counted as interrupting this thread's own waits (the
  * caller interrupts its target). Returns 0 or an error number. */
 int gp__signal_run_here(int sig);
+/* For sigsuspend on a thread other than main: sets its kept mask to set,
+ * the old one in *old, and runs the actions of the signals kept pending
+ * for it that set lets through. Returns how many ran. */
+int gp__thread_suspend_mask(const sigset_t *set, sigset_t *old);
 int gp__thread_take_signal(const sigset_t *set);
 
 /* ---- stdio (stdio.c; the calls themselves in stdio_in.c, stdio_out.c) ---- */

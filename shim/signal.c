@@ -283,6 +283,65 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
   return r;
 }
 
+/* ---- pause, sigsuspend ----
+ *
+ * Both wait until a signal's handler has run, then fail with EINTR. The
+ * calling thread parks, not its OS thread: lbzip2's main waits in
+ * sigsuspend while its workers compress, and in the kernel's call they
+ * never ran. main's mask is its OS thread's, and sigsuspend sets it there
+ * for the wait, as the kernel would. Another thread's mask is the one the
+ * shim keeps (thread.c): the signals kept pending for it that the wait's
+ * mask lets through run at once, and a pthread_kill of one it does not
+ * block ends the wait. A process-directed signal goes to main's OS thread,
+ * as with every other call (see README). */
+static int suspend(const sigset_t *mask)
+{
+  struct gp__coro *co = gp__self();
+  sigset_t old, cur;
+  int r;
+
+  if (gp__coro_is_main(co)) {
+    gp__suspend_main_begin();
+    if (mask)
+      gp__real_pthread_sigmask(SIG_SETMASK, mask, &old);
+    r = gp__suspend_main();
+    if (mask)
+      gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
+  } else if (mask && gp__thread_suspend_mask(mask, &old) > 0) {
+    r = -EINTR; /* one ran already */
+    gp__thread_suspend_mask(&old, &cur);
+  } else {
+    r = gp__sleep_until(GP__NEVER, 1);
+    if (mask)
+      gp__thread_suspend_mask(&old, &cur);
+  }
+  if (r == -ECANCELED)
+    gp__thread_cancel_point(); /* a cancellation point; else gp_kill */
+  errno = EINTR;
+  return -1;
+}
+
+/* pause(2). */
+GP_EXPORT int pause(void)
+{
+  if (!gp__shim_active(GP__PATCH_SIGNAL) || gp__self() == NULL)
+    return gp__real_pause();
+  return suspend(NULL);
+}
+
+/* sigsuspend(2). */
+GP_EXPORT int sigsuspend(const sigset_t *mask)
+{
+  if (!gp__shim_active(GP__PATCH_SIGNAL) || gp__self() == NULL)
+    return gp__real_sigsuspend(mask);
+  __asm__("" : "+r"(mask)); /* declared nonnull, yet NULL is EFAULT */
+  if (mask == NULL) {
+    errno = EFAULT;
+    return -1;
+  }
+  return suspend(mask);
+}
+
 /* sigtimedwait(2). */
 GP_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
                            const struct timespec *tmo)

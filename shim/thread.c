@@ -576,6 +576,27 @@ int gp__thread_take_signal(const sigset_t *set)
   return 0;
 }
 
+/* Signals kept pending for t that its mask no longer blocks are taken
+ * now, as the kernel takes them when a mask lets them through: each one's
+ * action runs on this OS thread. Returns how many there were. */
+static int run_unblocked(struct gp__thread *t)
+{
+  sigset_t open;
+  int sig, n = 0;
+
+  if (__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) == 0)
+    return 0;
+  sigfillset(&open);
+  for (int s = 1; s < NSIG; s++)
+    if (sigismember(&t->sigmask, s))
+      sigdelset(&open, s);
+  while ((sig = gp__thread_take_signal(&open)) > 0) {
+    gp__signal_run_here(sig);
+    n++;
+  }
+  return n;
+}
+
 GP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
   struct gp__thread *t;
@@ -601,7 +622,19 @@ GP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
   }
   if (old)
     *old = cur;
+  if (set)
+    run_unblocked(t);
   return 0;
+}
+
+int gp__thread_suspend_mask(const sigset_t *set, sigset_t *old)
+{
+  struct gp__thread *t = thread_of(current());
+  if (t == NULL)
+    return 0;
+  *old = t->sigmask;
+  t->sigmask = *set;
+  return run_unblocked(t);
 }
 
 GP_EXPORT int pthread_setname_np(pthread_t th, const char *name)
