@@ -4,7 +4,9 @@
  * a thread in them held its OS thread, so with one scheduler the worker
  * that was to send the signal never ran (lbzip2 hung, and so did
  * stress-ng's sem and mutex stressors). Main and another thread each wait
- * for a signal sent by a thread, and for one already pending. */
+ * for a signal sent by a thread, and for one already pending; then the
+ * other thread unblocks a signal sent to it while blocked, whose handler
+ * runs then. */
 #include "compat.h"
 
 #include <signal.h>
@@ -47,10 +49,12 @@ static void *sender(void *arg)
  * then once more with SIGUSR2, which main sent while it was blocked. */
 static void *other(void *arg)
 {
-  sigset_t none;
+  sigset_t none, one;
   int r, e;
   (void)arg;
   sigemptyset(&none);
+  sigemptyset(&one);
+  sigaddset(&one, SIGUSR1);
   r = sigsuspend(&none);
   e = errno;
   printf("other: sigsuspend gave %s, SIGUSR1 handled %d, blocked again %d\n",
@@ -62,6 +66,11 @@ static void *other(void *arg)
   e = errno;
   printf("other: sigsuspend gave %s at once, SIGUSR2 handled %d\n",
          result(r, e), handled[SIGUSR2]);
+  sleep_ms(200); /* main sends SIGUSR1, which it blocks, meanwhile */
+  r = handled[SIGUSR1];
+  pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+  printf("other: unblocking SIGUSR1 ran its handler %d time(s)\n",
+         handled[SIGUSR1] - r);
   return NULL;
 }
 
@@ -111,6 +120,8 @@ int main(void)
   pthread_kill(t, SIGUSR1);
   sleep_ms(100);
   pthread_kill(t, SIGUSR2);
+  sleep_ms(200);
+  pthread_kill(t, SIGUSR1);
   pthread_join(t, NULL);
   return 0;
 }
