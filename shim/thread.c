@@ -11,6 +11,7 @@
 #include "shim.h"
 #include "../core/mem.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -323,6 +324,24 @@ static void creator_mask(sigset_t *mask)
     *mask = t->sigmask;
 }
 
+/* OpenMP's runtime waits with futex system calls of its own, which no
+ * preload sees: said once, when it makes its first thread (see README). */
+static void note_openmp(const void *caller)
+{
+  static int said;
+  Dl_info where;
+
+  if (__atomic_load_n(&said, __ATOMIC_RELAXED) || !dladdr(caller, &where) ||
+      where.dli_fname == NULL || strstr(where.dli_fname, "libgomp") == NULL ||
+      __atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+    return;
+  gp__debug_out(2, "gpatch: OpenMP (libgomp) makes threads: it waits with "
+                   "futex calls of its own, which hold a scheduler's OS "
+                   "thread; with more OpenMP threads than schedulers "
+                   "(GPATCH_CORES) they can hang. OMP_NUM_THREADS at most "
+                   "GPATCH_CORES, or GPATCH_PATCH=-thread, avoids it\n");
+}
+
 GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
                              void *(*fn)(void *), void *arg)
 {
@@ -361,6 +380,7 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   }
   if (attr && pthread_attr_getdetachstate(attr, &detach) != 0)
     return EINVAL;
+  note_openmp(__builtin_return_address(0));
   o.stack_size = attr_stack(attr);
   o.detached = detach == PTHREAD_CREATE_DETACHED;
   o.place = 1; /* the least loaded scheduler (GPATCH_CORES) */
