@@ -211,15 +211,14 @@ GP_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 
 /* ---- sigwait, sigwaitinfo, sigtimedwait ----
  *
- * Every coroutine runs on the one OS thread, so the signals a thread waits
- * for are pending on it or on the process; a signalfd for the set tells
- * when one is, and only the calling coroutine parks on it. The kernel then
+ * A signal a thread waits for is kept pending for it by the shim (a
+ * pthread_kill of one it blocks: thread.c), taken first, or pending on
+ * its OS thread or the process; a signalfd for the set tells when one of
+ * those is, and only the calling coroutine parks on it. The kernel then
  * takes the signal itself (sigtimedwait with a zero timeout), so which one,
  * and its siginfo, are its own. As unpatched, the set's signals should be
  * blocked: an unblocked one goes to its handler (ending the wait with
  * EINTR, as the kernel does when a handler runs) or its default action. */
-/* Waits for a signal of set until the deadline. Returns the signal number,
- * or -1 with errno: EAGAIN at the deadline, EINTR, or the kernel's. */
 /* A signal kept pending for the calling thread (shim.h): as glibc reports
  * one sent with tgkill (it folds the kernel's SI_TKILL into SI_USER). */
 static int take_own(const sigset_t *set, siginfo_t *info)
@@ -235,6 +234,8 @@ static int take_own(const sigset_t *set, siginfo_t *info)
   return sig;
 }
 
+/* Waits for a signal of set until the deadline. Returns the signal number,
+ * or -1 with errno: EAGAIN at the deadline, EINTR, or the kernel's. */
 static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
 {
   static const struct timespec zero = {0, 0};

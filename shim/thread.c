@@ -45,8 +45,8 @@ struct gp__thread {
   sigset_t sigmask;    /* its signal mask (virtual) */
   uint64_t sigpending; /* atomic: bit sig - 1 for each signal sent to it
                           with pthread_kill while its mask blocked it */
-  uint64_t sigwaiting; /* atomic: the signals its sigwait waits for, the
-                          same way (signal.c) */
+  uint64_t sigwaiting; /* atomic: the signals its sigwait waits for, one
+                          bit each as above (signal.c) */
 };
 
 /* The record of co, made on first use; NULL without memory. Another
