@@ -572,8 +572,7 @@ void gp__thread_sigwaiting(const sigset_t *set)
   struct gp__coro *co = current();
   struct gp__thread *t;
   if (co && !gp__coro_is_main(co) && (t = thread_of(co)) != NULL)
-    __atomic_store_n(&t->sigwaiting, set ? sig_bits(set) : 0,
-                     __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->sigwaiting, set ? sig_bits(set) : 0, __ATOMIC_SEQ_CST);
 }
 
 int gp__thread_take_signal(const sigset_t *set)

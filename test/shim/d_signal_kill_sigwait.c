@@ -33,8 +33,7 @@ static void *picky(void *arg)
   first = sigwaitinfo(&one, &si);
   printf("picky: sigwaitinfo gave %s (code %s, from this process %d)\n",
          first == SIGUSR1 ? "SIGUSR1" : "something else",
-         si.si_code == SI_USER ? "SI_USER" : "other",
-         si.si_pid == getpid());
+         si.si_code == SI_USER ? "SI_USER" : "other", si.si_pid == getpid());
   sigwait(&set, &second);
   printf("picky: then sigwait gave %s\n",
          second == SIGUSR2 ? "SIGUSR2" : "something else");
@@ -52,7 +51,8 @@ int main(void)
   pthread_sigmask(SIG_BLOCK, &set, NULL); /* the waiters inherit it */
   for (int i = 0; i < WAITERS; i++)
     pthread_create(&t[i], NULL, waiter, NULL); /* placed anywhere */
-  sleep_ms(100); /* all in sigwait */
+  /* all in sigwait by now */
+  sleep_ms(100);
   for (int i = 0; i < WAITERS; i++) {
     void *got;
     int r = pthread_kill(t[i], sigs[i]);

@@ -60,8 +60,7 @@ static void *other(void *arg)
   printf("other: sigsuspend gave %s, SIGUSR1 handled %d, blocked again %d\n",
          result(r, e), handled[SIGUSR1], blocked(SIGUSR1));
   sleep_ms(200); /* main sends SIGUSR2, which it blocks, meanwhile */
-  printf("other: SIGUSR2 handled %d before its sigsuspend\n",
-         handled[SIGUSR2]);
+  printf("other: SIGUSR2 handled %d before its sigsuspend\n", handled[SIGUSR2]);
   r = sigsuspend(&none);
   e = errno;
   printf("other: sigsuspend gave %s at once, SIGUSR2 handled %d\n",
@@ -111,8 +110,8 @@ int main(void)
   printf("main: SIGUSR1 handled %d while blocked\n", handled[SIGUSR1]);
   r = sigsuspend(&none);
   e = errno;
-  printf("main: sigsuspend gave %s at once, SIGUSR1 handled %d\n",
-         result(r, e), handled[SIGUSR1]);
+  printf("main: sigsuspend gave %s at once, SIGUSR1 handled %d\n", result(r, e),
+         handled[SIGUSR1]);
 
   /* Another thread (it starts with both blocked, as main has them). */
   pthread_create(&t, NULL, other, NULL);
