@@ -325,15 +325,31 @@ static void creator_mask(sigset_t *mask)
 }
 
 /* OpenMP's runtime waits with futex system calls of its own, which no
- * preload sees: said once, when it makes its first thread (see README). */
+ * preload sees: said once, when it makes its first thread (see README).
+ * dladdr takes the loader's lock: the last few call sites found elsewhere
+ * are remembered, so that a program making a thread per connection pays
+ * it once per site. */
+#define OMP_SEEN 8
 static void note_openmp(const void *caller)
 {
   static int said;
+  static const void *seen[OMP_SEEN];
+  static unsigned next;
   Dl_info where;
 
-  if (__atomic_load_n(&said, __ATOMIC_RELAXED) || !dladdr(caller, &where) ||
-      where.dli_fname == NULL || strstr(where.dli_fname, "libgomp") == NULL ||
-      __atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+  if (__atomic_load_n(&said, __ATOMIC_RELAXED))
+    return;
+  for (int i = 0; i < OMP_SEEN; i++)
+    if (__atomic_load_n(&seen[i], __ATOMIC_RELAXED) == caller)
+      return;
+  if (!dladdr(caller, &where) || where.dli_fname == NULL ||
+      strstr(where.dli_fname, "libgomp") == NULL) {
+    __atomic_store_n(
+        &seen[__atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % OMP_SEEN],
+        caller, __ATOMIC_RELAXED);
+    return;
+  }
+  if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
     return;
   gp__debug_out(2, "gpatch: OpenMP (libgomp) makes threads: it waits with "
                    "futex calls of its own, which hold a scheduler's OS "
