@@ -131,6 +131,7 @@ static struct gp__coro *alloc_coro(struct gp__sched *s)
   struct gp__coro *co = s->free;
   if (co) {
     s->free = co->free_next;
+    s->nfree--;
     memset(&co->ctx, 0, sizeof(co->ctx));
     memset(&co->sched, 0, sizeof(*co) - offsetof(struct gp__coro, sched));
   } else {
@@ -143,6 +144,10 @@ static struct gp__coro *alloc_coro(struct gp__sched *s)
   return co;
 }
 
+/* Structs a scheduler keeps for reuse. They stay in the registry, whose
+ * lookups walk them too: past a peak of threads, the rest are freed. */
+#define POOL_MAX 1024
+
 /* Back to the calling thread's pool (the struct may have come from
  * another's: pools only hold memory). */
 static void pool_coro(struct gp__coro *co)
@@ -151,13 +156,14 @@ static void pool_coro(struct gp__coro *co)
   if (co->local != NULL && gp__coro_local_free_hook)
     gp__coro_local_free_hook(co->local);
   co->local = NULL;
-  if (s == NULL) {
+  if (s == NULL || s->nfree >= POOL_MAX) {
     reg_del(co);
     gp__free(co);
     return;
   }
   co->free_next = s->free;
   s->free = co;
+  s->nfree++;
 }
 
 /* A coroutine another thread posted to (a pthread_cancel of it just

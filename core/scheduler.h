@@ -110,6 +110,7 @@ struct gp__sched {
   int load;                   /* atomic: coroutines placed on it and not
                                  finished, for placement */
   struct gp__coro *free;      /* pooled coroutine structs */
+  size_t nfree;               /* how many (at most POOL_MAX, coro.c) */
   struct gp__coro **heap;     /* timer heap: parked coroutines by deadline */
   size_t nheap;               /* entries in heap */
   size_t heap_cap;            /* its capacity */

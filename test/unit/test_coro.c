@@ -540,6 +540,28 @@ static void test_handle_reuse(void **state)
   assert_false(registered(b));
 }
 
+/* Past a peak of threads the pool keeps 1024 structs and frees the rest,
+ * out of the registry (whose lookups walk what it holds). */
+static void test_pool_bound(void **state)
+{
+  enum { N = 1100 };
+  static gp_coro_t *co[N];
+  int ran = 0;
+  size_t n = 0;
+  (void)state;
+
+  for (int i = 0; i < N; i++)
+    assert_int_equal(gp_spawn(&co[i], count_up, &ran), 0);
+  assert_int_equal(gp_joinall(co, N, NULL, GP_FOREVER), 0);
+  assert_int_equal(ran, N);
+  for (struct gp__coro *f = gp__tls.sched->free; f; f = f->free_next)
+    n++;
+  assert_int_equal(n, gp__tls.sched->nfree);
+  assert_true(n <= 1024);
+  for (int i = 0; i < N; i++)
+    assert_false(registered(co[i]));
+}
+
 /* In a fork's child only the forking coroutine's handle stays valid, and
  * spawns there reuse the pool. (Not under ThreadSanitizer, which does not
  * follow fibers into a fork's child.) */
@@ -589,6 +611,7 @@ int main(void)
       cmocka_unit_test(test_current_and_names),
       cmocka_unit_test(test_detach),
       cmocka_unit_test(test_handle_reuse),
+      cmocka_unit_test(test_pool_bound),
 #ifndef GP__TSAN
       cmocka_unit_test(test_handle_fork),
 #endif
