@@ -11,6 +11,7 @@
  * stack overflow to the app's handler. */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "../core/ownfd.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -249,7 +250,10 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
     r = gp__real_sigtimedwait(set, info, &zero);
     if (r > 0 || errno != EAGAIN)
       break;
-    if (sfd < 0 && (sfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+    /* Out of the program's way, as the runtime's own fds: plain, a
+     * sigwait makes no fd, and the program's next open gets the number. */
+    if (sfd < 0 && (sfd = gp__ownfd_move(
+                        signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC))) < 0) {
       /* No fd to wait on: wait for real, as unpatched. */
       struct timespec left, *tmo = NULL;
       if (deadline != GP__NEVER) {
@@ -278,6 +282,7 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
   gp__thread_sigwaiting(NULL);
   if (sfd >= 0) {
     gp__fd_forget(sfd);
+    gp__ownfd_forget(sfd);
     gp__real_close(sfd);
   }
   errno = saved;

@@ -2,7 +2,9 @@
  * waits for in sigwait reaches it, wherever it runs (pbzip2's end). With
  * several schedulers the signal went to the sender's OS thread, where the
  * target's sigwait, on another, never saw it: the join hung. Four waiters,
- * so that some run away from main; each is sent its own signal. Then one
+ * so that some run away from main; each is sent its own signal (and the
+ * fds a patched sigwait watches never take a number the program's next
+ * open would get: one took fd 1 from pbzip2 once it closed stdout). Then one
  * signal that its target blocks but does not wait for stays pending for it,
  * without interrupting its wait for the other. */
 #include "compat.h"
@@ -51,8 +53,11 @@ int main(void)
   pthread_sigmask(SIG_BLOCK, &set, NULL); /* the waiters inherit it */
   for (int i = 0; i < WAITERS; i++)
     pthread_create(&t[i], NULL, waiter, NULL); /* placed anywhere */
-  /* all in sigwait by now */
+  /* all in sigwait by now; a sigwait makes no fd of the program's */
   sleep_ms(100);
+  int fd = open("/dev/null", O_RDONLY);
+  printf("an open while they wait gets fd %d\n", fd);
+  close(fd);
   for (int i = 0; i < WAITERS; i++) {
     void *got;
     int r = pthread_kill(t[i], sigs[i]);
