@@ -111,6 +111,15 @@ static inline int rerun_self(const char *arg, const char *const *set, char *out,
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* How many times needle occurs in hay (a rerun_self child's stderr, say). */
+static inline int occurrences(const char *hay, const char *needle)
+{
+  int n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
 /* The number of this process's OS threads whose name (comm) keep()
  * accepts. */
 static inline int count_tasks(int (*keep)(const char *comm))

@@ -32,14 +32,6 @@ static int child(void)
   return 0;
 }
 
-static int count(const char *hay, const char *needle)
-{
-  int n = 0;
-  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
-    n++;
-  return n;
-}
-
 int main(int argc, char **argv)
 {
   static const char *const set[] = {"GPATCH_DEBUG=SIGUSR2", "GPATCH_CORES=2",
@@ -52,10 +44,10 @@ int main(int argc, char **argv)
   if (!patched())
     return 0;
   status = rerun_self("child", set, NULL, 0, err, sizeof(err));
-  if (status != 0 || count(err, "coroutines of scheduler 0") != 1 ||
-      count(err, "coroutines of scheduler 1") != 1 ||
-      count(err, "'main': waiting on") != 1 ||
-      count(err, "'dumpme': waiting on sleep") != 3) {
+  if (status != 0 || occurrences(err, "coroutines of scheduler 0") != 1 ||
+      occurrences(err, "coroutines of scheduler 1") != 1 ||
+      occurrences(err, "'main': waiting on") != 1 ||
+      occurrences(err, "'dumpme': waiting on sleep") != 3) {
     fprintf(stderr, "child status %d, its stderr:\n%s\n", status, err);
     return 1;
   }

@@ -187,7 +187,7 @@ int main(int argc, char **argv)
   }
   rc = run("auto", NULL, out, sizeof(out), err, sizeof(err));
   if (rc != 0 || strcmp(out, "workers 0, thread ok\n") != 0 ||
-      strstr(err, word) == NULL || strstr(strstr(err, word) + 1, word)) {
+      occurrences(err, word) != 1) {
     printf("FAIL auto: exit %d, stdout '%s', stderr '%s'\n", rc, out, err);
     fails++;
   } else {
