@@ -1,6 +1,7 @@
 /* work.c: calls run on libuv's threadpool while the caller waits. */
 #define _GNU_SOURCE
 #include "work.h"
+#include "real.h"
 #include "config.h"
 #include "coro.h"
 #include "scheduler.h"
@@ -110,6 +111,13 @@ static int queue(struct gp__sched *s, struct work *k)
     }
     if (mine)
       theirs = __atomic_exchange_n(&environ, mine, __ATOMIC_ACQ_REL);
+  } else {
+    /* Another scheduler is starting the pool: libuv's once would start it
+     * here instead if this queued first, sized from the program's own
+     * environment (curl --parallel with four schedulers got 4 threads for
+     * GPATCH_THREADPOOL=2). It takes a few microseconds. */
+    while (__atomic_load_n(&pool_state, __ATOMIC_ACQUIRE) == 1)
+      gp__real_sched_yield();
   }
   GP__RUNTIME_ENTER();
   r = uv_queue_work(&s->loop, &k->req, work_cb, after_cb);
