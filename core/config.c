@@ -7,6 +7,7 @@
 #include "msg.h"
 
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -62,6 +63,22 @@ size_t gp__config_default_stack(void)
     pthread_attr_destroy(&a);
   }
   return size >= 16384 ? size : GP__FALLBACK_STACK_SIZE;
+}
+
+static int named(struct dl_phdr_info *info, size_t size, void *prefix)
+{
+  const char *name = info->dlpi_name, *base;
+  (void)size;
+  if (name == NULL)
+    return 0;
+  base = strrchr(name, '/');
+  base = base ? base + 1 : name;
+  return strncmp(base, prefix, strlen(prefix)) == 0;
+}
+
+int gp__config_lib_loaded(const char *prefix)
+{
+  return dl_iterate_phdr(named, (void *)prefix);
 }
 
 int gp__config_parse_size(const char *s, size_t *out)
@@ -367,9 +384,11 @@ static void read_env(struct gp__config *c)
   }
   if ((v = getenv("GPATCH_TLS")) && *v) {
     if (strcmp(v, "thread") == 0)
-      c->tls_thread = 1;
-    else if (strcmp(v, "copy") != 0)
-      bad("GPATCH_TLS", v, "expected copy or thread");
+      c->tls = GP__TLS_THREAD;
+    else if (strcmp(v, "copy") == 0)
+      c->tls = GP__TLS_COPY;
+    else if (strcmp(v, "auto") != 0)
+      bad("GPATCH_TLS", v, "expected auto, copy or thread");
   }
   if ((v = getenv("GPATCH_NO_MADV_GUARD")) && strcmp(v, "1") == 0)
     c->no_madv_guard = 1;

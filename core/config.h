@@ -21,6 +21,7 @@ enum gp__on_deadlock { GP__DEADLOCK_ABORT, GP__DEADLOCK_HANG };
 
 /* GPATCH_SUD: route system calls made outside libc (core/sud.h). */
 enum gp__sud { GP__SUD_AUTO, GP__SUD_ON, GP__SUD_OFF };
+enum gp__tls_mode { GP__TLS_AUTO, GP__TLS_COPY, GP__TLS_THREAD };
 
 struct gp__config {
   size_t stack_size;        /* GPATCH_STACK_SIZE, else glibc's default
@@ -37,8 +38,8 @@ struct gp__config {
   int cores_auto;           /* cores is the CPU count (auto, the default),
                                not a count the user gave */
   int sud;                  /* GPATCH_SUD: enum gp__sud */
-  int tls_thread;           /* GPATCH_TLS=thread: a thread pointer per
-                               coroutine (tp.c) */
+  int tls;                  /* GPATCH_TLS: enum gp__tls_mode; thread is
+                               a thread pointer per coroutine (tp.c) */
 };
 
 /* The configuration, valid after gp__config_init(). */
@@ -61,6 +62,11 @@ size_t gp__config_default_stack(void);
  * naming the variable and the reason, and the default is used. Does not
  * touch errno. */
 void gp__config_init(void);
+
+/* Nonzero when an object whose file name begins with prefix
+ * ("liburing.so") is loaded now: the automatic settings look at the
+ * libraries a program starts with. Takes the loader's lock. */
+int gp__config_lib_loaded(const char *prefix);
 
 /* Parses a size with an optional K, M or G suffix. Returns 0 and sets *out,
  * or -EINVAL. Exposed for the unit tests. */

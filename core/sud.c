@@ -11,6 +11,7 @@
 #include "debug.h"
 #include "real.h"
 #include "scheduler.h"
+#include "tp.h"
 
 #include <errno.h>
 #include <link.h>
@@ -114,17 +115,15 @@ static int find_libc(struct dl_phdr_info *info, size_t size, void *data)
   return 0;
 }
 
-/* Nonzero when an object that makes its own system calls is loaded. */
-static int find_raw_callers(struct dl_phdr_info *info, size_t size, void *data)
+/* Nonzero when an object that makes system calls of its own is loaded:
+ * liburing; libgomp (OpenMP), which waits with its own futex calls, when
+ * its threads get thread pointers of their own (tp.h). With TLS copies a
+ * team larger than the schedulers is lost either way, and routing would
+ * only turn its hang into a deadlock report. */
+static int raw_callers(void)
 {
-  const char *name = info->dlpi_name, *base;
-  (void)size;
-  (void)data;
-  if (name == NULL)
-    return 0;
-  base = strrchr(name, '/');
-  base = base ? base + 1 : name;
-  return strncmp(base, "liburing.so", 11) == 0;
+  return gp__config_lib_loaded("liburing.so") ||
+         (gp__config_lib_loaded("libgomp.so") && gp__tp_wanted());
 }
 
 /* Decides once, on the first scheduler's thread, whether to route; sets
@@ -138,8 +137,7 @@ static int decide(void)
 #else
   if (gp__config.sud == GP__SUD_OFF)
     return 0;
-  if (gp__config.sud == GP__SUD_AUTO &&
-      !dl_iterate_phdr(find_raw_callers, NULL))
+  if (gp__config.sud == GP__SUD_AUTO && !raw_callers())
     return 0;
   if (!dl_iterate_phdr(find_libc, (void *)gp__real_write))
     return 0;

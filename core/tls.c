@@ -318,7 +318,7 @@ void gp__tls_setup(void)
   if (s == NULL || __atomic_load_n(&done, __ATOMIC_ACQUIRE) ||
       __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
     return; /* (a load first: this runs at every spawn) */
-  if (gp__config.tls_thread && gp__tp_init() == 0) {
+  if (gp__tp_wanted() && gp__tp_init() == 0) {
     /* Each coroutine has its own thread pointer: no copies; thread_local
      * destructors are still run per coroutine by gp__tls_atexit's. */
     __atomic_store_n(&enabled, 1, __ATOMIC_RELEASE);

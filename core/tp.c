@@ -172,8 +172,9 @@ static int find_block(struct dl_phdr_info *info, size_t size, void *data)
 static int refuse(const char *why)
 {
   gp__debug_out(2,
-                "gpatch: GPATCH_TLS=thread not available (%s): each "
+                "gpatch: GPATCH_TLS=thread%s not available (%s): each "
                 "thread's TLS is copied per coroutine instead\n",
+                gp__config.tls == GP__TLS_AUTO ? " (auto, for libgomp)" : "",
                 why);
   return -1;
 }
@@ -221,6 +222,19 @@ static void find_malloc_words(char *os)
       malloc_word[nmalloc_words++] = (ptrdiff_t)(i * sizeof(uintptr_t));
   /* Its cache stays allocated (a few hundred bytes, once). */
   deallocate_tls(t, 1);
+}
+
+int gp__tp_wanted(void)
+{
+  static int wanted = -1;
+  int w = __atomic_load_n(&wanted, __ATOMIC_RELAXED);
+
+  if (w < 0) {
+    w = gp__config.tls == GP__TLS_THREAD ||
+        (gp__config.tls == GP__TLS_AUTO && gp__config_lib_loaded("libgomp.so"));
+    __atomic_store_n(&wanted, w, __ATOMIC_RELAXED);
+  }
+  return w;
 }
 
 int gp__tp_init(void)
@@ -277,7 +291,7 @@ void gp__tp_sched_init(struct gp__sched *s)
 {
   s->os_tp = s->live_tp = gp__tp_self();
   /* Its own malloc cache, for its coroutines to share (malloc_word). */
-  if (gp__config.tls_thread)
+  if (gp__tp_wanted())
     __libc_free(__libc_malloc(1));
 }
 

@@ -15,6 +15,12 @@ struct gp__sched;
 /* Nonzero when GPATCH_TLS=thread took effect (gp__tp_init succeeded). */
 extern int gp__tp_on;
 
+/* Nonzero when the mode is asked for: GPATCH_TLS=thread, or auto (the
+ * default) with libgomp loaded at start. OpenMP keeps a pointer to each
+ * of its threads' thread-local state, which its other threads write, and
+ * TLS copies give every coroutine of an OS thread one address. */
+int gp__tp_wanted(void);
+
 /* Called once, on the first scheduler's thread: resolves ld.so's and
  * libc's private symbols and the runtime's block. Returns 0, or -1 (and
  * says why on stderr) when the mode cannot be had: per-coroutine copies

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "shim.h"
 #include "../core/mem.h"
+#include "../core/tp.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -324,11 +325,15 @@ static void creator_mask(sigset_t *mask)
     *mask = t->sigmask;
 }
 
-/* OpenMP's runtime waits with futex system calls of its own, which no
- * preload sees: said once, when it makes its first thread (see README).
- * dladdr takes the loader's lock: the last few call sites found elsewhere
- * are remembered, so that a program making a thread per connection pays
- * it once per site. */
+/* OpenMP's runtime (libgomp) keeps a pointer to each of its threads'
+ * thread-local state, which the others write, and waits with futex
+ * system calls of its own, which no preload sees. Both are covered when
+ * each thread has its own thread pointer and those calls are routed
+ * (GPATCH_TLS and GPATCH_SUD auto, with libgomp loaded at start); else it
+ * is said once, when libgomp makes its first thread (see README). dladdr
+ * takes the loader's lock: the last few call sites found elsewhere are
+ * remembered, so that a program making a thread per connection pays it
+ * once per site. */
 #define OMP_SEEN 8
 static void note_openmp(const void *caller)
 {
@@ -337,7 +342,8 @@ static void note_openmp(const void *caller)
   static unsigned next;
   Dl_info where;
 
-  if (__atomic_load_n(&said, __ATOMIC_RELAXED))
+  if (__atomic_load_n(&said, __ATOMIC_RELAXED) ||
+      (gp__tp_on && gp__sud_active()))
     return;
   for (int i = 0; i < OMP_SEEN; i++)
     if (__atomic_load_n(&seen[i], __ATOMIC_RELAXED) == caller)
@@ -351,11 +357,15 @@ static void note_openmp(const void *caller)
   }
   if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
     return;
-  gp__debug_out(2, "gpatch: OpenMP (libgomp) makes threads: it waits with "
-                   "futex calls of its own, which hold a scheduler's OS "
-                   "thread; with more OpenMP threads than schedulers "
-                   "(GPATCH_CORES) they can hang. OMP_NUM_THREADS at most "
-                   "GPATCH_CORES, or GPATCH_PATCH=-thread, avoids it\n");
+  gp__debug_out(2, "gpatch: OpenMP (libgomp) makes threads: they write each "
+                   "other's thread-local state, which thread-local copies "
+                   "(GPATCH_TLS=copy) give one address per OS thread, and "
+                   "wait with futex calls of their own, which unrouted "
+                   "(GPATCH_SUD=off) hold a scheduler's OS thread; so with "
+                   "more OpenMP threads than schedulers (GPATCH_CORES) they "
+                   "can hang. GPATCH_TLS=thread with GPATCH_SUD=on (the "
+                   "default when libgomp is loaded at start), OMP_NUM_THREADS "
+                   "at most GPATCH_CORES, or GPATCH_PATCH=-thread avoids it\n");
 }
 
 GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
@@ -396,7 +406,6 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   }
   if (attr && pthread_attr_getdetachstate(attr, &detach) != 0)
     return EINVAL;
-  note_openmp(__builtin_return_address(0));
   o.stack_size = attr_stack(attr);
   o.detached = detach == PTHREAD_CREATE_DETACHED;
   o.place = 1; /* the least loaded scheduler (GPATCH_CORES) */
@@ -415,6 +424,8 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
     gp__free(t);
     return EAGAIN;
   }
+  /* After the spawn: the first one settles the TLS mode. */
+  note_openmp(__builtin_return_address(0));
   return 0;
 }
 

@@ -121,7 +121,7 @@ static int init_bad(void *arg)
     return 13;
   if (gp__config.threadpool != 0)
     return 14;
-  if (gp__config.tls_thread != 0)
+  if (gp__config.tls != GP__TLS_AUTO)
     return 15;
   return 0;
 }
@@ -223,7 +223,7 @@ static int init_good(void *arg)
     return 15;
   if (gp__config.debug_signal != SIGUSR2)
     return 16;
-  if (gp__config.tls_thread != 1)
+  if (gp__config.tls != GP__TLS_THREAD)
     return 18;
   setenv("GPATCH_STACK_SIZE", "2M", 1);
   setenv("GPATCH_ON_DEADLOCK", "abort", 1);

@@ -96,7 +96,7 @@ refuses "--cores 0" 'GPATCH_CORES="0": expected a count from 1 to 64, or auto' \
 refuses "--sud=maybe" 'GPATCH_SUD="maybe": expected auto, on or off' --sud=maybe -- true
 runs "--cores auto --sud off" 0 "auto off" --cores auto --sud off -- \
   sh -c 'echo "$GPATCH_CORES $GPATCH_SUD"'
-refuses "--tls threads" 'GPATCH_TLS="threads": expected copy or thread' \
+refuses "--tls threads" 'GPATCH_TLS="threads": expected auto, copy or thread' \
   --tls threads -- true
 runs "--tls=thread" 0 "thread" --tls=thread -- sh -c 'echo "$GPATCH_TLS"'
 "$G" --lib "$lib" --patch=-dns -- true 2>"$tmp/err"
