@@ -143,6 +143,8 @@ int gp__signal_run_here(int sig);
  * for it that set lets through. Returns how many ran. */
 int gp__thread_suspend_mask(const sigset_t *set, sigset_t *old);
 int gp__thread_take_signal(const sigset_t *set);
+/* Adds to *set the signals kept pending for the calling thread. */
+void gp__thread_kept_signals(sigset_t *set);
 
 /* ---- stdio (stdio.c; the calls themselves in stdio_in.c, stdio_out.c) ---- */
 

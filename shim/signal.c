@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 
 static struct sigaction app[NSIG]; /* the app's handlers, as it set them */
 static unsigned char added[NSIG];  /* SA_SIGINFO in the kernel's flags is
@@ -287,6 +288,17 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
   }
   errno = saved;
   return r;
+}
+
+/* sigpending(2): the OS thread's and the process's, and those kept
+ * pending for the calling thread alone (thread.c). */
+GP_EXPORT int sigpending(sigset_t *set)
+{
+  if (gp__real_syscall(SYS_rt_sigpending, set, _NSIG / 8) != 0)
+    return -1; /* EFAULT, as glibc's */
+  if (gp__shim_active(GP__PATCH_SIGNAL))
+    gp__thread_kept_signals(set);
+  return 0;
 }
 
 /* ---- pause, sigsuspend ----

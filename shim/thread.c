@@ -622,6 +622,20 @@ int gp__thread_take_signal(const sigset_t *set)
   return 0;
 }
 
+void gp__thread_kept_signals(sigset_t *set)
+{
+  struct gp__coro *co = current();
+  struct gp__thread *t;
+  uint64_t have;
+
+  if (co == NULL || gp__coro_is_main(co) || (t = thread_of(co)) == NULL)
+    return;
+  have = __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST);
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+    if (have & (1ull << (sig - 1)))
+      sigaddset(set, sig);
+}
+
 /* Signals kept pending for t that its mask no longer blocks are taken
  * now, as the kernel takes them when a mask lets them through: each one's
  * action runs on this OS thread. Returns how many there were. */
@@ -671,6 +685,18 @@ GP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
   if (set)
     run_unblocked(t);
   return 0;
+}
+
+/* sigprocmask(2): in a program with threads, glibc's is pthread_sigmask
+ * (the calling thread's mask), reached inside libc where the shim does
+ * not see it: a thread blocking a signal so blocked it for main too. */
+GP_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+  int r = pthread_sigmask(how, set, old);
+  if (r == 0)
+    return 0;
+  errno = r;
+  return -1;
 }
 
 int gp__thread_suspend_mask(const sigset_t *set, sigset_t *old)
