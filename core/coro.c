@@ -95,6 +95,22 @@ int gp__coro_valid(const struct gp__coro *co)
          __atomic_load_n(&c->magic, __ATOMIC_ACQUIRE) == GP__CORO_MAGIC;
 }
 
+struct gp__coro *gp__coro_find(int (*pred)(struct gp__coro *co, void *arg),
+                               void *arg)
+{
+  for (size_t i = 0; i < NREG; i++) {
+    gp__lock(&reg[i].lock);
+    for (struct gp__coro *c = reg[i].head; c; c = c->reg_next)
+      if (__atomic_load_n(&c->magic, __ATOMIC_ACQUIRE) == GP__CORO_MAGIC &&
+          pred(c, arg)) {
+        gp__unlock(&reg[i].lock);
+        return c;
+      }
+    gp__unlock(&reg[i].lock);
+  }
+  return NULL;
+}
+
 static uint64_t new_id(struct gp__sched *s)
 {
   if (s->id_next == s->id_end) {
@@ -465,6 +481,11 @@ int gp__coro_finished(const struct gp__coro *co)
 int gp__coro_detached(const struct gp__coro *co)
 {
   return co->detached;
+}
+
+uint64_t gp__coro_id(const struct gp__coro *co)
+{
+  return co->id;
 }
 
 const char *gp__coro_name(const struct gp__coro *co)

@@ -58,6 +58,14 @@ int gp__coro_detach(struct gp__coro *co);
  * must point to readable memory. */
 int gp__coro_valid(const struct gp__coro *co);
 
+/* The first coroutine with a valid handle, on any scheduler, for which
+ * pred (called with a lock held: it must not wait, spawn or reap) returns
+ * nonzero; NULL when none does. The struct stays readable after, but the
+ * coroutine may end at any time: check its handle again before acting on
+ * it. Walks every handle: for rare events. */
+struct gp__coro *gp__coro_find(int (*pred)(struct gp__coro *co, void *arg),
+                               void *arg);
+
 /* What the shim may know of a coroutine, without reading its fields. */
 
 /* Nonzero for the thread's original context (id 0; the process's first
@@ -67,6 +75,8 @@ int gp__coro_is_main(const struct gp__coro *co);
 int gp__coro_finished(const struct gp__coro *co);
 /* Nonzero when co is detached. */
 int gp__coro_detached(const struct gp__coro *co);
+/* Its id (gp_id's), to tell a struct reused for another thread. */
+uint64_t gp__coro_id(const struct gp__coro *co);
 /* Its name, at most 15 characters ("" for none). */
 const char *gp__coro_name(const struct gp__coro *co);
 /* Sets its name, cut to 15 characters. */

@@ -44,6 +44,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -73,7 +74,12 @@ int gp__nsched;
  * epoll_wait; fd readiness is seen at most this much later. */
 #define BUSY_POLL_NS 20000
 /* The poller's data for the kick eventfd. */
-#define POLL_KICK (GP__POLL_LOOP - 1)
+#define POLL_KICK    (GP__POLL_LOOP - 1)
+#define POLL_SIGNALS (GP__POLL_LOOP - 2)
+
+/* gp__sched_watch_signals': the signalfd, and what the hub runs. */
+static int signal_fd = -1;
+static void (*signal_route)(void);
 
 /* The schedulers of the pool (gp__scheds[0 .. pool_n - 1]), and the lock
  * under which the set changes and idle ones are counted. */
@@ -580,7 +586,7 @@ static void poll_once(struct gp__sched *s)
   struct epoll_event ev[MAX_EVENTS];
   uint64_t next, now = gp__now(); /* one clock read before, one after */
   int64_t timeout;
-  int n, loop = 0;
+  int n, loop = 0, signals = 0;
 
   next = gp__timers_run(s, now);
   if (s->nready > 0 && now - s->last_poll < BUSY_POLL_NS) {
@@ -619,13 +625,56 @@ static void poll_once(struct gp__sched *s)
       if (gp__real_read(s->kick_fd, &v, sizeof(v)) < 0)
         (void)0; /* read by an earlier round */
       __atomic_store_n(&s->kicked, 0, __ATOMIC_SEQ_CST);
+    } else if (d == POLL_SIGNALS) {
+      signals = 1;
     } else {
       gp__fd_ready(s, d, ev[i].events);
     }
   }
+  if (signals)
+    signal_route();
   gp__timers_run(s, now);
   if (loop)
     run_loop(s);
+}
+
+/* Adds the signalfd to s's epoll set, edge-triggered: a level-triggered
+ * one would wake the hub for good while a signal nobody may take stays
+ * pending. */
+static int add_signal_fd(struct gp__sched *s)
+{
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
+                           .data.u64 = POLL_SIGNALS};
+  return gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, signal_fd, &ev) == 0
+             ? 0
+             : -errno;
+}
+
+int gp__sched_watch_signals(const sigset_t *set, void (*route)(void))
+{
+  struct gp__sched *s;
+  int fd, r = 0;
+
+  gp__lock(&sched_lock);
+  s = gp__scheds[0]; /* the first thread's */
+  if (signal_fd >= 0 || s == NULL) {
+    gp__unlock(&sched_lock);
+    return 0;
+  }
+  fd = gp__ownfd_move(signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (fd < 0) {
+    r = -errno;
+  } else {
+    signal_route = route;
+    signal_fd = fd;
+    if ((r = add_signal_fd(s)) < 0) {
+      gp__ownfd_forget(fd);
+      gp__real_close(fd);
+      signal_fd = -1;
+    }
+  }
+  gp__unlock(&sched_lock);
+  return r;
 }
 
 static void dump_own(struct gp__sched *s, int sig)
@@ -1153,7 +1202,8 @@ static void atfork_child(void)
   s->kick_fd = gp__ownfd_move(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (s->kick_fd < 0 ||
       gp__poller_remake(&s->poller, uv_backend_fd(&s->loop)) != 0 ||
-      gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) != 0)
+      gp__real_epoll_ctl(s->poller.epfd, EPOLL_CTL_ADD, s->kick_fd, &ev) != 0 ||
+      (signal_fd >= 0 && add_signal_fd(s) != 0))
     GP__ASSERT(!"cannot remake the event loop after fork");
 }
 

@@ -11,6 +11,7 @@
 #include "list.h"
 #include "poller.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -65,6 +66,13 @@ struct gp__stats {
   size_t fd_waits;   /* coroutines parked on fds */
 };
 void gp__sched_stats(struct gp__stats *out);
+
+/* Watches the signals of set (a signalfd in the epoll set of the
+ * scheduler that runs the program's main thread, woken, edge-triggered,
+ * each time one is sent to the process): route runs on that scheduler's
+ * hub after each, and does what it will with those pending. Once per
+ * process; later calls change nothing. Returns 0 or a negative errno. */
+int gp__sched_watch_signals(const sigset_t *set, void (*route)(void));
 
 /* Nonzero when no coroutine of the calling thread but the running one is
  * alive: nothing it waits for can come from this thread, so a real

@@ -143,6 +143,16 @@ int gp__signal_run_here(int sig);
  * for it that set lets through. Returns how many ran. */
 int gp__thread_suspend_mask(const sigset_t *set, sigset_t *old);
 int gp__thread_take_signal(const sigset_t *set);
+/* Signals sent to the process that main blocks but another thread does
+ * not (signal.c): gp__signal_watch starts watching for them, once the
+ * program has threads; a thread whose mask now lets through those of
+ * open takes the ones pending, its action taken on its own OS thread
+ * (returns how many). */
+void gp__signal_watch(void);
+int gp__signal_take_unblocked(const sigset_t *open);
+/* A thread, not main, that does not block sig: its handle and *id; NULL
+ * when none. */
+struct gp__coro *gp__thread_taker(int sig, uint64_t *id);
 /* Adds to *set the signals kept pending for the calling thread. */
 void gp__thread_kept_signals(sigset_t *set);
 

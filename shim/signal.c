@@ -56,21 +56,34 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
   gp__handler_leave(&mark);
 }
 
-int gp__signal_run_here(int sig)
+/* Sends sig to the calling OS thread (with info: as it came; NULL: as
+ * pthread_kill sends it) and lets it through the mask for a moment, so that
+ * its action is taken here and now, for another thread: a handler that
+ * runs does not interrupt this thread's own waits. */
+static int run_here(int sig, siginfo_t *info)
 {
   sigset_t one, old;
-  int r;
+  int r = 0;
 
   sigemptyset(&one);
   sigaddset(&one, sig);
   for_another = 1;
-  r = gp__real_pthread_kill(gp__real_pthread_self(), sig);
-  /* A scheduler's own OS thread blocks every signal: the handler runs as
-   * the signal is let through, before the mask goes back. */
+  if (info == NULL)
+    r = gp__real_pthread_kill(gp__real_pthread_self(), sig);
+  else if (gp__real_syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig,
+                            info) != 0)
+    r = errno;
+  /* A scheduler's own OS thread blocks every signal: the action is taken
+   * as the signal is let through, before the mask goes back. */
   gp__real_pthread_sigmask(SIG_UNBLOCK, &one, &old);
   gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
   for_another = 0;
   return r;
+}
+
+int gp__signal_run_here(int sig)
+{
+  return run_here(sig, NULL);
 }
 
 int gp__signal_restarts(void)
@@ -211,6 +224,184 @@ GP_EXPORT sighandler_t signal(int sig, sighandler_t handler)
   return old.sa_handler;
 }
 
+/* ---- signals sent to the process that main blocks ----
+ *
+ * Unpatched, a signal sent to the process goes to a thread that does not
+ * block it. Here main's mask is its OS thread's, the other threads' masks
+ * are kept by the shim, and the schedulers' own threads block every
+ * signal: one that main blocks stayed pending on the process although
+ * another thread let it through, and was lost (a SIGTERM that should have
+ * ended the program, a handler that never ran). So the hub of main's
+ * scheduler is told of each signal sent to the process (a signalfd,
+ * gp__sched_watch_signals), and one that is pending for the process, that
+ * main blocks, and that a thread does not block, is taken off and its
+ * action taken as that thread would: a handler runs (on the hub's OS
+ * thread, as for pthread_kill) and the thread's wait is interrupted; the
+ * default action ends or stops the process, or nothing happens; ignored,
+ * it is dropped. A thread that unblocks such a signal takes it at once,
+ * itself, as the kernel would give it. */
+
+/* What /proc/self/status says of the process's first thread: the signals
+ * pending for it alone (SigPnd), for the process (ShdPnd), and its mask
+ * (SigBlk); bit sig - 1 each. Returns 0, or -1 when it cannot be read.
+ * Raw system calls and a buffer on the stack: the hub may run this inside
+ * a handler's malloc. */
+struct pending {
+  uint64_t own, shared, blocked;
+};
+
+static uint64_t hex_after(const char *buf, const char *key)
+{
+  const char *p = strstr(buf, key);
+  uint64_t v = 0;
+  if (p == NULL)
+    return 0;
+  for (p += strlen(key); *p == '\t' || *p == ' '; p++)
+    ;
+  for (;; p++) {
+    int d = *p >= '0' && *p <= '9'   ? *p - '0'
+            : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+                                     : -1;
+    if (d < 0)
+      return v;
+    v = v << 4 | (uint64_t)d;
+  }
+}
+
+static int read_pending(struct pending *out)
+{
+  char buf[4096];
+  long n, got = 0;
+  int fd = (int)gp__real_syscall(SYS_openat, AT_FDCWD, "/proc/self/status",
+                                 O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  while (got < (long)sizeof(buf) - 1 &&
+         (n = gp__real_syscall(SYS_read, fd, buf + got,
+                               sizeof(buf) - 1 - got)) > 0)
+    got += n;
+  gp__real_close(fd);
+  buf[got] = '\0';
+  if (strstr(buf, "SigBlk:") == NULL)
+    return -1;
+  out->own = hex_after(buf, "SigPnd:");
+  out->shared = hex_after(buf, "ShdPnd:");
+  out->blocked = hex_after(buf, "SigBlk:");
+  return 0;
+}
+
+/* The signals looked at: not the faults (a kill of one goes to main as it
+ * is), nor GPATCH_DEBUG's or the syscall user dispatch's. */
+static uint64_t routable(void)
+{
+  static uint64_t bits;
+  uint64_t b = __atomic_load_n(&bits, __ATOMIC_RELAXED);
+  if (b == 0) {
+    static const int never[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS,
+                                SIGFPE,  SIGILL,  SIGTRAP, SIGSYS};
+    b = ~0ull & ~(1ull << (32 - 1)) & ~(1ull << (33 - 1)); /* glibc's */
+    for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+      b &= ~(1ull << (never[i] - 1));
+    if (gp__config.debug_signal > 0)
+      b &= ~(1ull << (gp__config.debug_signal - 1));
+    __atomic_store_n(&bits, b, __ATOMIC_RELAXED);
+  }
+  return b;
+}
+
+/* Takes sig off the signals pending for this OS thread or the process.
+ * Returns 1 with its siginfo, or 0 when it is not pending (any more). */
+static int take_pending(int sig, siginfo_t *info)
+{
+  struct timespec zero = {0, 0};
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  return gp__real_syscall(SYS_rt_sigtimedwait, &one, info, &zero, _NSIG / 8) ==
+         sig;
+}
+
+/* The signals, of bits, pending for the process (not for its first thread
+ * alone) that main blocks. */
+static uint64_t stuck_for_main(uint64_t bits)
+{
+  struct pending p;
+  if (read_pending(&p) != 0)
+    return 0;
+  return bits & p.shared & p.blocked & ~p.own;
+}
+
+/* How many threads wait for each signal in sigwait and the like: the hub
+ * leaves those signals to them. */
+static uint32_t sigwaiters[65];
+
+/* The hub's part (gp__sched_watch_signals). A signal some thread waits
+ * for in sigwait is left to it: the kernel gives main's first. */
+static void route(void)
+{
+  sigset_t set;
+  uint64_t bits = 0;
+
+  if (gp__real_syscall(SYS_rt_sigpending, &set, _NSIG / 8) != 0)
+    return;
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+    if (sigismember(&set, sig))
+      bits |= 1ull << (sig - 1);
+  if ((bits &= routable()) == 0 || (bits = stuck_for_main(bits)) == 0)
+    return;
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++) {
+    struct gp__coro *to;
+    siginfo_t info;
+    uint64_t id;
+    if (!(bits & (1ull << (sig - 1))) ||
+        __atomic_load_n(&sigwaiters[sig], __ATOMIC_SEQ_CST) ||
+        (to = gp__thread_taker(sig, &id)) == NULL || !take_pending(sig, &info))
+      continue;
+    run_here(sig, &info);
+    if (catches(&app[sig]) && gp__coro_valid(to) && gp__coro_id(to) == id)
+      gp__coro_interrupt(to);
+  }
+}
+
+void gp__signal_watch(void)
+{
+  static int done;
+  sigset_t set;
+  uint64_t bits = routable();
+
+  if (__atomic_load_n(&done, __ATOMIC_RELAXED) ||
+      __atomic_exchange_n(&done, 1, __ATOMIC_RELAXED))
+    return;
+  sigemptyset(&set);
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+    if (bits & (1ull << (sig - 1)))
+      sigaddset(&set, sig);
+  gp__sched_watch_signals(&set, route);
+}
+
+int gp__signal_take_unblocked(const sigset_t *open)
+{
+  sigset_t set;
+  uint64_t bits = 0;
+  int n = 0;
+
+  if (gp__real_syscall(SYS_rt_sigpending, &set, _NSIG / 8) != 0)
+    return 0;
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+    if (sigismember(&set, sig) && sigismember(open, sig))
+      bits |= 1ull << (sig - 1);
+  if ((bits &= routable()) == 0 || (bits = stuck_for_main(bits)) == 0)
+    return 0;
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++) {
+    siginfo_t info;
+    if ((bits & (1ull << (sig - 1))) && take_pending(sig, &info)) {
+      run_here(sig, &info);
+      n++;
+    }
+  }
+  return n;
+}
+
 /* ---- sigwait, sigwaitinfo, sigtimedwait ----
  *
  * A signal a thread waits for is kept pending for it by the shim (a
@@ -238,7 +429,8 @@ static int take_own(const sigset_t *set, siginfo_t *info)
 
 /* Waits for a signal of set until the deadline. Returns the signal number,
  * or -1 with errno: EAGAIN at the deadline, EINTR, or the kernel's. */
-static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
+static int sig_wait_here(const sigset_t *set, siginfo_t *info,
+                         uint64_t deadline)
 {
   static const struct timespec zero = {0, 0};
   int sfd = -1, r, saved;
@@ -286,6 +478,23 @@ static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
     gp__ownfd_forget(sfd);
     gp__real_close(sfd);
   }
+  errno = saved;
+  return r;
+}
+
+/* sig_wait_here, counted in sigwaiters. */
+static int sig_wait(const sigset_t *set, siginfo_t *info, uint64_t deadline)
+{
+  int r, saved;
+
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+    if (sigismember(set, sig))
+      __atomic_fetch_add(&sigwaiters[sig], 1, __ATOMIC_SEQ_CST);
+  r = sig_wait_here(set, info, deadline);
+  saved = errno;
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+    if (sigismember(set, sig))
+      __atomic_fetch_sub(&sigwaiters[sig], 1, __ATOMIC_SEQ_CST);
   errno = saved;
   return r;
 }

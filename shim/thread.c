@@ -426,6 +426,7 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   }
   /* After the spawn: the first one settles the TLS mode. */
   note_openmp(__builtin_return_address(0));
+  gp__signal_watch();
   return 0;
 }
 
@@ -622,6 +623,25 @@ int gp__thread_take_signal(const sigset_t *set)
   return 0;
 }
 
+static int takes(struct gp__coro *co, void *arg)
+{
+  const int *sig = arg;
+  struct gp__thread *t;
+  if (gp__coro_is_main(co) || gp__coro_finished(co))
+    return 0;
+  /* None yet: the thread blocks nothing. */
+  t = __atomic_load_n(gp__coro_local(co), __ATOMIC_ACQUIRE);
+  return t == NULL || !sigismember(&t->sigmask, *sig);
+}
+
+struct gp__coro *gp__thread_taker(int sig, uint64_t *id)
+{
+  struct gp__coro *co = gp__coro_find(takes, &sig);
+  if (co)
+    *id = gp__coro_id(co);
+  return co;
+}
+
 void gp__thread_kept_signals(sigset_t *set)
 {
   struct gp__coro *co = current();
@@ -638,22 +658,27 @@ void gp__thread_kept_signals(sigset_t *set)
 
 /* Signals kept pending for t that its mask no longer blocks are taken
  * now, as the kernel takes them when a mask lets them through: each one's
- * action runs on this OS thread. Returns how many there were. */
-static int run_unblocked(struct gp__thread *t)
+ * action runs on this OS thread; so are those pending for the process that
+ * its mask, before, blocked (signal.c). Returns how many there were. */
+static int run_unblocked(struct gp__thread *t, const sigset_t *before)
 {
-  sigset_t open;
+  sigset_t open, opened;
   int sig, n = 0;
 
-  if (__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) == 0)
-    return 0;
   sigfillset(&open);
+  sigemptyset(&opened);
   for (int s = 1; s < NSIG; s++)
     if (sigismember(&t->sigmask, s))
       sigdelset(&open, s);
-  while ((sig = gp__thread_take_signal(&open)) > 0) {
+    else if (sigismember(before, s))
+      sigaddset(&opened, s);
+  while (__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) != 0 &&
+         (sig = gp__thread_take_signal(&open)) > 0) {
     gp__signal_run_here(sig);
     n++;
   }
+  if (!sigisemptyset(&opened))
+    n += gp__signal_take_unblocked(&opened);
   return n;
 }
 
@@ -683,7 +708,7 @@ GP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
   if (old)
     *old = cur;
   if (set)
-    run_unblocked(t);
+    run_unblocked(t, &cur);
   return 0;
 }
 
@@ -706,7 +731,7 @@ int gp__thread_suspend_mask(const sigset_t *set, sigset_t *old)
     return 0;
   *old = t->sigmask;
   t->sigmask = *set;
-  return run_unblocked(t);
+  return run_unblocked(t, old);
 }
 
 GP_EXPORT int pthread_setname_np(pthread_t th, const char *name)
