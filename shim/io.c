@@ -446,7 +446,7 @@ static ssize_t sendfile_copy(struct op *op, struct gp__fdinfo *fi)
   return err ? finish(done, err) : (ssize_t)done;
 }
 
-static ssize_t drive(struct op *op)
+static ssize_t drive_op(struct op *op)
 {
   struct gp__fdinfo *fi = gp__shim_classify(op->fd);
 
@@ -477,6 +477,20 @@ static ssize_t drive(struct op *op)
   default:
     return attempt(op, 0);
   }
+}
+
+/* drive_op, leaving errno as it was when the call succeeds, as libc's
+ * wrappers do: the tries and looks along the way set it (EAGAIN from a
+ * try before the wait, ENOTTY from the look at whether the fd is a
+ * terminal), and a program that clears errno and checks it after a read
+ * took those for a failure. */
+static ssize_t drive(struct op *op)
+{
+  int saved = errno;
+  ssize_t r = drive_op(op);
+  if (r >= 0)
+    errno = saved;
+  return r;
 }
 
 /* Runs an iovec op on a private copy of the app's array, which the driver

@@ -250,15 +250,12 @@ static int connect_blocking(int fd, const struct sockaddr *addr, socklen_t alen,
  * leaves. A socket already connecting (EALREADY) waits too, as a blocking
  * one does in Linux. SO_SNDTIMEO bounds the wait; on expiry the kernel's
  * EINPROGRESS (first call) or EALREADY (a later one) is reported. */
-GP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
+static int connect_op(int fd, const struct sockaddr *addr, socklen_t alen)
 {
-  struct gp__fdinfo *fi;
+  struct gp__fdinfo *fi = gp__shim_classify(fd);
   uint64_t deadline;
   int r, first;
 
-  if (!gp__shim_active(GP__PATCH_SOCKET))
-    return gp__real_connect(fd, addr, alen);
-  fi = gp__shim_classify(fd);
   if (fi != NULL && gp__shim_owned_check(fd, fi) == GP__FD_SOCKET)
     return connect_blocking(fd, addr, alen, fi);
   if (fi == NULL || fi->kind != GP__FD_OWNED || fi->app_nonblock)
@@ -296,4 +293,16 @@ GP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
       return -1; /* the connection failed: its error */
     /* Still connecting: the wake-up was for something else. */
   }
+}
+
+GP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
+{
+  int saved = errno, r;
+
+  if (!gp__shim_active(GP__PATCH_SOCKET))
+    return gp__real_connect(fd, addr, alen);
+  /* A connect that waited saw EINPROGRESS first: not left behind. */
+  if ((r = connect_op(fd, addr, alen)) == 0)
+    errno = saved;
+  return r;
 }
