@@ -82,20 +82,29 @@ static void *reader(void *arg)
   return NULL;
 }
 
-/* Runs reader with sig open in it and blocked in main, sends sig to the
- * process (sigqueue's value when queue), then writes the byte. */
-static void read_case(const char *title, int sig, int queue)
+/* Starts reader on a new data pipe with sig open in it, and blocks sig
+ * in main once the reader runs. */
+static pthread_t start_reader(int sig)
 {
   pthread_t t;
   char c;
-  int before = caught;
-
-  printf("%s\n", title);
   fresh_data();
   block_in_main(sig, SIG_UNBLOCK); /* the thread starts with it open */
   pthread_create(&t, NULL, reader, NULL);
   read(ready[0], &c, 1);
   block_in_main(sig, SIG_BLOCK);
+  return t;
+}
+
+/* Runs reader with sig open in it and blocked in main, sends sig to the
+ * process (sigqueue's value when queue), then writes the byte. */
+static void read_case(const char *title, int sig, int queue)
+{
+  pthread_t t;
+  int before = caught;
+
+  printf("%s\n", title);
+  t = start_reader(sig);
   sleep_ms(50); /* in its read */
   if (queue) {
     union sigval v = {.sival_int = 42};
@@ -198,12 +207,8 @@ int main(void)
   pthread_join(t, NULL);
 
   printf("main in sigwait while a thread leaves it open:\n");
-  fresh_data();
   handle(SIGUSR1, 0);
-  block_in_main(SIGUSR1, SIG_UNBLOCK);
-  pthread_create(&t, NULL, reader, NULL);
-  read(ready[0], &c, 1);
-  block_in_main(SIGUSR1, SIG_BLOCK);
+  t = start_reader(SIGUSR1);
   {
     int before = caught, got = 0;
     sigset_t w;
@@ -218,13 +223,9 @@ int main(void)
   pthread_join(t, NULL);
 
   printf("SIGTERM's default action:\n");
-  fresh_data();
   pid_t pid = fork();
   if (pid == 0) {
-    block_in_main(SIGTERM, SIG_UNBLOCK);
-    pthread_create(&t, NULL, reader, NULL);
-    read(ready[0], &c, 1);
-    block_in_main(SIGTERM, SIG_BLOCK);
+    t = start_reader(SIGTERM);
     sleep_ms(50);
     kill(getpid(), SIGTERM);
     sleep_ms(2000);
