@@ -156,6 +156,8 @@ struct gp__coro {
                                  -ECANCELED */
   int canceled;               /* atomic: killed before it started: fn never
                                  runs */
+  int signal_due;             /* atomic: a signal's action is kept for it
+                                 (gp__coro_interrupt_due) */
   struct gp__lock lock;       /* guards joiners, joining, detached, released */
   struct gp__waitq joiners;   /* coroutines waiting for it to be released */
   unsigned char joining;      /* a join waits on it */

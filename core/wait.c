@@ -180,6 +180,8 @@ int gp__park(struct gp__wait *w, uint64_t deadline)
   if (timed)
     heap_del(s, co);
   co->wait = NULL;
+  if (__atomic_load_n(&co->signal_due, __ATOMIC_ACQUIRE))
+    gp__signal_due_hook(co); /* before the call it interrupted returns */
   return w->result;
 }
 
@@ -249,6 +251,8 @@ int gp__yield(void)
     return -ECANCELED;
   gp__sched_make_ready(s, co);
   gp__sched_suspend(s);
+  if (__atomic_load_n(&co->signal_due, __ATOMIC_ACQUIRE))
+    gp__signal_due_hook(co);
   return 0;
 }
 
@@ -523,8 +527,37 @@ void gp__wait_posted(struct gp__coro *co, int posted)
     gp__sched_make_ready(co->sched, co);
   if (posted & GP__POST_CANCEL)
     cancel_here(co);
-  if (posted & GP__POST_INTERRUPT)
-    interrupt_here(co);
+  if ((posted & GP__POST_INTERRUPT) && !interrupt_here(co) &&
+      __atomic_load_n(&co->signal_due, __ATOMIC_ACQUIRE))
+    gp__signal_due_hook(co); /* it no longer waits: for it, now */
+}
+
+static void no_due_hook(struct gp__coro *co)
+{
+  gp__coro_due_clear(co);
+}
+
+void (*gp__signal_due_hook)(struct gp__coro *co) = no_due_hook;
+
+void gp__coro_due_clear(struct gp__coro *co)
+{
+  __atomic_store_n(&co->signal_due, 0, __ATOMIC_RELEASE);
+}
+
+int gp__coro_interrupt_due(struct gp__coro *co)
+{
+  if (co->sched != gp__tls.sched) {
+    /* A look: its hub makes sure (gp__wait_posted). */
+    if (__atomic_load_n(&co->state, __ATOMIC_RELAXED) != GP__PARKED)
+      return 0;
+    __atomic_store_n(&co->signal_due, 1, __ATOMIC_RELEASE);
+    gp__sched_post(co, GP__POST_INTERRUPT);
+    return 1;
+  }
+  if (!interruptible_parked(co))
+    return 0;
+  __atomic_store_n(&co->signal_due, 1, __ATOMIC_RELEASE);
+  return interrupt_here(co);
 }
 
 int gp__coro_interrupt(struct gp__coro *co)

@@ -77,6 +77,21 @@ int gp__addr_has_waiters(const uint32_t *addr);
  * Returns 1 if it was, else 0. */
 int gp__coro_interrupt(struct gp__coro *co);
 
+/* A signal's action for co, which the caller has kept for it (the
+ * shim's): when co waits where a signal interrupts, its wait is ended with
+ * -EINTR and co itself takes the action before its call returns, as the
+ * kernel runs a handler on the thread it interrupts (gp__signal_due_hook,
+ * in co). Another scheduler's coroutine is judged by a look at it: should
+ * it not be so waiting by the time its hub acts, the hook runs there, for
+ * co. Returns 1 if so, 0 when co does not wait (the caller takes the
+ * action itself, now). */
+int gp__coro_interrupt_due(struct gp__coro *co);
+/* Set by the shim: takes the action kept for co (co the running coroutine,
+ * or, on its hub, one that no longer waits). */
+extern void (*gp__signal_due_hook)(struct gp__coro *co);
+/* Clears co's mark, for the hook. */
+void gp__coro_due_clear(struct gp__coro *co);
+
 /* Cancels co: if parked in a cancelable wait, the wait ends with
  * -ECANCELED; otherwise its next cancelable wait does. A coroutine that
  * has not started yet still starts (pthread_cancel's deferred

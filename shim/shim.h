@@ -153,6 +153,15 @@ int gp__signal_take_unblocked(const sigset_t *open);
 /* A thread, not main, that does not block sig: its handle and *id; NULL
  * when none. */
 struct gp__coro *gp__thread_taker(int sig, uint64_t *id);
+/* sig's action, for thread co (not main), with info (NULL: as
+ * pthread_kill sends it): when co waits where a signal interrupts, its
+ * wait ends with EINTR and co takes the action itself, on its own stack,
+ * before its call returns, as the kernel does. Returns 1 if so; 0 when it
+ * does not wait so (or is the caller): the caller takes the action now. */
+int gp__thread_signal_for(struct gp__coro *co, int sig, const siginfo_t *info);
+/* Takes sig's action on this OS thread now (info as for the above), as
+ * gp__signal_run_here does. */
+void gp__signal_run_for(int sig, siginfo_t *info);
 /* Adds to *set the signals kept pending for the calling thread. */
 void gp__thread_kept_signals(sigset_t *set);
 

@@ -86,6 +86,11 @@ int gp__signal_run_here(int sig)
   return run_here(sig, NULL);
 }
 
+void gp__signal_run_for(int sig, siginfo_t *info)
+{
+  run_here(sig, info);
+}
+
 int gp__signal_restarts(void)
 {
   int sig = last;
@@ -357,9 +362,15 @@ static void route(void)
         __atomic_load_n(&sigwaiters[sig], __ATOMIC_SEQ_CST) ||
         (to = gp__thread_taker(sig, &id)) == NULL || !take_pending(sig, &info))
       continue;
-    run_here(sig, &info);
-    if (catches(&app[sig]) && gp__coro_valid(to) && gp__coro_id(to) == id)
-      gp__coro_interrupt(to);
+    /* A handler runs in the thread when its wait can be interrupted. */
+    if (catches(&app[sig]) && gp__coro_valid(to) && gp__coro_id(to) == id) {
+      if (!gp__thread_signal_for(to, sig, &info)) {
+        run_here(sig, &info);
+        gp__coro_interrupt(to);
+      }
+    } else {
+      run_here(sig, &info);
+    }
   }
 }
 

@@ -48,6 +48,11 @@ struct gp__thread {
                           with pthread_kill while its mask blocked it */
   uint64_t sigwaiting; /* atomic: the signals its sigwait waits for, one
                           bit each as above (signal.c) */
+  int due_sig;         /* atomic: a signal whose action it takes itself as
+                          its wait ends (gp__thread_signal_for): 0 none, -1
+                          being kept */
+  int due_has_info;    /* due_info is the signal's (else pthread_kill's) */
+  siginfo_t due_info;
 };
 
 /* The record of co, made on first use; NULL without memory. Another
@@ -579,6 +584,8 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
    * pended for good (no handler ran with several schedulers); and it
    * interrupted the caller's scheduler's main as well. A target waiting
    * where the signal would interrupt it is interrupted. */
+  if (gp__thread_signal_for(co, sig, NULL))
+    return 0; /* it takes the action itself, as its wait ends */
   if (gp__signal_run_here(sig) != 0)
     return EINVAL;
   gp__coro_interrupt(co);
@@ -621,6 +628,47 @@ int gp__thread_take_signal(const sigset_t *set)
       return __builtin_ctzll(bit) + 1;
   }
   return 0;
+}
+
+int gp__thread_signal_for(struct gp__coro *co, int sig, const siginfo_t *info)
+{
+  struct gp__thread *t;
+  int free = 0;
+
+  if (co == current() || gp__coro_is_main(co) || (t = thread_of(co)) == NULL ||
+      !__atomic_compare_exchange_n(&t->due_sig, &free, -1, 0, __ATOMIC_ACQUIRE,
+                                   __ATOMIC_RELAXED))
+    return 0;
+  t->due_has_info = info != NULL;
+  if (info)
+    t->due_info = *info;
+  __atomic_store_n(&t->due_sig, sig, __ATOMIC_RELEASE);
+  if (gp__coro_interrupt_due(co))
+    return 1;
+  __atomic_store_n(&t->due_sig, 0, __ATOMIC_RELEASE); /* it does not wait */
+  return 0;
+}
+
+/* gp__signal_due_hook: in co as its wait ends, or on its hub for it. */
+static void take_due(struct gp__coro *co)
+{
+  struct gp__thread *t = __atomic_load_n(gp__coro_local(co), __ATOMIC_ACQUIRE);
+  siginfo_t info;
+  int sig, has;
+
+  gp__coro_due_clear(co);
+  if (t == NULL || (sig = __atomic_load_n(&t->due_sig, __ATOMIC_ACQUIRE)) <= 0)
+    return;
+  has = t->due_has_info;
+  if (has)
+    info = t->due_info;
+  __atomic_store_n(&t->due_sig, 0, __ATOMIC_RELEASE);
+  gp__signal_run_for(sig, has ? &info : NULL);
+}
+
+__attribute__((constructor)) static void thread_due_ctor(void)
+{
+  gp__signal_due_hook = take_due;
 }
 
 static int takes(struct gp__coro *co, void *arg)

@@ -4,7 +4,9 @@
  * schedulers the handler never ran (the signal pended on a scheduler
  * thread that blocks every signal), and with one, main's sleep ended with
  * EINTR too. Three targets, each with its own sender, so that they spread
- * over the schedulers. */
+ * over the schedulers. The handler runs in its target, as the kernel runs
+ * it: its thread-local count is the target's (it ran on the sender's OS
+ * thread, in whatever ran there). */
 #include "compat.h"
 
 #include <signal.h>
@@ -12,19 +14,22 @@
 #define PAIRS 3
 
 static int handled;
+static __thread int here; /* the handler's runs in this thread */
 
 static void on_usr1(int sig)
 {
   (void)sig;
   __atomic_fetch_add(&handled, 1, __ATOMIC_RELAXED);
+  here++;
 }
 
+/* Its sleep's errno (0: whole), and 100 for each handler run in it. */
 static void *target(void *arg)
 {
   struct timespec ts = {5, 0};
-  int r = nanosleep(&ts, NULL);
+  int r = nanosleep(&ts, NULL), err = r == 0 ? 0 : errno;
   (void)arg;
-  return (void *)(intptr_t)(r == 0 ? 0 : errno);
+  return (void *)(intptr_t)(err + 100 * here);
 }
 
 static void *sender(void *arg)
@@ -51,10 +56,12 @@ int main(void)
     void *got;
     pthread_join(s[i], NULL);
     pthread_join(t[i], &got);
-    printf("target %d: sleep %s\n", i,
-           (intptr_t)got == EINTR ? "interrupted (EINTR)"
-           : got == NULL          ? "whole"
-                                  : "failed otherwise");
+    intptr_t err = (intptr_t)got % 100;
+    printf("target %d: sleep %s, the handler ran in it %d time(s)\n", i,
+           err == EINTR ? "interrupted (EINTR)"
+           : err == 0   ? "whole"
+                        : "failed otherwise",
+           (int)((intptr_t)got / 100));
   }
   printf("handler ran %d times\n", handled);
   return 0;

@@ -12,9 +12,9 @@
  * - an ignored signal is dropped, not left pending;
  * - a thread in sigsuspend is woken;
  * - main waiting for it in sigwait takes it (the kernel gives it main);
+ * - the handler runs in the thread it interrupts;
  * - a thread that blocked the signal too takes it once it unblocks it,
- *   and the handler runs in that thread (in the cases above it runs on
- *   main's scheduler's OS thread: README, Limitations);
+ *   and the handler runs in that thread;
  * - the default action of SIGTERM ends the process (in a child). */
 #include "compat.h"
 
@@ -113,10 +113,9 @@ static void read_case(const char *title, int sig, int queue)
     kill(getpid(), sig);
   }
   wait_caught(before + 1);
-  /* (Patched, it runs on the OS thread of main's scheduler, for the
-   * reader: README, Limitations.) */
-  printf("  handler ran %d time(s), %s, from this process %d, value %d\n",
-         caught - before,
+  printf("  handler ran %d time(s), in the reader %d, %s, from this process "
+         "%d, value %d\n",
+         caught - before, pthread_equal(ran_in, t),
          code == SI_USER    ? "SI_USER"
          : code == SI_QUEUE ? "SI_QUEUE"
                             : "other",
