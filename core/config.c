@@ -411,6 +411,18 @@ void gp__config_init(void)
   c->stack_size = gp__config_default_stack();
   if (!getauxval(AT_SECURE)) /* set-uid and friends: not trusted */
     read_env(c);
+  /* Boehm's collector stops the world by sending each thread a signal
+   * whose handler must run on that thread, its stack and registers, while
+   * it waits for a lock or computes; a coroutine that waits for the
+   * collector's lock cannot, and the collection hangs. So its programs
+   * keep real threads unless GPATCH_PATCH says otherwise. */
+  if ((c->patch & GP__PATCH_THREAD) &&
+      (getauxval(AT_SECURE) || !getenv("GPATCH_PATCH") ||
+       !*getenv("GPATCH_PATCH")) &&
+      gp__config_lib_loaded("libgc.so")) {
+    c->patch &= ~GP__PATCH_THREAD;
+    c->gc_real_threads = 1;
+  }
   __atomic_store_n(&done, 2, __ATOMIC_RELEASE);
   errno = saved;
 }

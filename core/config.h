@@ -38,6 +38,9 @@ struct gp__config {
   int cores_auto;           /* cores is the CPU count (auto, the default),
                                not a count the user gave */
   int sud;                  /* GPATCH_SUD: enum gp__sud */
+  int gc_real_threads;      /* thread patching was left off because
+                               Boehm's collector (libgc) is loaded and
+                               GPATCH_PATCH was not given */
   int tls;                  /* GPATCH_TLS: enum gp__tls_mode; thread is
                                a thread pointer per coroutine (tp.c) */
 };
