@@ -22,13 +22,16 @@
 #include <time.h>
 
 /* The kernel's answer to a wait that would not wait: EAGAIN when *addr is
- * not val, EFAULT, EINVAL (misaligned) — or -ETIMEDOUT when it would. */
+ * not val, EFAULT, EINVAL (misaligned) — or -ETIMEDOUT when it would. 0
+ * when a FUTEX_WAKE from another OS thread reached it in the kernel (a
+ * wake passes on to the kernel what it did not find parked here): the
+ * caller was woken. */
 static long probe(uint32_t *addr, int op, uint32_t val)
 {
   struct timespec zero = {0, 0};
   if (gp__real_syscall(SYS_futex, addr, op & FUTEX_PRIVATE_FLAG, val, &zero,
                        NULL, 0) == 0)
-    return 0; /* cannot happen: nobody wakes a zero wait */
+    return 0;
   return -errno;
 }
 
@@ -65,7 +68,9 @@ static long futex_wait(uint32_t *addr, int op, uint32_t val,
       (cmd == FUTEX_WAIT && (op & FUTEX_CLOCK_REALTIME)) ||
       deadline_of(cmd, op, ts, &deadline) != 0)
     return 1; /* alone, or the kernel's EINVAL */
-  if ((r = probe(addr, op, val)) != -ETIMEDOUT) {
+  if ((r = probe(addr, op, val)) == 0)
+    return 0; /* woken already */
+  if (r != -ETIMEDOUT) {
     errno = (int)-r;
     return -1; /* EAGAIN, EFAULT, EINVAL */
   }

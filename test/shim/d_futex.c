@@ -3,8 +3,12 @@
  * wait woken by another thread's FUTEX_WAKE (private and not), the count a
  * wake returns, EAGAIN when the value differs, ETIMEDOUT for a relative
  * FUTEX_WAIT timeout and an absolute FUTEX_WAIT_BITSET one, a wait ended
- * by another process (shared memory, its own FUTEX_WAKE), and the kernel's
- * errors (EFAULT, EINVAL for an empty bitset). */
+ * by another process (shared memory, its own FUTEX_WAKE), the kernel's
+ * errors (EFAULT, EINVAL for an empty bitset), and two threads handing a
+ * word back and forth 20000 times, as std::counting_semaphore does: every
+ * wait returns 0 or EAGAIN (on several schedulers a wake that reached the
+ * runtime's look in the kernel made the wait fail with errno 0, and
+ * libstdc++ threw std::system_error "Success"). */
 #include "compat.h"
 
 #include <linux/futex.h>
@@ -45,6 +49,28 @@ static void *waiter(void *arg)
   while (__atomic_load_n(&word, __ATOMIC_ACQUIRE) == 0)
     futex(&word, FUTEX_WAIT_PRIVATE, 0, NULL, 0);
   return NULL;
+}
+
+/* Hands pong back and forth with the other side: waits while it is
+ * mine (0 or 1), then gives it over and wakes. Returns how many waits
+ * failed otherwise than with EAGAIN or EINTR. */
+static uint32_t pong;
+#define HANDS 20000
+static void *hand(void *arg)
+{
+  uint32_t mine = (uint32_t)(uintptr_t)arg;
+  intptr_t odd = 0;
+  for (int i = 0; i < HANDS; i++) {
+    while (__atomic_load_n(&pong, __ATOMIC_ACQUIRE) == mine) {
+      errno = 0;
+      if (futex(&pong, FUTEX_WAIT_PRIVATE, mine, NULL, 0) != 0 &&
+          errno != EAGAIN && errno != EINTR)
+        odd++;
+    }
+    __atomic_store_n(&pong, mine, __ATOMIC_RELEASE);
+    futex(&pong, FUTEX_WAKE_PRIVATE, 1, NULL, 0);
+  }
+  return (void *)odd;
 }
 
 int main(void)
@@ -110,5 +136,17 @@ int main(void)
       res(futex(&word2, FUTEX_WAIT_BITSET_PRIVATE, 0, NULL, 0)));
   SAY("wake with nobody waiting: %ld\n",
       futex(&word2, FUTEX_WAKE_PRIVATE, 1, NULL, 0));
+
+  {
+    /* pthreads, placed on any scheduler (spawn's stay on this one). */
+    pthread_t h1, h2;
+    void *odd1, *odd2;
+    pthread_create(&h1, NULL, hand, (void *)(uintptr_t)1);
+    pthread_create(&h2, NULL, hand, (void *)(uintptr_t)0);
+    pthread_join(h1, &odd1);
+    pthread_join(h2, &odd2);
+    SAY("%d hand-overs each way: waits that failed otherwise: %ld\n", HANDS,
+        (long)((intptr_t)odd1 + (intptr_t)odd2));
+  }
   return compat_failures != 0;
 }
