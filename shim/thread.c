@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -431,6 +432,9 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
     t->sigmask = mask;
     o.local = t;
   }
+  /* As glibc's: libstdc++ then makes shared_ptr counts atomic, and its
+   * stop_token waits for a callback another thread runs. */
+  __libc_single_threaded = 0;
   /* The handle is in *th before the thread can run (on another
    * scheduler, at once), as glibc stores it. */
   if (gp__coro_spawn((struct gp__coro **)(void *)th, fn, arg, &o) != 0) {

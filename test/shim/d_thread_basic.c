@@ -1,13 +1,14 @@
 /* d_thread_basic: pthread_create and join, stack sizes, detached threads,
  * tryjoin/timedjoin/clockjoin, self and equal, once, sched_yield, thread
- * names and pthread_kill(th, 0), with plain pthread calls: real threads
- * plain, coroutines preloaded. Every outcome is printed, so both runs must
- * agree on each return value. */
+ * names, pthread_kill(th, 0) and __libc_single_threaded, with plain
+ * pthread calls: real threads plain, coroutines preloaded. Every outcome
+ * is printed, so both runs must agree on each return value. */
 #include "compat.h"
 
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/single_threaded.h>
 
 #define EN(r) ((r) == 0 ? "0" : strerrorname_np(r))
 
@@ -103,9 +104,12 @@ int main(void)
   sem_init(&go, 0, 0);
   sem_init(&done, 0, 0);
 
-  /* create and join */
+  /* create and join; glibc's pthread_create clears __libc_single_threaded,
+   * by which libstdc++ chooses atomic reference counts (it stayed 1 with
+   * one scheduler, which made no OS thread) */
   r = pthread_create(&th, NULL, ret_arg, (void *)42);
-  SAY("create: %s\n", EN(r));
+  SAY("create: %s, single-threaded after %d\n", EN(r),
+      (int)__libc_single_threaded);
   r = pthread_join(th, &ret);
   SAY("join: %s, value %ld\n", EN(r), (long)(intptr_t)ret);
   r = pthread_join(pthread_self(), NULL);
