@@ -138,6 +138,7 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
     gp__tls_switch(s, to);
   s->prev = from;
   s->current = to;
+  gp__tls.on_hub = to->is_hub;
   __atomic_store_n(&s->switches, s->switches + 1, __ATOMIC_RELAXED);
 #ifdef GP__ASAN
   __sanitizer_start_switch_fiber(
@@ -756,6 +757,7 @@ static int make_coros(struct gp__sched *s, int with_main)
     s->hub->tsan_fiber = __tsan_get_current_fiber();
 #endif
     s->current = s->hub;
+    gp__tls.on_hub = 1;
     return 0;
   }
   gp__coro_init_struct(s, s->main);

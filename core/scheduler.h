@@ -39,6 +39,11 @@ struct gp__tls {
    * an allocator's lock, say, that the hub's own allocations then wait
    * for. */
   int locks_held;
+  /* The hub runs (set at each switch): a signal handler that lands in it
+   * runs the program's code on the OS thread's own terms, so the
+   * interposers make their calls as they are (a wait blocks the thread:
+   * the hub cannot park). */
+  int on_hub;
 };
 extern __thread struct gp__tls gp__tls
     __attribute__((tls_model("initial-exec")));

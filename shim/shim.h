@@ -28,12 +28,13 @@
 int gp__shim_adopt(unsigned family);
 
 /* Nonzero when the caller is an application coroutine on a scheduler's
- * thread, the runtime is not itself running, and family is patched. Every
+ * thread (not a signal handler that landed in its hub), the runtime is not
+ * itself running, and family is patched. Every
  * interposer starts with this test and, when it fails, makes the real call
  * untouched. */
 static inline int gp__shim_active(unsigned family)
 {
-  if (gp__tls.depth)
+  if (gp__tls.depth || gp__tls.on_hub)
     return 0;
   if (gp__tls.sched)
     return (gp__config.patch & family) != 0;
