@@ -163,6 +163,10 @@ int gp__thread_signal_for(struct gp__coro *co, int sig, const siginfo_t *info);
 /* Takes sig's action on this OS thread now (info as for the above), as
  * gp__signal_run_here does. */
 void gp__signal_run_for(int sig, siginfo_t *info);
+/* Set as a fork's child exits whose parent had started libuv's pool
+ * (thread.c): the parent's threads counted as waiting on the pool's
+ * condition variable are gone, and its destroy must not fail. */
+extern int gp__shim_child_exiting;
 /* Adds to *set the signals kept pending for the calling thread. */
 void gp__thread_kept_signals(sigset_t *set);
 

@@ -443,7 +443,10 @@ GP_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
   if (!emulated_cond(c))
     return gp__real_pthread_cond_destroy(c);
-  return __atomic_load_n(cond_waiters(c), __ATOMIC_ACQUIRE) ? EBUSY : 0;
+  return __atomic_load_n(cond_waiters(c), __ATOMIC_ACQUIRE) &&
+                 !__atomic_load_n(&gp__shim_child_exiting, __ATOMIC_ACQUIRE)
+             ? EBUSY
+             : 0;
 }
 
 /* ---- rwlocks ---- */

@@ -374,6 +374,61 @@ static void note_openmp(const void *caller)
                    "at most GPATCH_CORES, or GPATCH_PATCH=-thread avoids it\n");
 }
 
+/* The threads of libuv's threadpool the runtime started. A fork's child
+ * has none of its parent's, but libuv's destructor joins them at exit all
+ * the same: glibc reclaimed their memory in the child, and the join
+ * crashed (PostgreSQL's processes, which exit after a fork, died with
+ * SIGSEGV once the postmaster had looked up a name). So the parent's are
+ * known as such in the child, and a join of one returns at once. */
+#define WORKERS_KEPT 256
+static pthread_t workers[WORKERS_KEPT];
+static unsigned nworkers, nparents; /* workers[0 .. nparents) a parent's */
+
+static void note_worker(pthread_t th)
+{
+  unsigned i, n = __atomic_load_n(&nparents, __ATOMIC_ACQUIRE);
+
+  /* A thread of this process may get the handle of one of the parent's
+   * (glibc reuses their memory): that one is joined for real. */
+  for (i = 0; i < n && i < WORKERS_KEPT; i++)
+    if (pthread_equal(__atomic_load_n(&workers[i], __ATOMIC_ACQUIRE), th))
+      __atomic_store_n(&workers[i], (pthread_t)0, __ATOMIC_RELEASE);
+  i = __atomic_fetch_add(&nworkers, 1, __ATOMIC_RELAXED);
+  if (i < WORKERS_KEPT)
+    __atomic_store_n(&workers[i], th, __ATOMIC_RELEASE);
+}
+
+static int parents_worker(pthread_t th)
+{
+  unsigned n = __atomic_load_n(&nparents, __ATOMIC_ACQUIRE);
+  for (unsigned i = 0; i < n && i < WORKERS_KEPT; i++)
+    if (pthread_equal(__atomic_load_n(&workers[i], __ATOMIC_ACQUIRE), th))
+      return 1;
+  return 0;
+}
+
+static void workers_forked(void)
+{
+  __atomic_store_n(&nparents, nworkers, __ATOMIC_RELEASE);
+}
+
+__attribute__((constructor)) static void workers_ctor(void)
+{
+  pthread_atfork(NULL, NULL, workers_forked);
+}
+
+int gp__shim_child_exiting;
+
+/* Runs before libuv's destructor (libuv is loaded first, so finalised
+ * after): in a fork's child whose parent had started the pool, the
+ * destructor also destroys the pool's condition variable, on which the
+ * parent's workers were counted as waiting, and aborted on EBUSY. */
+__attribute__((destructor)) static void workers_dtor(void)
+{
+  if (__atomic_load_n(&nparents, __ATOMIC_ACQUIRE) > 0)
+    __atomic_store_n(&gp__shim_child_exiting, 1, __ATOMIC_RELEASE);
+}
+
 GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
                              void *(*fn)(void *), void *arg)
 {
@@ -404,8 +459,10 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
       gp__real_pthread_sigmask(SIG_SETMASK, &all, &old);
       r = gp__real_pthread_create(th, attr, fn, arg);
       gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
-      if (r == 0)
+      if (r == 0) {
         gp__real_pthread_setname_np(*th, "libuv-worker");
+        note_worker(*th);
+      }
       return r;
     }
     if (gp__tls.depth || gp__tls.foreign || !gp__tls.app ||
@@ -463,6 +520,11 @@ static int join(struct gp__coro *co, void **ret, uint64_t deadline)
 GP_EXPORT int pthread_join(pthread_t th, void **ret)
 {
   struct gp__coro *co;
+  if (parents_worker(th)) {
+    if (ret)
+      *ret = NULL;
+    return 0; /* (libuv's destructor, at exit in a fork's child) */
+  }
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_join(th, ret);
   gp__thread_cancel_point();
