@@ -28,13 +28,19 @@
 int gp__shim_adopt(unsigned family);
 
 /* Nonzero when the caller is an application coroutine on a scheduler's
- * thread (not a signal handler that landed in its hub), the runtime is not
- * itself running, and family is patched. Every
+ * thread (or, for the thread family alone, a signal handler that landed in
+ * its hub), the runtime is not itself running, and family is patched. Every
  * interposer starts with this test and, when it fails, makes the real call
  * untouched. */
 static inline int gp__shim_active(unsigned family)
 {
-  if (gp__tls.depth || gp__tls.on_hub)
+  if (gp__tls.depth)
+    return 0;
+  /* A handler in the hub makes system calls as they are (it cannot park);
+   * the thread family's objects stay the runtime's, so that a lock or a
+   * key the program shares with its threads means the same there (OpenSSL's
+   * random numbers, in PostgreSQL's postmaster's handlers, failed). */
+  if (gp__tls.on_hub && family != GP__PATCH_THREAD)
     return 0;
   if (gp__tls.sched)
     return (gp__config.patch & family) != 0;

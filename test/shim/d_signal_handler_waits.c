@@ -1,7 +1,8 @@
 /* d_signal_handler_waits: a signal handler that itself makes a call that
  * may wait, while every thread waits (so that, patched, the handler lands
  * in the scheduler's hub, which cannot park): poll and nanosleep with a
- * timeout, a read of a pipe that has data, and a fork whose child then
+ * timeout, a read of a pipe that has data, thread-specific data (a key
+ * the runtime emulates must mean the same there), and a fork whose child then
  * lives on in the handler and waits for things of its own, as
  * PostgreSQL's postmaster starts its processes. Patched, each of these
  * stopped the process with "internal error: !co->is_hub" (the hub parked
@@ -15,6 +16,8 @@
 
 static volatile sig_atomic_t got, child_status = -1;
 static int data[2];
+static pthread_key_t key;
+static int marker;
 
 static void waits(int sig)
 {
@@ -24,6 +27,10 @@ static void waits(int sig)
   (void)sig;
   p = poll(NULL, 0, 2);
   q = nanosleep(&ms, NULL);
+  /* thread-specific data, as OpenSSL keeps its random state */
+  if (pthread_setspecific(key, &marker) != 0 ||
+      pthread_getspecific(key) != &marker)
+    q = -1;
   if (read(data[0], &c, 1) == 1 && p == 0 && q == 0 && c == 'd')
     got = 1;
   else
@@ -83,7 +90,7 @@ int main(void)
   int st;
 
   setvbuf(stdout, NULL, _IONBF, 0);
-  if (pipe(data) != 0)
+  if (pipe(data) != 0 || pthread_key_create(&key, NULL) != 0)
     return 1;
   memset(&sa, 0, sizeof(sa));
   sigemptyset(&sa.sa_mask);
