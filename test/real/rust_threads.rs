@@ -10,6 +10,20 @@ use std::time::Duration;
 thread_local!(static MINE: Cell<u32> = Cell::new(7));
 
 fn main() {
+    // A bounded channel: its waker tells threads apart by the address of
+    // a thread-local, which with TLS copies every thread of one OS thread
+    // shares, and the receiver was never woken (the runtime picks a TLS
+    // area per thread for programs rustc built).
+    let (tx, rx) = mpsc::sync_channel::<u64>(2);
+    let p = thread::spawn(move || {
+        for k in 0..1000u64 {
+            tx.send(k).unwrap();
+        }
+    });
+    let s: u64 = rx.iter().sum();
+    p.join().unwrap();
+    println!("sync_channel: sum {}", s);
+
     let pair = Arc::new((Mutex::new(false), Condvar::new()));
     let p2 = pair.clone();
     let t = thread::spawn(move || {
