@@ -288,7 +288,8 @@ int gp__tp_wanted(void)
   if (w < 0) {
     w = gp__config.tls == GP__TLS_THREAD ||
         (gp__config.tls == GP__TLS_AUTO &&
-         (gp__config_lib_loaded("libgomp.so") || built_by_rustc()));
+         (gp__config_lib_loaded("libgomp.so") ||
+          gp__config_lib_loaded("libjli.so") || built_by_rustc()));
     __atomic_store_n(&wanted, w, __ATOMIC_RELAXED);
   }
   return w;

@@ -16,9 +16,11 @@ struct gp__sched;
 extern int gp__tp_on;
 
 /* Nonzero when the mode is asked for: GPATCH_TLS=thread, or auto (the
- * default) with libgomp loaded at start. OpenMP keeps a pointer to each
- * of its threads' thread-local state, which its other threads write, and
- * TLS copies give every coroutine of an OS thread one address. */
+ * default) with libgomp or libjli loaded at start, or for a program rustc
+ * built. OpenMP and the JVM keep pointers to each of their threads'
+ * thread-local state, which other threads write, and Rust's std tells
+ * threads apart by a thread-local's address: TLS copies give every
+ * coroutine of an OS thread one address. */
 int gp__tp_wanted(void);
 
 /* Called once, on the first scheduler's thread: resolves ld.so's and
