@@ -105,7 +105,7 @@ static void read_case(const char *title, int sig, int queue)
 
   printf("%s\n", title);
   t = start_reader(sig);
-  sleep_ms(50); /* in its read */
+  sleep_ms(200); /* in its read by now, even on a busy machine */
   if (queue) {
     union sigval v = {.sival_int = 42};
     sigqueue(getpid(), sig, v);
@@ -211,10 +211,18 @@ int main(void)
   {
     int before = caught, got = 0;
     sigset_t w;
+    pid_t me = getpid(), sender;
     sigemptyset(&w);
     sigaddset(&w, SIGUSR1);
-    kill(getpid(), SIGUSR1); /* pending for the process now: main's */
+    /* Sent once main waits: the kernel offers it to main first, which
+     * wants it while in sigwait (sent before, the reader could take it). */
+    if ((sender = fork()) == 0) {
+      usleep(100000);
+      kill(me, SIGUSR1);
+      _exit(0);
+    }
     sigwait(&w, &got);
+    waitpid(sender, NULL, 0);
     printf("  main's sigwait took %s; the handler ran %d time(s)\n",
            got == SIGUSR1 ? "SIGUSR1" : "other", caught - before);
   }
