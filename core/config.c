@@ -398,6 +398,7 @@ void gp__config_init(void)
 {
   static int done;
   struct gp__config *c = &gp__config;
+  const char *given;
   int saved = errno;
 
   int expected = 0;
@@ -416,9 +417,9 @@ void gp__config_init(void)
    * it waits for a lock or computes; a coroutine that waits for the
    * collector's lock cannot, and the collection hangs. So its programs
    * keep real threads unless GPATCH_PATCH says otherwise. */
+  given = getenv("GPATCH_PATCH");
   if ((c->patch & GP__PATCH_THREAD) &&
-      (getauxval(AT_SECURE) || !getenv("GPATCH_PATCH") ||
-       !*getenv("GPATCH_PATCH")) &&
+      (getauxval(AT_SECURE) || given == NULL || *given == '\0') &&
       gp__config_lib_loaded("libgc.so")) {
     c->patch &= ~GP__PATCH_THREAD;
     c->gc_real_threads = 1;

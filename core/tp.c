@@ -175,8 +175,7 @@ static int refuse(const char *why)
   gp__debug_out(2,
                 "gpatch: GPATCH_TLS=thread%s not available (%s): each "
                 "thread's TLS is copied per coroutine instead\n",
-                gp__config.tls == GP__TLS_AUTO ? " (auto, for libgomp)" : "",
-                why);
+                gp__config.tls == GP__TLS_AUTO ? " (auto)" : "", why);
   return -1;
 }
 

@@ -240,10 +240,11 @@ GP_EXPORT sighandler_t signal(int sig, sighandler_t handler)
  * scheduler is told of each signal sent to the process (a signalfd,
  * gp__sched_watch_signals), and one that is pending for the process, that
  * main blocks, and that a thread does not block, is taken off and its
- * action taken as that thread would: a handler runs (on the hub's OS
- * thread, as for pthread_kill) and the thread's wait is interrupted; the
- * default action ends or stops the process, or nothing happens; ignored,
- * it is dropped. A thread that unblocks such a signal takes it at once,
+ * action taken as that thread would: a handler runs in the thread, as its
+ * wait ends with EINTR, when it waits where a signal interrupts (else at
+ * once on the hub's OS thread, as for pthread_kill); the default action
+ * ends or stops the process, or nothing happens; ignored, it is
+ * dropped. A thread that unblocks such a signal takes it at once,
  * itself, as the kernel would give it. */
 
 /* What /proc/self/status says of the process's first thread: the signals
@@ -326,12 +327,21 @@ static int take_pending(int sig, siginfo_t *info)
          sig;
 }
 
-/* The signals, of bits, pending for the process (not for its first thread
- * alone) that main blocks. */
-static uint64_t stuck_for_main(uint64_t bits)
+/* The signals of open (NULL: all) that may be routed and are pending for
+ * the process (not for its first thread alone) while main blocks them;
+ * /proc is read only when this OS thread sees one pending. */
+static uint64_t stuck_pending(const sigset_t *open)
 {
   struct pending p;
-  if (read_pending(&p) != 0)
+  sigset_t set;
+  uint64_t bits = 0;
+
+  if (gp__real_syscall(SYS_rt_sigpending, &set, _NSIG / 8) != 0)
+    return 0;
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+    if (sigismember(&set, sig) && (open == NULL || sigismember(open, sig)))
+      bits |= 1ull << (sig - 1);
+  if ((bits &= routable()) == 0 || read_pending(&p) != 0)
     return 0;
   return bits & p.shared & p.blocked & ~p.own;
 }
@@ -344,16 +354,8 @@ static uint32_t sigwaiters[65];
  * for in sigwait is left to it: the kernel gives main's first. */
 static void route(void)
 {
-  sigset_t set;
-  uint64_t bits = 0;
+  uint64_t bits = stuck_pending(NULL);
 
-  if (gp__real_syscall(SYS_rt_sigpending, &set, _NSIG / 8) != 0)
-    return;
-  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
-    if (sigismember(&set, sig))
-      bits |= 1ull << (sig - 1);
-  if ((bits &= routable()) == 0 || (bits = stuck_for_main(bits)) == 0)
-    return;
   for (int sig = 1; sig <= 64 && sig < NSIG; sig++) {
     struct gp__coro *to;
     siginfo_t info;
@@ -392,17 +394,9 @@ void gp__signal_watch(void)
 
 int gp__signal_take_unblocked(const sigset_t *open)
 {
-  sigset_t set;
-  uint64_t bits = 0;
+  uint64_t bits = stuck_pending(open);
   int n = 0;
 
-  if (gp__real_syscall(SYS_rt_sigpending, &set, _NSIG / 8) != 0)
-    return 0;
-  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
-    if (sigismember(&set, sig) && sigismember(open, sig))
-      bits |= 1ull << (sig - 1);
-  if ((bits &= routable()) == 0 || (bits = stuck_for_main(bits)) == 0)
-    return 0;
   for (int sig = 1; sig <= 64 && sig < NSIG; sig++) {
     siginfo_t info;
     if ((bits & (1ull << (sig - 1))) && take_pending(sig, &info)) {
