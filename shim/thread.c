@@ -437,7 +437,10 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   int detach = PTHREAD_CREATE_JOINABLE;
   sigset_t mask;
 
-  if (!gp__shim_active(GP__PATCH_THREAD)) {
+  /* A handler in the hub (or a child forked there, which lives on in it)
+   * makes a real thread: a coroutine of that scheduler would run only once
+   * the hub loops again, which such a child never lets it do. */
+  if (!gp__shim_active(GP__PATCH_THREAD) || gp__tls.on_hub) {
     struct start *st;
     static int said;
     if (gp__config.gc_real_threads &&

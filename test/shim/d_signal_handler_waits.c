@@ -2,10 +2,10 @@
  * may wait, while every thread waits (so that, patched, the handler lands
  * in the scheduler's hub, which cannot park): poll and nanosleep with a
  * timeout, a read of a pipe that has data, thread-specific data (a key
- * the runtime emulates must mean the same there), and a fork whose child then
- * lives on in the handler and waits for things of its own, as
- * PostgreSQL's postmaster starts its processes. Patched, each of these
- * stopped the process with "internal error: !co->is_hub" (the hub parked
+ * the runtime emulates must mean the same there), and a fork whose child
+ * then lives on in the handler, waits for things of its own and makes a
+ * thread, as PostgreSQL's postmaster starts its processes. Patched, each of
+ * these stopped the process with "internal error: !co->is_hub" (the hub parked
  * on the call). */
 #include "compat.h"
 
@@ -37,8 +37,14 @@ static void waits(int sig)
     got = 2;
 }
 
+static void *doubles(void *arg)
+{
+  return (void *)(2 * (intptr_t)arg);
+}
+
 /* The child lives on in the handler: waits for a pipe and a sleep of its
- * own, then exits with a status the parent checks. */
+ * own, makes a thread and joins it, then exits with a status the parent
+ * checks. */
 static void forks(int sig)
 {
   pid_t pid;
@@ -49,7 +55,12 @@ static void forks(int sig)
     char c = 0;
     int ready = poll(&pf, 1, 5000);
     ssize_t n = read(data[0], &c, 1);
+    pthread_t t;
+    void *twice = NULL;
     usleep(2000);
+    if (pthread_create(&t, NULL, doubles, (void *)(intptr_t)21) != 0 ||
+        pthread_join(t, &twice) != 0 || (intptr_t)twice != 42)
+      _exit(9);
     _exit(ready == 1 && n == 1 && c == 'k' ? 7 : 8);
   }
   got = pid > 0 ? 3 : 4;
