@@ -141,10 +141,10 @@ void gp__thread_cancel_point(void);
  * and takes one of set that is pending for it: its number, or 0. */
 void gp__thread_sigwaiting(const sigset_t *set);
 /* Runs sig's action on the calling OS thread now, for a thread that does
- * not block it (pthread_kill): let through this thread's mask for the
- * moment, and not counted as interrupting this thread's own waits (the
- * caller interrupts its target). Returns 0 or an error number. */
-int gp__signal_run_here(int sig);
+ * not block it, with info (NULL: as pthread_kill sends it): let through
+ * this thread's mask for the moment, and not counted as interrupting this
+ * thread's own waits. Returns 0 or an error number. */
+int gp__signal_run_here(int sig, siginfo_t *info);
 /* For sigsuspend on a thread other than main: sets its kept mask to set,
  * the old one in *old, and runs the actions of the signals kept pending
  * for it that set lets through. Returns how many ran. */
@@ -160,15 +160,18 @@ int gp__signal_take_unblocked(const sigset_t *open);
 /* A thread, not main, that does not block sig: its handle and *id; NULL
  * when none. */
 struct gp__coro *gp__thread_taker(int sig, uint64_t *id);
-/* sig's action, for thread co (not main), with info (NULL: as
- * pthread_kill sends it): when co waits where a signal interrupts, its
- * wait ends with EINTR and co takes the action itself, on its own stack,
- * before its call returns, as the kernel does. Returns 1 if so; 0 when it
- * does not wait so (or is the caller): the caller takes the action now. */
-int gp__thread_signal_for(struct gp__coro *co, int sig, const siginfo_t *info);
-/* Takes sig's action on this OS thread now (info as for the above), as
- * gp__signal_run_here does. */
-void gp__signal_run_for(int sig, siginfo_t *info);
+/* Takes sig's action for thread co, which does not block it, with info
+ * (NULL: as pthread_kill sends it): when co (not main, not the caller)
+ * waits where a signal interrupts, its wait ends with EINTR and co takes
+ * the action itself, on its own stack, before its call returns, as the
+ * kernel does; else the action is taken now on this OS thread
+ * (gp__signal_run_here) and co's wait interrupted. Returns 0 or an error
+ * number. */
+int gp__thread_signal(struct gp__coro *co, int sig, siginfo_t *info);
+/* The signals of set, one bit each (bit sig - 1; 1 to 64); and those of
+ * bits added to set. */
+uint64_t gp__sig_bits(const sigset_t *set);
+void gp__sig_add_bits(sigset_t *set, uint64_t bits);
 /* Set as a fork's child exits whose parent had started libuv's pool
  * (thread.c): the parent's threads counted as waiting on the pool's
  * condition variable are gone, and its destroy must not fail. */

@@ -60,7 +60,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
  * pthread_kill sends it) and lets it through the mask for a moment, so that
  * its action is taken here and now, for another thread: a handler that
  * runs does not interrupt this thread's own waits. */
-static int run_here(int sig, siginfo_t *info)
+int gp__signal_run_here(int sig, siginfo_t *info)
 {
   sigset_t one, old;
   int r = 0;
@@ -79,16 +79,6 @@ static int run_here(int sig, siginfo_t *info)
   gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
   for_another = 0;
   return r;
-}
-
-int gp__signal_run_here(int sig)
-{
-  return run_here(sig, NULL);
-}
-
-void gp__signal_run_for(int sig, siginfo_t *info)
-{
-  run_here(sig, info);
 }
 
 int gp__signal_restarts(void)
@@ -334,13 +324,11 @@ static uint64_t stuck_pending(const sigset_t *open)
 {
   struct pending p;
   sigset_t set;
-  uint64_t bits = 0;
+  uint64_t bits;
 
   if (gp__real_syscall(SYS_rt_sigpending, &set, _NSIG / 8) != 0)
     return 0;
-  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
-    if (sigismember(&set, sig) && (open == NULL || sigismember(open, sig)))
-      bits |= 1ull << (sig - 1);
+  bits = gp__sig_bits(&set) & (open ? gp__sig_bits(open) : ~0ull);
   if ((bits &= routable()) == 0 || read_pending(&p) != 0)
     return 0;
   return bits & p.shared & p.blocked & ~p.own;
@@ -365,14 +353,10 @@ static void route(void)
         (to = gp__thread_taker(sig, &id)) == NULL || !take_pending(sig, &info))
       continue;
     /* A handler runs in the thread when its wait can be interrupted. */
-    if (catches(&app[sig]) && gp__coro_valid(to) && gp__coro_id(to) == id) {
-      if (!gp__thread_signal_for(to, sig, &info)) {
-        run_here(sig, &info);
-        gp__coro_interrupt(to);
-      }
-    } else {
-      run_here(sig, &info);
-    }
+    if (catches(&app[sig]) && gp__coro_valid(to) && gp__coro_id(to) == id)
+      gp__thread_signal(to, sig, &info);
+    else
+      gp__signal_run_here(sig, &info);
   }
 }
 
@@ -386,9 +370,7 @@ void gp__signal_watch(void)
       __atomic_exchange_n(&done, 1, __ATOMIC_RELAXED))
     return;
   sigemptyset(&set);
-  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
-    if (bits & (1ull << (sig - 1)))
-      sigaddset(&set, sig);
+  gp__sig_add_bits(&set, bits);
   gp__sched_watch_signals(&set, route);
 }
 
@@ -400,7 +382,7 @@ int gp__signal_take_unblocked(const sigset_t *open)
   for (int sig = 1; sig <= 64 && sig < NSIG; sig++) {
     siginfo_t info;
     if ((bits & (1ull << (sig - 1))) && take_pending(sig, &info)) {
-      run_here(sig, &info);
+      gp__signal_run_here(sig, &info);
       n++;
     }
   }

@@ -50,7 +50,7 @@ struct gp__thread {
   uint64_t sigwaiting; /* atomic: the signals its sigwait waits for, one
                           bit each as above (signal.c) */
   int due_sig;         /* atomic: a signal whose action it takes itself as
-                          its wait ends (gp__thread_signal_for): 0 none, -1
+                          its wait ends (keep_for): 0 none, -1
                           being kept */
   int due_has_info;    /* due_info is the signal's (else pthread_kill's) */
   siginfo_t due_info;
@@ -661,16 +661,10 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
    * pended for good (no handler ran with several schedulers); and it
    * interrupted the caller's scheduler's main as well. A target waiting
    * where the signal would interrupt it is interrupted. */
-  if (gp__thread_signal_for(co, sig, NULL))
-    return 0; /* it takes the action itself, as its wait ends */
-  if (gp__signal_run_here(sig) != 0)
-    return EINVAL;
-  gp__coro_interrupt(co);
-  return 0;
+  return gp__thread_signal(co, sig, NULL) != 0 ? EINVAL : 0;
 }
 
-/* The signals of set, one bit each (sigpending's). */
-static uint64_t sig_bits(const sigset_t *set)
+uint64_t gp__sig_bits(const sigset_t *set)
 {
   uint64_t bits = 0;
   for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
@@ -679,12 +673,20 @@ static uint64_t sig_bits(const sigset_t *set)
   return bits;
 }
 
+void gp__sig_add_bits(sigset_t *set, uint64_t bits)
+{
+  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+    if (bits & (1ull << (sig - 1)))
+      sigaddset(set, sig);
+}
+
 void gp__thread_sigwaiting(const sigset_t *set)
 {
   struct gp__coro *co = current();
   struct gp__thread *t;
   if (co && !gp__coro_is_main(co) && (t = thread_of(co)) != NULL)
-    __atomic_store_n(&t->sigwaiting, set ? sig_bits(set) : 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->sigwaiting, set ? gp__sig_bits(set) : 0,
+                     __ATOMIC_SEQ_CST);
 }
 
 int gp__thread_take_signal(const sigset_t *set)
@@ -695,7 +697,7 @@ int gp__thread_take_signal(const sigset_t *set)
 
   if (co == NULL || gp__coro_is_main(co) || (t = thread_of(co)) == NULL)
     return 0;
-  mine = sig_bits(set);
+  mine = gp__sig_bits(set);
   have = __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST);
   while (have & mine) {
     uint64_t bit = have & mine & -(have & mine); /* the lowest: the kernel's
@@ -707,7 +709,10 @@ int gp__thread_take_signal(const sigset_t *set)
   return 0;
 }
 
-int gp__thread_signal_for(struct gp__coro *co, int sig, const siginfo_t *info)
+/* Keeps sig for co to take itself as its wait ends; 1 if it does, 0 when
+ * it does not wait where a signal interrupts (or is the caller, or main,
+ * or has one kept already). */
+static int keep_for(struct gp__coro *co, int sig, const siginfo_t *info)
 {
   struct gp__thread *t;
   int free = 0;
@@ -726,6 +731,16 @@ int gp__thread_signal_for(struct gp__coro *co, int sig, const siginfo_t *info)
   return 0;
 }
 
+int gp__thread_signal(struct gp__coro *co, int sig, siginfo_t *info)
+{
+  int r;
+  if (keep_for(co, sig, info))
+    return 0; /* it takes the action itself, as its wait ends */
+  if ((r = gp__signal_run_here(sig, info)) == 0)
+    gp__coro_interrupt(co);
+  return r;
+}
+
 /* gp__signal_due_hook: in co as its wait ends, or on its hub for it. */
 static void take_due(struct gp__coro *co)
 {
@@ -740,7 +755,7 @@ static void take_due(struct gp__coro *co)
   if (has)
     info = t->due_info;
   __atomic_store_n(&t->due_sig, 0, __ATOMIC_RELEASE);
-  gp__signal_run_for(sig, has ? &info : NULL);
+  gp__signal_run_here(sig, has ? &info : NULL);
 }
 
 __attribute__((constructor)) static void thread_due_ctor(void)
@@ -771,14 +786,10 @@ void gp__thread_kept_signals(sigset_t *set)
 {
   struct gp__coro *co = current();
   struct gp__thread *t;
-  uint64_t have;
 
   if (co == NULL || gp__coro_is_main(co) || (t = thread_of(co)) == NULL)
     return;
-  have = __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST);
-  for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
-    if (have & (1ull << (sig - 1)))
-      sigaddset(set, sig);
+  gp__sig_add_bits(set, __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST));
 }
 
 /* Signals kept pending for t that its mask no longer blocks are taken
@@ -799,7 +810,7 @@ static int run_unblocked(struct gp__thread *t, const sigset_t *before)
       sigaddset(&opened, s);
   while (__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) != 0 &&
          (sig = gp__thread_take_signal(&open)) > 0) {
-    gp__signal_run_here(sig);
+    gp__signal_run_here(sig, NULL);
     n++;
   }
   if (!sigisemptyset(&opened))
