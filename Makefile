@@ -123,7 +123,7 @@ $(THREADS_BENCH_BIN): $(B)/bench/%: test/bench/%.c | $(DEPS_STAMP)
 $(B)/shim/%: test/shim/%.c $(wildcard test/shim/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -pthread $(WARN) $(if $(findstring fortify,$*),-O2 -D_FORTIFY_SOURCE=2,-O1) \
-	  -o $@ $< -ldl
+	  -o $@ $< -ldl -lm
 
 # d_sud_uring links liburing when its headers are there (scripts/deps
 # installs liburing-dev); without, it says so, plain and patched alike.

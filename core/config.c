@@ -21,6 +21,7 @@ struct gp__config gp__config = {
     .stack_size = GP__FALLBACK_STACK_SIZE,
     .patch = GP__PATCH_ALL,
     .on_deadlock = GP__DEADLOCK_ABORT,
+    .preempt_ms = 10,
 };
 
 /* The signal GPATCH_DEBUG=1 selects: few programs use SIGPWR (its
@@ -346,6 +347,9 @@ static void read_env(struct gp__config *c)
   if ((v = getenv("GPATCH_MAX_BLOCKING_MS")) && *v &&
       parse_uint(v, 3600 * 1000, &c->max_blocking_ms))
     bad("GPATCH_MAX_BLOCKING_MS", v, "expected milliseconds, 0 for off");
+  if ((v = getenv("GPATCH_PREEMPT_MS")) && *v &&
+      parse_uint(v, 60 * 1000, &c->preempt_ms))
+    bad("GPATCH_PREEMPT_MS", v, "expected milliseconds, 0 for never");
   if ((v = getenv("GPATCH_ON_DEADLOCK")) && *v) {
     if (strcmp(v, "hang") == 0)
       c->on_deadlock = GP__DEADLOCK_HANG;

@@ -29,6 +29,9 @@ struct gp__config {
   unsigned patch;           /* GPATCH_PATCH: GP__PATCH_* bits */
   int use_ucontext;         /* GPATCH_CONTEXT=ucontext */
   unsigned max_blocking_ms; /* GPATCH_MAX_BLOCKING_MS, 0 = monitor off */
+  unsigned preempt_ms;      /* GPATCH_PREEMPT_MS: a thread that runs this
+                               long without a call while others wait is
+                               preempted (core/preempt.c); 0 = never */
   int on_deadlock;          /* GPATCH_ON_DEADLOCK: enum gp__on_deadlock */
   int debug_signal;         /* GPATCH_DEBUG: the dump signal, 0 = off */
   unsigned threadpool;      /* GPATCH_THREADPOOL: 0 = libuv's default */

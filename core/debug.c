@@ -9,6 +9,7 @@
 #include "coro.h"
 #include "ownfd.h"
 #include "real.h"
+#include "preempt.h"
 #include "scheduler.h"
 
 #include <dlfcn.h>
@@ -324,25 +325,45 @@ int gp__debug_thread_init(struct gp__sched *s)
   return install_ours(&old_segv) == 0 ? 0 : -errno;
 }
 
-/* The blocking monitor: a real thread that notices when the scheduler's
- * thread has run one coroutine for longer than GPATCH_MAX_BLOCKING_MS without
- * switching (a call the shim does not cover, or a long computation). */
+/* The monitor: a real thread that notices when a scheduler's thread has
+ * run one coroutine for a while without switching (a call the shim does
+ * not cover, a long computation, a spin on a flag). It preempts that
+ * coroutine after GPATCH_PREEMPT_MS when others wait (preempt.c), and
+ * reports it after GPATCH_MAX_BLOCKING_MS. */
+/* The monitor's longest sleep, while every scheduler waits in its poll. */
+#define IDLE_TICK_NS 200000000u
+
 static void *monitor_main(void *arg)
 {
   unsigned ms = gp__config.max_blocking_ms;
-  /* Sample four times per period: a run is seen within 1.25 periods. */
-  struct timespec tick = {.tv_sec = ms / 4000,
-                          .tv_nsec = (long)(ms % 4000) * 250000L};
   struct {
     uint64_t last, since, reported;
   } seen[GP__MAX_SCHEDS];
+
+  unsigned idle = 0; /* turns in a row that found every hub polling */
 
   (void)arg;
   gp__tls.foreign = 1;
   for (int i = 0; i < GP__MAX_SCHEDS; i++)
     seen[i].last = seen[i].reported = UINT64_MAX;
   for (;;) {
-    int n;
+    /* Sample four times per blocking period (a run is seen within 1.25
+     * periods), and twice per preemption period; while every hub waits in
+     * its poll (nothing runs that could be stuck), less and less often, up
+     * to IDLE_TICK_NS. */
+    uint64_t ns = ms ? (uint64_t)ms * 250000u : UINT64_MAX;
+    uint64_t pre = gp__preempt_period_ns();
+    struct timespec tick;
+    int n, busy = 0;
+    if (pre && pre < ns)
+      ns = pre;
+    if (ns == UINT64_MAX)
+      ns = IDLE_TICK_NS; /* preemption ended, no reports: idle */
+    ns <<= idle;
+    if (ns > IDLE_TICK_NS && idle)
+      ns = IDLE_TICK_NS;
+    tick.tv_sec = (time_t)(ns / 1000000000u);
+    tick.tv_nsec = (long)(ns % 1000000000u);
     gp__real_nanosleep(&tick, NULL);
     n = __atomic_load_n(&gp__nsched, __ATOMIC_ACQUIRE);
     for (int i = 0; i < n; i++) {
@@ -352,13 +373,16 @@ static void *monitor_main(void *arg)
         continue;
       sw = __atomic_load_n(&s->switches, __ATOMIC_RELAXED);
       now = gp__now();
+      if (!__atomic_load_n(&s->in_poll, __ATOMIC_RELAXED))
+        busy = 1;
       if (sw != seen[i].last ||
           __atomic_load_n(&s->in_poll, __ATOMIC_RELAXED)) {
         seen[i].last = sw;
         seen[i].since = now;
         continue;
       }
-      if (now - seen[i].since >= (uint64_t)ms * 1000000u &&
+      gp__preempt_check(s, now - seen[i].since);
+      if (ms && now - seen[i].since >= (uint64_t)ms * 1000000u &&
           seen[i].reported != sw) {
         struct gp__coro *co = __atomic_load_n(&s->current, __ATOMIC_RELAXED);
         seen[i].reported = sw;
@@ -374,6 +398,7 @@ static void *monitor_main(void *arg)
             (int)s->tid);
       }
     }
+    idle = busy ? 0 : idle < 8 ? idle + 1 : idle;
   }
   return NULL;
 }
@@ -430,9 +455,6 @@ void gp__debug_hold_loop(struct gp__sched *s, int hold)
 void gp__debug_monitor_start(struct gp__sched *s)
 {
   static int started;
-  pthread_t t;
-  pthread_attr_t a;
-  sigset_t all, old;
 
   if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
     return;
@@ -460,8 +482,29 @@ void gp__debug_monitor_start(struct gp__sched *s)
     }
     GP__RUNTIME_LEAVE();
   }
-  if (gp__config.max_blocking_ms == 0)
+  if (gp__config.max_blocking_ms != 0)
+    gp__debug_monitor_run();
+}
+
+/* The monitor's thread is running (in this process). */
+static int monitor_running;
+
+static void monitor_fork_child(void)
+{
+  monitor_running = 0; /* the child has no such thread */
+}
+
+void gp__debug_monitor_run(void)
+{
+  static int atfork_done;
+  pthread_t t;
+  pthread_attr_t a;
+  sigset_t all, old;
+
+  if (__atomic_exchange_n(&monitor_running, 1, __ATOMIC_ACQ_REL))
     return;
+  if (!__atomic_exchange_n(&atfork_done, 1, __ATOMIC_ACQ_REL))
+    pthread_atfork(NULL, NULL, monitor_fork_child);
   pthread_attr_init(&a);
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   /* Blind to every signal (it inherits the mask): the kernel must never

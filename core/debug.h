@@ -34,6 +34,10 @@ int gp__debug_segv_chain(const struct sigaction *act, struct sigaction *oact);
  * GPATCH_DEBUG dump signal. Once per process. */
 void gp__debug_monitor_start(struct gp__sched *s);
 
+/* Starts the monitor's thread if it does not run in this process yet
+ * (preemption needs it: core/preempt.c). */
+void gp__debug_monitor_run(void);
+
 /* Around a turn of s's loop: libuv polls only a loop something keeps
  * alive, and the dump signal's handle does not (it must not hide a
  * deadlock), so it is held for the turn (1) and let go after (0). */

@@ -29,6 +29,7 @@
 #include "debug.h"
 #include "fdtab.h"
 #include "ownfd.h"
+#include "preempt.h"
 #include "real.h"
 #include "startup.h"
 #include "sud.h"
@@ -202,6 +203,17 @@ static void kick(struct gp__sched *s)
       !__atomic_exchange_n(&s->kicked, 1, __ATOMIC_ACQ_REL) &&
       gp__real_write(s->kick_fd, &one, sizeof(one)) < 0)
     (void)0; /* a full eventfd is kicked already */
+}
+
+void gp__sched_kick_all(void)
+{
+  int n = __atomic_load_n(&gp__nsched, __ATOMIC_ACQUIRE);
+
+  for (int i = 0; i < n; i++) {
+    struct gp__sched *o = __atomic_load_n(&gp__scheds[i], __ATOMIC_ACQUIRE);
+    if (o != NULL)
+      kick(o);
+  }
 }
 
 void gp__sched_post(struct gp__coro *co, int what)
@@ -708,6 +720,8 @@ _Noreturn static void hub_loop(struct gp__sched *s)
   for (;;) {
     if (__atomic_load_n(&s->dump_wanted, __ATOMIC_RELAXED))
       dump_own(s, __atomic_exchange_n(&s->dump_wanted, 0, __ATOMIC_ACQUIRE));
+    if (__atomic_load_n(&gp__preempt_closing, __ATOMIC_RELAXED))
+      gp__preempt_hub_turn(s);
     drain_inbox(s);
     deliver_interrupts(s);
     take_spawned(s, s, INT32_MAX);
@@ -1014,6 +1028,8 @@ static int start_workers(void)
     if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
         sig == SIGTRAP || sig == SIGSYS)
       sigdelset(&all, sig); /* faults stay the thread's own */
+  if (__atomic_load_n(&gp__preempt_on, __ATOMIC_ACQUIRE))
+    sigdelset(&all, GP__PREEMPT_SIGNAL); /* the monitor's (preempt.c) */
   pthread_attr_init(&a);
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   gp__real_pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -157,6 +157,10 @@ struct gp__sched {
   pid_t tid;           /* the thread it belongs to */
   void *main_uc;       /* ucontext_t for main (fallback switch) */
   void *altstack;      /* this thread's signal stack */
+  int preempt_asked;   /* atomic: the monitor sent the preemption signal
+                          (core/preempt.c) and the handler has not run */
+  int preempt_closed;  /* the signal is blocked again on this thread
+                          after gp__preempt_stop */
 };
 
 /* Every scheduler made, by index; the first gp__ncores are the pool. */
@@ -179,6 +183,8 @@ _Noreturn void gp__sched_leave_dead(struct gp__sched *s);
 /* Asks co's scheduler, from any thread, to act on what (GP__POST_*) at
  * its hub's next turn, and wakes that hub if it sleeps. */
 void gp__sched_post(struct gp__coro *co, int what);
+/* Wakes every scheduler's hub that sleeps in its poll, for a turn. */
+void gp__sched_kick_all(void);
 /* The scheduler a new thread goes to: the least loaded of the pool (the
  * caller's own on a tie, or with one scheduler). */
 struct gp__sched *gp__sched_place(void);

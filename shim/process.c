@@ -179,6 +179,7 @@ static int has_sockets(void)
 static int exec_prepare(void)
 {
   gp__real_init(); /* a vfork child may be the first caller */
+  gp__preempt_exec(1);
   return has_sockets() ? unblock_for_child(0, 0) : 0;
 }
 
@@ -189,6 +190,7 @@ static void exec_failed(int changed)
   int saved = errno;
   if (changed)
     unblock_for_child(0, 1);
+  gp__preempt_exec(0);
   errno = saved;
 }
 

@@ -13,6 +13,7 @@
 #include "../core/debug.h"
 #include "../core/fdtab.h"
 #include "../core/helper.h"
+#include "../core/preempt.h"
 #include "../core/real.h"
 #include "../core/sud.h"
 #include "../core/scheduler.h"

@@ -155,6 +155,38 @@ static int shared_child_sigaction(int sig, const struct sigaction *act,
   return 0;
 }
 
+/* The kernel's flag for a handler's return path, which glibc sets on
+ * x86_64 and reports back (not in glibc's headers). */
+#define KERNEL_SA_RESTORER 0x04000000
+
+/* sigaction for the preemption signal while the runtime's handler is
+ * installed (core/preempt.c) and the program sets no handler of its own:
+ * the program's SIG_DFL or SIG_IGN is noted and reported back, and the
+ * runtime's handler, which ignores every signal but the monitor's, stays.
+ * Flags read back carry the kernel's SA_RESTORER, as glibc's do. */
+static int preempt_sigaction(const struct sigaction *act,
+                             struct sigaction *oact)
+{
+  static int set; /* the program has set an action */
+  struct sigaction k, prev = app[GP__PREEMPT_SIGNAL];
+  int prev_set = set;
+
+  if (gp__real_sigaction(GP__PREEMPT_SIGNAL, NULL, &k) != 0)
+    return -1;
+  if (act) {
+    app[GP__PREEMPT_SIGNAL] = *act;
+    added[GP__PREEMPT_SIGNAL] = 0;
+    set = 1;
+  }
+  if (oact) {
+    *oact = prev;
+    if (prev_set)
+      oact->sa_flags |= k.sa_flags & KERNEL_SA_RESTORER;
+    oact->sa_restorer = prev_set ? k.sa_restorer : NULL;
+  }
+  return 0;
+}
+
 /* sigaction(2). */
 GP_EXPORT int sigaction(int sig, const struct sigaction *act,
                         struct sigaction *oact)
@@ -173,6 +205,19 @@ GP_EXPORT int sigaction(int sig, const struct sigaction *act,
     return gp__debug_segv_chain(act, oact);
   if (sig == SIGSYS && gp__sud_active())
     return gp__sud_chain(act, oact);
+  if (sig == GP__PREEMPT_SIGNAL && gp__preempt_installed()) {
+    struct sigaction view;
+    if (act == NULL || !catches(act))
+      return preempt_sigaction(act, oact);
+    /* The program's own handler from now on; the old action it is told
+     * of is the one it set (or the default). */
+    preempt_sigaction(NULL, &view);
+    gp__preempt_stop();
+    r = sigaction(sig, act, NULL);
+    if (r == 0 && oact)
+      *oact = view;
+    return r;
+  }
   prev = app[sig];
   prev_added = added[sig];
   if (act == NULL || !catches(act)) {

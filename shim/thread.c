@@ -150,6 +150,7 @@ static void thread_atfork_child(void)
   struct gp__thread *t;
   sigset_t mask;
 
+  gp__preempt_fork_child(co != NULL && gp__coro_is_main(co));
   if (co == NULL || gp__coro_is_main(co))
     return;
   sigemptyset(&mask);
@@ -325,9 +326,10 @@ static void creator_mask(sigset_t *mask)
   struct gp__thread *t;
 
   sigemptyset(mask);
-  if (gp__coro_is_main(co))
+  if (gp__coro_is_main(co)) {
     gp__real_pthread_sigmask(SIG_BLOCK, NULL, mask);
-  else if ((t = *gp__coro_local(co)) != NULL)
+    gp__preempt_main_view(mask);
+  } else if ((t = *gp__coro_local(co)) != NULL)
     *mask = t->sigmask;
 }
 
@@ -484,6 +486,9 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   o.detached = detach == PTHREAD_CREATE_DETACHED;
   o.place = 1; /* the least loaded scheduler (GPATCH_CORES) */
   o.name = creator_name();
+  /* Before the placement, which starts the schedulers' OS threads: they
+   * are made with the preemption signal open. */
+  gp__preempt_start();
   /* A new thread starts with its creator's signal mask. */
   creator_mask(&mask);
   if (!sigisemptyset(&mask)) {
@@ -823,9 +828,12 @@ GP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
   struct gp__thread *t;
   sigset_t cur;
 
-  if (!gp__shim_active(GP__PATCH_THREAD) || gp__coro_is_main(current()) ||
-      (t = thread_of(current())) == NULL)
-    return gp__real_pthread_sigmask(how, set, old); /* the first thread */
+  if (!gp__shim_active(GP__PATCH_THREAD))
+    return gp__real_pthread_sigmask(how, set, old);
+  if (gp__coro_is_main(current())) /* the first thread: the OS thread's */
+    return gp__preempt_main_sigmask(how, set, old);
+  if ((t = thread_of(current())) == NULL)
+    return gp__real_pthread_sigmask(how, set, old);
   /* Other threads' masks are kept, not applied: all share one OS thread
    * (see README). */
   if (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK && set)

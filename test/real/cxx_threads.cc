@@ -34,14 +34,15 @@ static void note_threads()
   if (path == nullptr)
     return;
   // The runtime's own threads (its GPATCH_CORES schedulers, gpatch-sched,
-  // and libuv's threadpool, libuv-worker) do not run this program's code.
+  // its monitor, gpatch-monitor, and libuv's threadpool, libuv-worker) do
+  // not run this program's code.
   int n = 0;
   for (const auto &task : std::filesystem::directory_iterator("/proc/self/task")) {
     std::ifstream comm(task.path() / "comm");
     std::string name;
     std::getline(comm, name);
     n += name != "gpatch-sched" && name != "gpatch-helper" &&
-         name != "libuv-worker";
+         name != "gpatch-monitor" && name != "libuv-worker";
   }
   std::ofstream(path) << n << "\n";
 }

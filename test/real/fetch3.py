@@ -25,8 +25,8 @@ def status(key):
 def program_threads():
     """The OS threads that run this program's code, as (threads of its
     own, the runtime's GPATCH_CORES schedulers, gpatch-sched, which run
-    its threads too); the runtime's helpers and libuv's threadpool
-    (libuv-worker) are not counted."""
+    its threads too); the runtime's helpers, its monitor (gpatch-monitor)
+    and libuv's threadpool (libuv-worker) are not counted."""
     n = workers = 0
     for tid in os.listdir("/proc/self/task"):
         try:
@@ -35,7 +35,8 @@ def program_threads():
         except OSError:
             continue
         workers += name == "gpatch-sched"
-        n += name not in ("gpatch-sched", "gpatch-helper", "libuv-worker")
+        n += name not in ("gpatch-sched", "gpatch-helper", "gpatch-monitor",
+                          "libuv-worker")
     return n, workers
 
 

@@ -23,11 +23,13 @@ server.listen(0, '127.0.0.1', () => {
         console.log('http', body);
         if (++done === 3) {
           // The runtime's scheduler threads (GPATCH_CORES, named
-          // gpatch-sched) do not run node's code of their own.
+          // gpatch-sched) and its monitor (gpatch-monitor) do not run
+          // node's code of their own.
           const n = fs.readdirSync('/proc/self/task').filter((t) => {
             try {
-              return fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8')
-                         .trim() !== 'gpatch-sched';
+              const name = fs.readFileSync('/proc/self/task/' + t + '/comm',
+                                           'utf8').trim();
+              return name !== 'gpatch-sched' && name !== 'gpatch-monitor';
             } catch (e) {
               return false;
             }

@@ -16,8 +16,9 @@ checks = []
 
 def os_threads():
     """The OS threads that run this program's code: the runtime's own
-    (its GPATCH_CORES schedulers, gpatch-sched, and libuv's threadpool,
-    libuv-worker) are not counted."""
+    (its GPATCH_CORES schedulers, gpatch-sched, its monitor,
+    gpatch-monitor, and libuv's threadpool, libuv-worker) are not
+    counted."""
     n = 0
     for tid in os.listdir("/proc/self/task"):
         try:
@@ -25,7 +26,8 @@ def os_threads():
                 name = f.read().strip()
         except OSError:
             continue
-        n += name not in ("gpatch-sched", "gpatch-helper", "libuv-worker")
+        n += name not in ("gpatch-sched", "gpatch-helper", "gpatch-monitor",
+                          "libuv-worker")
     return n
 
 
