@@ -473,6 +473,11 @@ pid_t gp__coro_elsewhere(const struct gp__coro *co)
   return s == gp__tls.sched ? 0 : s->tid;
 }
 
+pid_t gp__coro_tid(const struct gp__coro *co)
+{
+  return __atomic_load_n(&co->sched, __ATOMIC_ACQUIRE)->tid;
+}
+
 int gp__coro_finished(const struct gp__coro *co)
 {
   return co->state == GP__DEAD;

@@ -88,6 +88,8 @@ int gp__coro_stack(const struct gp__coro *co, void **lo, size_t *size);
 /* The OS thread of co's scheduler when that is not the caller's, else 0
  * (a coroutine not started yet may still be taken by another). */
 pid_t gp__coro_elsewhere(const struct gp__coro *co);
+/* The kernel id of the OS thread co runs on (its scheduler's). */
+pid_t gp__coro_tid(const struct gp__coro *co);
 
 /* Set by the shim: run on a coroutine as it exits, before it is counted
  * dead (thread keys, thread_local destructors). */

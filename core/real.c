@@ -104,6 +104,16 @@ int (*gp__real_pthread_setname_np)(pthread_t th, const char *name);
 int (*gp__real_pthread_getname_np)(pthread_t th, char *buf, size_t len);
 int (*gp__real_pthread_getattr_np)(pthread_t th, pthread_attr_t *attr);
 int (*gp__real_pthread_getcpuclockid)(pthread_t th, clockid_t *clock);
+int (*gp__real_pthread_getschedparam)(pthread_t th, int *policy,
+                                      struct sched_param *param);
+int (*gp__real_pthread_setschedparam)(pthread_t th, int policy,
+                                      const struct sched_param *param);
+int (*gp__real_pthread_setschedprio)(pthread_t th, int prio);
+int (*gp__real_pthread_getaffinity_np)(pthread_t th, size_t size,
+                                       cpu_set_t *set);
+int (*gp__real_pthread_setaffinity_np)(pthread_t th, size_t size,
+                                       const cpu_set_t *set);
+int (*gp__real_pthread_sigqueue)(pthread_t th, int sig, const union sigval val);
 int (*gp__real_pthread_cancel)(pthread_t th);
 int (*gp__real_pthread_setcancelstate)(int state, int *old);
 int (*gp__real_pthread_setcanceltype)(int type, int *old);
@@ -405,6 +415,12 @@ static const struct entry table[] = {
     {"pthread_getname_np", (void **)&gp__real_pthread_getname_np},
     {"pthread_getattr_np", (void **)&gp__real_pthread_getattr_np},
     {"pthread_getcpuclockid", (void **)&gp__real_pthread_getcpuclockid},
+    {"pthread_getschedparam", (void **)&gp__real_pthread_getschedparam},
+    {"pthread_setschedparam", (void **)&gp__real_pthread_setschedparam},
+    {"pthread_setschedprio", (void **)&gp__real_pthread_setschedprio},
+    {"pthread_getaffinity_np", (void **)&gp__real_pthread_getaffinity_np},
+    {"pthread_setaffinity_np", (void **)&gp__real_pthread_setaffinity_np},
+    {"pthread_sigqueue", (void **)&gp__real_pthread_sigqueue},
     {"pthread_cancel", (void **)&gp__real_pthread_cancel},
     {"pthread_setcancelstate", (void **)&gp__real_pthread_setcancelstate},
     {"pthread_setcanceltype", (void **)&gp__real_pthread_setcanceltype},

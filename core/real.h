@@ -113,6 +113,17 @@ extern int (*gp__real_pthread_setname_np)(pthread_t th, const char *name);
 extern int (*gp__real_pthread_getname_np)(pthread_t th, char *buf, size_t len);
 extern int (*gp__real_pthread_getattr_np)(pthread_t th, pthread_attr_t *attr);
 extern int (*gp__real_pthread_getcpuclockid)(pthread_t th, clockid_t *clock);
+extern int (*gp__real_pthread_getschedparam)(pthread_t th, int *policy,
+                                             struct sched_param *param);
+extern int (*gp__real_pthread_setschedparam)(pthread_t th, int policy,
+                                             const struct sched_param *param);
+extern int (*gp__real_pthread_setschedprio)(pthread_t th, int prio);
+extern int (*gp__real_pthread_getaffinity_np)(pthread_t th, size_t size,
+                                              cpu_set_t *set);
+extern int (*gp__real_pthread_setaffinity_np)(pthread_t th, size_t size,
+                                              const cpu_set_t *set);
+extern int (*gp__real_pthread_sigqueue)(pthread_t th, int sig,
+                                        const union sigval val);
 extern int (*gp__real_pthread_cancel)(pthread_t th);
 extern int (*gp__real_pthread_setcancelstate)(int state, int *old);
 extern int (*gp__real_pthread_setcanceltype)(int type, int *old);

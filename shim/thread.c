@@ -928,12 +928,102 @@ GP_EXPORT int pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
   return 0;
 }
 
+/* The kernel's CPU-time clock of thread tid (glibc's encoding: the
+ * per-thread scheduler clock). */
+#define THREAD_CPU_CLOCK(tid) ((clockid_t)((~(unsigned)(tid) << 3) | 6))
+
 GP_EXPORT int pthread_getcpuclockid(pthread_t th, clockid_t *clock)
 {
-  if (!gp__shim_active(GP__PATCH_THREAD) || coro_of(th) == NULL)
+  struct gp__coro *co;
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_getcpuclockid(th, clock);
-  /* Every coroutine runs on the one OS thread: its CPU clock (README). */
-  return gp__real_pthread_getcpuclockid(gp__real_pthread_self(), clock);
+  /* The clock of the OS thread the thread runs on (README). */
+  *clock = THREAD_CPU_CLOCK(gp__coro_tid(co));
+  return 0;
+}
+
+/* The scheduling calls that take a pthread_t: glibc's read its struct
+ * pthread, which a thread's handle is not (rsyslogd hung in
+ * pthread_getschedparam on main's). A thread's policy, priority and CPU
+ * set are those of the OS thread it runs on, shared with the other
+ * threads there (README): they are read and set by its kernel id. */
+GP_EXPORT int pthread_getschedparam(pthread_t th, int *policy,
+                                    struct sched_param *param)
+{
+  struct gp__coro *co;
+  pid_t tid;
+  int p;
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_getschedparam(th, policy, param);
+  tid = gp__coro_tid(co);
+  if ((p = (int)gp__real_syscall(SYS_sched_getscheduler, tid)) < 0 ||
+      gp__real_syscall(SYS_sched_getparam, tid, param) != 0)
+    return errno;
+  *policy = p & ~SCHED_RESET_ON_FORK;
+  return 0;
+}
+
+GP_EXPORT int pthread_setschedparam(pthread_t th, int policy,
+                                    const struct sched_param *param)
+{
+  struct gp__coro *co;
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_setschedparam(th, policy, param);
+  if (gp__real_syscall(SYS_sched_setscheduler, gp__coro_tid(co), policy,
+                       param) != 0)
+    return errno;
+  return 0;
+}
+
+GP_EXPORT int pthread_setschedprio(pthread_t th, int prio)
+{
+  struct gp__coro *co;
+  struct sched_param param = {.sched_priority = prio};
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_setschedprio(th, prio);
+  if (gp__real_syscall(SYS_sched_setparam, gp__coro_tid(co), &param) != 0)
+    return errno;
+  return 0;
+}
+
+GP_EXPORT int pthread_getaffinity_np(pthread_t th, size_t size, cpu_set_t *set)
+{
+  struct gp__coro *co;
+  long n;
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_getaffinity_np(th, size, set);
+  n = gp__real_syscall(SYS_sched_getaffinity, gp__coro_tid(co), size, set);
+  if (n < 0)
+    return errno;
+  /* As glibc's: the bytes past the kernel's mask are cleared. */
+  memset((char *)set + n, 0, size - (size_t)n);
+  return 0;
+}
+
+GP_EXPORT int pthread_setaffinity_np(pthread_t th, size_t size,
+                                     const cpu_set_t *set)
+{
+  struct gp__coro *co;
+
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
+    return gp__real_pthread_setaffinity_np(th, size, set);
+  if (gp__real_syscall(SYS_sched_setaffinity, gp__coro_tid(co), size, set) != 0)
+    return errno;
+  return 0;
+}
+
+/* pthread_sigqueue: a signal with a value for one thread, which glibc
+ * sends to the tid in its struct pthread. To a thread of the runtime it
+ * goes as pthread_kill sends it (the value is lost: README). */
+GP_EXPORT int pthread_sigqueue(pthread_t th, int sig, const union sigval val)
+{
+  if (!gp__shim_active(GP__PATCH_THREAD) || coro_of(th) == NULL)
+    return gp__real_pthread_sigqueue(th, sig, val);
+  return pthread_kill(th, sig);
 }
 
 GP_EXPORT int pthread_cancel(pthread_t th)
