@@ -1084,39 +1084,114 @@ GP_EXPORT void pthread_testcancel(void)
   gp__thread_cancel_point();
 }
 
+/* Keys. Their numbers are glibc's, taken with glibc's pthread_key_create
+ * (one space for keys made before the runtime started, by a library's
+ * constructor, while it passes calls through, and after); their values are
+ * kept per thread here. A key glibc made that the table does not know yet
+ * is taken in at its first use here: bind9's libisc makes OpenSSL's key in
+ * a constructor that runs before the library's own, and every
+ * pthread_setspecific of it said EINVAL (RAND_bytes then failed). glibc's
+ * key table (GLIBC_PRIVATE __pthread_keys: a sequence number, odd while the
+ * key lives, and the destructor) says whether it lives and its destructor;
+ * without it, a set of the key's own value tells. */
+struct glibc_key {
+  uintptr_t seq;
+  void (*destr)(void *);
+};
+
+/* Nonzero when glibc has key alive; *destr: its destructor. */
+static int glibc_key(pthread_key_t key, void (**destr)(void *))
+{
+  static struct glibc_key *table;
+  static int looked;
+
+  if (!__atomic_load_n(&looked, __ATOMIC_ACQUIRE)) {
+    table = dlsym(RTLD_DEFAULT, "__pthread_keys");
+    __atomic_store_n(&looked, 1, __ATOMIC_RELEASE);
+  }
+  *destr = NULL;
+  if (table) {
+    if (!(__atomic_load_n(&table[key].seq, __ATOMIC_ACQUIRE) & 1))
+      return 0;
+    *destr = table[key].destr;
+    return 1;
+  }
+  return gp__real_pthread_setspecific(key, gp__real_pthread_getspecific(key)) ==
+         0;
+}
+
+/* Nonzero when key lives, taking in a key glibc made. */
+static int key_alive(pthread_key_t key)
+{
+  unsigned seq;
+  void (*destr)(void *);
+
+  if (key >= NKEYS)
+    return 0;
+  seq = __atomic_load_n(&keys[key].seq, __ATOMIC_ACQUIRE);
+  if (seq & 1)
+    return 1;
+  if (!glibc_key(key, &destr))
+    return 0;
+  keys[key].destr = destr;
+  __atomic_compare_exchange_n(&keys[key].seq, &seq, seq + 1, 0,
+                              __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+  return 1;
+}
+
 GP_EXPORT int pthread_key_create(pthread_key_t *key, void (*destr)(void *))
 {
+  pthread_key_t k;
+  unsigned seq;
+  int r;
+
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_key_create(key, destr);
-  for (unsigned k = 0; k < NKEYS; k++)
-    if (!(keys[k].seq & 1)) {
-      keys[k].seq++;
-      keys[k].destr = destr;
-      *key = k;
-      return 0;
-    }
-  return EAGAIN;
+  if ((r = gp__real_pthread_key_create(&k, destr)) != 0)
+    return r;
+  if (k >= NKEYS) {
+    gp__real_pthread_key_delete(k);
+    return EAGAIN;
+  }
+  /* A new sequence number: values set under the number's last key are
+   * not this one's. */
+  seq = __atomic_load_n(&keys[k].seq, __ATOMIC_ACQUIRE);
+  keys[k].destr = destr;
+  __atomic_store_n(&keys[k].seq, (seq | 1) + 2, __ATOMIC_RELEASE);
+  *key = k;
+  return 0;
 }
 
 GP_EXPORT int pthread_key_delete(pthread_key_t key)
 {
+  unsigned seq;
+  int r;
+
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_key_delete(key);
-  if (key >= NKEYS || !(keys[key].seq & 1))
+  if (!key_alive(key))
     return EINVAL;
-  keys[key].seq++;
+  if ((r = gp__real_pthread_key_delete(key)) != 0)
+    return r;
+  seq = __atomic_load_n(&keys[key].seq, __ATOMIC_ACQUIRE);
   keys[key].destr = NULL;
+  __atomic_store_n(&keys[key].seq, (seq | 1) + 1, __ATOMIC_RELEASE);
   return 0;
 }
 
 GP_EXPORT void *pthread_getspecific(pthread_key_t key)
 {
   struct gp__thread *t;
+  struct gp__coro *co;
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_getspecific(key);
-  t = *gp__coro_local(current());
-  if (t == NULL || key >= t->nvals || t->seqs[key] != keys[key].seq)
+  co = current();
+  if (!key_alive(key))
     return NULL;
+  t = *gp__coro_local(co);
+  if (t == NULL || key >= t->nvals || t->seqs[key] != keys[key].seq)
+    /* The first thread's value set before the runtime started. */
+    return gp__coro_is_main(co) ? gp__real_pthread_getspecific(key) : NULL;
   return t->vals[key];
 }
 
@@ -1126,7 +1201,7 @@ GP_EXPORT int pthread_setspecific(pthread_key_t key, const void *val)
 
   if (!gp__shim_active(GP__PATCH_THREAD))
     return gp__real_pthread_setspecific(key, val);
-  if (key >= NKEYS || !(keys[key].seq & 1))
+  if (!key_alive(key))
     return EINVAL;
   if ((t = thread_of(current())) == NULL)
     return ENOMEM;

@@ -2,7 +2,8 @@
  * calls interposed functions — stdio first (as libselinux's constructor
  * reads /proc/filesystems), then pipe, read, poll, nanosleep, select,
  * getaddrinfo, socketpair, setsockopt, sigaction, the pthread and sem
- * initialisers and locks — before libgpatch's own constructors have run
+ * initialisers and locks, and (in a constructor that runs first) makes a
+ * pthread key and sets a value — before libgpatch's own constructors have run
  * (dependencies of the program are initialised before a preloaded
  * library). It records what each call returned; d_ctor prints it. */
 #define _GNU_SOURCE
@@ -26,6 +27,18 @@
 
 /* One line per call, filled in by the constructor. */
 char ctor_report[2048];
+
+/* A key made here, with a value for the first thread (as OpenSSL makes
+ * its per-thread key from bind9's libisc constructor); d_ctor uses it. */
+pthread_key_t ctor_key;
+int ctor_key_value = 7;
+int ctor_key_freed;
+
+static void free_value(void *v)
+{
+  (void)v;
+  __atomic_fetch_add(&ctor_key_freed, 1, __ATOMIC_RELAXED);
+}
 
 static void note(const char *fmt, long a, long b)
 {
@@ -165,4 +178,13 @@ __attribute__((constructor)) static void ctor(void)
   }
   close(p[0]);
   close(p[1]);
+}
+
+/* Runs first (its priority): the key is the first interposed call of the
+ * process, which the shim passes to glibc before it has started. */
+__attribute__((constructor(101))) static void key_ctor(void)
+{
+  int r = pthread_key_create(&ctor_key, free_value);
+  note("pthread_key_create: %ld, setspecific %ld\n", r,
+       r == 0 ? pthread_setspecific(ctor_key, &ctor_key_value) : -1);
 }

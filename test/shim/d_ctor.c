@@ -1,11 +1,29 @@
 /* d_ctor: interposed functions called from another library's constructor
  * (libctor.so, test/shim/ctorlib.c), before libgpatch's constructors have
- * necessarily run, behave as plain; the program then runs normally. */
+ * necessarily run, behave as plain; the program then runs normally.
+ *
+ * The constructor also makes a pthread key and sets the first thread's
+ * value: main reads it, a thread sets and reads its own and its
+ * destructor runs as it ends, and a key main makes afterwards is another
+ * one. Patched, every pthread_setspecific of such a key said EINVAL (bind9
+ * aborted in RAND_bytes at start). */
 #include "compat.h"
 
 #include <poll.h>
 
 extern char ctor_report[];
+extern pthread_key_t ctor_key;
+extern int ctor_key_value, ctor_key_freed;
+
+static void *use_key(void *arg)
+{
+  static int mine = 8;
+  int r = pthread_setspecific(ctor_key, &mine);
+  int *v = pthread_getspecific(ctor_key);
+  (void)arg;
+  SAY("thread: setspecific %d, its value %d\n", r, v ? *v : -1);
+  return NULL;
+}
 
 static int p[2];
 
@@ -35,5 +53,25 @@ int main(void)
     SAY("poll after: %d revents %#x\n", r, f.revents);
   }
   EXPECT("writer", join(&t) == NULL);
+
+  {
+    int *v = pthread_getspecific(ctor_key);
+    pthread_key_t other;
+    pthread_t th;
+    int r, mine = 9;
+    SAY("main: the constructor's value %d\n", v ? *v : -1);
+    pthread_create(&th, NULL, use_key, NULL);
+    pthread_join(th, NULL);
+    SAY("destructor ran %d time(s)\n", ctor_key_freed);
+    r = pthread_key_create(&other, NULL);
+    SAY("another key: %d, the same number %d\n", r, other == ctor_key);
+    pthread_setspecific(other, &mine);
+    v = pthread_getspecific(ctor_key);
+    SAY("main: the constructor's key still %d, the other %d\n", v ? *v : -1,
+        *(int *)pthread_getspecific(other));
+    r = pthread_key_delete(ctor_key);
+    SAY("delete: %d, again %d\n", r, pthread_key_delete(ctor_key));
+    SAY("setspecific after delete: %d\n", pthread_setspecific(ctor_key, &mine));
+  }
   return compat_failures != 0;
 }
