@@ -37,10 +37,11 @@ check "  … preloading the installed library" \
 check "  … with the installed load generator" \
   'grep -q "^  plain run 1, 5 connections: $tmp/p/lib/gpatch/gpatch-load " \
     "$tmp/compare.out"'
-# One OS thread per scheduler (GPATCH_CORES; auto, the default: the CPUs).
+# One OS thread per scheduler (GPATCH_CORES; auto, the default: the CPUs),
+# and the runtime's monitor.
 cores=${GPATCH_CORES:-auto}
 [ "$cores" = auto ] && cores=$(nproc)
-check "  … and the patched server on $cores OS thread(s)" \
-  'grep -Eq "^peak OS threads +[0-9]+ +$cores " "$tmp/compare.out"'
+check "  … and the patched server on $cores OS thread(s) and the monitor" \
+  'grep -Eq "^peak OS threads +[0-9]+ +$((cores + 1)) " "$tmp/compare.out"'
 [ $fail = 0 ] || tail -n 20 "$tmp/compare.out"
 exit $fail
