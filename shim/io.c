@@ -490,6 +490,8 @@ static ssize_t drive(struct op *op)
   ssize_t r = drive_op(op);
   if (r >= 0)
     errno = saved;
+  else if (is_write(op) && (errno == EPIPE || errno == EFBIG))
+    gp__thread_write_signal(errno);
   return r;
 }
 

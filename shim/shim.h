@@ -169,6 +169,15 @@ struct gp__coro *gp__thread_taker(int sig, uint64_t *id);
  * (gp__signal_run_here) and co's wait interrupted. Returns 0 or an error
  * number. */
 int gp__thread_signal(struct gp__coro *co, int sig, siginfo_t *info);
+
+/* After a write-family call failed with err: EPIPE and EFBIG come with a
+ * signal the kernel sends to the OS thread (SIGPIPE, SIGXFSZ). On an OS
+ * thread whose mask blocks it (a scheduler worker's blocks every signal)
+ * it was left pending there, and neither the default action (the
+ * program's end) nor a handler happened: it is taken and given to the
+ * calling thread, as pthread_kill gives one (pending if its mask blocks
+ * it). Keeps errno. */
+void gp__thread_write_signal(int err);
 /* The signals of set, one bit each (bit sig - 1; 1 to 64); and those of
  * bits added to set. */
 uint64_t gp__sig_bits(const sigset_t *set);

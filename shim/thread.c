@@ -669,6 +669,35 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
   return gp__thread_signal(co, sig, NULL) != 0 ? EINVAL : 0;
 }
 
+void gp__thread_write_signal(int err)
+{
+  int sig = err == EPIPE ? SIGPIPE : err == EFBIG ? SIGXFSZ : 0;
+  struct timespec zero = {0, 0};
+  struct gp__coro *co;
+  struct gp__thread *t;
+  sigset_t one, real;
+  siginfo_t info;
+  int saved = errno;
+
+  if (sig == 0 || !gp__shim_active(GP__PATCH_THREAD) ||
+      (co = current()) == NULL || gp__coro_is_main(co) ||
+      gp__real_pthread_sigmask(SIG_BLOCK, NULL, &real) != 0 ||
+      !sigismember(&real, sig))
+    return; /* the first thread's, or the kernel took the action */
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  if (gp__real_syscall(SYS_rt_sigtimedwait, &one, &info, &zero, _NSIG / 8) !=
+      sig) {
+    errno = saved; /* none (MSG_NOSIGNAL; EFBIG of the file system) */
+    return;
+  }
+  if ((t = thread_of(co)) != NULL && sigismember(&t->sigmask, sig))
+    __atomic_fetch_or(&t->sigpending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
+  else
+    gp__thread_signal(co, sig, &info);
+  errno = saved;
+}
+
 uint64_t gp__sig_bits(const sigset_t *set)
 {
   uint64_t bits = 0;
