@@ -46,13 +46,14 @@ __attribute__((constructor)) static void shim_init(void)
 }
 
 /* At exit, once the program's own destructors have run (ours run after
- * theirs, and before libuv's): from here on every call passes through.
- * libuv's destructor joins its threadpool with real locks its threads
- * share, so it must not meet the emulated ones. */
+ * theirs, and before those of the libraries it links, libuv's among
+ * them). Calls go on being patched after it: a library's destructor that
+ * joins a thread it made (libuv's ends its threadpool so) holds the
+ * runtime's handle, which glibc's join took for its own and crashed on;
+ * the locks it shares with real threads work with both. */
 __attribute__((destructor)) static void shim_fini(void)
 {
   gp__stdio_exit(); /* glibc's exit-time flush sees the shim's streams */
-  gp__tls.depth++;
 }
 
 int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno)

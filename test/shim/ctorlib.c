@@ -180,6 +180,47 @@ __attribute__((constructor)) static void ctor(void)
   close(p[1]);
 }
 
+/* A thread the library starts when asked (ctor_lib_start), and that its
+ * destructor ends and joins, as libuv's ends its threadpool: that runs
+ * after libgpatch's own destructor. */
+static pthread_t lib_thread;
+static int lib_started, lib_stop;
+static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t lib_cond = PTHREAD_COND_INITIALIZER;
+
+static void *lib_worker(void *arg)
+{
+  pthread_mutex_lock(&lib_lock);
+  while (!lib_stop)
+    pthread_cond_wait(&lib_cond, &lib_lock);
+  pthread_mutex_unlock(&lib_lock);
+  return arg;
+}
+
+void ctor_lib_start(void)
+{
+  lib_started = pthread_create(&lib_thread, NULL, lib_worker, (void *)42) == 0;
+}
+
+__attribute__((destructor)) static void lib_fini(void)
+{
+  char msg[64];
+  void *ret = NULL;
+  int r, n;
+
+  if (!lib_started)
+    return;
+  pthread_mutex_lock(&lib_lock);
+  lib_stop = 1;
+  pthread_cond_signal(&lib_cond);
+  pthread_mutex_unlock(&lib_lock);
+  r = pthread_join(lib_thread, &ret);
+  n = snprintf(msg, sizeof(msg), "library destructor: join %d, value %ld\n", r,
+               (long)ret);
+  if (write(1, msg, (size_t)n) != n)
+    _exit(3);
+}
+
 /* Runs first (its priority): the key is the first interposed call of the
  * process, which the shim passes to glibc before it has started. */
 __attribute__((constructor(101))) static void key_ctor(void)
