@@ -5,8 +5,10 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "msg.h"
+#include "real.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <sched.h>
@@ -15,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct gp__config gp__config = {
     .cores = 1,
@@ -80,6 +84,57 @@ static int named(struct dl_phdr_info *info, size_t size, void *prefix)
 int gp__config_lib_loaded(const char *prefix)
 {
   return dl_iterate_phdr(named, (void *)prefix);
+}
+
+/* Reads up to len bytes of fd at off into buf; returns how many (0 on
+ * error). */
+static size_t read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+  long n = gp__real_syscall(SYS_pread64, fd, buf, len, (long)off);
+  return n > 0 ? (size_t)n : 0;
+}
+
+int gp__config_exe_section(const char *name, const char *has)
+{
+  ElfW(Ehdr) eh;
+  ElfW(Shdr) sh[128], str;
+  char names[4096], body[1024];
+  int fd, found = 0;
+  size_t n, got, len = has ? strlen(has) : 0;
+
+  fd = (int)gp__real_syscall(SYS_openat, AT_FDCWD, "/proc/self/exe",
+                             O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  if (read_at(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+      memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 ||
+      eh.e_shnum > 128 || eh.e_shstrndx >= eh.e_shnum)
+    goto out;
+  n = eh.e_shnum;
+  if (read_at(fd, sh, n * sizeof(sh[0]), eh.e_shoff) != n * sizeof(sh[0]))
+    goto out;
+  str = sh[eh.e_shstrndx];
+  got = read_at(fd, names,
+                str.sh_size < sizeof(names) ? str.sh_size : sizeof(names) - 1,
+                str.sh_offset);
+  names[got] = '\0';
+  for (size_t i = 0; i < n && !found; i++) {
+    if (sh[i].sh_name >= got || strcmp(names + sh[i].sh_name, name) != 0)
+      continue;
+    if (has == NULL) {
+      found = 1;
+      break;
+    }
+    got = read_at(fd, body,
+                  sh[i].sh_size < sizeof(body) ? sh[i].sh_size : sizeof(body),
+                  sh[i].sh_offset);
+    for (size_t j = 0; j + len <= got && !found; j++)
+      found = memcmp(body + j, has, len) == 0;
+  }
+out:
+  gp__real_syscall(SYS_close, fd);
+  return found;
 }
 
 int gp__config_parse_size(const char *s, size_t *out)
@@ -427,6 +482,19 @@ void gp__config_init(void)
       gp__config_lib_loaded("libgc.so")) {
     c->patch &= ~GP__PATCH_THREAD;
     c->gc_real_threads = 1;
+  }
+  /* Go's runtime (a program built with cgo reaches libc, and makes its
+   * threads with pthread_create) waits with futex and sleeps with raw
+   * system calls of its own, which block a scheduler's OS thread with
+   * every other thread on it: goroutines and C calls hung with one or two
+   * schedulers. Its threads stay real; the Go linker's build-id note names
+   * such a program. */
+  if ((c->patch & GP__PATCH_THREAD) &&
+      (getauxval(AT_SECURE) || given == NULL || *given == '\0') &&
+      (gp__config_exe_section(".note.go.buildid", NULL) ||
+       gp__config_exe_section(".go.buildinfo", NULL))) {
+    c->patch &= ~GP__PATCH_THREAD;
+    c->go_real_threads = 1;
   }
   __atomic_store_n(&done, 2, __ATOMIC_RELEASE);
   errno = saved;

@@ -41,6 +41,10 @@ struct gp__config {
   int cores_auto;           /* cores is the CPU count (auto, the default),
                                not a count the user gave */
   int sud;                  /* GPATCH_SUD: enum gp__sud */
+  int go_real_threads;      /* thread patching was left off because the
+                               program is Go's (its runtime makes its own
+                               system calls) and GPATCH_PATCH was not
+                               given */
   int gc_real_threads;      /* thread patching was left off because
                                Boehm's collector (libgc) is loaded and
                                GPATCH_PATCH was not given */
@@ -73,6 +77,12 @@ void gp__config_init(void);
  * ("liburing.so") is loaded now: the automatic settings look at the
  * libraries a program starts with. Takes the loader's lock. */
 int gp__config_lib_loaded(const char *prefix);
+
+/* Nonzero when the program's own file (/proc/self/exe) has a section of
+ * that name and, when has is not NULL, that string in its first KiB (the
+ * .comment section names the compilers that built it). Raw system calls:
+ * it runs during the runtime's start. */
+int gp__config_exe_section(const char *name, const char *has);
 
 /* Parses a size with an optional K, M or G suffix. Returns 0 and sets *out,
  * or -EINVAL. Exposed for the unit tests. */

@@ -224,14 +224,6 @@ static void find_malloc_words(char *os)
   deallocate_tls(t, 1);
 }
 
-/* Reads up to len bytes of fd at off into buf; returns how many (0 on
- * error). Raw system calls: this runs inside the runtime's start. */
-static size_t read_at(int fd, void *buf, size_t len, uint64_t off)
-{
-  long n = gp__real_syscall(SYS_pread64, fd, buf, len, (long)off);
-  return n > 0 ? (size_t)n : 0;
-}
-
 /* Nonzero when the program's own file says in its .comment section that
  * rustc built it. Rust's standard library tells threads apart by the
  * address of a thread-local (its channels' wakers skip the entries of the
@@ -240,43 +232,7 @@ static size_t read_at(int fd, void *buf, size_t len, uint64_t off)
  * receiver. */
 static int built_by_rustc(void)
 {
-  static const char tag[] = "rustc version";
-  ElfW(Ehdr) eh;
-  ElfW(Shdr) sh[128], str;
-  char names[4096], comment[1024];
-  int fd, found = 0;
-  size_t n, got;
-
-  fd = (int)gp__real_syscall(SYS_openat, AT_FDCWD, "/proc/self/exe",
-                             O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  if (read_at(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
-      memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-      eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 ||
-      eh.e_shnum > 128 || eh.e_shstrndx >= eh.e_shnum)
-    goto out;
-  n = eh.e_shnum;
-  if (read_at(fd, sh, n * sizeof(sh[0]), eh.e_shoff) != n * sizeof(sh[0]))
-    goto out;
-  str = sh[eh.e_shstrndx];
-  got = read_at(fd, names,
-                str.sh_size < sizeof(names) ? str.sh_size : sizeof(names) - 1,
-                str.sh_offset);
-  names[got] = '\0';
-  for (size_t i = 0; i < n && !found; i++) {
-    if (sh[i].sh_name >= got || strcmp(names + sh[i].sh_name, ".comment") != 0)
-      continue;
-    got = read_at(fd, comment,
-                  sh[i].sh_size < sizeof(comment) ? sh[i].sh_size
-                                                  : sizeof(comment),
-                  sh[i].sh_offset);
-    for (size_t j = 0; j + sizeof(tag) - 1 <= got && !found; j++)
-      found = memcmp(comment + j, tag, sizeof(tag) - 1) == 0;
-  }
-out:
-  gp__real_syscall(SYS_close, fd);
-  return found;
+  return gp__config_exe_section(".comment", "rustc version");
 }
 
 int gp__tp_wanted(void)

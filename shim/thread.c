@@ -452,6 +452,13 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
                        "its own stack, so threads stay real, as with "
                        "GPATCH_PATCH=-thread (GPATCH_PATCH=all overrides; "
                        "see README)\n");
+    if (gp__config.go_real_threads &&
+        !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+      gp__debug_out(2, "gpatch: a Go program: its runtime waits and sleeps "
+                       "with system calls of its own, which would stop "
+                       "every thread of a scheduler, so threads stay real, "
+                       "as with GPATCH_PATCH=-thread (GPATCH_PATCH=all "
+                       "overrides; see README)\n");
     if (gp__tls.depth && gp__tls.sched) {
       /* The runtime starting libuv's threadpool (for name lookups): named
        * as libuv >= 1.45 names it, so that ps, top and the one-OS-thread
