@@ -208,6 +208,8 @@ int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
                              const struct timespec *tmo);
 int (*gp__real_pause)(void);
 int (*gp__real_sigsuspend)(const sigset_t *mask);
+int (*gp__real_prctl)(int option, unsigned long a2, unsigned long a3,
+                      unsigned long a4, unsigned long a5);
 int (*gp__real_execve)(const char *path, char *const argv[],
                        char *const envp[]);
 int (*gp__real_execvpe)(const char *file, char *const argv[],
@@ -490,6 +492,7 @@ static const struct entry table[] = {
     {"pause", (void **)&gp__real_pause},
     {"sigsuspend", (void **)&gp__real_sigsuspend},
     {"execve", (void **)&gp__real_execve},
+    {"prctl", (void **)&gp__real_prctl},
     {"execvpe", (void **)&gp__real_execvpe},
     {"posix_spawn", (void **)&gp__real_posix_spawn},
     {"posix_spawnp", (void **)&gp__real_posix_spawnp},

@@ -227,6 +227,8 @@ extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
                                     const struct timespec *tmo);
 extern int (*gp__real_pause)(void);
 extern int (*gp__real_sigsuspend)(const sigset_t *mask);
+extern int (*gp__real_prctl)(int option, unsigned long a2, unsigned long a3,
+                             unsigned long a4, unsigned long a5);
 extern int (*gp__real_execve)(const char *path, char *const argv[],
                               char *const envp[]);
 extern int (*gp__real_execvpe)(const char *file, char *const argv[],

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -161,6 +162,13 @@ GP_EXPORT long syscall(long nr, ...)
     a[i] = va_arg(ap, long);
   va_end(ap);
   gp__real_init();
+  if (nr == SYS_seccomp &&
+      (a[0] == SECCOMP_SET_MODE_STRICT || a[0] == SECCOMP_SET_MODE_FILTER)) {
+    int changed = gp__shim_sandbox_enter();
+    r = gp__real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    gp__shim_sandbox_leave(changed, r >= 0);
+    return r;
+  }
   if (emulate(nr, a, &r, gp__tls_os_thread_code(__builtin_return_address(0))))
     return r;
   return gp__real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -192,6 +193,50 @@ static void exec_failed(int changed)
     unblock_for_child(0, 1);
   gp__preempt_exec(0);
   errno = saved;
+}
+
+int gp__shim_sandbox_enter(void)
+{
+  if (gp__tls.depth || !gp__sched_alone())
+    return -1;
+  return has_sockets() ? unblock_for_child(0, 0) : 0;
+}
+
+void gp__shim_sandbox_leave(int changed, int ok)
+{
+  int saved = errno;
+  if (changed < 0) /* other threads: nothing was done */
+    return;
+  if (!ok) {
+    if (changed)
+      unblock_for_child(0, 1);
+  } else {
+    /* One thread and no way back (a filter is for good): every family but
+     * the thread family's, whose objects keep their state, is left to
+     * libc. */
+    __atomic_and_fetch(&gp__config.patch, GP__PATCH_THREAD, __ATOMIC_RELEASE);
+  }
+  errno = saved;
+}
+
+/* prctl(2): PR_SET_SECCOMP installs a filter (gp__shim_sandbox_enter). */
+GP_EXPORT int prctl(int option, ...)
+{
+  unsigned long a[4];
+  va_list ap;
+  int changed, r;
+
+  va_start(ap, option);
+  for (int i = 0; i < 4; i++)
+    a[i] = va_arg(ap, unsigned long);
+  va_end(ap);
+  gp__real_init();
+  if (option != PR_SET_SECCOMP)
+    return gp__real_prctl(option, a[0], a[1], a[2], a[3]);
+  changed = gp__shim_sandbox_enter();
+  r = gp__real_prctl(option, a[0], a[1], a[2], a[3]);
+  gp__shim_sandbox_leave(changed, r == 0);
+  return r;
 }
 
 GP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])

@@ -178,6 +178,18 @@ int gp__thread_signal(struct gp__coro *co, int sig, siginfo_t *info);
  * calling thread, as pthread_kill gives one (pending if its mask blocks
  * it). Keeps errno. */
 void gp__thread_write_signal(int err);
+
+/* Around the installation of a seccomp filter (prctl PR_SET_SECCOMP, or
+ * seccomp(2) through syscall), which may refuse the system calls the shim
+ * adds (sshd's pre-authentication sandbox killed its child at the first
+ * fcntl): in a process that has no other thread, the sockets the program
+ * believes blocking are made blocking for real first (enter 1; returns a
+ * count for leave), and once the filter is in (ok), every call but the
+ * thread family's passes straight through, as after an exec; a failed
+ * installation undoes the first step. With other threads the shim goes on
+ * as it is. */
+int gp__shim_sandbox_enter(void);
+void gp__shim_sandbox_leave(int changed, int ok);
 /* The signals of set, one bit each (bit sig - 1; 1 to 64); and those of
  * bits added to set. */
 uint64_t gp__sig_bits(const sigset_t *set);
