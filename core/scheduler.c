@@ -788,7 +788,10 @@ static int make_coros(struct gp__sched *s, int with_main)
   gp__list_push_back(&s->all, &s->main->all_link);
   s->nlive = 1;
   s->current = s->main;
-  if (gp__stack_get(&st, gp__config.stack_size) < 0)
+  /* A thread's size (a handler that lands in the hub runs the program's
+   * code there, and a child it forks lives on there), in a mapping of its
+   * own: the first slab waits for the first thread. */
+  if (gp__stack_get_own(&st, gp__config.stack_size) < 0)
     goto fail;
   s->hub->stack = st;
   gp__ctx_make(&s->hub->ctx, st->lo, st->size, hub_main, s);

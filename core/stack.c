@@ -318,6 +318,15 @@ int gp__stack_get(struct gp__stack **out, size_t size)
   return err;
 }
 
+int gp__stack_get_own(struct gp__stack **out, size_t size)
+{
+  int err;
+  lock();
+  err = map_own(out, round_pages(size));
+  unlock();
+  return err;
+}
+
 void gp__stack_put(struct gp__stack *st)
 {
   lock();

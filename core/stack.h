@@ -29,6 +29,13 @@ struct gp__stack {
  * pool when one is free. Returns 0 and sets *out, or -ENOMEM. */
 int gp__stack_get(struct gp__stack **out, size_t size);
 
+/* Gets a stack of a mapping of its own, never from a slab: the first
+ * scheduler's hub's, made at start, so that a program that makes no thread
+ * reserves no slab (64 stacks: 516 MiB of address space with 8 MiB stacks,
+ * which a program that lowers RLIMIT_AS itself, as vsftpd does, then
+ * lacked). Returns 0 and sets *out, or -ENOMEM. */
+int gp__stack_get_own(struct gp__stack **out, size_t size);
+
 /* Returns a stack to the pool. Past a high-water mark its memory is given
  * back to the kernel (MADV_DONTNEED); the address range stays reserved. */
 void gp__stack_put(struct gp__stack *st);
