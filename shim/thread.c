@@ -445,20 +445,20 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   if (!gp__shim_active(GP__PATCH_THREAD) || gp__tls.on_hub) {
     struct start *st;
     static int said;
-    if (gp__config.gc_real_threads &&
-        !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
-      gp__debug_out(2, "gpatch: Boehm's garbage collector (libgc) is loaded: "
-                       "it stops threads with a signal each must take on "
-                       "its own stack, so threads stay real, as with "
-                       "GPATCH_PATCH=-thread (GPATCH_PATCH=all overrides; "
-                       "see README)\n");
-    if (gp__config.go_real_threads &&
-        !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
-      gp__debug_out(2, "gpatch: a Go program: its runtime waits and sleeps "
-                       "with system calls of its own, which would stop "
-                       "every thread of a scheduler, so threads stay real, "
-                       "as with GPATCH_PATCH=-thread (GPATCH_PATCH=all "
-                       "overrides; see README)\n");
+    const char *why =
+        gp__config.gc_real_threads
+            ? "Boehm's garbage collector (libgc) is loaded: it stops threads "
+              "with a signal each must take on its own stack"
+        : gp__config.go_real_threads
+            ? "a Go program: its runtime waits and sleeps with system calls "
+              "of its own, which would stop every thread of a scheduler"
+            : NULL;
+    if (why && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+      gp__debug_out(2,
+                    "gpatch: %s, so threads stay real, as with "
+                    "GPATCH_PATCH=-thread (GPATCH_PATCH=all overrides; see "
+                    "README)\n",
+                    why);
     if (gp__tls.depth && gp__tls.sched) {
       /* The runtime starting libuv's threadpool (for name lookups): named
        * as libuv >= 1.45 names it, so that ps, top and the one-OS-thread
