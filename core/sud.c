@@ -161,8 +161,8 @@ int gp__sud_thread_init(void)
   }
   if (!wanted)
     return 0;
-  if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, libc_lo, libc_len,
-            &selector) != 0) {
+  if (gp__real_prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, libc_lo,
+                     libc_len, (unsigned long)&selector) != 0) {
     int err = errno;
     gp__debug_out(2,
                   "gpatch: system calls made outside libc cannot be "
