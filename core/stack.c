@@ -49,6 +49,9 @@
 #define GUARD_SIZE (64 * 1024)
 /* Free stacks kept with their memory; past this, memory goes back. */
 #define POOL_KEEP 1024
+/* The most a signal's frame takes below the stack pointer (the kernel's
+ * frame with AVX-512 state is about 3.5 KiB). */
+#define SIGNAL_FRAME_ROOM (16 * 1024)
 /* The value of the canary word. */
 #define CANARY 0x6770617463686564ULL /* "gpatched" */
 
@@ -377,6 +380,12 @@ int gp__stack_overflow_hit(const struct gp__stack *st, const void *addr,
 {
   uintptr_t a = (uintptr_t)addr, lo = (uintptr_t)st->lo;
   if (gp__stack_guard_hit(st, addr))
+    return 1;
+  /* A signal (the preemption signal, say) that came while the stack was
+   * all but full: the kernel found no room for its frame and sent a
+   * SIGSEGV of its own, with no address, in its place. */
+  if (addr == NULL && sp != 0 && sp + GUARD_SIZE >= lo &&
+      sp < lo + SIGNAL_FRAME_ROOM)
     return 1;
   return sp != 0 && sp < lo && lo - sp <= ((uintptr_t)64 << 20) && a < lo &&
          a + GUARD_SIZE >= sp;

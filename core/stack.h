@@ -56,7 +56,9 @@ int gp__stack_guard_hit(const struct gp__stack *st, const void *addr);
 /* Nonzero when a fault at addr, with the interrupted stack pointer sp (0:
  * unknown), is an overflow of st: addr in its guard, or a frame bigger
  * than the guard that skipped it — sp then lies below the stack (within
- * 64 MiB) and addr at or just below sp, under the stack. */
+ * 64 MiB) and addr at or just below sp, under the stack — or (addr NULL:
+ * the kernel's own SIGSEGV, sent when a signal's frame did not fit) sp in
+ * the stack's lowest SIGNAL_FRAME_ROOM or below it. */
 int gp__stack_overflow_hit(const struct gp__stack *st, const void *addr,
                            uintptr_t sp);
 
