@@ -172,7 +172,9 @@ int gp__shim_poll_ready(int fd, short events)
 {
   for (;;) {
     struct pollfd p = {.fd = fd, .events = events};
-    int n = gp__real_poll(&p, 1, 0), w;
+    /* (An accept with 64 threads waiting said EINTR now and then: the
+     * runtime's preemption signal had come as the look began.) */
+    int n = GP__AGAIN_IF_OWN_EINTR(gp__real_poll(&p, 1, 0)), w;
     if (n >= 0)
       return n > 0;
     if (errno == EINTR)

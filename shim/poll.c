@@ -60,7 +60,7 @@ static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
 
   /* The kernel looks first: a bad fds pointer or nfds fails here, before
    * the array is read. */
-  r = gp__real_poll(fds, n, 0);
+  r = GP__AGAIN_IF_OWN_EINTR(gp__real_poll(fds, n, 0));
   if (r != 0)
     return r;
   if (n > 16 && (ws = malloc(sizeof(*ws) * n)) == NULL) {
@@ -77,7 +77,7 @@ static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
       r = wait_failed(w);
       break;
     }
-    r = gp__real_poll(fds, n, 0);
+    r = GP__AGAIN_IF_OWN_EINTR(gp__real_poll(fds, n, 0));
     if (r != 0)
       break;
   }
@@ -104,7 +104,8 @@ static int coop(int zero_timeout)
 GP_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
   if (!coop(timeout == 0))
-    return gp__real_poll(fds, n, timeout);
+    return timeout == 0 ? GP__AGAIN_IF_OWN_EINTR(gp__real_poll(fds, n, 0))
+                        : gp__real_poll(fds, n, timeout);
   return coop_poll(fds, n, timeout < 0 ? GP__NEVER : gp__deadline_ms(timeout));
 }
 
@@ -280,13 +281,13 @@ static int select_wait(int nfds, fd_set *r, fd_set *w, fd_set *e,
   struct timeval zero = {0, 0};
 
   for (;;) {
-    int res = gp__real_select(nfds, r, w, e, &zero), wr;
+    int res = GP__AGAIN_IF_OWN_EINTR(gp__real_select(nfds, r, w, e, &zero)), wr;
     if (res != 0)
       return res;
     selset_restore(ss, r, w, e);
     wr = gp__wait_fds(ss->ws, ss->n, deadline, 1);
     if (wr == -ETIMEDOUT) /* the deadline: the kernel's last word */
-      return gp__real_select(nfds, r, w, e, &zero);
+      return GP__AGAIN_IF_OWN_EINTR(gp__real_select(nfds, r, w, e, &zero));
     if (wr < 0)
       return wait_failed(wr); /* the sets stay as the app passed them */
   }

@@ -105,6 +105,27 @@ int gp__shim_uring_enter(const long a[6], long *ret);
  * to gp__shim_wait_failed. */
 int gp__shim_poll_ready(int fd, short events);
 
+/* How many of the program's handlers have run on this OS thread: a call
+ * that failed with EINTR while it stayed the same was interrupted by the
+ * runtime's own signal (core/preempt.c), not the program's. */
+unsigned gp__signal_caught(void);
+
+/* Evaluates call (one that does not wait: a poll or select with a zero
+ * timeout, which fails with EINTR when a signal is pending as it starts)
+ * again while it fails with an EINTR that no handler of the program's
+ * caused: the runtime's preemption signal is not the program's. */
+#define GP__AGAIN_IF_OWN_EINTR(call)                                           \
+  ({                                                                           \
+    unsigned gp__before_;                                                      \
+    __typeof__(call) gp__r_;                                                   \
+    do {                                                                       \
+      gp__before_ = gp__signal_caught();                                       \
+      gp__r_ = (call);                                                         \
+    } while (gp__r_ < 0 && errno == EINTR &&                                   \
+             gp__signal_caught() == gp__before_);                              \
+    gp__r_;                                                                    \
+  })
+
 /* ---- what the families share (init.c, signal.c, thread.c) ---- */
 
 /* Nonzero when the last signal the app caught has SA_RESTART: interrupted

@@ -37,12 +37,21 @@ static pid_t owner;                /* the process the table is of: a
  * TLS is per OS thread, not per coroutine. */
 static __thread int for_another;
 
+/* The program's handlers run on this OS thread so far (trampoline). */
+static __thread unsigned caught __attribute__((tls_model("initial-exec")));
+
+unsigned gp__signal_caught(void)
+{
+  return caught;
+}
+
 static void trampoline(int sig, siginfo_t *si, void *uc)
 {
   struct sigaction a = app[sig];
   struct gp__handler_mark mark;
 
   last = sig;
+  caught++;
   if (!for_another)
     gp__interrupt_note();
   if (a.sa_flags & SA_RESETHAND)
