@@ -45,6 +45,7 @@
 #include "real.h"
 #include "scheduler.h"
 #include "stack.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,14 +92,8 @@ static int unsafe_object(const struct dl_phdr_info *info)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
       if (strncmp(base, names[i], strlen(names[i])) == 0)
         return 1;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    uintptr_t self = (uintptr_t)(void *)gp__preempt_start;
-    if (ph->p_type == PT_LOAD && self >= lo && self < lo + ph->p_memsz)
-      return 1; /* the runtime's own object */
-  }
-  return 0;
+  /* the runtime's own object */
+  return gp__tls_holds(info, (uintptr_t)(void *)gp__preempt_start);
 }
 
 static int note_ranges(struct dl_phdr_info *info, size_t size, void *data)
