@@ -369,14 +369,14 @@ static void *monitor_main(void *arg)
     for (int i = 0; i < n; i++) {
       struct gp__sched *s = __atomic_load_n(&gp__scheds[i], __ATOMIC_ACQUIRE);
       uint64_t sw, now;
+      int polling;
       if (s == NULL)
         continue;
       sw = __atomic_load_n(&s->switches, __ATOMIC_RELAXED);
       now = gp__now();
-      if (!__atomic_load_n(&s->in_poll, __ATOMIC_RELAXED))
-        busy = 1;
-      if (sw != seen[i].last ||
-          __atomic_load_n(&s->in_poll, __ATOMIC_RELAXED)) {
+      polling = __atomic_load_n(&s->in_poll, __ATOMIC_RELAXED);
+      busy |= !polling;
+      if (sw != seen[i].last || polling) {
         seen[i].last = sw;
         seen[i].since = now;
         continue;
