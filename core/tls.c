@@ -158,6 +158,11 @@ int gp__tls_os_thread_code(const void *pc)
   return 0;
 }
 
+int gp__tls_os_thread_objects(void)
+{
+  return __atomic_load_n(&ncode, __ATOMIC_ACQUIRE) > 0;
+}
+
 /* Whether address a is where an object defines malloc: a program that
  * takes malloc's address (python3) has a canonical PLT entry under that
  * name, which is no definition (SHN_UNDEF). */

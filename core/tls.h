@@ -24,6 +24,10 @@ void gp__tls_setup(void);
  * must not switch, so its lock calls wait as a thread's would. */
 int gp__tls_os_thread_code(const void *pc);
 
+/* 1 when there is such code: a loaded allocator keeps its thread-local
+ * state the OS thread's (known after gp__tls_setup). */
+int gp__tls_os_thread_objects(void);
+
 /* 1 when the program's malloc is linked into the program itself: its
  * thread-local state cannot be kept apart from the program's, and is
  * copied per coroutine like the rest (known after gp__tls_setup). */
