@@ -52,6 +52,9 @@
 /* The most a signal's frame takes below the stack pointer (the kernel's
  * frame with AVX-512 state is about 3.5 KiB). */
 #define SIGNAL_FRAME_ROOM (16 * 1024)
+/* How far below a stack a frame too large for it may move the stack
+ * pointer and still be taken for that stack's overflow. */
+#define OVERFLOW_REACH ((uintptr_t)64 << 20)
 /* The value of the canary word. */
 #define CANARY 0x6770617463686564ULL /* "gpatched" */
 
@@ -382,12 +385,15 @@ int gp__stack_overflow_hit(const struct gp__stack *st, const void *addr,
   if (gp__stack_guard_hit(st, addr))
     return 1;
   /* A signal (the preemption signal, say) that came while the stack was
-   * all but full: the kernel found no room for its frame and sent a
-   * SIGSEGV of its own, with no address, in its place. */
-  if (addr == NULL && sp != 0 && sp + GUARD_SIZE >= lo &&
-      sp < lo + SIGNAL_FRAME_ROOM)
+   * all but full, or after a frame larger than the stack had moved the
+   * stack pointer below it, before the frame's first touch (siege's
+   * 400 KiB at GPATCH_STACK_SIZE=256K): the kernel found no room for its
+   * frame there and sent a SIGSEGV of its own, with no address, in its
+   * place. */
+  if (addr == NULL && sp != 0 && sp < lo + SIGNAL_FRAME_ROOM &&
+      (sp >= lo || lo - sp <= OVERFLOW_REACH))
     return 1;
-  return sp != 0 && sp < lo && lo - sp <= ((uintptr_t)64 << 20) && a < lo &&
+  return sp != 0 && sp < lo && lo - sp <= OVERFLOW_REACH && a < lo &&
          a + GUARD_SIZE >= sp;
 }
 

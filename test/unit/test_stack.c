@@ -267,6 +267,29 @@ static void test_guard_hit(void **state)
   gp__stack_put(st);
 }
 
+/* The SIGSEGV the kernel sends with no address when a signal's frame
+ * finds no room below the stack pointer counts as the stack's overflow
+ * with the pointer near the bottom, in the guard, or below the stack (a
+ * frame larger than the stack moved it there), and not with the pointer
+ * well inside the stack. */
+static void test_overflow_no_address(void **state)
+{
+  struct gp__stack *st;
+  uintptr_t lo;
+
+  (void)state;
+  assert_int_equal(gp__stack_get(&st, default_size()), 0);
+  lo = (uintptr_t)st->lo;
+  assert_true(gp__stack_overflow_hit(st, NULL, lo + 512));
+  assert_true(gp__stack_overflow_hit(st, NULL, lo - 8));
+  assert_true(
+      gp__stack_overflow_hit(st, NULL, lo - st->guard_size - 144 * KIB));
+  assert_false(gp__stack_overflow_hit(st, NULL, lo + st->size / 2));
+  assert_false(gp__stack_overflow_hit(st, NULL, lo - ((uintptr_t)1 << 30)));
+  assert_false(gp__stack_overflow_hit(st, NULL, 0));
+  gp__stack_put(st);
+}
+
 /* The guard really faults: a write just below a stack kills a child. */
 
 struct fault {
@@ -761,6 +784,7 @@ int main(int argc, char **argv)
       cmocka_unit_test(test_sizes_rounded),
       cmocka_unit_test(test_odd_sizes_pooled),
       cmocka_unit_test(test_guard_hit),
+      cmocka_unit_test(test_overflow_no_address),
       cmocka_unit_test(test_guard_faults_default),
       cmocka_unit_test(test_guard_faults_odd),
       cmocka_unit_test(test_overflow_default),
