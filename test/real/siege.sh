@@ -84,13 +84,15 @@ read -r n mp mw mt <"$tmp/patched.samples"
 check "patched siege: $n samples, at most $mp program thread(s), $mw libuv-worker(s) (want 1, 0)" \
   test "$n" -gt 0 -a "$mp" = 1 -a "$mw" = 0
 
-# With 256K coroutine stacks the runtime must say why it stops. Without
-# preemption: siege's 400 KiB frame moves the stack pointer past the 64 KiB
-# guard, and the kernel writes a preemption signal's frame there, into
-# whatever lies below (the other user's stack, on another scheduler),
-# which then dies first, of its smashed stack, with no report (README,
-# Limitations: Preemption; 1 run in 3 with GPATCH_PREEMPT_MS=1 at cores 4).
-rc=$( (timeout 30 env HOME="$tmp/home" LD_PRELOAD="$LIB" GPATCH_STACK_SIZE=256K GPATCH_PREEMPT_MS=0 \
+# With 256K coroutine stacks the runtime must say why it stops. On one
+# scheduler, without preemption: siege's 400 KiB frame moves the stack
+# pointer past the 64 KiB guard, and what it (or the kernel, writing a
+# preemption signal's frame there) writes below lands in whatever lies
+# there, the other user's stack, say. With several schedulers that user
+# runs meanwhile and may die first, of its smashed stack, with no report
+# (README, Limitations: Preemption; 1 run in 3 at cores 4 with
+# GPATCH_PREEMPT_MS=1, 1 in 15 with 0, on a busy machine).
+rc=$( (timeout 30 env HOME="$tmp/home" LD_PRELOAD="$LIB" GPATCH_STACK_SIZE=256K GPATCH_CORES=1 GPATCH_PREEMPT_MS=0 \
   siege -R "$conf" -c 2 -r 1 -b "$url" >/dev/null 2>"$tmp/small.err" </dev/null
   echo $?) 2>/dev/null)
 if grep -q 'overflowed its 256 KiB stack; set GPATCH_STACK_SIZE' "$tmp/small.err"; then
