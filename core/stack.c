@@ -390,8 +390,8 @@ int gp__stack_overflow_hit(const struct gp__stack *st, const void *addr,
    * 400 KiB at GPATCH_STACK_SIZE=256K): the kernel found no room for its
    * frame there and sent a SIGSEGV of its own, with no address, in its
    * place. */
-  if (addr == NULL && sp != 0 && sp < lo + SIGNAL_FRAME_ROOM &&
-      (sp >= lo || lo - sp <= OVERFLOW_REACH))
+  if (addr == NULL && sp != 0 && sp + OVERFLOW_REACH >= lo &&
+      sp < lo + SIGNAL_FRAME_ROOM)
     return 1;
   return sp != 0 && sp < lo && lo - sp <= OVERFLOW_REACH && a < lo &&
          a + GUARD_SIZE >= sp;
