@@ -615,10 +615,17 @@ GP_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
                            const struct timespec *tmo)
 {
   int64_t ns = 0;
+  int sig;
 
-  if (!gp__shim_active(GP__PATCH_SIGNAL) ||
-      (tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0))
+  __asm__("" : "+r"(set)); /* declared nonnull, yet NULL is EFAULT */
+  if (!gp__shim_active(GP__PATCH_SIGNAL) || set == NULL)
     return gp__real_sigtimedwait(set, info, tmo);
+  /* A look that does not wait: one kept for the calling thread first, as
+   * a wait takes it (a thread's blocked SIGPIPE from a write, say). */
+  if (tmo && tmo->tv_sec == 0 && tmo->tv_nsec == 0)
+    return (sig = take_own(set, info)) > 0
+               ? sig
+               : gp__real_sigtimedwait(set, info, tmo);
   if (tmo && (ns = gp__ts_to_ns(tmo)) < 0) {
     errno = EINVAL;
     return -1;
