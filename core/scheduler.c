@@ -1241,6 +1241,12 @@ struct gp__coro *gp__coro_current(void)
   return s ? s->current : NULL;
 }
 
+int gp__sched_in_own_thread(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  return s != NULL && s->main != NULL;
+}
+
 int gp__sched_alone(void)
 {
   return __atomic_load_n(&gp__live, __ATOMIC_ACQUIRE) <= 1;

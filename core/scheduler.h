@@ -84,6 +84,11 @@ int gp__sched_watch_signals(const sigset_t *set, void (*route)(void));
  * blocking wait is exact. */
 int gp__sched_alone(void);
 
+/* Nonzero when the calling OS thread's scheduler is a thread's own (the
+ * first thread's, or a real thread's), whose signal mask is that thread's;
+ * zero on a worker, whose OS thread blocks every signal, or with none. */
+int gp__sched_in_own_thread(void);
+
 #ifdef GP__CORE
 /* ---- core/ only: the struct, and the mechanics of the hub ----
  *

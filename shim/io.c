@@ -93,7 +93,7 @@ static int counts_messages(const struct op *op)
 /* One try of the real call. dontwait adds MSG_DONTWAIT (sockets only); read
  * and write become recv and send for it, readv and writev recvmsg and
  * sendmsg. */
-static ssize_t attempt(struct op *op, int dontwait)
+static ssize_t try_once(struct op *op, int dontwait)
 {
   int fl = op->flags | (dontwait ? MSG_DONTWAIT : 0);
   struct msghdr m;
@@ -139,6 +139,20 @@ static ssize_t attempt(struct op *op, int dontwait)
   default:
     return gp__real_sendmsg(op->fd, op->msg, fl);
   }
+}
+
+/* try_once; a write with the calling thread's SIGPIPE and SIGXFSZ
+ * blocked on the OS thread when its mask blocks them (shim.h). */
+static ssize_t attempt(struct op *op, int dontwait)
+{
+  sigset_t old;
+  ssize_t r;
+
+  if (!is_write(op) || !gp__thread_write_shield(&old))
+    return try_once(op, dontwait);
+  r = try_once(op, dontwait);
+  gp__thread_write_unshield(r, &old);
+  return r;
 }
 
 /* Bytes the op still has to move (iovec calls count every buffer). */
@@ -419,9 +433,12 @@ static ssize_t sendfile_copy(struct op *op, struct gp__fdinfo *fi)
       break; /* the end of the input, or its error */
     }
     while (sent < (size_t)n) {
+      sigset_t old;
+      int shield = gp__thread_write_shield(&old), w;
       ssize_t k =
           gp__real_send(op->fd, buf + sent, (size_t)n - sent, MSG_DONTWAIT);
-      int w;
+      if (shield)
+        gp__thread_write_unshield(k, &old);
       if (k >= 0) {
         sent += (size_t)k;
         done += (size_t)k;

@@ -199,6 +199,15 @@ int gp__thread_signal(struct gp__coro *co, int sig, siginfo_t *info);
  * calling thread, as pthread_kill gives one (pending if its mask blocks
  * it). Keeps errno. */
 void gp__thread_write_signal(int err);
+/* Around one try of a write-family call by a thread that blocks SIGPIPE
+ * or SIGXFSZ on an OS thread whose mask lets them through (main's, on the
+ * first scheduler): they are blocked there for the try, else the kernel
+ * would take the action at once, for a thread that blocks the signal.
+ * Returns 1 when it blocked them (old: the mask to put back). Unshield
+ * gives such a signal that came with the try's failure (r < 0) to the
+ * thread, then puts the mask back. Both keep errno. */
+int gp__thread_write_shield(sigset_t *old);
+void gp__thread_write_unshield(ssize_t r, const sigset_t *old);
 
 /* Around the installation of a seccomp filter (prctl PR_SET_SECCOMP, or
  * seccomp(2) through syscall), which may refuse the system calls the shim

@@ -705,6 +705,36 @@ void gp__thread_write_signal(int err)
   errno = saved;
 }
 
+int gp__thread_write_shield(sigset_t *old)
+{
+  struct gp__coro *co;
+  struct gp__thread *t;
+  sigset_t add;
+
+  /* A worker's OS thread blocks every signal already; main's mask is
+   * its OS thread's own. */
+  if (!gp__sched_in_own_thread() || !gp__shim_active(GP__PATCH_THREAD) ||
+      (co = current()) == NULL || gp__coro_is_main(co) ||
+      (t = __atomic_load_n(gp__coro_local(co), __ATOMIC_ACQUIRE)) == NULL)
+    return 0;
+  sigemptyset(&add);
+  if (sigismember(&t->sigmask, SIGPIPE))
+    sigaddset(&add, SIGPIPE);
+  if (sigismember(&t->sigmask, SIGXFSZ))
+    sigaddset(&add, SIGXFSZ);
+  return !sigisemptyset(&add) &&
+         gp__real_pthread_sigmask(SIG_BLOCK, &add, old) == 0;
+}
+
+void gp__thread_write_unshield(ssize_t r, const sigset_t *old)
+{
+  int saved = errno;
+  if (r < 0)
+    gp__thread_write_signal(saved); /* taken while still blocked */
+  gp__real_pthread_sigmask(SIG_SETMASK, old, NULL);
+  errno = saved;
+}
+
 uint64_t gp__sig_bits(const sigset_t *set)
 {
   uint64_t bits = 0;

@@ -9,10 +9,17 @@
  *   dies of SIGPIPE.
  * - In a child with RLIMIT_FSIZE at 4 KiB, a thread writes 8 KiB to a
  *   file: it dies of SIGXFSZ.
+ * - In a child whose main lets SIGPIPE through at its default action, a
+ *   thread that blocks SIGPIPE itself writes to a closed pipe and sends on
+ *   a socket whose peer is closed: both fail with EPIPE, the signal waits
+ *   in that thread's pending set, its sigtimedwait takes it, and the child
+ *   lives on.
  * With more than one scheduler a thread runs on a scheduler's own OS
  * thread, which blocks every signal: the signal stayed pending there, the
  * write failed and nothing else happened (pigz -c | head exited 32
- * instead of dying of SIGPIPE). */
+ * instead of dying of SIGPIPE). On the first scheduler a thread shares
+ * main's OS thread and its mask: the kernel took SIGPIPE's default action
+ * there although the thread that wrote blocks it (the child died). */
 #include "compat.h"
 
 #include <signal.h>
@@ -82,6 +89,34 @@ static void *writes_big(void *arg)
   return NULL;
 }
 
+/* Blocks SIGPIPE in this thread alone, writes and sends where the reader
+ * is gone, then takes the signal that waits for it. */
+static void *blocks_and_writes(void *arg)
+{
+  struct timespec zero = {0, 0};
+  sigset_t one, pending;
+  int sv[2], fd = closed_pipe(), eps = 0, taken = 0;
+  (void)arg;
+  sigemptyset(&one);
+  sigaddset(&one, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &one, NULL);
+  eps += write(fd, "x", 1) < 0 && errno == EPIPE;
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  close(sv[1]);
+  eps += send(sv[0], "x", 1, 0) < 0 && errno == EPIPE;
+  sigpending(&pending);
+  printf("blocking thread: %d of 2 failed with EPIPE, SIGPIPE %s\n", eps,
+         sigismember(&pending, SIGPIPE) ? "pending" : "not pending");
+  while (sigtimedwait(&one, NULL, &zero) == SIGPIPE)
+    taken++;
+  printf("blocking thread: took SIGPIPE %s\n",
+         taken ? "once or more" : "never");
+  fflush(stdout);
+  close(fd);
+  close(sv[0]);
+  return NULL;
+}
+
 /* Runs fn in a thread of a child; prints how the child ended. */
 static void in_child(const char *what, void *(*fn)(void *), int fsize)
 {
@@ -133,5 +168,6 @@ int main(void)
   in_child("write to a closed pipe", writes_once, 0);
   in_child("send to a closed socket", sends_once, 0);
   in_child("write past RLIMIT_FSIZE", writes_big, 1);
+  in_child("a thread that blocks SIGPIPE", blocks_and_writes, 0);
   return 0;
 }
