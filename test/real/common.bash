@@ -46,11 +46,17 @@ bad() {
   fails=$((fails + 1))
 }
 info() { echo "$NAME: info: $*"; }
-# check MESSAGE COMMAND…: ok or FAIL by the command's status.
+# check MESSAGE COMMAND…: ok or FAIL by the command's status, which it
+# returns (`check … || show FILE` shows what failed).
 check() {
   local msg=$1
   shift
-  if "$@"; then ok "$msg"; else bad "$msg"; fi
+  if "$@"; then
+    ok "$msg"
+  else
+    bad "$msg"
+    return 1
+  fi
 }
 skip() {
   echo "$NAME: skipped: $1 missing"

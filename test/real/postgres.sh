@@ -66,14 +66,16 @@ serve() {
   ok "$mode: the server answers"
   timeout 120 "$bin/psql" -h localhost -p "$port" -U postgres -X -A -t \
     -v ON_ERROR_STOP=1 -f "$tmp/sql" >"$tmp/$mode.out" 2>&1
-  check "$mode: the transcript ran (exit $?)" test $? = 0
+  check "$mode: the transcript ran (exit $?)" test $? = 0 ||
+    show "$tmp/$mode.out"
   timeout 120 "$bin/psql" -h localhost -p "$port" -U postgres -X -A -t \
     -c "SET parallel_setup_cost = 0" -c "SET parallel_tuple_cost = 0" \
     -c "SET min_parallel_table_scan_size = 0" \
     -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM kv" \
     >"$tmp/$mode.explain" 2>&1
   check "$mode: a parallel query launched its 2 workers" \
-    grep -q "Workers Launched: 2" "$tmp/$mode.explain"
+    grep -q "Workers Launched: 2" "$tmp/$mode.explain" ||
+    show "$tmp/$mode.explain"
   timeout 120 "$bin/pgbench" -h localhost -p "$port" -U postgres -i -s 1 \
     postgres >"$tmp/$mode.pgbi" 2>&1
   timeout 180 "$bin/pgbench" -h localhost -p "$port" -U postgres -c 4 -j 4 \
@@ -81,11 +83,15 @@ serve() {
   pgb=$(grep -E "actually processed|failed transactions|^tps" "$tmp/$mode.pgb" |
     tr '\n' ' ')
   check "$mode: pgbench processed 400 of 400, none failed ($pgb)" \
-    grep -q "actually processed: 400/400" "$tmp/$mode.pgb"
+    grep -q "actually processed: 400/400" "$tmp/$mode.pgb" ||
+    show "$tmp/$mode.pgb"
   grep -q "failed transactions: 0 " "$tmp/$mode.pgb" ||
-    bad "$mode: pgbench: transactions failed"
+    { bad "$mode: pgbench: transactions failed" && show "$tmp/$mode.pgb"; }
   as_pg "$bin/pg_ctl" -D "$data" stop -m fast -t 60 >"$tmp/$mode.stop" 2>&1
-  check "$mode: a clean stop (exit $?)" test $? = 0
+  check "$mode: a clean stop (exit $?)" test $? = 0 || {
+    show "$tmp/$mode.stop"
+    show "$tmp/$mode.server.err"
+  }
   if grep -E "terminated by signal|internal error|random cancel key|PANIC" \
     "$tmp/$mode.server.err" >"$tmp/$mode.bad"; then
     bad "$mode: the server log says"
