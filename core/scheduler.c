@@ -1098,7 +1098,7 @@ struct gp__sched *gp__sched_place(void)
   return best;
 }
 
-struct gp__sched *gp__sched_get(void)
+struct gp__sched *gp__sched_make(void)
 {
   struct gp__sched *s = gp__tls.sched;
   const char *what;

@@ -52,8 +52,14 @@ extern __thread struct gp__tls gp__tls
 #define GP__RUNTIME_LEAVE() (gp__tls.depth--)
 
 /* This thread's scheduler, made on first use: the running context becomes
- * coroutine 0. Returns NULL when the memory for it cannot be had. */
-struct gp__sched *gp__sched_get(void);
+ * coroutine 0. Returns NULL when the memory for it cannot be had. The
+ * made one is a TLS load away (every spawn, join and park asks). */
+struct gp__sched *gp__sched_make(void);
+static inline struct gp__sched *gp__sched_get(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  return __builtin_expect(s != NULL, 1) ? s : gp__sched_make();
+}
 
 /* The running coroutine of this thread, or NULL when it has no scheduler
  * (never makes one). */
