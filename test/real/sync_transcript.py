@@ -205,7 +205,10 @@ time.sleep(0.01)
 check_threads("semaphore")
 for t in ss:
     t.join()
-print("semaphore: at most %d inside at once" % inside["max"])
+# The bound, not the count reached: on a busy machine the threads may
+# start too far apart to overlap at all, plain as well.
+print("semaphore: never more than 2 inside at once: %s" %
+      (1 <= inside["max"] <= 2))
 print("semaphore: acquire(timeout=0.05) on a zero semaphore: %s" %
       threading.Semaphore(0).acquire(timeout=0.05))
 bs = threading.BoundedSemaphore(1)
