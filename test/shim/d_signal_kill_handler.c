@@ -14,7 +14,8 @@
 #define PAIRS 3
 
 static int handled;
-static __thread int here; /* the handler's runs in this thread */
+static int about_to_sleep; /* targets that are at their sleep */
+static __thread int here;  /* the handler's runs in this thread */
 
 static void on_usr1(int sig)
 {
@@ -27,13 +28,20 @@ static void on_usr1(int sig)
 static void *target(void *arg)
 {
   struct timespec ts = {5, 0};
-  int r = nanosleep(&ts, NULL), err = r == 0 ? 0 : errno;
+  int r, err;
   (void)arg;
+  __atomic_fetch_add(&about_to_sleep, 1, __ATOMIC_RELEASE);
+  r = nanosleep(&ts, NULL);
+  err = r == 0 ? 0 : errno;
   return (void *)(intptr_t)(err + 100 * here);
 }
 
 static void *sender(void *arg)
 {
+  /* Every target at its sleep, then a while for it to get in (on a busy
+   * machine a target could start after a fixed delay, plain too). */
+  while (__atomic_load_n(&about_to_sleep, __ATOMIC_ACQUIRE) < PAIRS)
+    sleep_ms(5);
   sleep_ms(100);
   pthread_kill(*(pthread_t *)arg, SIGUSR1);
   return NULL;
