@@ -472,8 +472,10 @@ int gp__addr_has_waiters(const uint32_t *addr)
 {
   struct bucket *b = bucket(addr);
   struct gp__list *l;
-  int found = __atomic_load_n(&b->kwaiters, __ATOMIC_SEQ_CST) > 0;
+  int found = 0;
 
+  /* The bucket's count of threads in the kernel names no address: one
+   * waiting on another word of the bucket is not addr's. */
   bucket_lock(b);
   for (l = b->waiters.next; !found && l != &b->waiters; l = l->next)
     found = GP__CONTAINER(l, struct gp__wait, link)->obj == addr;

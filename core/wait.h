@@ -70,7 +70,8 @@ int gp__addr_wait(const uint32_t *addr, uint32_t val, uint64_t deadline,
 /* Wakes up to n waiters on addr — coroutines first, oldest first, then
  * threads waiting in the kernel. Safe from any thread. Returns how many. */
 size_t gp__addr_wake(const uint32_t *addr, size_t n);
-/* Nonzero when someone waits on addr (a snapshot). */
+/* Nonzero when a coroutine waits on addr (a snapshot; a thread waiting in
+ * the kernel is not seen). */
 int gp__addr_has_waiters(const uint32_t *addr);
 
 /* Ends co's wait with -EINTR if it is parked where a signal interrupts.

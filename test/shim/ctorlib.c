@@ -180,6 +180,30 @@ __attribute__((constructor)) static void ctor(void)
   close(p[1]);
 }
 
+/* A thread made in a constructor, before the runtime started (so a real
+ * thread, patched too): it waits in the kernel on ctor_held, which the
+ * constructor holds until d_ctor unlocks it. */
+pthread_mutex_t ctor_held = PTHREAD_MUTEX_INITIALIZER;
+int ctor_waiter_started;
+
+static void *wait_held(void *arg)
+{
+  __atomic_store_n(&ctor_waiter_started, 1, __ATOMIC_RELEASE);
+  pthread_mutex_lock(&ctor_held);
+  pthread_mutex_unlock(&ctor_held);
+  return arg;
+}
+
+__attribute__((constructor)) static void waiter_ctor(void)
+{
+  pthread_t th;
+  pthread_mutex_lock(&ctor_held);
+  if (pthread_create(&th, NULL, wait_held, NULL) == 0)
+    pthread_detach(th);
+  else
+    pthread_mutex_unlock(&ctor_held);
+}
+
 /* A thread the library starts when asked (ctor_lib_start), and that its
  * destructor ends and joins, as libuv's ends its threadpool: that runs
  * after libgpatch's own destructor. */

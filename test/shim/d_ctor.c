@@ -11,7 +11,13 @@
  * At exit the library's destructor, which runs after libgpatch's, ends a
  * thread it started and joins it, as libuv's ends its threadpool: the
  * join went to glibc with the runtime's handle and crashed (a program that
- * had used libuv's threadpool died at exit). */
+ * had used libuv's threadpool died at exit).
+ *
+ * A thread the constructor made waits in the kernel on a mutex meanwhile:
+ * main destroys 8192 unlocked mutexes of its own, each of which glibc
+ * destroys with 0. Patched, a destroy said EBUSY whenever that thread's
+ * mutex shared the runtime's wait bucket with it (mosquitto-style
+ * teardown, 2 in 8192 with two schedulers). */
 #include "compat.h"
 
 #include <poll.h>
@@ -20,6 +26,8 @@ extern char ctor_report[];
 extern pthread_key_t ctor_key;
 extern int ctor_key_value, ctor_key_freed;
 extern void ctor_lib_start(void);
+extern pthread_mutex_t ctor_held;
+extern int ctor_waiter_started;
 
 static void *use_key(void *arg)
 {
@@ -37,7 +45,8 @@ static void *write_pipe_later(void *arg)
 {
   (void)arg;
   sleep_ms(30);
-  check_threads(5); /* main, and libuv's 4 threadpool threads (the lookup) */
+  /* main, libuv's 4 threadpool threads (the lookup), the constructor's */
+  check_threads(6);
   if (write(p[1], "x", 1) != 1)
     return (void *)1;
   return NULL;
@@ -78,6 +87,23 @@ int main(void)
     r = pthread_key_delete(ctor_key);
     SAY("delete: %d, again %d\n", r, pthread_key_delete(ctor_key));
     SAY("setspecific after delete: %d\n", pthread_setspecific(ctor_key, &mine));
+  }
+  {
+    enum { N = 8192 };
+    pthread_mutex_t *m = calloc(N, sizeof(*m));
+    int busy = 0;
+    while (!__atomic_load_n(&ctor_waiter_started, __ATOMIC_ACQUIRE))
+      sleep_ms(1);
+    sleep_ms(50); /* into its wait */
+    for (int i = 0; i < N; i++) {
+      pthread_mutex_init(&m[i], NULL);
+      pthread_mutex_lock(&m[i]);
+      pthread_mutex_unlock(&m[i]);
+      busy += pthread_mutex_destroy(&m[i]) != 0;
+    }
+    SAY("%d of %d unlocked mutexes not destroyed\n", busy, N);
+    pthread_mutex_unlock(&ctor_held);
+    free(m);
   }
   /* The library's destructor joins this thread at exit. */
   ctor_lib_start();
