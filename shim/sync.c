@@ -274,6 +274,16 @@ static uint32_t *cond_bcast(pthread_cond_t *c)
   return &c->__data.__g_size[1];
 }
 
+/* Waits inside cond_wait, and COND_DESTROYING once pthread_cond_destroy
+ * waits for them to leave: as glibc's, a destroy right after a broadcast
+ * returns 0 once the woken have left, and the memory is the caller's. */
+static uint32_t *cond_refs(pthread_cond_t *c)
+{
+  return &c->__data.__g_refs[0];
+}
+
+#define COND_DESTROYING 0x80000000u
+
 /* Takes one from the count at w when it is above 0; nonzero if taken
  * (a condition variable's pending signals, a semaphore's value). */
 static int take_one(uint32_t *w)
@@ -324,6 +334,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
     return EPERM;
   /* Counted and the sequence read while m is held: a signal made after m
    * is released moves the sequence, and the wait below sees it. */
+  __atomic_fetch_add(cond_refs(c), 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
   bcast = __atomic_load_n(cond_bcast(c), __ATOMIC_SEQ_CST);
   seq = __atomic_load_n(cond_seq(c), __ATOMIC_SEQ_CST);
@@ -353,6 +364,10 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
   if (!took && __atomic_load_n(cond_tokens(c), __ATOMIC_SEQ_CST) > 0 &&
       __atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) > 0)
     cond_wake(c, 1);
+  /* The last touch of c: a destroy waiting for this may return, and the
+   * caller free c (the wake names the address only). */
+  if (__atomic_sub_fetch(cond_refs(c), 1, __ATOMIC_SEQ_CST) == COND_DESTROYING)
+    gp__addr_wake(cond_refs(c), SIZE_MAX);
   mutex_lock(m, GP__NEVER, 0, 0);
   m->__data.__count = count ? count : 1;
   if (r == -ECANCELED)
@@ -439,14 +454,25 @@ GP_EXPORT int pthread_cond_init(pthread_cond_t *c,
   return gp__real_pthread_cond_init(c, attr); /* sets the clock bits */
 }
 
+/* As glibc's: waits until every waiter has left (a broadcast just made
+ * has woken them, and they are on their way out), and returns 0. In the
+ * exit of a fork's child the waiters counted are the parent's threads,
+ * which will never leave. */
 GP_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
+  uint32_t v;
+
   if (!emulated_cond(c))
     return gp__real_pthread_cond_destroy(c);
-  return __atomic_load_n(cond_waiters(c), __ATOMIC_ACQUIRE) &&
-                 !__atomic_load_n(&gp__shim_child_exiting, __ATOMIC_ACQUIRE)
-             ? EBUSY
-             : 0;
+  if (__atomic_load_n(&gp__shim_child_exiting, __ATOMIC_ACQUIRE))
+    return 0;
+  v = __atomic_or_fetch(cond_refs(c), COND_DESTROYING, __ATOMIC_SEQ_CST);
+  while (v != COND_DESTROYING) {
+    gp__addr_wait(cond_refs(c), v, GP__NEVER, "condition destroy",
+                  GP__WAIT_UNCANCELABLE | how());
+    v = __atomic_load_n(cond_refs(c), __ATOMIC_SEQ_CST);
+  }
+  return 0;
 }
 
 /* ---- rwlocks ---- */

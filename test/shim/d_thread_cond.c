@@ -1,7 +1,10 @@
 /* d_thread_cond: condition variables — a producer/consumer with predicate
  * loops, signal and broadcast (all 5 waiters wake), timedwait on
  * CLOCK_REALTIME and on a CLOCK_MONOTONIC condattr, clockwait, EINVAL for
- * a bad tv_nsec, and the mutex held on every return. */
+ * a bad tv_nsec, and the mutex held on every return. A destroy right
+ * after a broadcast, its waiters woken but not yet out, returns 0 as
+ * glibc's does (it waits for them): patched said EBUSY, and the waiters
+ * touched the memory after it. */
 #include "compat.h"
 
 #define EN(r) ((r) == 0 ? "0" : strerrorname_np(r))
@@ -77,6 +80,61 @@ static void signal_five(pthread_t th[5])
   gen++;
   pthread_cond_signal(&c);
   pthread_mutex_unlock(&m);
+}
+
+/* A condition variable in an object freed right after a broadcast, as a
+ * completion object is: glibc's destroy returns 0 once the woken waiters
+ * have left it, and the memory is free to reuse. */
+struct completion {
+  pthread_mutex_t m;
+  pthread_cond_t c;
+  int done, in;
+};
+
+static void *completion_waiter(void *p)
+{
+  struct completion *o = p;
+  pthread_mutex_lock(&o->m);
+  o->in++;
+  while (!o->done)
+    pthread_cond_wait(&o->c, &o->m);
+  pthread_mutex_unlock(&o->m);
+  return NULL;
+}
+
+/* Rounds of three waiters woken by a broadcast, the condition variable
+ * destroyed and its memory scribbled over at once: returns how many
+ * destroys failed. */
+static int destroy_after_broadcast(int rounds)
+{
+  int refused = 0;
+  for (int i = 0; i < rounds; i++) {
+    struct completion *o = calloc(1, sizeof *o);
+    pthread_t w[3];
+    int in;
+    pthread_mutex_init(&o->m, NULL);
+    pthread_cond_init(&o->c, NULL);
+    for (int k = 0; k < 3; k++)
+      pthread_create(&w[k], NULL, completion_waiter, o);
+    do {
+      usleep(100);
+      pthread_mutex_lock(&o->m);
+      in = o->in;
+      pthread_mutex_unlock(&o->m);
+    } while (in < 3);
+    pthread_mutex_lock(&o->m);
+    o->done = 1;
+    pthread_cond_broadcast(&o->c);
+    if (pthread_cond_destroy(&o->c) != 0)
+      refused++;
+    else
+      memset(&o->c, 0xa5, sizeof o->c); /* no waiter may look at it now */
+    pthread_mutex_unlock(&o->m);
+    for (int k = 0; k < 3; k++)
+      pthread_join(w[k], NULL);
+    free(o);
+  }
+  return refused;
 }
 
 static int relock_err(void)
@@ -192,6 +250,8 @@ int main(void)
   SAY("timedwait on a monotonic cond: %s; not early (monotonic): %d\n", EN(r),
       reached(CLOCK_MONOTONIC, &abs));
   SAY("cond_destroy: %s\n", EN(pthread_cond_destroy(&mc)));
+  SAY("destroys refused right after a broadcast: %d of 200\n",
+      destroy_after_broadcast(200));
   SAY("cond wait with an unheld errorcheck mutex: ");
   pthread_mutex_unlock(&em);
   SAY("%s\n", EN(pthread_cond_timedwait(&c, &em, &abs)));
