@@ -765,9 +765,14 @@ struct barrier {
   int shared;                 /* SHARED_FUTEX when process-shared */
   struct gp__lock out;        /* glibc's out: here the lock of in and
                                  current_round */
+  unsigned int inside;        /* ours, past glibc's: waiters not yet out,
+                                 and BARRIER_DESTROYING once a destroy
+                                 waits for them */
 };
 _Static_assert(sizeof(struct barrier) <= sizeof(pthread_barrier_t),
                "barrier layout");
+
+#define BARRIER_DESTROYING 0x80000000u
 
 GP_EXPORT int pthread_barrier_wait(pthread_barrier_t *pb)
 {
@@ -785,10 +790,15 @@ GP_EXPORT int pthread_barrier_wait(pthread_barrier_t *pb)
     gp__addr_wake(&b->current_round, SIZE_MAX);
     return PTHREAD_BARRIER_SERIAL_THREAD;
   }
+  __atomic_fetch_add(&b->inside, 1, __ATOMIC_RELAXED);
   gp__unlock(&b->out);
   while (__atomic_load_n(&b->current_round, __ATOMIC_ACQUIRE) == round)
     gp__addr_wait(&b->current_round, round, GP__NEVER, "barrier",
                   GP__WAIT_UNCANCELABLE | how());
+  /* The last touch of b: a destroy waiting for this may return, and the
+   * memory be used again (the wake names the address only). */
+  if (__atomic_sub_fetch(&b->inside, 1, __ATOMIC_SEQ_CST) == BARRIER_DESTROYING)
+    gp__addr_wake(&b->inside, SIZE_MAX);
   return 0;
 }
 
@@ -799,17 +809,29 @@ GP_EXPORT int pthread_barrier_init(pthread_barrier_t *pb,
   int r;
   gp__real_init();
   r = gp__real_pthread_barrier_init(pb, attr, count);
-  if (r == 0)
+  if (r == 0) {
     gp__lock_reset(&((struct barrier *)pb)->out);
+    ((struct barrier *)pb)->inside = 0; /* past glibc's fields */
+  }
   return r;
 }
 
 GP_EXPORT int pthread_barrier_destroy(pthread_barrier_t *pb)
 {
   struct barrier *b = (struct barrier *)pb;
+  uint32_t v;
+
   if (!patched() || b->shared == SHARED_FUTEX)
     return gp__real_pthread_barrier_destroy(pb);
-  return __atomic_load_n(&b->in, __ATOMIC_ACQUIRE) != 0 ? EBUSY : 0;
+  /* As glibc's: waits until the threads of the last round have left it
+   * (woken, they may not have run yet), and returns 0. */
+  v = __atomic_or_fetch(&b->inside, BARRIER_DESTROYING, __ATOMIC_SEQ_CST);
+  while (v != BARRIER_DESTROYING) {
+    gp__addr_wait(&b->inside, v, GP__NEVER, "barrier destroy",
+                  GP__WAIT_UNCANCELABLE | how());
+    v = __atomic_load_n(&b->inside, __ATOMIC_SEQ_CST);
+  }
+  return 0;
 }
 
 /* ---- once ---- */

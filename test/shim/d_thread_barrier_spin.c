@@ -1,7 +1,10 @@
 /* d_thread_barrier_spin: a barrier of 4 threads for 3 rounds gives exactly
  * one PTHREAD_BARRIER_SERIAL_THREAD per round and lets no thread into a
  * round before all left the previous one; a spinlock keeps 4 threads that
- * yield inside it mutually exclusive. */
+ * yield inside it mutually exclusive. A barrier destroyed and made again
+ * as soon as one thread is past it works as glibc's (its destroy waits for
+ * the others to leave): patched, a woken thread that had not run yet saw
+ * the new barrier's round 0 as its own and waited in it for good. */
 #include "compat.h"
 
 #include <sched.h>
@@ -26,6 +29,37 @@ static void *rounds(void *p)
     sched_yield();
   }
   return NULL;
+}
+
+static pthread_barrier_t reused;
+
+static void *wait_reused(void *p)
+{
+  pthread_barrier_wait(&reused);
+  return p;
+}
+
+/* Rounds of a barrier of 3 destroyed, and made again in the same memory,
+ * as soon as main is past it: glibc's destroy waits until the other two
+ * have left it. Returns how many destroys failed. */
+static int destroy_and_reuse(int rounds)
+{
+  int refused = 0;
+  for (int i = 0; i < rounds; i++) {
+    pthread_t th[2];
+    pthread_barrier_init(&reused, NULL, 3);
+    for (int k = 0; k < 2; k++)
+      pthread_create(&th[k], NULL, wait_reused, NULL);
+    pthread_barrier_wait(&reused);
+    if (pthread_barrier_destroy(&reused) != 0)
+      refused++;
+    memset(&reused, 0, sizeof reused); /* used again: a new round 0 */
+    pthread_barrier_init(&reused, NULL, 3);
+    for (int k = 0; k < 2; k++)
+      pthread_join(th[k], NULL);
+    pthread_barrier_destroy(&reused);
+  }
+  return refused;
 }
 
 static pthread_spinlock_t spin;
@@ -64,6 +98,8 @@ int main(void)
     SAY("round %d: serial threads %d\n", r, serials[r]);
   SAY("rounds kept apart: %d\n", bad_round == 0);
   SAY("barrier destroy: %s\n", EN(pthread_barrier_destroy(&bar)));
+  SAY("barrier destroyed and made again at once: %d of 300 refused\n",
+      destroy_and_reuse(300));
 
   SAY("spin init: %s\n", EN(pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE)));
   SAY("spin trylock: %s\n", EN(pthread_spin_trylock(&spin)));
