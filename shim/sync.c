@@ -248,6 +248,38 @@ GP_EXPORT int pthread_mutex_init(pthread_mutex_t *m,
   return gp__real_pthread_mutex_init(m, attr); /* glibc's layout, kind */
 }
 
+/* ---- the waiters inside an object, for its destroy ----
+ * A count of the waiters not yet out of a condition variable or barrier,
+ * with DESTROYING set once its destroy waits for them: as glibc's, a
+ * destroy right after a broadcast or a barrier's last arrival waits until
+ * the woken have left, returns 0, and the memory is the caller's again. */
+
+#define DESTROYING 0x80000000u
+
+static void inside_enter(uint32_t *inside)
+{
+  __atomic_fetch_add(inside, 1, __ATOMIC_RELAXED);
+}
+
+/* A waiter's last touch of the object: a destroy waiting for it may
+ * return, and the caller free the memory (the wake names the address
+ * only). */
+static void inside_leave(uint32_t *inside)
+{
+  if (__atomic_sub_fetch(inside, 1, __ATOMIC_SEQ_CST) == DESTROYING)
+    gp__addr_wake(inside, SIZE_MAX);
+}
+
+/* A destroy: waits until no waiter is inside. */
+static void inside_wait_empty(uint32_t *inside, const char *what)
+{
+  uint32_t v = __atomic_or_fetch(inside, DESTROYING, __ATOMIC_SEQ_CST);
+  while (v != DESTROYING) {
+    gp__addr_wait(inside, v, GP__NEVER, what, GP__WAIT_UNCANCELABLE | how());
+    v = __atomic_load_n(inside, __ATOMIC_SEQ_CST);
+  }
+}
+
 /* ---- condition variables ---- */
 
 static uint32_t *cond_seq(pthread_cond_t *c)
@@ -274,15 +306,11 @@ static uint32_t *cond_bcast(pthread_cond_t *c)
   return &c->__data.__g_size[1];
 }
 
-/* Waits inside cond_wait, and COND_DESTROYING once pthread_cond_destroy
- * waits for them to leave: as glibc's, a destroy right after a broadcast
- * returns 0 once the woken have left, and the memory is the caller's. */
-static uint32_t *cond_refs(pthread_cond_t *c)
+/* The waiters inside cond_wait, for the destroy. */
+static uint32_t *cond_inside(pthread_cond_t *c)
 {
   return &c->__data.__g_refs[0];
 }
-
-#define COND_DESTROYING 0x80000000u
 
 /* Takes one from the count at w when it is above 0; nonzero if taken
  * (a condition variable's pending signals, a semaphore's value). */
@@ -334,7 +362,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
     return EPERM;
   /* Counted and the sequence read while m is held: a signal made after m
    * is released moves the sequence, and the wait below sees it. */
-  __atomic_fetch_add(cond_refs(c), 1, __ATOMIC_RELAXED);
+  inside_enter(cond_inside(c));
   __atomic_fetch_add(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
   bcast = __atomic_load_n(cond_bcast(c), __ATOMIC_SEQ_CST);
   seq = __atomic_load_n(cond_seq(c), __ATOMIC_SEQ_CST);
@@ -364,10 +392,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
   if (!took && __atomic_load_n(cond_tokens(c), __ATOMIC_SEQ_CST) > 0 &&
       __atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) > 0)
     cond_wake(c, 1);
-  /* The last touch of c: a destroy waiting for this may return, and the
-   * caller free c (the wake names the address only). */
-  if (__atomic_sub_fetch(cond_refs(c), 1, __ATOMIC_SEQ_CST) == COND_DESTROYING)
-    gp__addr_wake(cond_refs(c), SIZE_MAX);
+  inside_leave(cond_inside(c)); /* the last touch of c */
   mutex_lock(m, GP__NEVER, 0, 0);
   m->__data.__count = count ? count : 1;
   if (r == -ECANCELED)
@@ -454,24 +479,14 @@ GP_EXPORT int pthread_cond_init(pthread_cond_t *c,
   return gp__real_pthread_cond_init(c, attr); /* sets the clock bits */
 }
 
-/* As glibc's: waits until every waiter has left (a broadcast just made
- * has woken them, and they are on their way out), and returns 0. In the
- * exit of a fork's child the waiters counted are the parent's threads,
- * which will never leave. */
+/* In the exit of a fork's child the waiters counted are the parent's
+ * threads, which will never leave. */
 GP_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
-  uint32_t v;
-
   if (!emulated_cond(c))
     return gp__real_pthread_cond_destroy(c);
-  if (__atomic_load_n(&gp__shim_child_exiting, __ATOMIC_ACQUIRE))
-    return 0;
-  v = __atomic_or_fetch(cond_refs(c), COND_DESTROYING, __ATOMIC_SEQ_CST);
-  while (v != COND_DESTROYING) {
-    gp__addr_wait(cond_refs(c), v, GP__NEVER, "condition destroy",
-                  GP__WAIT_UNCANCELABLE | how());
-    v = __atomic_load_n(cond_refs(c), __ATOMIC_SEQ_CST);
-  }
+  if (!__atomic_load_n(&gp__shim_child_exiting, __ATOMIC_ACQUIRE))
+    inside_wait_empty(cond_inside(c), "condition destroy");
   return 0;
 }
 
@@ -765,14 +780,10 @@ struct barrier {
   int shared;                 /* SHARED_FUTEX when process-shared */
   struct gp__lock out;        /* glibc's out: here the lock of in and
                                  current_round */
-  unsigned int inside;        /* ours, past glibc's: waiters not yet out,
-                                 and BARRIER_DESTROYING once a destroy
-                                 waits for them */
+  uint32_t inside;            /* ours, past glibc's: for the destroy */
 };
 _Static_assert(sizeof(struct barrier) <= sizeof(pthread_barrier_t),
                "barrier layout");
-
-#define BARRIER_DESTROYING 0x80000000u
 
 GP_EXPORT int pthread_barrier_wait(pthread_barrier_t *pb)
 {
@@ -790,15 +801,12 @@ GP_EXPORT int pthread_barrier_wait(pthread_barrier_t *pb)
     gp__addr_wake(&b->current_round, SIZE_MAX);
     return PTHREAD_BARRIER_SERIAL_THREAD;
   }
-  __atomic_fetch_add(&b->inside, 1, __ATOMIC_RELAXED);
+  inside_enter(&b->inside);
   gp__unlock(&b->out);
   while (__atomic_load_n(&b->current_round, __ATOMIC_ACQUIRE) == round)
     gp__addr_wait(&b->current_round, round, GP__NEVER, "barrier",
                   GP__WAIT_UNCANCELABLE | how());
-  /* The last touch of b: a destroy waiting for this may return, and the
-   * memory be used again (the wake names the address only). */
-  if (__atomic_sub_fetch(&b->inside, 1, __ATOMIC_SEQ_CST) == BARRIER_DESTROYING)
-    gp__addr_wake(&b->inside, SIZE_MAX);
+  inside_leave(&b->inside); /* the last touch of b */
   return 0;
 }
 
@@ -819,18 +827,10 @@ GP_EXPORT int pthread_barrier_init(pthread_barrier_t *pb,
 GP_EXPORT int pthread_barrier_destroy(pthread_barrier_t *pb)
 {
   struct barrier *b = (struct barrier *)pb;
-  uint32_t v;
 
   if (!patched() || b->shared == SHARED_FUTEX)
     return gp__real_pthread_barrier_destroy(pb);
-  /* As glibc's: waits until the threads of the last round have left it
-   * (woken, they may not have run yet), and returns 0. */
-  v = __atomic_or_fetch(&b->inside, BARRIER_DESTROYING, __ATOMIC_SEQ_CST);
-  while (v != BARRIER_DESTROYING) {
-    gp__addr_wait(&b->inside, v, GP__NEVER, "barrier destroy",
-                  GP__WAIT_UNCANCELABLE | how());
-    v = __atomic_load_n(&b->inside, __ATOMIC_SEQ_CST);
-  }
+  inside_wait_empty(&b->inside, "barrier destroy");
   return 0;
 }
 
