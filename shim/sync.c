@@ -37,10 +37,12 @@
 #include <string.h>
 #include <time.h>
 
-#define PSHARED_MUTEX  128 /* __kind bit of a process-shared mutex */
-#define SHARED_FUTEX   128 /* glibc's marker of a process-shared sem/barrier */
-#define COND_SHARED    1   /* __wrefs bits of a condition variable */
-#define COND_MONOTONIC 2
+#define PSHARED_MUTEX 128 /* __kind bit of a process-shared mutex */
+/* __kind bits of a robust, priority-inheriting or -protecting mutex */
+#define MUTEX_PROTOCOL_BITS (16 | 32 | 64)
+#define SHARED_FUTEX        128 /* glibc's marker of a process-shared sem/barrier */
+#define COND_SHARED         1 /* __wrefs bits of a condition variable */
+#define COND_MONOTONIC      2
 
 /* Thread patching is on: the objects are the runtime's. Looked at once
  * the configuration has been read. */
@@ -92,6 +94,67 @@ static void tick(void)
     gp__slice();
 }
 
+/* ---- process-shared objects ----
+ * They stay glibc's (or the kernel's): other processes use them. A real
+ * wait on one would stop every coroutine of the OS thread, among them the
+ * one that may be about to post or unlock it. So while other coroutines
+ * live it is taken by tries that never wait, the caller parked between
+ * tries: woken at once by a post, unlock or signal of this process, and
+ * after 1, 2, then every 4 ms for one of another process. */
+
+#define SHARED_BUSY 1 /* what a take returns when it must wait */
+
+static int shared_parks(void)
+{
+  return gp__shim_active(GP__PATCH_THREAD) && !gp__sched_alone();
+}
+
+/* Before glibc's own wait on a process-shared object that is not taken by
+ * tries (a barrier, an rwlock, a robust or recursive mutex…), made while
+ * other coroutines live: said once on stderr, since it stops them. */
+static void shared_real_wait(const char *what)
+{
+  static int said;
+  if (shared_parks() && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+    gp__debug_out(2,
+                  "gpatch: a thread waits in glibc's own wait on a "
+                  "process-shared %s: the other threads of its OS thread "
+                  "stop meanwhile, and hang if one of them is to end the "
+                  "wait (see README, Limitations)\n",
+                  what);
+}
+
+/* Tries take(obj) — 0 when taken, SHARED_BUSY, or a negative error
+ * number — parked on word between tries, until it takes or fails. Returns
+ * 0, take's error, or what the park ended with (-ETIMEDOUT at the
+ * deadline, -EINTR for a signal handler that does not restart, when flags
+ * say interruptible; -ECANCELED unless they say uncancelable). */
+static int shared_retry(uint32_t *word, int (*take)(void *), void *obj,
+                        uint64_t deadline, const char *what, int flags)
+{
+  uint64_t pause = 1000000;
+
+  for (;;) {
+    uint64_t until = gp__now() + pause;
+    uint32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+    int r = take(obj);
+    if (r != SHARED_BUSY)
+      return r;
+    r = gp__addr_wait(word, v, until < deadline ? until : deadline, what,
+                      flags);
+    if (r == 0 || r == -EAGAIN)
+      continue; /* a post or unlock of this process, or a change */
+    if (r == -ETIMEDOUT && until < deadline)
+      pause = pause < 4000000 ? 2 * pause : pause;
+    else if (r == -EINTR && gp__signal_restarts())
+      continue;
+    else if (r == -ETIMEDOUT && take(obj) == 0)
+      return 0; /* came just in time */
+    else
+      return r;
+  }
+}
+
 /* ---- mutexes ---- */
 
 static uint32_t *mutex_word(pthread_mutex_t *m)
@@ -113,6 +176,39 @@ static void set_owner(pthread_mutex_t *m, uint64_t o)
 static int emulated_mutex(const pthread_mutex_t *m)
 {
   return patched() && !(m->__data.__kind & PSHARED_MUTEX);
+}
+
+/* A process-shared mutex taken by tries: a normal or adaptive one, not
+ * robust, inheriting or protecting priority (glibc tells the owners of
+ * those apart by OS thread, which coroutines share; they wait for real). */
+static int shared_mutex_parks(const pthread_mutex_t *m)
+{
+  int kind = m->__data.__kind;
+  return (kind & PSHARED_MUTEX) && !(kind & MUTEX_PROTOCOL_BITS) &&
+         ((kind & 3) == PTHREAD_MUTEX_NORMAL ||
+          (kind & 3) == PTHREAD_MUTEX_ADAPTIVE_NP) &&
+         shared_parks();
+}
+
+static int shared_mutex_take(void *m)
+{
+  int r = gp__real_pthread_mutex_trylock(m);
+  return r == EBUSY ? SHARED_BUSY : -r;
+}
+
+static int shared_mutex_lock(pthread_mutex_t *m, uint64_t deadline)
+{
+  int r = shared_retry(mutex_word(m), shared_mutex_take, m, deadline,
+                       "process-shared mutex", GP__WAIT_UNCANCELABLE);
+  return r == -ETIMEDOUT || r == -GP__EXPIRED ? ETIMEDOUT : -r;
+}
+
+static int shared_mutex_unlock(pthread_mutex_t *m)
+{
+  int r = gp__real_pthread_mutex_unlock(m);
+  if (r == 0 && patched())
+    gp__addr_wake(mutex_word(m), 1); /* a coroutine of ours between tries */
+  return r;
 }
 
 /* Locks m, waiting until the deadline (as a thread with GP__WAIT_THREAD
@@ -182,8 +278,12 @@ static int no_switch(const void *caller)
 GP_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
   int wait;
-  if (!emulated_mutex(m))
+  if (!emulated_mutex(m)) {
+    if (shared_mutex_parks(m))
+      return shared_mutex_lock(m, GP__NEVER);
+    shared_real_wait("mutex");
     return gp__real_pthread_mutex_lock(m);
+  }
   if (!(wait = no_switch(__builtin_return_address(0))))
     tick();
   return mutex_lock(m, GP__NEVER, 0, wait);
@@ -204,29 +304,35 @@ GP_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
   uint64_t deadline;
   int r;
 
-  if (!emulated_mutex(m))
+  if (!emulated_mutex(m) && !shared_mutex_parks(m)) {
+    shared_real_wait("mutex");
     return gp__real_pthread_mutex_clocklock(m, clock, abs);
+  }
   if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
     return EINVAL; /* glibc looks at the clock first */
-  if ((r = mutex_lock(m, GP__NEVER, 1, 0)) != EBUSY)
+  if ((r = emulated_mutex(m) ? mutex_lock(m, GP__NEVER, 1, 0)
+                             : gp__real_pthread_mutex_trylock(m)) != EBUSY)
     return r; /* the time is looked at only when the call must wait */
   if ((r = deadline_of(clock, abs, &deadline)) != 0)
     return r;
-  return mutex_lock(m, deadline, 0, 0);
+  return emulated_mutex(m) ? mutex_lock(m, deadline, 0, 0)
+                           : shared_mutex_lock(m, deadline);
 }
 
 GP_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m,
                                       const struct timespec *abs)
 {
-  if (!emulated_mutex(m))
+  if (!emulated_mutex(m) && !shared_mutex_parks(m)) {
+    shared_real_wait("mutex");
     return gp__real_pthread_mutex_timedlock(m, abs);
+  }
   return pthread_mutex_clocklock(m, CLOCK_REALTIME, abs);
 }
 
 GP_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
   if (!emulated_mutex(m))
-    return gp__real_pthread_mutex_unlock(m);
+    return shared_mutex_unlock(m);
   return mutex_unlock(m);
 }
 
@@ -401,10 +507,54 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
   return r == -ETIMEDOUT || r == -GP__EXPIRED ? ETIMEDOUT : 0;
 }
 
+/* A process-shared condition variable whose mutex is taken by tries (see
+ * process-shared objects) is waited on by parking: glibc's own wait would
+ * stop the coroutine that is to signal it. */
+static int shared_cond_parks(const pthread_cond_t *c, const pthread_mutex_t *m)
+{
+  return (c->__data.__wrefs & COND_SHARED) && shared_mutex_parks(m);
+}
+
+/* What such waiters park on, and a signal of this process wakes. */
+static uint32_t *shared_cond_key(pthread_cond_t *c)
+{
+  return &c->__data.__wrefs;
+}
+
+/* The mutex given back, the caller parks until a signal or broadcast of
+ * this process wakes it, or 2 ms at most: one of another process changes
+ * nothing this process can watch, so the wait ends then as a spurious
+ * wake-up (POSIX allows them; the caller's predicate loop waits again).
+ * The mutex is taken again. Returns 0 or ETIMEDOUT. */
+static int shared_cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
+                            uint64_t deadline)
+{
+  uint32_t *key = shared_cond_key(c);
+  uint32_t v = __atomic_load_n(key, __ATOMIC_ACQUIRE);
+  uint64_t until = gp__now() + 2000000;
+  int r;
+
+  if ((r = shared_mutex_unlock(m)) != 0)
+    return r;
+  r = gp__addr_wait(key, v, until < deadline ? until : deadline,
+                    "process-shared condition", GP__WAIT_INTERRUPTIBLE);
+  shared_mutex_lock(m, GP__NEVER);
+  if (r == -ECANCELED)
+    gp__thread_cancel_point(); /* the mutex is held, as POSIX wants */
+  return (r == -ETIMEDOUT || r == -GP__EXPIRED) && deadline <= until ? ETIMEDOUT
+                                                                     : 0;
+}
+
 GP_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-  if (!emulated_cond(c) || !emulated_mutex(m))
-    return gp__real_pthread_cond_wait(c, m);
+  if (!emulated_cond(c) || !emulated_mutex(m)) {
+    if (!shared_cond_parks(c, m)) {
+      shared_real_wait("condition variable or mutex");
+      return gp__real_pthread_cond_wait(c, m);
+    }
+    gp__thread_cancel_point();
+    return shared_cond_wait(c, m, GP__NEVER);
+  }
   gp__thread_cancel_point();
   return cond_wait(c, m, GP__NEVER);
 }
@@ -416,12 +566,15 @@ GP_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
   uint64_t deadline;
   int r;
 
-  if (!emulated_cond(c) || !emulated_mutex(m))
+  if ((!emulated_cond(c) || !emulated_mutex(m)) && !shared_cond_parks(c, m)) {
+    shared_real_wait("condition variable or mutex");
     return gp__real_pthread_cond_clockwait(c, m, clock, abs);
+  }
   if ((r = deadline_of(clock, abs, &deadline)) != 0)
     return r;
   gp__thread_cancel_point();
-  return cond_wait(c, m, deadline);
+  return emulated_cond(c) ? cond_wait(c, m, deadline)
+                          : shared_cond_wait(c, m, deadline);
 }
 
 GP_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -429,9 +582,22 @@ GP_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
   clockid_t clock =
       (c->__data.__wrefs & COND_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
-  if (!emulated_cond(c) || !emulated_mutex(m))
+  if ((!emulated_cond(c) || !emulated_mutex(m)) && !shared_cond_parks(c, m)) {
+    shared_real_wait("condition variable or mutex");
     return gp__real_pthread_cond_timedwait(c, m, abs);
+  }
   return pthread_cond_clockwait(c, m, clock, abs);
+}
+
+/* A signal (n 1) or broadcast of a process-shared condition variable:
+ * glibc's, for its own waiters, and n of those parked here. */
+static int shared_cond_wake(pthread_cond_t *c, size_t n)
+{
+  int r = n == 1 ? gp__real_pthread_cond_signal(c)
+                 : gp__real_pthread_cond_broadcast(c);
+  if (r == 0 && patched())
+    gp__addr_wake(shared_cond_key(c), n);
+  return r;
 }
 
 /* Moves the sequence on and wakes up to n waiters, when there are any. */
@@ -446,7 +612,7 @@ GP_EXPORT int pthread_cond_signal(pthread_cond_t *c)
   uint32_t t, w;
 
   if (!emulated_cond(c))
-    return gp__real_pthread_cond_signal(c);
+    return shared_cond_wake(c, 1);
   /* One more signal to take, unless every waiter has one already. */
   t = __atomic_load_n(cond_tokens(c), __ATOMIC_ACQUIRE);
   do {
@@ -462,7 +628,7 @@ GP_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 GP_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
   if (!emulated_cond(c))
-    return gp__real_pthread_cond_broadcast(c);
+    return shared_cond_wake(c, SIZE_MAX);
   if (__atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) == 0)
     return 0;
   /* Every wait begun before this one ends: no signal is left to take. */
@@ -602,8 +768,10 @@ static int wrlock(pthread_rwlock_t *rw, uint64_t deadline, int try)
 
 GP_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
-  if (!emulated_rw(rw))
+  if (!emulated_rw(rw)) {
+    shared_real_wait("rwlock");
     return gp__real_pthread_rwlock_rdlock(rw);
+  }
   tick();
   return rdlock(rw, GP__NEVER, 0);
 }
@@ -622,8 +790,10 @@ GP_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
   uint64_t deadline;
   int r;
 
-  if (!emulated_rw(rw))
+  if (!emulated_rw(rw)) {
+    shared_real_wait("rwlock");
     return gp__real_pthread_rwlock_clockrdlock(rw, clock, abs);
+  }
   if ((r = deadline_of(clock, abs, &deadline)) != 0)
     return r;
   return rdlock(rw, deadline, 0);
@@ -632,15 +802,19 @@ GP_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
 GP_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw,
                                          const struct timespec *abs)
 {
-  if (!emulated_rw(rw))
+  if (!emulated_rw(rw)) {
+    shared_real_wait("rwlock");
     return gp__real_pthread_rwlock_timedrdlock(rw, abs);
+  }
   return pthread_rwlock_clockrdlock(rw, CLOCK_REALTIME, abs);
 }
 
 GP_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
-  if (!emulated_rw(rw))
+  if (!emulated_rw(rw)) {
+    shared_real_wait("rwlock");
     return gp__real_pthread_rwlock_wrlock(rw);
+  }
   tick();
   return wrlock(rw, GP__NEVER, 0);
 }
@@ -659,8 +833,10 @@ GP_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
   uint64_t deadline;
   int r;
 
-  if (!emulated_rw(rw))
+  if (!emulated_rw(rw)) {
+    shared_real_wait("rwlock");
     return gp__real_pthread_rwlock_clockwrlock(rw, clock, abs);
+  }
   if ((r = deadline_of(clock, abs, &deadline)) != 0)
     return r;
   return wrlock(rw, deadline, 0);
@@ -669,8 +845,10 @@ GP_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
 GP_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw,
                                          const struct timespec *abs)
 {
-  if (!emulated_rw(rw))
+  if (!emulated_rw(rw)) {
+    shared_real_wait("rwlock");
     return gp__real_pthread_rwlock_timedwrlock(rw, abs);
+  }
   return pthread_rwlock_clockwrlock(rw, CLOCK_REALTIME, abs);
 }
 
@@ -790,8 +968,10 @@ GP_EXPORT int pthread_barrier_wait(pthread_barrier_t *pb)
   struct barrier *b = (struct barrier *)pb;
   unsigned round;
 
-  if (!patched() || b->shared == SHARED_FUTEX)
+  if (!patched() || b->shared == SHARED_FUTEX) {
+    shared_real_wait("barrier");
     return gp__real_pthread_barrier_wait(pb);
+  }
   gp__lock(&b->out);
   round = b->current_round;
   if (++b->in >= b->count) {
@@ -902,46 +1082,34 @@ static int sem_take(sem_t *s, uint64_t deadline)
   return 0;
 }
 
-/* A process-shared semaphore stays the kernel's: other processes use it.
- * Its real wait would stop every coroutine of the thread, among them the
- * one that may be about to post it (multiprocessing's locks are such
- * semaphores). So while other coroutines live it is taken with
- * sem_trywait, the caller parked between tries: woken at once by a post of
- * this process, and after 1, 2, then every 4 ms for one of another
- * process. A lone coroutine waits the real way. Returns 0, -1 with errno,
- * or 1 when the real wait is to be made. */
+static int shared_sem_take(void *s)
+{
+  if (gp__real_sem_trywait(s) == 0)
+    return 0;
+  return errno == EAGAIN ? SHARED_BUSY : -errno;
+}
+
+/* A process-shared semaphore's wait by tries (see process-shared objects;
+ * multiprocessing's locks are such semaphores). A lone coroutine waits
+ * the real way. Returns 0, -1 with errno, or 1 when the real wait is to
+ * be made. */
 static int shared_take(sem_t *s, uint64_t deadline)
 {
-  uint64_t pause = 1000000;
+  int r;
 
-  if (!gp__shim_active(GP__PATCH_THREAD) || gp__sched_alone())
+  if (!shared_parks())
     return 1;
   gp__thread_cancel_point();
-  for (;;) {
-    uint64_t until = gp__now() + pause;
-    uint32_t v = __atomic_load_n(sem_value(s), __ATOMIC_ACQUIRE);
-    int r;
-    if (gp__real_sem_trywait(s) == 0)
-      return 0;
-    if (errno != EAGAIN)
-      return -1; /* EINVAL */
-    r = gp__addr_wait(sem_value(s), v, until < deadline ? until : deadline,
-                      "process-shared semaphore", GP__WAIT_INTERRUPTIBLE);
-    if (r == 0 || r == -EAGAIN)
-      continue; /* a post of this process, or a change */
-    if (r == -ETIMEDOUT && until < deadline)
-      pause = pause < 4000000 ? 2 * pause : pause;
-    else if (r == -EINTR && gp__signal_restarts())
-      continue;
-    else if (r == -ETIMEDOUT && gp__real_sem_trywait(s) == 0)
-      return 0; /* came just in time */
-    else {
-      if (r == -ECANCELED)
-        gp__thread_cancel_point();
-      errno = r == -ETIMEDOUT || r == -GP__EXPIRED ? ETIMEDOUT : EINTR;
-      return -1;
-    }
-  }
+  r = shared_retry(sem_value(s), shared_sem_take, s, deadline,
+                   "process-shared semaphore", GP__WAIT_INTERRUPTIBLE);
+  if (r == 0)
+    return 0;
+  if (r == -ECANCELED)
+    gp__thread_cancel_point();
+  errno = r == -ETIMEDOUT || r == -GP__EXPIRED ? ETIMEDOUT
+          : r == -EINTR || r == -ECANCELED     ? EINTR
+                                               : -r;
+  return -1;
 }
 
 GP_EXPORT int sem_wait(sem_t *s)
