@@ -1016,23 +1016,34 @@ GP_EXPORT int pthread_barrier_destroy(pthread_barrier_t *pb)
 
 /* ---- once ---- */
 
+/* An init routine cancelled: as if pthread_once had not been called, so
+ * that a waiter, or a later call, runs it (as glibc does). */
+static void once_cancelled(void *arg)
+{
+  uint32_t *o = arg;
+  __atomic_store_n(o, 0, __ATOMIC_RELEASE);
+  gp__addr_wake(o, SIZE_MAX);
+}
+
 GP_EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 {
-  uint32_t *o = (uint32_t *)once, zero = 0;
+  uint32_t *o = (uint32_t *)once, v;
 
   if (!patched())
     return gp__real_pthread_once(once, init);
-  if (__atomic_load_n(o, __ATOMIC_ACQUIRE) == 2)
-    return 0;
-  if (__atomic_compare_exchange_n(o, &zero, 1, 0, __ATOMIC_ACQ_REL,
-                                  __ATOMIC_ACQUIRE)) {
-    init();
-    __atomic_store_n(o, 2, __ATOMIC_RELEASE);
-    gp__addr_wake(o, SIZE_MAX);
-    return 0;
+  while ((v = __atomic_load_n(o, __ATOMIC_ACQUIRE)) != 2) {
+    if (v & 1) { /* another runs init */
+      gp__addr_wait(o, v, GP__NEVER, "once", GP__WAIT_UNCANCELABLE | how());
+    } else if (__atomic_compare_exchange_n(o, &v, 1, 0, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE)) {
+      pthread_cleanup_push(once_cancelled, o);
+      init();
+      pthread_cleanup_pop(0);
+      __atomic_store_n(o, 2, __ATOMIC_RELEASE);
+      gp__addr_wake(o, SIZE_MAX);
+      return 0;
+    }
   }
-  while (__atomic_load_n(o, __ATOMIC_ACQUIRE) == 1) /* another runs init */
-    gp__addr_wait(o, 1, GP__NEVER, "once", GP__WAIT_UNCANCELABLE | how());
   return 0;
 }
 

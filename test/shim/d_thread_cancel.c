@@ -4,7 +4,8 @@
  * join gets PTHREAD_CANCELED and the cleanup handler ran. Disabled
  * cancellation waits until enabled and a pthread_testcancel; a cancel that
  * comes before the thread first runs still lets it run to its first
- * cancellation point. Blocking I/O and sleeps: d_thread_cancel_io. */
+ * cancellation point. An init routine of pthread_once cancelled leaves the
+ * once as if never called. Blocking I/O and sleeps: d_thread_cancel_io. */
 #include "compat.h"
 
 #include <semaphore.h>
@@ -120,6 +121,26 @@ static void run(const char *name, void *(*fn)(void *))
       ret == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : "a value", log_);
 }
 
+/* An init routine of pthread_once cancelled in its sleep: the once is as
+ * if never called, and the next call runs the routine again (patched, the
+ * next call waited for good on the cancelled one). */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int once_calls;
+
+static void once_init(void)
+{
+  if (++once_calls == 1) {
+    sem_post(&ready);
+    sleep_ms(10000); /* a cancellation point */
+  }
+}
+
+static void *run_once(void *arg)
+{
+  pthread_once(&once, once_init);
+  return arg;
+}
+
 int main(void)
 {
   pthread_t th;
@@ -184,5 +205,14 @@ int main(void)
       ret == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : "a value");
   pthread_cancel(th);
   pthread_join(th, NULL);
+
+  pthread_create(&th, NULL, run_once, NULL);
+  sem_wait(&ready);
+  pthread_cancel(th);
+  pthread_join(th, &ret);
+  SAY("once's init cancelled: joined %s\n",
+      ret == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : "a value");
+  pthread_once(&once, once_init);
+  SAY("once again: init ran %d times\n", once_calls);
   return 0;
 }
