@@ -104,6 +104,14 @@ static void tick(void)
 
 #define SHARED_BUSY 1 /* what a take returns when it must wait */
 
+/* Whether a semaphore's wait that a signal handler interrupted goes on:
+ * with SA_RESTART, and no deadline (glibc's sem_timedwait and
+ * sem_clockwait fail with EINTR whatever SA_RESTART says). */
+static int restarts(uint64_t deadline)
+{
+  return deadline == GP__NEVER && gp__signal_restarts();
+}
+
 static int shared_parks(void)
 {
   return gp__shim_active(GP__PATCH_THREAD) && !gp__sched_alone();
@@ -146,7 +154,7 @@ static int shared_retry(uint32_t *word, int (*take)(void *), void *obj,
       continue; /* a post or unlock of this process, or a change */
     if (r == -ETIMEDOUT && until < deadline)
       pause = pause < 4000000 ? 2 * pause : pause;
-    else if (r == -EINTR && gp__signal_restarts())
+    else if (r == -EINTR && restarts(deadline))
       continue;
     else if (r == -ETIMEDOUT && take(obj) == 0)
       return 0; /* came just in time */
@@ -485,8 +493,10 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
       r = 0; /* woken, even if the deadline passed meanwhile (glibc) */
       break;
     }
-    if (r != 0 && r != -EAGAIN)
-      break; /* a deadline, a signal handler, a cancel: none taken */
+    if (r != 0 && r != -EAGAIN && r != -EINTR)
+      break; /* a deadline, a cancel: none taken */
+    /* A signal handler has run (in the park): the wait goes on, as
+     * glibc's does. */
   }
   __atomic_fetch_sub(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
   cond_trim(c);
@@ -503,7 +513,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
   m->__data.__count = count ? count : 1;
   if (r == -ECANCELED)
     gp__thread_cancel_point(); /* the mutex is held, as POSIX wants */
-  /* A signal or gp_kill ends the wait as a spurious wake-up would. */
+  /* A gp_kill ends the wait as a spurious wake-up would. */
   return r == -ETIMEDOUT || r == -GP__EXPIRED ? ETIMEDOUT : 0;
 }
 
@@ -1083,7 +1093,7 @@ static int sem_take(sem_t *s, uint64_t deadline)
     __atomic_fetch_sub(sem_waiters(s), 1, __ATOMIC_RELAXED);
     if (r == 0 || r == -EAGAIN)
       continue;
-    if (r == -EINTR && gp__signal_restarts())
+    if (r == -EINTR && restarts(deadline))
       continue;
     if (r == -ECANCELED)
       gp__thread_cancel_point();
