@@ -39,7 +39,8 @@
 
 #define PSHARED_MUTEX 128 /* __kind bit of a process-shared mutex */
 /* __kind bits of a robust, priority-inheriting or -protecting mutex */
-#define MUTEX_PROTOCOL_BITS (16 | 32 | 64)
+#define MUTEX_PROTOCOL_BITS (16 | 32 | PRIO_PROTECT)
+#define PRIO_PROTECT        64
 #define SHARED_FUTEX        128 /* glibc's marker of a process-shared sem/barrier */
 #define COND_SHARED         1 /* __wrefs bits of a condition variable */
 #define COND_MONOTONIC      2
@@ -181,9 +182,11 @@ static void set_owner(pthread_mutex_t *m, uint64_t o)
   __atomic_store_n((uint64_t *)(void *)&m->__data.__owner, o, __ATOMIC_RELAXED);
 }
 
+/* Not process-shared, nor priority-protecting (glibc keeps the ceiling in
+ * the lock word, and its lock checks it against the caller's priority). */
 static int emulated_mutex(const pthread_mutex_t *m)
 {
-  return patched() && !(m->__data.__kind & PSHARED_MUTEX);
+  return patched() && !(m->__data.__kind & (PSHARED_MUTEX | PRIO_PROTECT));
 }
 
 /* A process-shared mutex taken by tries: a normal or adaptive one, not
@@ -196,6 +199,12 @@ static int shared_mutex_parks(const pthread_mutex_t *m)
          ((kind & 3) == PTHREAD_MUTEX_NORMAL ||
           (kind & 3) == PTHREAD_MUTEX_ADAPTIVE_NP) &&
          shared_parks();
+}
+
+static void mutex_real_wait(const pthread_mutex_t *m)
+{
+  if (m->__data.__kind & PSHARED_MUTEX)
+    shared_real_wait("mutex");
 }
 
 static int shared_mutex_take(void *m)
@@ -289,7 +298,7 @@ GP_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
   if (!emulated_mutex(m)) {
     if (shared_mutex_parks(m))
       return shared_mutex_lock(m, GP__NEVER);
-    shared_real_wait("mutex");
+    mutex_real_wait(m);
     return gp__real_pthread_mutex_lock(m);
   }
   if (!(wait = no_switch(__builtin_return_address(0))))
@@ -313,11 +322,14 @@ GP_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
   int r;
 
   if (!emulated_mutex(m) && !shared_mutex_parks(m)) {
-    shared_real_wait("mutex");
+    mutex_real_wait(m);
     return gp__real_pthread_mutex_clocklock(m, clock, abs);
   }
   if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
     return EINVAL; /* glibc looks at the clock first */
+  if (emulated_mutex(m) && (m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK &&
+      owner_of(m) == me())
+    return EDEADLK; /* before the time, as glibc */
   if ((r = emulated_mutex(m) ? mutex_lock(m, GP__NEVER, 1, 0)
                              : gp__real_pthread_mutex_trylock(m)) != EBUSY)
     return r; /* the time is looked at only when the call must wait */
@@ -331,7 +343,7 @@ GP_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m,
                                       const struct timespec *abs)
 {
   if (!emulated_mutex(m) && !shared_mutex_parks(m)) {
-    shared_real_wait("mutex");
+    mutex_real_wait(m);
     return gp__real_pthread_mutex_timedlock(m, abs);
   }
   return pthread_mutex_clocklock(m, CLOCK_REALTIME, abs);

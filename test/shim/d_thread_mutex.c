@@ -1,7 +1,8 @@
 /* d_thread_mutex: mutex kinds from static initializers and from attrs,
  * recursion counts, errorcheck's EDEADLK and EPERM, trylock's EBUSY,
  * timedlock and clocklock timeouts, mutual exclusion under contention
- * (yields inside the critical section) and destroy of a locked mutex. */
+ * (yields inside the critical section), destroy of a locked mutex, and a
+ * priority-protecting mutex (glibc's). */
 #include "compat.h"
 
 #include <sched.h>
@@ -186,6 +187,29 @@ int main(void)
   abs_in(&abs, CLOCK_MONOTONIC, 50);
   SAY("clocklock, bad clock: %s\n",
       EN(pthread_mutex_clocklock(&m_normal, CLOCK_PROCESS_CPUTIME_ID, &abs)));
+
+  /* Priority-protecting: glibc's lock says EINVAL for a ceiling above the
+   * caller's priority, its trylock takes it (patched, the ceiling in the
+   * lock word looked like a holder, and the lock waited for good). */
+  {
+    pthread_mutexattr_t pa;
+    pthread_mutex_t pp;
+    pthread_mutexattr_init(&pa);
+    pthread_mutexattr_setprotocol(&pa, PTHREAD_PRIO_PROTECT);
+    pthread_mutexattr_setprioceiling(&pa, 10);
+    SAY("prio-protect init: %s\n", EN(pthread_mutex_init(&pp, &pa)));
+    SAY("lock: %s\n", EN(pthread_mutex_lock(&pp)));
+    SAY("trylock: %s\n", EN(pthread_mutex_trylock(&pp)));
+    SAY("unlock: %s\n", EN(pthread_mutex_unlock(&pp)));
+    SAY("destroy: %s\n", EN(pthread_mutex_destroy(&pp)));
+  }
+
+  /* An errorcheck mutex held: EDEADLK before the time is looked at. */
+  pthread_mutex_lock(&m_err);
+  abs.tv_nsec = 1000000000L;
+  SAY("errorcheck held, timedlock with tv_nsec 1e9: %s\n",
+      EN(pthread_mutex_timedlock(&m_err, &abs)));
+  pthread_mutex_unlock(&m_err);
 
   /* Contention: 8 threads x 1000 increments, yielding mid-update. */
   pthread_t th[8];
