@@ -469,9 +469,18 @@ static pid_t coop_wait4(pid_t pid, int *status, int options, struct rusage *ru)
   pid_t r;
 
   while ((r = gp__real_wait4(pid, status, options | WNOHANG, ru)) == 0)
-    if (child_wait_step(&cw, idtype, id, wopts) != 0)
-      return -1; /* EINTR, or ETIMEDOUT for a gp_timeout block */
-  return r;      /* a child changed state, or an error (ECHILD …) */
+    if (child_wait_step(&cw, idtype, id, wopts) != 0) {
+      /* EINTR, or ETIMEDOUT for a gp_timeout block. The kernel's wait,
+       * woken by a child's exit, reports it though the exit's SIGCHLD
+       * runs a handler: one more look. */
+      int e = errno;
+      if (e == EINTR &&
+          (r = gp__real_wait4(pid, status, options | WNOHANG, ru)) > 0)
+        return r;
+      errno = e;
+      return -1;
+    }
+  return r; /* a child changed state, or an error (ECHILD …) */
 }
 
 /* Waits cooperatively, as waitid does: each look is a waitid with WNOHANG
@@ -487,8 +496,16 @@ static int coop_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
     r = gp__real_waitid(type, id, &si, options | WNOHANG);
     if (r != 0 || si.si_pid != 0)
       break; /* a child to report, or an error (ECHILD, EINVAL …) */
-    if (child_wait_step(&cw, type, id, options) != 0)
+    if (child_wait_step(&cw, type, id, options) != 0) {
+      int e = errno; /* as coop_wait4: one more look after EINTR */
+      memset(&si, 0, sizeof(si));
+      if (e == EINTR &&
+          gp__real_waitid(type, id, &si, options | WNOHANG) == 0 &&
+          si.si_pid != 0)
+        break;
+      errno = e;
       return -1;
+    }
   }
   if (r == 0 && info)
     *info = si;

@@ -4,7 +4,8 @@
  * waitid reports: P_PID, P_ALL, P_PIDFD, WNOHANG with nothing to report
  * (si_pid 0), WNOWAIT (the child stays to be reaped), a stopped and a
  * continued child (WSTOPPED, WCONTINUED), EINTR from a signal without
- * SA_RESTART, ECHILD and EINVAL. And waitpid with WUNTRACED, waiting when
+ * SA_RESTART, but the child when its exit's SIGCHLD runs a handler, ECHILD
+ * and EINVAL. And waitpid with WUNTRACED, waiting when
  * the child stops (a stop does not make a pidfd readable). */
 #include "sockutil.h"
 
@@ -42,6 +43,14 @@ static pid_t child(int code)
   if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
     abort();
   return pid;
+}
+
+static volatile sig_atomic_t chld_caught;
+
+static void on_chld(int sig)
+{
+  (void)sig;
+  chld_caught++;
 }
 
 static void show(const char *what, int r, const siginfo_t *si, pid_t pid)
@@ -202,6 +211,32 @@ int main(void)
     abort();
   r = waitid(P_PID, (id_t)pid, &si, WEXITED);
   show("exited", r, &si, pid);
+
+  /* The exit of the child waited for comes with a SIGCHLD caught without
+   * SA_RESTART: the kernel's wait reports the child all the same, and
+   * the handler runs (patched, the handler ended the wait with EINTR). */
+  sa.sa_handler = on_chld;
+  sa.sa_flags = 0;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCHLD, &sa, NULL);
+  for (int i = 0; i < 2; i++) {
+    int st = 0;
+    pid = fork();
+    if (pid == 0) {
+      usleep(50000);
+      _exit(3);
+    }
+    if (i == 0) {
+      pid_t got = wait(&st);
+      SAY("wait, SIGCHLD caught: %s, status %d\n",
+          got == pid ? "the child" : strerrorname_np(errno), WEXITSTATUS(st));
+    } else {
+      r = waitid(P_ALL, 0, &si, WEXITED);
+      show("waitid, SIGCHLD caught", r, &si, pid);
+    }
+  }
+  SAY("SIGCHLD handler ran: %d\n", chld_caught > 0);
+  signal(SIGCHLD, SIG_DFL);
 
   r = waitid(P_ALL, 0, &si, WEXITED);
   show("no children", r, &si, 0);
