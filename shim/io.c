@@ -216,6 +216,19 @@ static ssize_t finish(size_t done, int err)
   return -1;
 }
 
+/* Whether a call whose wait ended with w (gp__wait_fd's) waits again,
+ * done bytes moved so far; else errno is set. A signal handler that runs
+ * once some bytes have moved ends the call with their count, whatever
+ * SA_RESTART says, as the kernel's does (write(2), recv's MSG_WAITALL). */
+static int waits_again(int w, size_t done, uint64_t timeo)
+{
+  if (w == -EINTR && done > 0) {
+    errno = EINTR;
+    return 0;
+  }
+  return gp__shim_wait_failed(w, timeo, EAGAIN);
+}
+
 /* MSG_PEEK|MSG_WAITALL: TCP waits until the whole length can be peeked
  * (or EOF, an error); AF_UNIX peeks what the first message holds. Returns
  * nonzero when the socket waits. */
@@ -301,7 +314,7 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
       int w = gp__wait_fd(op->fd, out ? EPOLLOUT : EPOLLIN, deadline, 1);
       if (w >= 0)
         break;
-      if (!gp__shim_wait_failed(w, timeo, EAGAIN))
+      if (!waits_again(w, done, timeo))
         return finish(done, errno);
     }
   }
@@ -374,7 +387,7 @@ static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
         continue; /* look again: the call is made only when ready */
     }
     if (w < 0) {
-      if (gp__shim_wait_failed(w, 0, EAGAIN))
+      if (waits_again(w, done, 0))
         continue;
       return finish(done, errno);
     }
@@ -452,7 +465,7 @@ static ssize_t sendfile_copy(struct op *op, struct gp__fdinfo *fi)
         break;
       }
       w = gp__wait_fd(op->fd, EPOLLOUT, deadline, 1);
-      if (w < 0 && !gp__shim_wait_failed(w, timeo, EAGAIN)) {
+      if (w < 0 && !waits_again(w, done, timeo)) {
         err = errno;
         break;
       }
