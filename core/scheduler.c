@@ -1235,6 +1235,11 @@ struct gp__coro *gp__self(void)
   return gp__tls.sched ? gp__tls.sched->current : NULL;
 }
 
+uint64_t gp__self_id(void)
+{
+  return gp__tls.sched ? gp__tls.sched->current->id + 1 : 0;
+}
+
 struct gp__coro *gp__coro_current(void)
 {
   struct gp__sched *s = gp__sched_get();

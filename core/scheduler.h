@@ -64,6 +64,9 @@ static inline struct gp__sched *gp__sched_get(void)
 /* The running coroutine of this thread, or NULL when it has no scheduler
  * (never makes one). */
 struct gp__coro *gp__self(void);
+/* Its id plus one (never 0; an id is never used again, as the struct is),
+ * or 0 when this thread has no scheduler. */
+uint64_t gp__self_id(void);
 
 /* The running coroutine of this thread, making the scheduler if needed;
  * NULL without memory. */

@@ -61,11 +61,13 @@ static int how(void)
   return gp__shim_active(GP__PATCH_THREAD) ? 0 : GP__WAIT_THREAD;
 }
 
-/* The caller's id for ownership: its coroutine, or its thread. */
+/* The caller's id for ownership: its coroutine's (never used again, as
+ * a struct is when a thread has ended and another starts: that one must
+ * not own what the ended one held), or its thread's. */
 static uint64_t me(void)
 {
-  struct gp__coro *co = gp__tls.depth ? NULL : gp__self();
-  return co ? (uint64_t)(uintptr_t)co : (uint64_t)gp__real_pthread_self() | 1;
+  uint64_t id = gp__tls.depth ? 0 : gp__self_id();
+  return id ? id << 1 : (uint64_t)gp__real_pthread_self() | 1;
 }
 
 /* Converts an absolute time on clock into a monotonic deadline. Returns 0,

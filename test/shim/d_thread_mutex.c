@@ -88,6 +88,26 @@ static void timed_case(const char *name, pthread_mutex_t *m, clockid_t clock)
   SAY("%s free: %s\n", name, EN(t.r));
 }
 
+static pthread_mutex_t held_ec = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+static pthread_mutex_t held_rec = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+static void *hold_ec_rec(void *arg)
+{
+  pthread_mutex_lock(&held_ec);
+  pthread_mutex_lock(&held_rec);
+  return arg;
+}
+
+static void *probe_ec_rec(void *arg)
+{
+  SAY("after its holder ended: errorcheck trylock %s, unlock %s; recursive "
+      "trylock %s, unlock %s\n",
+      EN(pthread_mutex_trylock(&held_ec)), EN(pthread_mutex_unlock(&held_ec)),
+      EN(pthread_mutex_trylock(&held_rec)),
+      EN(pthread_mutex_unlock(&held_rec)));
+  return arg;
+}
+
 int main(void)
 {
   pthread_mutexattr_t a;
@@ -210,6 +230,17 @@ int main(void)
   SAY("errorcheck held, timedlock with tv_nsec 1e9: %s\n",
       EN(pthread_mutex_timedlock(&m_err, &abs)));
   pthread_mutex_unlock(&m_err);
+
+  /* A thread ends holding an errorcheck and a recursive mutex: the next
+   * thread does not own them (patched, the next one took the ended one's
+   * place, its struct reused, and could unlock and relock them). */
+  {
+    pthread_t holder;
+    pthread_create(&holder, NULL, hold_ec_rec, NULL);
+    pthread_join(holder, NULL);
+    pthread_create(&holder, NULL, probe_ec_rec, NULL);
+    pthread_join(holder, NULL);
+  }
 
   /* Contention: 8 threads x 1000 increments, yielding mid-update. */
   pthread_t th[8];
