@@ -99,6 +99,7 @@ int (*gp__real_pthread_equal)(pthread_t a, pthread_t b);
 int (*gp__real_sched_yield)(void);
 locale_t (*gp__real_uselocale)(locale_t loc);
 int (*gp__real_pthread_kill)(pthread_t th, int sig);
+int (*gp__real_raise)(int sig);
 int (*gp__real_pthread_sigmask)(int how, const sigset_t *set, sigset_t *old);
 int (*gp__real_pthread_setname_np)(pthread_t th, const char *name);
 int (*gp__real_pthread_getname_np)(pthread_t th, char *buf, size_t len);
@@ -412,6 +413,7 @@ static const struct entry table[] = {
     {"sched_yield", (void **)&gp__real_sched_yield},
     {"uselocale", (void **)&gp__real_uselocale},
     {"pthread_kill", (void **)&gp__real_pthread_kill},
+    {"raise", (void **)&gp__real_raise},
     {"pthread_sigmask", (void **)&gp__real_pthread_sigmask},
     {"pthread_setname_np", (void **)&gp__real_pthread_setname_np},
     {"pthread_getname_np", (void **)&gp__real_pthread_getname_np},

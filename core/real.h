@@ -107,6 +107,7 @@ extern int (*gp__real_pthread_equal)(pthread_t a, pthread_t b);
 extern int (*gp__real_sched_yield)(void);
 extern locale_t (*gp__real_uselocale)(locale_t loc);
 extern int (*gp__real_pthread_kill)(pthread_t th, int sig);
+extern int (*gp__real_raise)(int sig);
 extern int (*gp__real_pthread_sigmask)(int how, const sigset_t *set,
                                        sigset_t *old);
 extern int (*gp__real_pthread_setname_np)(pthread_t th, const char *name);

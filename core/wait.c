@@ -648,9 +648,9 @@ void gp__suspend_main_begin(void)
   gp__tls.sched->main_suspended = 1;
 }
 
-int gp__suspend_main(void)
+int gp__suspend_main(int ran)
 {
-  int r = gp__sleep_until(GP__NEVER, 1);
+  int r = ran ? -EINTR : gp__sleep_until(GP__NEVER, 1);
   gp__tls.sched->main_suspended = 0;
   return r;
 }

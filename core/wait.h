@@ -119,9 +119,10 @@ void gp__interrupt_note(void);
 /* sigsuspend and pause of a thread's main (whose mask is its OS thread's):
  * gp__suspend_main_begin, before its mask is changed, makes a handler that
  * runs from then on end the wait, even before main parks; gp__suspend_main
- * parks until one has. Returns -EINTR, or -ECANCELED. */
+ * parks until one has, or (ran) ends the call, one having run already.
+ * Returns -EINTR, or -ECANCELED. */
 void gp__suspend_main_begin(void);
-int gp__suspend_main(void);
+int gp__suspend_main(int ran);
 
 /* The app's signal handler starts running on this thread, its frame at
  * frame (shim/signal.c): no time-slice yield below that frame until

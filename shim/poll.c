@@ -109,6 +109,23 @@ GP_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
   return coop_poll(fds, n, timeout < 0 ? GP__NEVER : gp__deadline_ms(timeout));
 }
 
+/* Sets the mask of a ppoll, pselect or epoll_pwait for its wait (none:
+ * 0). A handler that it lets run at once (a signal pending, blocked until
+ * then) ends the call with EINTR before it waits, as the kernel's would:
+ * returns nonzero then, errno EINTR and the old mask back. */
+static int mask_in(const sigset_t *mask, sigset_t *old)
+{
+  unsigned before = gp__signal_caught();
+  if (mask == NULL)
+    return 0;
+  pthread_sigmask(SIG_SETMASK, mask, old);
+  if (gp__signal_caught() == before)
+    return 0;
+  pthread_sigmask(SIG_SETMASK, old, NULL);
+  errno = EINTR;
+  return 1;
+}
+
 /* ppoll(2). The signal mask is in force while the coroutine waits (for the
  * whole thread: see README). */
 GP_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
@@ -124,8 +141,8 @@ GP_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
     errno = EINVAL;
     return -1;
   }
-  if (mask)
-    pthread_sigmask(SIG_SETMASK, mask, &old);
+  if (mask_in(mask, &old))
+    return -1;
   r = coop_poll(fds, n, tmo ? gp__now() + (uint64_t)ns : GP__NEVER);
   saved = errno;
   if (mask)
@@ -313,8 +330,10 @@ static int coop_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
   }
   if (selset_make(&ss, limit, r, w, e) != 0)
     return -1;
-  if (mask)
-    pthread_sigmask(SIG_SETMASK, mask, &old);
+  if (mask_in(mask, &old)) {
+    selset_free(&ss);
+    return -1;
+  }
   res = select_wait(nfds, r, w, e, &ss, deadline);
   saved = errno;
   if (mask)
@@ -406,8 +425,8 @@ GP_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
 
   if (!coop(timeout == 0))
     return gp__real_epoll_pwait(epfd, ev, max, timeout, mask);
-  if (mask)
-    pthread_sigmask(SIG_SETMASK, mask, &old);
+  if (mask_in(mask, &old))
+    return -1;
   r = coop_epoll(epfd, ev, max, timeout);
   saved = errno;
   if (mask)

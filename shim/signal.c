@@ -565,16 +565,21 @@ GP_EXPORT int sigpending(sigset_t *set)
 static int suspend(const sigset_t *mask)
 {
   struct gp__coro *co = gp__self();
-  sigset_t old, cur;
+  sigset_t old, cur, kept;
   int r;
 
   if (gp__coro_is_main(co)) {
+    int ran = 0;
     gp__suspend_main_begin();
-    if (mask)
+    if (mask) {
       gp__real_pthread_sigmask(SIG_SETMASK, mask, &old);
-    r = gp__suspend_main();
-    if (mask)
+      ran = gp__thread_suspend_mask(mask, &kept) > 0; /* pthread_kill's */
+    }
+    r = gp__suspend_main(ran);
+    if (mask) {
+      gp__thread_suspend_mask(&kept, &cur);
       gp__real_pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
   } else if (mask && gp__thread_suspend_mask(mask, &old) > 0) {
     r = -EINTR; /* one ran already */
     gp__thread_suspend_mask(&old, &cur);

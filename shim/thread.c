@@ -636,6 +636,14 @@ GP_EXPORT int thread_yield(void)
   return sched_yield();
 }
 
+/* Whether this OS thread's own mask blocks sig. */
+static int os_thread_blocks(int sig)
+{
+  sigset_t cur;
+  return gp__real_pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 &&
+         sigismember(&cur, sig) == 1;
+}
+
 GP_EXPORT int pthread_kill(pthread_t th, int sig)
 {
   struct gp__coro *co;
@@ -662,8 +670,13 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
   }
   /* main's mask is its OS thread's own: on another scheduler, it gets the
    * signal there, and the kernel does with it what it would unpatched (a
-   * handler that runs there interrupts main's wait). */
-  if ((to = gp__coro_elsewhere(co)) != 0 && gp__coro_is_main(co)) {
+   * handler that runs there interrupts main's wait); on this one, when
+   * main blocks it, it pends on this OS thread until main's mask lets it
+   * through (sigsuspend, pselect), as unpatched. */
+  to = gp__coro_elsewhere(co);
+  if (to == 0 && gp__coro_is_main(co) && os_thread_blocks(sig))
+    to = (pid_t)gp__real_syscall(SYS_gettid);
+  if (to != 0 && gp__coro_is_main(co)) {
     if (gp__real_syscall(SYS_tgkill, getpid(), to, sig) != 0)
       return errno;
     return 0;
@@ -674,6 +687,21 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
    * interrupted the caller's scheduler's main as well. A target waiting
    * where the signal would interrupt it is interrupted. */
   return gp__thread_signal(co, sig, NULL) != 0 ? EINVAL : 0;
+}
+
+/* raise(3) is pthread_kill(pthread_self(), sig), as glibc's: a thread that
+ * blocks sig keeps it pending for itself (glibc's is a tgkill of the OS
+ * thread, whose mask is not the thread's). */
+GP_EXPORT int raise(int sig)
+{
+  int r;
+  if (!gp__shim_active(GP__PATCH_THREAD) || gp__self() == NULL)
+    return gp__real_raise(sig);
+  if ((r = pthread_kill(pthread_self(), sig)) != 0) {
+    errno = r;
+    return -1;
+  }
+  return 0;
 }
 
 void gp__thread_write_signal(int err)
