@@ -892,7 +892,7 @@ GP_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
   for (;;) {
     uint32_t nv;
     if ((v & RW_READERS) == 0)
-      return EPERM;
+      return 0; /* not held: glibc does not look, and says 0 */
     nv = v - 1;
     if ((nv & RW_READERS) == 0)
       nv &= ~RW_WAITERS; /* the last reader wakes the waiters */

@@ -149,6 +149,10 @@ int main(void)
   SAY("3 readers held it together: %d\n", ok);
   pthread_barrier_destroy(&bar);
 
+  {
+    pthread_rwlock_t fresh = PTHREAD_RWLOCK_INITIALIZER;
+    SAY("unlock of one not held: %s\n", EN(pthread_rwlock_unlock(&fresh)));
+  }
   SAY("rdlock: %s\n", EN(pthread_rwlock_rdlock(&rw)));
   SAY("rdlock again (recursive read): %s\n", EN(pthread_rwlock_rdlock(&rw)));
   others("two read holds", &rw);
