@@ -38,9 +38,9 @@
 #include <time.h>
 
 #define PSHARED_MUTEX 128 /* __kind bit of a process-shared mutex */
+#define PRIO_PROTECT  64  /* __kind bit of a priority-protecting mutex */
 /* __kind bits of a robust, priority-inheriting or -protecting mutex */
 #define MUTEX_PROTOCOL_BITS (16 | 32 | PRIO_PROTECT)
-#define PRIO_PROTECT        64
 #define SHARED_FUTEX        128 /* glibc's marker of a process-shared sem/barrier */
 #define COND_SHARED         1 /* __wrefs bits of a condition variable */
 #define COND_MONOTONIC      2
@@ -539,6 +539,13 @@ static int shared_cond_parks(const pthread_cond_t *c, const pthread_mutex_t *m)
   return (c->__data.__wrefs & COND_SHARED) && shared_mutex_parks(m);
 }
 
+/* Before glibc's own wait, when either object is process-shared. */
+static void cond_real_wait(const pthread_cond_t *c, const pthread_mutex_t *m)
+{
+  if ((c->__data.__wrefs & COND_SHARED) || (m->__data.__kind & PSHARED_MUTEX))
+    shared_real_wait("condition variable or mutex");
+}
+
 /* What such waiters park on, and a signal of this process wakes. */
 static uint32_t *shared_cond_key(pthread_cond_t *c)
 {
@@ -573,7 +580,7 @@ GP_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
   if (!emulated_cond(c) || !emulated_mutex(m)) {
     if (!shared_cond_parks(c, m)) {
-      shared_real_wait("condition variable or mutex");
+      cond_real_wait(c, m);
       return gp__real_pthread_cond_wait(c, m);
     }
     gp__thread_cancel_point();
@@ -591,7 +598,7 @@ GP_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
   int r;
 
   if ((!emulated_cond(c) || !emulated_mutex(m)) && !shared_cond_parks(c, m)) {
-    shared_real_wait("condition variable or mutex");
+    cond_real_wait(c, m);
     return gp__real_pthread_cond_clockwait(c, m, clock, abs);
   }
   if ((r = deadline_of(clock, abs, &deadline)) != 0)
@@ -607,7 +614,7 @@ GP_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
   clockid_t clock =
       (c->__data.__wrefs & COND_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
   if ((!emulated_cond(c) || !emulated_mutex(m)) && !shared_cond_parks(c, m)) {
-    shared_real_wait("condition variable or mutex");
+    cond_real_wait(c, m);
     return gp__real_pthread_cond_timedwait(c, m, abs);
   }
   return pthread_cond_clockwait(c, m, clock, abs);
