@@ -182,7 +182,8 @@ _Noreturn void gp__debug_overflow(struct gp__coro *co)
   memset(&dfl, 0, sizeof(dfl));
   dfl.sa_handler = SIG_DFL;
   gp__real_sigaction(SIGSEGV, &dfl, NULL);
-  raise(SIGSEGV);
+  if (gp__real_raise) /* raise is the shim's, which keeps it pending */
+    gp__real_raise(SIGSEGV);
   _exit(128 + SIGSEGV);
 }
 
