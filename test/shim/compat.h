@@ -120,6 +120,23 @@ static inline int occurrences(const char *hay, const char *needle)
   return n;
 }
 
+/* Runs this program again with arg, the environment set adds, and checks
+ * that its stderr has note exactly once (want) or nothing of the
+ * runtime's at all; prints ok or FAIL, with label. Returns 1 on failure. */
+static inline int check_note(const char *arg, const char *const *set,
+                             const char *note, int want, const char *label)
+{
+  char err[4096];
+  int rc = rerun_self(arg, set, NULL, 0, err, sizeof(err));
+  if (rc != 0 ||
+      (want ? occurrences(err, note) != 1 : strstr(err, "gpatch:") != NULL)) {
+    printf("FAIL %s: exit %d, stderr '%s'\n", label, rc, err);
+    return 1;
+  }
+  printf("ok: %s: %s\n", label, want ? "said once" : "nothing said");
+  return 0;
+}
+
 /* The number of this process's OS threads whose name (comm) keep()
  * accepts. */
 static inline int count_tasks(int (*keep)(const char *comm))

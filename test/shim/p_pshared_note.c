@@ -60,17 +60,8 @@ static int child(const char *what)
 /* One case: whether the note must be there (once) or not at all. */
 static int check(const char *what, int want)
 {
-  static const char note[] = "wait on a process-shared";
   const char *set[] = {"GPATCH_CORES=1", NULL};
-  char err[4096];
-  int rc = rerun_self(what, set, NULL, 0, err, sizeof(err));
-  if (rc != 0 ||
-      (want ? occurrences(err, note) != 1 : strstr(err, "gpatch:") != NULL)) {
-    printf("FAIL %s: exit %d, stderr '%s'\n", what, rc, err);
-    return 1;
-  }
-  printf("ok: %s: %s\n", what, want ? "said once" : "nothing said");
-  return 0;
+  return check_note(what, set, "wait on a process-shared", want, what);
 }
 
 int main(int argc, char **argv)

@@ -54,31 +54,16 @@ static int child(const char *where)
   return 0;
 }
 
-/* Runs the child with GPATCH_TLS=tls and one scheduler; its stderr in err.
- * Returns its exit status. */
-static int run(const char *where, const char *tls, char *err, size_t errsz)
-{
-  char tv[64];
-  const char *set[] = {tv, "GPATCH_CORES=1", NULL};
-  snprintf(tv, sizeof(tv), "GPATCH_TLS=%s", tls);
-  return rerun_self(where, set, NULL, 0, err, errsz);
-}
-
-/* One case: whether the note must be there (once) or not at all. */
+/* One case, the child run with GPATCH_TLS=tls and one scheduler: whether
+ * the note must be there (once) or not at all. */
 static int check(const char *where, const char *tls, int want)
 {
-  static const char note[] = "futex in its own thread-local storage";
-  char err[4096];
-  int rc = run(where, tls, err, sizeof(err));
-  if (rc != 0 ||
-      (want ? occurrences(err, note) != 1 : strstr(err, "gpatch:") != NULL)) {
-    printf("FAIL %s word, GPATCH_TLS=%s: exit %d, stderr '%s'\n", where, tls,
-           rc, err);
-    return 1;
-  }
-  printf("ok: %s word, GPATCH_TLS=%s: %s\n", where, tls,
-         want ? "said once" : "nothing said");
-  return 0;
+  char tv[64], label[96];
+  const char *set[] = {tv, "GPATCH_CORES=1", NULL};
+  snprintf(tv, sizeof(tv), "GPATCH_TLS=%s", tls);
+  snprintf(label, sizeof(label), "%s word, GPATCH_TLS=%s", where, tls);
+  return check_note(where, set, "futex in its own thread-local storage", want,
+                    label);
 }
 
 int main(int argc, char **argv)
