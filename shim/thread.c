@@ -636,6 +636,13 @@ GP_EXPORT int thread_yield(void)
   return sched_yield();
 }
 
+/* The two signals glibc keeps for itself (SIGCANCEL and SIGSETXID), which
+ * its pthread_kill and pthread_sigqueue refuse with EINVAL. */
+static int internal_signal(int sig)
+{
+  return sig == __SIGRTMIN || sig == __SIGRTMIN + 1;
+}
+
 /* Whether this OS thread's own mask blocks sig. */
 static int os_thread_blocks(int sig)
 {
@@ -652,10 +659,14 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
 
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_kill(th, sig);
+  if (internal_signal(sig))
+    return EINVAL;
+  /* glibc's for a thread that has ended: nothing is sent, and the number
+   * is not looked at */
+  if (sig == 0 || gp__coro_finished(co))
+    return 0;
   if (sig < 0 || sig >= NSIG)
     return EINVAL;
-  if (sig == 0 || gp__coro_finished(co))
-    return 0; /* glibc's for a thread that has ended: nothing is sent */
   /* A thread that blocks it keeps it pending for itself (shim.h); a
    * sigwait of it takes it. Sent to an OS thread instead, it pended on the
    * sender's, out of sight of a sigwait on another scheduler (pbzip2 hung
@@ -979,6 +990,8 @@ GP_EXPORT int pthread_setname_np(pthread_t th, const char *name)
     return gp__real_pthread_setname_np(th, name);
   if (strlen(name) > 15)
     return ERANGE;
+  if (gp__coro_finished(co))
+    return ENOENT;            /* glibc's: the thread's /proc entry is gone */
   if (gp__coro_is_main(co)) { /* the first thread: its real name too */
     int r = gp__real_pthread_setname_np(gp__real_pthread_self(), name);
     if (r != 0)
@@ -998,6 +1011,8 @@ GP_EXPORT int pthread_getname_np(pthread_t th, char *buf, size_t len)
     return gp__real_pthread_getname_np(gp__real_pthread_self(), buf, len);
   if (len < 16) /* glibc wants room for any name */
     return ERANGE;
+  if (gp__coro_finished(co))
+    return ENOENT;
   strcpy(buf, gp__coro_name(co));
   return 0;
 }
@@ -1031,6 +1046,8 @@ GP_EXPORT int pthread_getcpuclockid(pthread_t th, clockid_t *clock)
   struct gp__coro *co;
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_getcpuclockid(th, clock);
+  if (gp__coro_finished(co))
+    return ESRCH;
   /* The clock of the OS thread the thread runs on (README). */
   *clock = THREAD_CPU_CLOCK(gp__coro_tid(co));
   return 0;
@@ -1050,6 +1067,8 @@ GP_EXPORT int pthread_getschedparam(pthread_t th, int *policy,
 
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_getschedparam(th, policy, param);
+  if (gp__coro_finished(co))
+    return ESRCH;
   tid = gp__coro_tid(co);
   if ((p = (int)gp__real_syscall(SYS_sched_getscheduler, tid)) < 0 ||
       gp__real_syscall(SYS_sched_getparam, tid, param) != 0)
@@ -1065,6 +1084,8 @@ GP_EXPORT int pthread_setschedparam(pthread_t th, int policy,
 
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_setschedparam(th, policy, param);
+  if (gp__coro_finished(co))
+    return ESRCH;
   if (gp__real_syscall(SYS_sched_setscheduler, gp__coro_tid(co), policy,
                        param) != 0)
     return errno;
@@ -1078,6 +1099,8 @@ GP_EXPORT int pthread_setschedprio(pthread_t th, int prio)
 
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_setschedprio(th, prio);
+  if (gp__coro_finished(co))
+    return ESRCH;
   if (gp__real_syscall(SYS_sched_setparam, gp__coro_tid(co), &param) != 0)
     return errno;
   return 0;
@@ -1115,8 +1138,13 @@ GP_EXPORT int pthread_setaffinity_np(pthread_t th, size_t size,
  * goes as pthread_kill sends it (the value is lost: README). */
 GP_EXPORT int pthread_sigqueue(pthread_t th, int sig, const union sigval val)
 {
-  if (!gp__shim_active(GP__PATCH_THREAD) || coro_of(th) == NULL)
+  struct gp__coro *co;
+  if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_sigqueue(th, sig, val);
+  if (gp__coro_finished(co))
+    return ESRCH;
+  if (internal_signal(sig))
+    return EINVAL;
   return pthread_kill(th, sig);
 }
 
