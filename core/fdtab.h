@@ -42,6 +42,7 @@ struct gp__fdinfo {
                            at once (EBADF reading a pipe's write end, EINVAL
                            writing a timerfd), so it is not waited for */
   int tcp;              /* GP__TCP_*: whether a short read empties it */
+  int sigfd;            /* a signalfd (shim/signal.c) */
 };
 
 /* gp__fdinfo.tcp: a TCP socket's receive queue is empty when a read comes

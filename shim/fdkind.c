@@ -118,6 +118,7 @@ static int anon_kind(int fd, struct gp__fdinfo *fi)
   if (n <= 0)
     return GP__FD_FILE;
   link[n] = 0;
+  fi->sigfd = strcmp(link, "anon_inode:[signalfd]") == 0;
   for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
     if (strcmp(link, waits[i].link) == 0) {
       fi->min_read = waits[i].min_read;
@@ -141,6 +142,8 @@ struct gp__fdinfo *gp__shim_classify(int fd)
   if (fl < 0 || fstat(fd, &st) != 0)
     return NULL;
   if (fl & O_NONBLOCK) {
+    if ((st.st_mode & S_IFMT) == 0)
+      anon_kind(fd, fi); /* for fi->sigfd */
     fi->kind = GP__FD_NONBLOCK;
   } else if (S_ISSOCK(st.st_mode)) {
     int type = 0;

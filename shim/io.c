@@ -361,6 +361,40 @@ static ssize_t attempt_at_most(struct op *op, size_t max)
   return r;
 }
 
+/* A blocking read of a signalfd: the signals of its mask that pthread_kill
+ * keeps pending for the calling thread are read first (signal.c), and one
+ * kept for it while it waits ends the wait. */
+static ssize_t loop_signalfd(struct op *op)
+{
+  uint64_t mask = gp__signalfd_mask(op->fd);
+  ssize_t r;
+  int saved;
+
+  gp__thread_sigwaiting_bits(mask);
+  for (;;) {
+    int w;
+    if ((r = gp__signalfd_take(op->buf, op->len, mask)) > 0)
+      break;
+    w = gp__shim_poll_ready(op->fd, POLLIN);
+    if (w > 0) {
+      r = attempt(op, 0);
+      break;
+    }
+    if (w == 0 && (w = gp__wait_fd(op->fd, EPOLLIN, GP__NEVER, 1)) >= 0)
+      continue;
+    if (w == -EINTR && (gp__thread_kept_bits() & mask))
+      continue; /* pthread_kill's, for this read */
+    if (!waits_again(w, 0, 0)) {
+      r = -1;
+      break;
+    }
+  }
+  saved = errno;
+  gp__thread_sigwaiting_bits(0);
+  errno = saved;
+  return r;
+}
+
 /* Blocking pipes, FIFOs, ttys and event fds that are not ours: wait, then
  * call. A call the kernel answers without waiting goes straight through:
  * one in a direction the fd never becomes ready for (reading a pipe's write
@@ -376,6 +410,8 @@ static ssize_t loop_stream(struct op *op, const struct gp__fdinfo *fi)
   total = remaining(op);
   if (total == 0 || total < fi->min_read || (!out && tty_timed(op->fd)))
     return attempt(op, 0);
+  if (fi->sigfd && op->kind == OP_READ)
+    return loop_signalfd(op);
   for (;;) {
     ssize_t r;
     /* The call blocks the thread unless the fd is ready: a signal caught
@@ -483,6 +519,14 @@ static ssize_t drive_op(struct op *op)
   gp__slice();
   if (fi == NULL)
     return attempt(op, 0);
+  /* A signalfd of any kind, by a thread with signals kept for it. */
+  if (fi->sigfd && op->kind == OP_READ &&
+      __atomic_load_n(&gp__thread_kept_ever, __ATOMIC_RELAXED) &&
+      gp__thread_kept_bits() != 0) {
+    ssize_t r = gp__signalfd_take(op->buf, op->len, gp__signalfd_mask(op->fd));
+    if (r > 0)
+      return r;
+  }
   if (op->kind == OP_SENDFILE) {
     /* sendfile has no MSG_DONTWAIT: tried as it is only to a socket that
      * is non-blocking underneath, and into a pipe once it has room. */

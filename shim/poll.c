@@ -52,20 +52,72 @@ static int wait_failed(int w)
   }
 }
 
-/* The cooperative poll: deadline is absolute (GP__NEVER for none). */
+/* The masks of the signalfds among fds that are polled for input, as
+ * bits (signal.c), for a thread that signals may be kept pending for. */
+static uint64_t signalfd_masks(const struct pollfd *fds, nfds_t n)
+{
+  uint64_t bits = 0;
+  for (nfds_t i = 0; i < n; i++) {
+    struct gp__fdinfo *fi;
+    if (fds[i].fd >= 0 && (fds[i].events & POLLIN) &&
+        (fi = gp__shim_classify(fds[i].fd)) != NULL && fi->sigfd)
+      bits |= gp__signalfd_mask(fds[i].fd);
+  }
+  return bits;
+}
+
+/* A poll's look (r: the kernel's count), with the signalfds readable that
+ * hold a signal kept pending for the calling thread, which the kernel does
+ * not see. */
+static int with_kept(struct pollfd *fds, nfds_t n, int r, uint64_t masks)
+{
+  uint64_t kept = gp__thread_kept_bits();
+  if (r < 0 || (kept & masks) == 0)
+    return r;
+  for (nfds_t i = 0; i < n; i++) {
+    struct gp__fdinfo *fi;
+    if (fds[i].fd >= 0 && (fds[i].events & POLLIN) &&
+        (fi = gp__shim_classify(fds[i].fd)) != NULL && fi->sigfd &&
+        (kept & gp__signalfd_mask(fds[i].fd))) {
+      if (fds[i].revents == 0)
+        r++;
+      fds[i].revents |= POLLIN;
+    }
+  }
+  return r;
+}
+
+/* The kernel's look, and the signalfds' (with_kept). */
+static int look(struct pollfd *fds, nfds_t n, uint64_t masks)
+{
+  int r = GP__AGAIN_IF_OWN_EINTR(gp__real_poll(fds, n, 0));
+  return masks ? with_kept(fds, n, r, masks) : r;
+}
+
+/* The cooperative poll: deadline is absolute (GP__NEVER for none). A
+ * signal kept for the calling thread that a polled signalfd holds ends
+ * the wait, which that thread says as a sigwait does (gp__thread_sigwaiting).
+ */
 static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
 {
   struct gp__fdwait small[16], *ws = small;
-  int r, w;
+  uint64_t masks;
+  int r, w, saved;
 
   /* The kernel looks first: a bad fds pointer or nfds fails here, before
    * the array is read. */
   r = GP__AGAIN_IF_OWN_EINTR(gp__real_poll(fds, n, 0));
+  masks = r < 0 ? 0 : signalfd_masks(fds, n);
+  if (masks) {
+    gp__thread_sigwaiting_bits(masks);
+    r = with_kept(fds, n, r, masks);
+  }
   if (r != 0)
-    return r;
+    goto out;
   if (n > 16 && (ws = malloc(sizeof(*ws) * n)) == NULL) {
     errno = ENOMEM;
-    return -1;
+    r = -1;
+    goto out;
   }
   for (nfds_t i = 0; i < n; i++) {
     ws[i].fd = fds[i].fd;
@@ -73,17 +125,22 @@ static int coop_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
   }
   for (;;) {
     w = gp__wait_fds(ws, n, deadline, 1);
-    if (w < 0) {
+    if (w < 0 && !(w == -EINTR && (gp__thread_kept_bits() & masks))) {
       r = wait_failed(w);
       break;
     }
-    r = GP__AGAIN_IF_OWN_EINTR(gp__real_poll(fds, n, 0));
-    if (r != 0)
+    if ((r = look(fds, n, masks)) != 0)
       break;
   }
   if (ws != small) {
-    int saved = errno;
+    saved = errno;
     free(ws);
+    errno = saved;
+  }
+out:
+  if (masks) {
+    saved = errno;
+    gp__thread_sigwaiting_bits(0);
     errno = saved;
   }
   return r;

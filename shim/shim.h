@@ -230,6 +230,21 @@ void gp__sig_add_bits(sigset_t *set, uint64_t bits);
 extern int gp__shim_child_exiting;
 /* Adds to *set the signals kept pending for the calling thread. */
 void gp__thread_kept_signals(sigset_t *set);
+/* Those signals, one bit each (bit sig - 1). */
+uint64_t gp__thread_kept_bits(void);
+/* gp__thread_sigwaiting, with the signals as such bits (0: over). */
+void gp__thread_sigwaiting_bits(uint64_t bits);
+/* Set once a signal has been kept pending for a thread: until then no
+ * call needs to look for one. */
+extern int gp__thread_kept_ever;
+
+/* A signalfd and the signals kept pending for a thread (signal.c): the
+ * mask of fd, as bits, or 0 when fd is not a signalfd; and a read of
+ * count bytes into buf that takes the calling thread's kept signals of
+ * mask, as the kernel would read them: the bytes read, or 0 when there
+ * is none (or no room for one). */
+uint64_t gp__signalfd_mask(int fd);
+ssize_t gp__signalfd_take(void *buf, size_t count, uint64_t mask);
 
 /* ---- stdio (stdio.c; the calls themselves in stdio_in.c, stdio_out.c) ---- */
 

@@ -14,8 +14,10 @@
 #include "../core/ownfd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -441,6 +443,60 @@ int gp__signal_take_unblocked(const sigset_t *open)
     }
   }
   return n;
+}
+
+/* ---- signalfd ----
+ *
+ * A signal pthread_kill keeps pending for a thread (thread.c) is not
+ * pending in the kernel, so a signalfd read by that thread would never
+ * see it (the read waited for good): reads take those of the signalfd's
+ * mask first, each as the kernel reports a tgkill. */
+
+uint64_t gp__signalfd_mask(int fd)
+{
+  char path[48], text[512], *at;
+  unsigned long long bits;
+  ssize_t n;
+  int f;
+
+  snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+  f = (int)gp__real_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+  if (f < 0)
+    return 0;
+  n = gp__real_read(f, text, sizeof(text) - 1);
+  gp__real_close(f);
+  if (n <= 0)
+    return 0;
+  text[n] = 0;
+  /* "sigmask:\t0000000000000200": the signalfd's alone */
+  if ((at = strstr(text, "\nsigmask:")) == NULL ||
+      sscanf(at + 9, "%llx", &bits) != 1)
+    return 0;
+  return (uint64_t)bits;
+}
+
+ssize_t gp__signalfd_take(void *buf, size_t count, uint64_t mask)
+{
+  struct signalfd_siginfo si;
+  size_t done = 0;
+  sigset_t set;
+  int sig;
+
+  if ((gp__thread_kept_bits() & mask) == 0)
+    return 0;
+  sigemptyset(&set);
+  gp__sig_add_bits(&set, mask);
+  while (count - done >= sizeof(si) &&
+         (sig = gp__thread_take_signal(&set)) > 0) {
+    memset(&si, 0, sizeof(si));
+    si.ssi_signo = (uint32_t)sig;
+    si.ssi_code = SI_TKILL;
+    si.ssi_pid = (uint32_t)getpid();
+    si.ssi_uid = (uint32_t)getuid();
+    memcpy((char *)buf + done, &si, sizeof(si));
+    done += sizeof(si);
+  }
+  return (ssize_t)done;
 }
 
 /* ---- sigwait, sigwaitinfo, sigtimedwait ----

@@ -674,6 +674,7 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
   if (!gp__coro_is_main(co) && (t = thread_of(co)) != NULL &&
       sigismember(&t->sigmask, sig)) {
     uint64_t bit = 1ull << (sig - 1);
+    __atomic_store_n(&gp__thread_kept_ever, 1, __ATOMIC_RELAXED);
     __atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&t->sigwaiting, __ATOMIC_SEQ_CST) & bit)
       gp__coro_interrupt(co); /* its sigwait looks again (signal.c) */
@@ -737,10 +738,12 @@ void gp__thread_write_signal(int err)
     errno = saved; /* none (MSG_NOSIGNAL; EFBIG of the file system) */
     return;
   }
-  if ((t = thread_of(co)) != NULL && sigismember(&t->sigmask, sig))
+  if ((t = thread_of(co)) != NULL && sigismember(&t->sigmask, sig)) {
+    __atomic_store_n(&gp__thread_kept_ever, 1, __ATOMIC_RELAXED);
     __atomic_fetch_or(&t->sigpending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
-  else
+  } else {
     gp__thread_signal(co, sig, &info);
+  }
   errno = saved;
 }
 
@@ -790,13 +793,28 @@ void gp__sig_add_bits(sigset_t *set, uint64_t bits)
       sigaddset(set, sig);
 }
 
+int gp__thread_kept_ever;
+
 void gp__thread_sigwaiting(const sigset_t *set)
+{
+  gp__thread_sigwaiting_bits(set ? gp__sig_bits(set) : 0);
+}
+
+void gp__thread_sigwaiting_bits(uint64_t bits)
 {
   struct gp__coro *co = current();
   struct gp__thread *t;
   if (co && !gp__coro_is_main(co) && (t = thread_of(co)) != NULL)
-    __atomic_store_n(&t->sigwaiting, set ? gp__sig_bits(set) : 0,
-                     __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->sigwaiting, bits, __ATOMIC_SEQ_CST);
+}
+
+uint64_t gp__thread_kept_bits(void)
+{
+  struct gp__coro *co = current();
+  struct gp__thread *t;
+  if (co == NULL || gp__coro_is_main(co) || (t = thread_of(co)) == NULL)
+    return 0;
+  return __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST);
 }
 
 int gp__thread_take_signal(const sigset_t *set)
@@ -894,12 +912,7 @@ struct gp__coro *gp__thread_taker(int sig, uint64_t *id)
 
 void gp__thread_kept_signals(sigset_t *set)
 {
-  struct gp__coro *co = current();
-  struct gp__thread *t;
-
-  if (co == NULL || gp__coro_is_main(co) || (t = thread_of(co)) == NULL)
-    return;
-  gp__sig_add_bits(set, __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST));
+  gp__sig_add_bits(set, gp__thread_kept_bits());
 }
 
 /* Signals kept pending for t that its mask no longer blocks are taken
