@@ -651,11 +651,11 @@ static int os_thread_blocks(int sig)
          sigismember(&cur, sig) == 1;
 }
 
+static int send_to(struct gp__coro *co, int sig, siginfo_t *info);
+
 GP_EXPORT int pthread_kill(pthread_t th, int sig)
 {
   struct gp__coro *co;
-  struct gp__thread *t;
-  pid_t to;
 
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_kill(th, sig);
@@ -667,6 +667,17 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
     return 0;
   if (sig < 0 || sig >= NSIG)
     return EINVAL;
+  return send_to(co, sig, NULL);
+}
+
+/* pthread_kill's and pthread_sigqueue's: sends sig (a valid number) to co,
+ * a thread that has not ended, with info (NULL: as pthread_kill sends it).
+ * Returns 0 or an error number. */
+static int send_to(struct gp__coro *co, int sig, siginfo_t *info)
+{
+  struct gp__thread *t;
+  pid_t to;
+
   /* A thread that blocks it keeps it pending for itself (shim.h); a
    * sigwait of it takes it. Sent to an OS thread instead, it pended on the
    * sender's, out of sight of a sigwait on another scheduler (pbzip2 hung
@@ -689,7 +700,8 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
   if (to == 0 && gp__coro_is_main(co) && os_thread_blocks(sig))
     to = (pid_t)gp__real_syscall(SYS_gettid);
   if (to != 0 && gp__coro_is_main(co)) {
-    if (gp__real_syscall(SYS_tgkill, getpid(), to, sig) != 0)
+    if ((info ? gp__real_syscall(SYS_rt_tgsigqueueinfo, getpid(), to, sig, info)
+              : gp__real_syscall(SYS_tgkill, getpid(), to, sig)) != 0)
       return errno;
     return 0;
   }
@@ -698,7 +710,7 @@ GP_EXPORT int pthread_kill(pthread_t th, int sig)
    * pended for good (no handler ran with several schedulers); and it
    * interrupted the caller's scheduler's main as well. A target waiting
    * where the signal would interrupt it is interrupted. */
-  return gp__thread_signal(co, sig, NULL) != 0 ? EINVAL : 0;
+  return gp__thread_signal(co, sig, info) != 0 ? EINVAL : 0;
 }
 
 /* raise(3) is pthread_kill(pthread_self(), sig), as glibc's: a thread that
@@ -1148,17 +1160,28 @@ GP_EXPORT int pthread_setaffinity_np(pthread_t th, size_t size,
 
 /* pthread_sigqueue: a signal with a value for one thread, which glibc
  * sends to the tid in its struct pthread. To a thread of the runtime it
- * goes as pthread_kill sends it (the value is lost: README). */
+ * goes as pthread_kill sends it, with glibc's siginfo (SI_QUEUE, the
+ * value); one the thread blocks loses the value (README). */
 GP_EXPORT int pthread_sigqueue(pthread_t th, int sig, const union sigval val)
 {
   struct gp__coro *co;
+  siginfo_t info;
+
   if (!gp__shim_active(GP__PATCH_THREAD) || (co = coro_of(th)) == NULL)
     return gp__real_pthread_sigqueue(th, sig, val);
   if (gp__coro_finished(co))
     return ESRCH;
-  if (internal_signal(sig))
+  if (internal_signal(sig) || sig < 0 || sig >= NSIG)
     return EINVAL;
-  return pthread_kill(th, sig);
+  if (sig == 0)
+    return 0;
+  memset(&info, 0, sizeof(info));
+  info.si_signo = sig;
+  info.si_code = SI_QUEUE;
+  info.si_pid = getpid();
+  info.si_uid = getuid();
+  info.si_value = val;
+  return send_to(co, sig, &info);
 }
 
 GP_EXPORT int pthread_cancel(pthread_t th)
