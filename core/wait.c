@@ -609,6 +609,11 @@ int gp__coro_kill(struct gp__coro *co)
   return gp__coro_cancel(co);
 }
 
+void gp__coro_cancel_drop(struct gp__coro *co)
+{
+  __atomic_store_n(&co->cancel_pending, 0, __ATOMIC_RELEASE);
+}
+
 void gp__wait_others(void)
 {
   struct gp__sched *s = gp__tls.sched;

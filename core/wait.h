@@ -99,6 +99,10 @@ void gp__coro_due_clear(struct gp__coro *co);
  * cancellation). Returns 0. */
 int gp__coro_cancel(struct gp__coro *co);
 
+/* On the calling coroutine co: a cancel asked of it no longer ends a wait
+ * (it exits: its cleanup handlers wait as any code does). */
+void gp__coro_cancel_drop(struct gp__coro *co);
+
 /* Kills co (gp_kill): as gp__coro_cancel, except that a coroutine that has
  * not started yet never runs its function. Returns 0. */
 int gp__coro_kill(struct gp__coro *co);

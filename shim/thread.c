@@ -197,7 +197,8 @@ _Noreturn static void thread_exit(void *value)
   struct gp__thread *t = thread_of(co);
 
   if (t) {
-    t->exiting = 1;
+    t->exiting = 1; /* and no cancel ends a cleanup handler's wait */
+    gp__coro_cancel_drop(co);
     t->exit_value = value;
     if (t->cleanup) {
       struct unwind_buf *b = t->cleanup;
@@ -1196,7 +1197,7 @@ GP_EXPORT int pthread_cancel(pthread_t th)
   if ((t = thread_of(co)) == NULL)
     return ENOMEM;
   t->cancel_pending = 1;
-  if (t->cancel_disabled)
+  if (t->cancel_disabled || t->exiting)
     return 0;
   /* A cancellation point wakes with ECANCELED; a thread not started yet
    * runs up to its first one. */

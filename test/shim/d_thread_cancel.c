@@ -104,6 +104,34 @@ static void *early(void *p)
   return NULL;
 }
 
+/* A cleanup handler that waits: the cancel that runs it does not end its
+ * wait (glibc takes no cancel once the thread exits). Patched, its wait
+ * failed at once with EINTR. */
+static void cleanup_waits(void *arg)
+{
+  struct timespec abs;
+  int r;
+
+  abs_in(&abs, CLOCK_REALTIME, 20);
+  r = sem_timedwait(&never, &abs);
+  strcat(log_, r == 0               ? "waited:0 "
+               : errno == ETIMEDOUT ? "waited:ETIMEDOUT "
+               : errno == EINTR     ? "waited:EINTR "
+                                    : "waited:other ");
+  note(arg);
+}
+
+static void *tests_then_waits(void *p)
+{
+  pthread_cleanup_push(cleanup_waits, "testcancel-cleanup");
+  sem_post(&ready);
+  while (!go)
+    sched_yield(); /* not a cancellation point */
+  pthread_testcancel();
+  pthread_cleanup_pop(0);
+  return p;
+}
+
 static void run(const char *name, void *(*fn)(void *))
 {
   pthread_t th;
@@ -178,6 +206,18 @@ int main(void)
   go = 1;
   pthread_join(th, &ret);
   SAY("before it ran: cancel %d; joined %s; %s\n", r,
+      ret == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : "a value", log_);
+
+  /* Its cleanup handler waits. */
+  log_[0] = '\0';
+  go = 0;
+  pthread_create(&th, NULL, tests_then_waits, NULL);
+  while (sem_wait(&ready) != 0)
+    ;
+  r = pthread_cancel(th);
+  go = 1;
+  pthread_join(th, &ret);
+  SAY("cleanup waits: cancel %d; joined %s; %s\n", r,
       ret == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : "a value", log_);
 
   /* The same, many times: each thread is joined and the next one made at
