@@ -8,6 +8,7 @@
  * on another scheduler never frees a struct the hub still uses. */
 #define _GNU_SOURCE
 #include "coro.h"
+#include "preempt.h"
 #include "mem.h"
 #include "config.h"
 #include "scheduler.h"
@@ -327,6 +328,8 @@ void gp__coro_exit(void *retval)
   if (gp__coro_exit_hook)
     gp__coro_exit_hook(co);
   co->retval = retval;
+  if (co->cancel_async)
+    gp__preempt_cancel_clear(co);
   co->state = GP__DEAD;
   s->nlive--;
   if (gp__config.cores > 1)

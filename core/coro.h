@@ -156,6 +156,8 @@ struct gp__coro {
   struct gp__list post_link;  /* in its scheduler's inbox while posted */
   int cancel_pending;         /* atomic: the next cancelable wait fails with
                                  -ECANCELED */
+  int cancel_async;           /* atomic: a cancel to act on wherever it runs
+                                 its own code (preempt.c) */
   int canceled;               /* atomic: killed before it started: fn never
                                  runs */
   int signal_due;             /* atomic: a signal's action is kept for it

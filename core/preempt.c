@@ -157,27 +157,63 @@ static int may_switch(struct gp__sched *s, const ucontext_t *uc)
   return 1;
 }
 
+void (*gp__preempt_cancel_hook)(struct gp__coro *co);
+
+/* What the monitor asks with the signal (s->preempt_asked). */
+enum { ASK_PREEMPT = 1, ASK_CANCEL = 2 };
+
+/* co has started, so co->sched is its for good. The count is the
+ * monitor's hint: it may be off by one for a moment. */
+int gp__preempt_cancel(struct gp__coro *co)
+{
+  if (!__atomic_exchange_n(&co->cancel_async, 1, __ATOMIC_ACQ_REL))
+    __atomic_fetch_add(&co->sched->ncancel_async, 1, __ATOMIC_RELEASE);
+  return __atomic_load_n(&gp__preempt_on, __ATOMIC_ACQUIRE);
+}
+
+int gp__preempt_cancel_clear(struct gp__coro *co)
+{
+  if (!__atomic_exchange_n(&co->cancel_async, 0, __ATOMIC_ACQ_REL))
+    return 0;
+  __atomic_fetch_sub(&co->sched->ncancel_async, 1, __ATOMIC_RELAXED);
+  return 1;
+}
+
+/* In the handler, on co's stack: an asynchronous cancel asked of co. */
+static void cancel_async(struct gp__coro *co)
+{
+  if (__atomic_load_n(&co->cancel_async, __ATOMIC_ACQUIRE) &&
+      gp__preempt_cancel_clear(co) && gp__preempt_cancel_hook)
+    gp__preempt_cancel_hook(co); /* does not return if it acts */
+}
+
 static void on_signal(int sig, siginfo_t *si, void *ucv)
 {
   ucontext_t *uc = ucv;
   struct gp__sched *s = gp__tls.sched;
   struct gp__coro *co;
   sigset_t now;
-  int saved = errno;
+  int saved = errno, asked;
 
   (void)sig;
   /* Only the monitor's request: anything else (a SIGURG the kernel or a
    * program sent) is ignored, the signal's default action. */
   if (s == NULL || si->si_code != SI_TKILL || si->si_pid != pid ||
-      !__atomic_exchange_n(&s->preempt_asked, 0, __ATOMIC_ACQ_REL) ||
+      !(asked = __atomic_exchange_n(&s->preempt_asked, 0, __ATOMIC_ACQ_REL)) ||
       !may_switch(s, uc)) {
     errno = saved;
     return;
   }
   co = s->current;
+  cancel_async(co);
+  if (asked == ASK_CANCEL) {
+    errno = saved; /* for another coroutine of s: not this one */
+    return;
+  }
   __atomic_fetch_add(&count, 1, __ATOMIC_RELAXED);
   gp__sched_make_ready(s, co);
   gp__sched_suspend(s);
+  cancel_async(co); /* asked while it waited to run again */
   /* The mask the kernel puts back as the handler returns: the OS thread's
    * now (the first thread may have changed it while this one waited). The
    * kernel's frame holds its own 64-bit set there, not glibc's 1024 bits. */
@@ -300,22 +336,28 @@ static int runs_in_user_space(pid_t tid)
 
 void gp__preempt_check(struct gp__sched *s, uint64_t stuck_ns)
 {
-  if (!__atomic_load_n(&gp__preempt_on, __ATOMIC_ACQUIRE) ||
-      stuck_ns < (uint64_t)gp__config.preempt_ms * 1000000u)
+  int preempt;
+
+  if (!__atomic_load_n(&gp__preempt_on, __ATOMIC_ACQUIRE))
     return;
   /* Others that may run: ready, posted from other threads, placed here
    * and not started, or any other coroutine of s — one whose timer is due
    * or whose fd is ready is known as such only once the hub looks (a
    * sleep that ended, CPython's wait for the GIL with its 5 ms timeout). */
-  if (__atomic_load_n(&s->nlive, __ATOMIC_RELAXED) < 2 &&
-      __atomic_load_n(&s->nready, __ATOMIC_RELAXED) == 0 &&
-      __atomic_load_n(&s->ninbox, __ATOMIC_RELAXED) == 0 &&
-      __atomic_load_n(&s->nspawn, __ATOMIC_RELAXED) == 0)
+  preempt = stuck_ns >= (uint64_t)gp__config.preempt_ms * 1000000u &&
+            (__atomic_load_n(&s->nlive, __ATOMIC_RELAXED) > 1 ||
+             __atomic_load_n(&s->nready, __ATOMIC_RELAXED) ||
+             __atomic_load_n(&s->ninbox, __ATOMIC_RELAXED) ||
+             __atomic_load_n(&s->nspawn, __ATOMIC_RELAXED));
+  /* An asynchronous cancel of one of s's coroutines acts at once, if that
+   * is the one running, whether or not another waits. */
+  if (!preempt && __atomic_load_n(&s->ncancel_async, __ATOMIC_ACQUIRE) <= 0)
     return;
   if (!s->pool || __atomic_load_n(&s->preempt_asked, __ATOMIC_RELAXED) ||
       !runs_in_user_space(s->tid))
     return;
-  __atomic_store_n(&s->preempt_asked, 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&s->preempt_asked, preempt ? ASK_PREEMPT : ASK_CANCEL,
+                   __ATOMIC_RELEASE);
   gp__real_syscall(SYS_tgkill, pid, s->tid, GP__PREEMPT_SIGNAL);
 }
 

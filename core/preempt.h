@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct gp__sched;
+struct gp__coro;
 
 /* The signal that asks a scheduler's OS thread to preempt its running
  * thread: SIGURG, as Go's runtime uses, whose default action is to ignore
@@ -39,6 +40,19 @@ void gp__preempt_hub_turn(struct gp__sched *s);
  * runs in user space (not blocked in a system call, which the signal
  * would interrupt). */
 void gp__preempt_check(struct gp__sched *s, uint64_t stuck_ns);
+
+/* An asynchronous cancel of co (PTHREAD_CANCEL_ASYNCHRONOUS): the
+ * preemption signal goes to co's OS thread whenever co runs without a
+ * switch (within a monitor period; no other thread need be ready), and the
+ * handler, where a switch would be safe, or as co resumes after being
+ * preempted, calls gp__preempt_cancel_hook(co), which ends co or returns
+ * (the thread no longer takes the cancel). Returns nonzero when preemption
+ * is in force (otherwise nothing acts on it but a cancellation point). */
+int gp__preempt_cancel(struct gp__coro *co);
+/* Drops co's asynchronous cancel (it exits, or takes it); nonzero if it
+ * had one. */
+int gp__preempt_cancel_clear(struct gp__coro *co);
+extern void (*gp__preempt_cancel_hook)(struct gp__coro *co);
 
 /* The monitor's period for preemption, in ns (0: off). */
 uint64_t gp__preempt_period_ns(void);

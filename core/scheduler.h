@@ -173,6 +173,8 @@ struct gp__sched {
   void *altstack;      /* this thread's signal stack */
   int preempt_asked;   /* atomic: the monitor sent the preemption signal
                           (core/preempt.c) and the handler has not run */
+  int ncancel_async;   /* atomic: its coroutines with an asynchronous
+                          cancel asked (preempt.c) */
   int preempt_closed;  /* the signal is blocked again on this thread
                           after gp__preempt_stop */
 };

@@ -42,7 +42,7 @@ struct gp__thread {
   void *exit_value;    /* pthread_exit's value, while unwinding */
   int cancel_pending;  /* pthread_cancel was called for it */
   int cancel_disabled; /* PTHREAD_CANCEL_DISABLE */
-  int cancel_async;    /* PTHREAD_CANCEL_ASYNCHRONOUS (as deferred) */
+  int cancel_async;    /* PTHREAD_CANCEL_ASYNCHRONOUS */
   int exiting;         /* in pthread_exit: no more cancellation */
   sigset_t sigmask;    /* its signal mask (virtual) */
   uint64_t sigpending; /* atomic: bit sig - 1 for each signal sent to it
@@ -159,9 +159,12 @@ static void thread_atfork_child(void)
   gp__real_pthread_sigmask(SIG_SETMASK, &mask, NULL);
 }
 
+static void preempt_cancel_hook(struct gp__coro *co);
+
 __attribute__((constructor)) static void thread_ctor(void)
 {
   gp__coro_exit_hook = on_exit_hook;
+  gp__preempt_cancel_hook = preempt_cancel_hook;
   gp__coro_local_free_hook = free_record;
   pthread_atfork(NULL, NULL, thread_atfork_child);
 }
@@ -257,6 +260,31 @@ GP_EXPORT _Noreturn void __pthread_unwind_next(__pthread_unwind_buf_t *buf)
     abort();
   }
   thread_exit(t->exit_value);
+}
+
+/* glibc acts on a pending cancel at once, wherever the thread is, when its
+ * cancelability is enabled and asynchronous. */
+static int cancel_now(const struct gp__thread *t)
+{
+  return t->cancel_pending && t->cancel_async && !t->cancel_disabled &&
+         !t->exiting;
+}
+
+static void cancel_async_now(struct gp__thread *t)
+{
+  if (cancel_now(t)) {
+    t->cancel_pending = 0;
+    thread_exit(PTHREAD_CANCELED);
+  }
+}
+
+/* core/preempt.c's handler, on co's stack, where co runs its own code:
+ * returns if co no longer takes the cancel asynchronously. */
+static void preempt_cancel_hook(struct gp__coro *co)
+{
+  struct gp__thread *t = *gp__coro_local(co);
+  if (t)
+    cancel_async_now(t);
 }
 
 void gp__thread_cancel_point(void)
@@ -1185,6 +1213,15 @@ GP_EXPORT int pthread_sigqueue(pthread_t th, int sig, const union sigval val)
   return send_to(co, sig, &info);
 }
 
+static void note_no_async_cancel(void)
+{
+  static int said;
+  if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+    gp__debug_out(2, "gpatch: preemption is off, so an asynchronous cancel "
+                     "acts only at the thread's next cancellation point "
+                     "(see README, Limitations)\n");
+}
+
 GP_EXPORT int pthread_cancel(pthread_t th)
 {
   struct gp__coro *co;
@@ -1199,6 +1236,14 @@ GP_EXPORT int pthread_cancel(pthread_t th)
   t->cancel_pending = 1;
   if (t->cancel_disabled || t->exiting)
     return 0;
+  if (t->cancel_async) {
+    if (co == current())
+      cancel_async_now(t);
+    /* Wherever it runs its own code (a computation with no call): the
+     * runtime's preemption signal, as glibc's SIGCANCEL. */
+    if (!gp__preempt_cancel(co))
+      note_no_async_cancel();
+  }
   /* A cancellation point wakes with ECANCELED; a thread not started yet
    * runs up to its first one. */
   gp__coro_cancel(co);
@@ -1215,6 +1260,7 @@ GP_EXPORT int pthread_setcancelstate(int state, int *old)
   if (old)
     *old = t->cancel_disabled ? PTHREAD_CANCEL_DISABLE : PTHREAD_CANCEL_ENABLE;
   t->cancel_disabled = state == PTHREAD_CANCEL_DISABLE;
+  cancel_async_now(t);
   if (!t->cancel_disabled && t->cancel_pending)
     gp__coro_cancel(current()); /* the next wait acts on it */
   return 0;
@@ -1231,6 +1277,7 @@ GP_EXPORT int pthread_setcanceltype(int type, int *old)
     *old =
         t->cancel_async ? PTHREAD_CANCEL_ASYNCHRONOUS : PTHREAD_CANCEL_DEFERRED;
   t->cancel_async = type == PTHREAD_CANCEL_ASYNCHRONOUS;
+  cancel_async_now(t);
   return 0;
 }
 
