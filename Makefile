@@ -119,10 +119,12 @@ $(THREADS_BENCH_BIN): $(B)/bench/%: test/bench/%.c | $(DEPS_STAMP)
 	$(CC) -std=gnu11 -O2 -g -pthread $(WARN) -o $@ $<
 
 # Differential test programs: built without libgpatch (it is preloaded).
-# A d_fortify_* program is built with _FORTIFY_SOURCE, as distributions do.
+# A d_fortify_* program is built with _FORTIFY_SOURCE, as distributions do;
+# a *_fexceptions one with -fexceptions.
 $(B)/shim/%: test/shim/%.c $(wildcard test/shim/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -pthread $(WARN) $(if $(findstring fortify,$*),-O2 -D_FORTIFY_SOURCE=2,-O1) \
+	  $(if $(findstring fexceptions,$*),-fexceptions) \
 	  -o $@ $< -ldl -lm
 
 # d_sud_uring links liburing when its headers are there (scripts/deps

@@ -22,6 +22,7 @@
 #include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <unwind.h>
 
 /* Keys: PTHREAD_KEYS_MAX slots, each with a sequence number so that a
  * deleted and re-created key does not see old values. */
@@ -54,6 +55,7 @@ struct gp__thread {
                           being kept */
   int due_has_info;    /* due_info is the signal's (else pthread_kill's) */
   siginfo_t due_info;
+  struct _Unwind_Exception unwind; /* pthread_exit's forced unwinding */
 };
 
 /* The record of co, made on first use; NULL without memory. Another
@@ -193,31 +195,61 @@ struct unwind_buf {
 _Static_assert(sizeof(struct unwind_buf) == sizeof(__pthread_unwind_buf_t),
                "glibc's cleanup buffer layout");
 
-/* Ends the calling thread with value, after its cleanup handlers. */
-_Noreturn static void thread_exit(void *value)
-{
-  struct gp__coro *co = current();
-  struct gp__thread *t = thread_of(co);
+/* The forced unwinding of glibc's pthread_exit, from libgcc_s, which
+ * glibc loads for it too (and which libstdc++'s personality routine goes
+ * with): NULL until loaded, outside any signal handler, by pthread_exit
+ * and pthread_cancel. */
+static struct {
+  _Unwind_Reason_Code (*forced)(struct _Unwind_Exception *, _Unwind_Stop_Fn,
+                                void *);
+  _Unwind_Word (*cfa)(struct _Unwind_Context *);
+} gcc;
 
-  if (t) {
-    t->exiting = 1; /* and no cancel ends a cleanup handler's wait */
-    gp__coro_cancel_drop(co);
-    t->exit_value = value;
-    if (t->cleanup) {
-      struct unwind_buf *b = t->cleanup;
-      t->cleanup = b->pad[0];
-      /* Into pthread_cleanup_push's block: it runs the handler and calls
-       * __pthread_unwind_next, which comes back here for the next one. */
-      /* The buffer is shorter than a jmp_buf: it has no signal mask, and
-       * mask_was_saved is 0, so longjmp reads no further (as glibc's own
-       * unwinder does with it). */
+static void load_unwinder(void)
+{
+  void *h, *forced, *cfa;
+
+  if (__atomic_load_n(&gcc.forced, __ATOMIC_ACQUIRE) != NULL ||
+      (h = dlopen("libgcc_s.so.1", RTLD_NOW)) == NULL)
+    return;
+  forced = dlsym(h, "_Unwind_ForcedUnwind");
+  cfa = dlsym(h, "_Unwind_GetCFA");
+  if (forced == NULL || cfa == NULL)
+    return;
+  __atomic_store_n((void **)&gcc.cfa, cfa, __ATOMIC_RELAXED);
+  __atomic_store_n((void **)&gcc.forced, forced, __ATOMIC_RELEASE);
+}
+
+/* What glibc does when C++ code catches the unwinding and does not throw
+ * it again. */
+static void unwind_swallowed(_Unwind_Reason_Code code,
+                             struct _Unwind_Exception *exc)
+{
+  static const char msg[] = "FATAL: exception not rethrown\n";
+  (void)code;
+  (void)exc;
+  gp__real_write(2, msg, sizeof(msg) - 1);
+  abort();
+}
+
+/* Into pthread_cleanup_push's block (C code): it runs the handler and
+ * calls __pthread_unwind_next, which comes back to thread_exit for the
+ * next one. The buffer is shorter than a jmp_buf: it has no signal mask,
+ * and mask_was_saved is 0, so longjmp reads no further (as glibc's own
+ * unwinder does with it). */
+_Noreturn static void into_cleanup(struct gp__thread *t)
+{
+  struct unwind_buf *b = t->cleanup;
+  t->cleanup = b->pad[0];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
-      longjmp((struct __jmp_buf_tag *)(void *)b->cancel_jmp_buf, 1);
+  longjmp((struct __jmp_buf_tag *)(void *)b->cancel_jmp_buf, 1);
 #pragma GCC diagnostic pop
-    }
-    value = t->exit_value;
-  }
+}
+
+_Noreturn static void thread_finish(struct gp__coro *co, struct gp__thread *t,
+                                    void *value)
+{
   if (!gp__coro_is_main(co))
     gp__coro_exit(value);
   /* The process's first thread: POSIX has the process go on until the
@@ -226,6 +258,57 @@ _Noreturn static void thread_exit(void *value)
     run_destructors(t);
   gp__wait_others();
   exit(0);
+}
+
+/* For each frame the unwinding leaves, before its own cleanups (C++
+ * destructors, catch blocks) run: the innermost C cleanup buffer is
+ * entered once the frame that pushed it is reached (its CFA above the
+ * caller's stack pointer as it pushed), and at the bottom of the stack,
+ * or of the unwind data, what is left of them, then the end. */
+static _Unwind_Reason_Code unwind_stop(int version, _Unwind_Action actions,
+                                       _Unwind_Exception_Class cls,
+                                       struct _Unwind_Exception *exc,
+                                       struct _Unwind_Context *ctx, void *arg)
+{
+  struct gp__thread *t = arg;
+  struct unwind_buf *b = t->cleanup;
+
+  (void)version;
+  (void)cls;
+  (void)exc;
+  if (b && ((actions & _UA_END_OF_STACK) ||
+            (uintptr_t)gcc.cfa(ctx) > (uintptr_t)b->pad[1]))
+    into_cleanup(t);
+  if (actions & _UA_END_OF_STACK)
+    thread_finish(current(), t, t->exit_value);
+  return _URC_NO_REASON;
+}
+
+/* Ends the calling thread with value, after its cleanup handlers: the C
+ * ones pthread_cleanup_push registered, and, as glibc's forced unwinding
+ * does, the destructors of C++ objects on its stack (and C++ code's
+ * pthread_cleanup_push, which is one). */
+_Noreturn static void thread_exit(void *value)
+{
+  struct gp__coro *co = current();
+  struct gp__thread *t = thread_of(co);
+  _Unwind_Reason_Code (*forced)(struct _Unwind_Exception *, _Unwind_Stop_Fn,
+                                void *);
+
+  if (t) {
+    t->exiting = 1; /* and no cancel ends a cleanup handler's wait */
+    gp__coro_cancel_drop(co);
+    t->exit_value = value;
+    if ((forced = __atomic_load_n(&gcc.forced, __ATOMIC_ACQUIRE)) != NULL) {
+      memset(&t->unwind, 0, sizeof(t->unwind));
+      t->unwind.exception_cleanup = unwind_swallowed;
+      forced(&t->unwind, unwind_stop, t); /* returns only if it cannot */
+    }
+    if (t->cleanup)
+      into_cleanup(t);
+    value = t->exit_value;
+  }
+  thread_finish(co, t, value);
 }
 
 GP_EXPORT void __pthread_register_cancel(__pthread_unwind_buf_t *buf)
@@ -237,6 +320,9 @@ GP_EXPORT void __pthread_register_cancel(__pthread_unwind_buf_t *buf)
     return;
   }
   ((struct unwind_buf *)(void *)buf)->pad[0] = t->cleanup;
+  /* The stack pointer of the frame that pushes it (this call's CFA): the
+   * unwinding enters the buffer as it leaves that frame. */
+  ((struct unwind_buf *)(void *)buf)->pad[1] = __builtin_dwarf_cfa();
   t->cleanup = buf;
 }
 
@@ -620,6 +706,7 @@ GP_EXPORT void pthread_exit(void *ret)
 {
   if (!gp__shim_active(GP__PATCH_THREAD))
     gp__real_pthread_exit(ret);
+  load_unwinder();
   thread_exit(ret);
 }
 
@@ -1231,6 +1318,7 @@ GP_EXPORT int pthread_cancel(pthread_t th)
     return gp__real_pthread_cancel(th);
   if (gp__coro_finished(co))
     return 0;
+  load_unwinder(); /* here, not where the thread acts: a signal handler */
   if ((t = thread_of(co)) == NULL)
     return ENOMEM;
   t->cancel_pending = 1;

@@ -51,6 +51,27 @@ static void *in_sem(void *p)
   return NULL;
 }
 
+/* Cleanup handlers pushed in two frames, two in the outer one: the
+ * innermost runs first. */
+static __attribute__((noinline)) void nested_inner(void)
+{
+  pthread_cleanup_push(note, "inner");
+  sem_post(&ready);
+  for (;;)
+    sem_wait(&never);
+  pthread_cleanup_pop(0);
+}
+
+static void *nested(void *p)
+{
+  pthread_cleanup_push(note, "outer-1");
+  pthread_cleanup_push(note, "outer-2");
+  nested_inner();
+  pthread_cleanup_pop(0);
+  pthread_cleanup_pop(0);
+  return p;
+}
+
 static void *blocks_forever(void *p)
 {
   for (;;)
@@ -183,6 +204,7 @@ int main(void)
   SAY("mutex free after: %d\n", pthread_mutex_trylock(&em) == 0);
   pthread_mutex_unlock(&em);
   run("sem_wait", in_sem);
+  run("nested", nested);
   pthread_create(&forever, NULL, blocks_forever, NULL);
   run("join", in_join);
 
