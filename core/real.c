@@ -129,6 +129,7 @@ int (*gp__real_pthread_mutex_init)(pthread_mutex_t *m,
 int (*gp__real_pthread_mutex_destroy)(pthread_mutex_t *m);
 int (*gp__real_pthread_mutex_lock)(pthread_mutex_t *m);
 int (*gp__real_pthread_mutex_trylock)(pthread_mutex_t *m);
+int (*gp__real_pthread_mutex_consistent)(pthread_mutex_t *m);
 int (*gp__real_pthread_mutex_timedlock)(pthread_mutex_t *m,
                                         const struct timespec *abs);
 int (*gp__real_pthread_mutex_clocklock)(pthread_mutex_t *m, clockid_t clock,
@@ -438,6 +439,7 @@ static const struct entry table[] = {
     {"pthread_mutex_destroy", (void **)&gp__real_pthread_mutex_destroy},
     {"pthread_mutex_lock", (void **)&gp__real_pthread_mutex_lock},
     {"pthread_mutex_trylock", (void **)&gp__real_pthread_mutex_trylock},
+    {"pthread_mutex_consistent", (void **)&gp__real_pthread_mutex_consistent},
     {"pthread_mutex_timedlock", (void **)&gp__real_pthread_mutex_timedlock},
     {"pthread_mutex_clocklock", (void **)&gp__real_pthread_mutex_clocklock},
     {"pthread_mutex_unlock", (void **)&gp__real_pthread_mutex_unlock},

@@ -140,6 +140,7 @@ extern int (*gp__real_pthread_mutex_init)(pthread_mutex_t *m,
 extern int (*gp__real_pthread_mutex_destroy)(pthread_mutex_t *m);
 extern int (*gp__real_pthread_mutex_lock)(pthread_mutex_t *m);
 extern int (*gp__real_pthread_mutex_trylock)(pthread_mutex_t *m);
+extern int (*gp__real_pthread_mutex_consistent)(pthread_mutex_t *m);
 extern int (*gp__real_pthread_mutex_timedlock)(pthread_mutex_t *m,
                                                const struct timespec *abs);
 extern int (*gp__real_pthread_mutex_clocklock)(pthread_mutex_t *m,

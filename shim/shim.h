@@ -155,6 +155,12 @@ void gp__shim_before_spawn(void);
  * handlers; otherwise returns. */
 void gp__thread_cancel_point(void);
 
+/* The robust mutexes the calling thread holds (sync.c links them), or NULL
+ * for a caller that is not one of the runtime's threads; and, as a thread
+ * ends, each of them given to its next locker with EOWNERDEAD. */
+__pthread_list_t *gp__thread_robust_list(void);
+void gp__sync_robust_died(__pthread_list_t *list);
+
 /* Signals sent to one thread with pthread_kill while its mask blocks them
  * are kept pending for that thread alone (thread.c), as the kernel keeps
  * a thread-directed signal: its OS thread is shared, so a real pending

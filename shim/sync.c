@@ -38,6 +38,7 @@
 #include <time.h>
 
 #define PSHARED_MUTEX 128 /* __kind bit of a process-shared mutex */
+#define ROBUST_MUTEX  16  /* __kind bit of a robust mutex */
 #define PRIO_PROTECT  64  /* __kind bit of a priority-protecting mutex */
 /* __kind bits of a robust, priority-inheriting or -protecting mutex */
 #define MUTEX_PROTOCOL_BITS (16 | 32 | PRIO_PROTECT)
@@ -184,6 +185,75 @@ static void set_owner(pthread_mutex_t *m, uint64_t o)
   __atomic_store_n((uint64_t *)(void *)&m->__data.__owner, o, __ATOMIC_RELAXED);
 }
 
+/* ---- robust mutexes ----
+ * glibc marks every robust mutex process-shared (the kernel walks a dying
+ * thread's list of them); one made private is the runtime's
+ * (pthread_mutex_init), and the runtime does what the kernel would: a
+ * thread that ends holding one gives it to the next locker with
+ * EOWNERDEAD. Its state is in __spins, which glibc uses for adaptive
+ * mutexes only; the mutexes a thread holds are linked through __list, as
+ * glibc links them. */
+#define ROBUST_DEAD          ((uint64_t)-2) /* owner: ended holding it */
+#define ROBUST_INCONSISTENT  1 /* taken with EOWNERDEAD, not made consistent */
+#define ROBUST_UNRECOVERABLE 2 /* given back inconsistent: never again */
+
+static int robust(const pthread_mutex_t *m)
+{
+  return (m->__data.__kind & ROBUST_MUTEX) != 0;
+}
+
+static int robust_state(const pthread_mutex_t *m)
+{
+  return __atomic_load_n(&m->__data.__spins, __ATOMIC_ACQUIRE);
+}
+
+static void robust_set(pthread_mutex_t *m, int state)
+{
+  __atomic_store_n(&m->__data.__spins, state, __ATOMIC_RELEASE);
+}
+
+/* In (list: the caller's, or NULL) or out of the list of those held. */
+static void robust_link(pthread_mutex_t *m, __pthread_list_t *list)
+{
+  __pthread_list_t *n = &m->__data.__list;
+  if (list == NULL) {
+    n->__prev = n->__next = NULL;
+    return;
+  }
+  n->__next = list->__next;
+  n->__prev = list;
+  list->__next->__prev = n;
+  list->__next = n;
+}
+
+static void robust_unlink(pthread_mutex_t *m)
+{
+  __pthread_list_t *n = &m->__data.__list;
+  if (n->__next != NULL) {
+    n->__next->__prev = n->__prev;
+    n->__prev->__next = n->__next;
+  }
+  n->__prev = n->__next = NULL;
+}
+
+void gp__sync_robust_died(__pthread_list_t *list)
+{
+  while (list->__next != list) {
+    pthread_mutex_t *m =
+        GP__CONTAINER(list->__next, pthread_mutex_t, __data.__list);
+    uint32_t *w = (uint32_t *)&m->__data.__lock;
+    robust_unlink(m);
+    m->__data.__count = 0;
+    robust_set(m, 0); /* the next owner gets EOWNERDEAD, consistent or not */
+    __atomic_store_n((uint64_t *)(void *)&m->__data.__owner, ROBUST_DEAD,
+                     __ATOMIC_RELAXED);
+    if (gp__tls.locks_held > 0)
+      gp__tls.locks_held--;
+    if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
+      gp__addr_wake(w, 1);
+  }
+}
+
 /* Not process-shared, nor priority-protecting (glibc keeps the ceiling in
  * the lock word, and its lock checks it against the caller's priority). */
 static int emulated_mutex(const pthread_mutex_t *m)
@@ -230,6 +300,27 @@ static int shared_mutex_unlock(pthread_mutex_t *m)
   return r;
 }
 
+/* A robust mutex just taken (its word) by self. */
+static int robust_taken(pthread_mutex_t *m, uint64_t self)
+{
+  uint32_t *w = mutex_word(m);
+  uint64_t was = owner_of(m);
+
+  if (robust_state(m) & ROBUST_UNRECOVERABLE) {
+    m->__data.__count = 0;
+    if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
+      gp__addr_wake(w, SIZE_MAX);
+    return ENOTRECOVERABLE;
+  }
+  set_owner(m, self);
+  gp__tls.locks_held++;
+  robust_link(m, gp__thread_robust_list());
+  if (was != ROBUST_DEAD)
+    return 0;
+  robust_set(m, ROBUST_INCONSISTENT);
+  return EOWNERDEAD;
+}
+
 /* Locks m, waiting until the deadline (as a thread with GP__WAIT_THREAD
  * in wait, else as how() says). Returns 0 or an error number. */
 static int mutex_lock(pthread_mutex_t *m, uint64_t deadline, int try, int wait)
@@ -238,6 +329,8 @@ static int mutex_lock(pthread_mutex_t *m, uint64_t deadline, int try, int wait)
   uint32_t *w = mutex_word(m), zero = 0;
   uint64_t self = me();
 
+  if (robust(m) && (robust_state(m) & ROBUST_UNRECOVERABLE))
+    return ENOTRECOVERABLE;
   if (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP &&
       owner_of(m) == self) {
     if (type == PTHREAD_MUTEX_RECURSIVE) {
@@ -246,7 +339,7 @@ static int mutex_lock(pthread_mutex_t *m, uint64_t deadline, int try, int wait)
       m->__data.__count++;
       return 0;
     }
-    return try ? EBUSY : EDEADLK;
+    return try && !robust(m) ? EBUSY : EDEADLK; /* glibc's, robust or not */
   }
   if (!__atomic_compare_exchange_n(w, &zero, 1, 0, __ATOMIC_ACQUIRE,
                                    __ATOMIC_RELAXED)) {
@@ -260,6 +353,8 @@ static int mutex_lock(pthread_mutex_t *m, uint64_t deadline, int try, int wait)
         return ETIMEDOUT;
   }
   m->__data.__count = 1;
+  if (robust(m))
+    return robust_taken(m, self);
   set_owner(m, self);
   gp__tls.locks_held++;
   return 0;
@@ -271,13 +366,25 @@ static int mutex_unlock(pthread_mutex_t *m)
   int type = m->__data.__kind & 3;
   uint32_t *w = mutex_word(m);
 
-  if (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP &&
+  if ((robust(m) ||
+       (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP)) &&
       (__atomic_load_n(w, __ATOMIC_RELAXED) == 0 || owner_of(m) != me()))
-    return EPERM;
+    return EPERM; /* glibc checks the owner of every robust mutex */
   if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count > 0)
     return 0;
   m->__data.__count = 0;
   set_owner(m, 0);
+  if (robust(m)) {
+    robust_unlink(m);
+    if (robust_state(m) & ROBUST_INCONSISTENT) {
+      robust_set(m, ROBUST_UNRECOVERABLE); /* every waiter fails */
+      if (gp__tls.locks_held > 0)
+        gp__tls.locks_held--;
+      __atomic_store_n(w, 0, __ATOMIC_RELEASE);
+      gp__addr_wake(w, SIZE_MAX);
+      return 0;
+    }
+  }
   if (gp__tls.locks_held > 0) /* not when another than the locker unlocks,
                                  which glibc allows for a normal mutex */
     gp__tls.locks_held--;
@@ -372,8 +479,40 @@ GP_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 GP_EXPORT int pthread_mutex_init(pthread_mutex_t *m,
                                  const pthread_mutexattr_t *attr)
 {
+  int r, shared = PTHREAD_PROCESS_PRIVATE;
+
   gp__real_init(); /* may run in a library's constructor, before ours */
-  return gp__real_pthread_mutex_init(m, attr); /* glibc's layout, kind */
+  r = gp__real_pthread_mutex_init(m, attr); /* glibc's layout, kind */
+  /* A private robust one is the runtime's (robust mutexes, above). */
+  if (r == 0 && robust(m) && patched() &&
+      (attr == NULL || (pthread_mutexattr_getpshared(attr, &shared) == 0 &&
+                        shared == PTHREAD_PROCESS_PRIVATE)))
+    m->__data.__kind &= ~PSHARED_MUTEX;
+  return r;
+}
+
+static int mutex_consistent(pthread_mutex_t *m)
+{
+  if (!emulated_mutex(m))
+    return gp__real_pthread_mutex_consistent(m);
+  if (!robust(m) || !(robust_state(m) & ROBUST_INCONSISTENT))
+    return EINVAL;
+  robust_set(m, 0);
+  return 0;
+}
+
+GP_EXPORT int pthread_mutex_consistent(pthread_mutex_t *m)
+{
+  return mutex_consistent(m);
+}
+
+/* glibc's header redirects the _np name to the other; its old symbol
+ * stays for programs linked before. */
+GP_EXPORT int
+mutex_consistent_np(pthread_mutex_t *m) __asm__("pthread_mutex_consistent_np");
+GP_EXPORT int mutex_consistent_np(pthread_mutex_t *m)
+{
+  return mutex_consistent(m);
 }
 
 /* ---- the waiters inside an object, for its destroy ----
@@ -481,10 +620,11 @@ static void cond_wake(pthread_cond_t *c, size_t n);
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
 {
   unsigned count = m->__data.__count;
-  int type = m->__data.__kind & 3, r, took = 0;
+  int type = m->__data.__kind & 3, r, lr, took = 0;
   uint32_t seq, bcast;
 
-  if (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP &&
+  if ((robust(m) ||
+       (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP)) &&
       (__atomic_load_n(mutex_word(m), __ATOMIC_RELAXED) == 0 ||
        owner_of(m) != me()))
     return EPERM;
@@ -523,10 +663,14 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
       __atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) > 0)
     cond_wake(c, 1);
   inside_leave(cond_inside(c)); /* the last touch of c */
-  mutex_lock(m, GP__NEVER, 0, 0);
+  lr = mutex_lock(m, GP__NEVER, 0, 0);
+  if (lr == ENOTRECOVERABLE)
+    return lr; /* a robust mutex given back inconsistent: not held */
   m->__data.__count = count ? count : 1;
   if (r == -ECANCELED)
     gp__thread_cancel_point(); /* the mutex is held, as POSIX wants */
+  if (lr != 0)
+    return lr; /* EOWNERDEAD: its owner ended meanwhile, as glibc says */
   /* A gp_kill ends the wait as a spurious wake-up would. */
   return r == -ETIMEDOUT || r == -GP__EXPIRED ? ETIMEDOUT : 0;
 }

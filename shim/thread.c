@@ -56,6 +56,7 @@ struct gp__thread {
   int due_has_info;    /* due_info is the signal's (else pthread_kill's) */
   siginfo_t due_info;
   struct _Unwind_Exception unwind; /* pthread_exit's forced unwinding */
+  __pthread_list_t robust;         /* the robust mutexes it holds (sync.c) */
 };
 
 /* The record of co, made on first use; NULL without memory. Another
@@ -131,6 +132,8 @@ static void on_exit_hook(struct gp__coro *co)
     /* The record itself stays until the coroutine's does (free_record):
      * a pthread_cancel from another scheduler may be writing to it. */
     run_destructors(t);
+    if (t->robust.__next != NULL)
+      gp__sync_robust_died(&t->robust);
     free(t->vals);
     free(t->seqs);
     t->vals = NULL;
@@ -254,8 +257,11 @@ _Noreturn static void thread_finish(struct gp__coro *co, struct gp__thread *t,
     gp__coro_exit(value);
   /* The process's first thread: POSIX has the process go on until the
    * last thread is gone, then exit with status 0. */
-  if (t)
+  if (t) {
     run_destructors(t);
+    if (t->robust.__next != NULL)
+      gp__sync_robust_died(&t->robust);
+  }
   gp__wait_others();
   exit(0);
 }
@@ -371,6 +377,19 @@ static void preempt_cancel_hook(struct gp__coro *co)
   struct gp__thread *t = *gp__coro_local(co);
   if (t)
     cancel_async_now(t);
+}
+
+__pthread_list_t *gp__thread_robust_list(void)
+{
+  struct gp__coro *co = gp__tls.depth ? NULL : gp__self();
+  struct gp__thread *t;
+
+  if (co == NULL || !gp__shim_active(GP__PATCH_THREAD) ||
+      (t = thread_of(co)) == NULL)
+    return NULL;
+  if (t->robust.__next == NULL)
+    t->robust.__next = t->robust.__prev = &t->robust;
+  return &t->robust;
 }
 
 void gp__thread_cancel_point(void)
