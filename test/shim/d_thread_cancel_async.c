@@ -48,25 +48,26 @@ static void wait_for(volatile int *flag)
     sched_yield();
 }
 
-static void *computes(void *arg)
+/* Computes without a call until an asynchronous cancel ends it. */
+static void compute_forever(void (*cleanup)(void *), void *arg)
 {
-  pthread_cleanup_push(note, "spin-cleanup");
+  pthread_cleanup_push(cleanup, arg);
   pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
   started = 1;
   for (;;)
     spins++;
   pthread_cleanup_pop(0);
+}
+
+static void *computes(void *arg)
+{
+  compute_forever(note, "spin-cleanup");
   return arg;
 }
 
 static void *computes_then_waits(void *arg)
 {
-  pthread_cleanup_push(waits, "async");
-  pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
-  started = 1;
-  for (;;)
-    spins++;
-  pthread_cleanup_pop(0);
+  compute_forever(waits, "async");
   return arg;
 }
 
