@@ -241,12 +241,11 @@ void gp__sync_robust_died(__pthread_list_t *list)
   while (list->__next != list) {
     pthread_mutex_t *m =
         GP__CONTAINER(list->__next, pthread_mutex_t, __data.__list);
-    uint32_t *w = (uint32_t *)&m->__data.__lock;
+    uint32_t *w = mutex_word(m);
     robust_unlink(m);
     m->__data.__count = 0;
     robust_set(m, 0); /* the next owner gets EOWNERDEAD, consistent or not */
-    __atomic_store_n((uint64_t *)(void *)&m->__data.__owner, ROBUST_DEAD,
-                     __ATOMIC_RELAXED);
+    set_owner(m, ROBUST_DEAD);
     if (gp__tls.locks_held > 0)
       gp__tls.locks_held--;
     if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
@@ -298,6 +297,18 @@ static int shared_mutex_unlock(pthread_mutex_t *m)
   if (r == 0 && patched())
     gp__addr_wake(mutex_word(m), 1); /* a coroutine of ours between tries */
   return r;
+}
+
+/* Nonzero when m checks its owner (errorcheck, recursive, and every robust
+ * mutex, as glibc's) and the caller does not hold it: an unlock or a
+ * condition wait says EPERM. */
+static int not_held(pthread_mutex_t *m)
+{
+  int type = m->__data.__kind & 3;
+  return (robust(m) || (type != PTHREAD_MUTEX_NORMAL &&
+                        type != PTHREAD_MUTEX_ADAPTIVE_NP)) &&
+         (__atomic_load_n(mutex_word(m), __ATOMIC_RELAXED) == 0 ||
+          owner_of(m) != me());
 }
 
 /* A robust mutex just taken (its word) by self. */
@@ -366,10 +377,8 @@ static int mutex_unlock(pthread_mutex_t *m)
   int type = m->__data.__kind & 3;
   uint32_t *w = mutex_word(m);
 
-  if ((robust(m) ||
-       (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP)) &&
-      (__atomic_load_n(w, __ATOMIC_RELAXED) == 0 || owner_of(m) != me()))
-    return EPERM; /* glibc checks the owner of every robust mutex */
+  if (not_held(m))
+    return EPERM;
   if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count > 0)
     return 0;
   m->__data.__count = 0;
@@ -620,13 +629,10 @@ static void cond_wake(pthread_cond_t *c, size_t n);
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
 {
   unsigned count = m->__data.__count;
-  int type = m->__data.__kind & 3, r, lr, took = 0;
+  int r, lr, took = 0;
   uint32_t seq, bcast;
 
-  if ((robust(m) ||
-       (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP)) &&
-      (__atomic_load_n(mutex_word(m), __ATOMIC_RELAXED) == 0 ||
-       owner_of(m) != me()))
+  if (not_held(m))
     return EPERM;
   /* Counted and the sequence read while m is held: a signal made after m
    * is released moves the sequence, and the wait below sees it. */
