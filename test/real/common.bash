@@ -322,9 +322,34 @@ sampler() {
   pids+=($!)
 }
 
-# A port free now on 127.0.0.1 (for programs that cannot pick their own).
+# A port free now on 127.0.0.1 (for programs that cannot pick their own),
+# below the kernel's range for the local ports of outgoing connections:
+# one from that range (bind to port 0) can be taken by any connection made
+# before the server binds it (postgres failed so, "Address already in use",
+# beside other work on the machine).
 free_port() {
-  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  "$PY" - <<'PY'
+import random, socket
+try:
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    lo = 32768
+for _ in range(200):
+    port = random.randrange(10000, max(lo, 10001))
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+PY
 }
 
 # echo_load TAG PORT N ROUNDS SERVER_PID: runs test/real/echo_clients.py

@@ -15,6 +15,7 @@
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 [ -n "$bin" ] && [ -x "$bin/postgres" ] || skip "postgres (Debian's postgresql)"
 need runuser
+need_python
 id postgres >/dev/null 2>&1 || skip "the postgres user"
 [ "$(id -u)" = 0 ] || skip "root (to run the server as postgres)"
 chmod 755 "$tmp"
@@ -49,7 +50,8 @@ SQL
 # transcript into $tmp/MODE.out, a parallel query and pgbench, then stops
 # it.
 serve() {
-  local mode=$1 port=$((20000 + RANDOM % 20000)) i pgb
+  local mode=$1 port i pgb
+  port=$(free_port)
   shift
   start "$mode.server" 180 runuser -u postgres -- env "$@" "$bin/postgres" \
     -D "$data" -k "$tmp/sock" -p "$port" -c listen_addresses=localhost
