@@ -227,6 +227,13 @@ void gp__slice(void)
   if (co->slice_start == 0) {
     co->slice_start = now;
   } else if (now - co->slice_start >= GP__SLICE_NS) {
+    /* Alone, a yield would only poll: system calls of the runtime's that a
+     * process confined with seccomp may not allow (sshd's pre-authentication
+     * child died of SIGSYS at its first slice in OpenSSL's locks). */
+    if (gp__sched_alone()) {
+      co->slice_start = now;
+      return;
+    }
     /* Not in a fork's child before the scheduler has been remade there:
      * fork handlers registered before it (libuv's writes to a pipe) would
      * let the parent's other coroutines run in the child. */

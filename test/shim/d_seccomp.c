@@ -10,6 +10,11 @@
  * - A child enters strict mode with seccomp(2) through syscall(), where
  *   only read, write and exit are allowed, and writes to a pipe it made
  *   before: patched, the write's extra calls killed it.
+ * - A child installs a filter that kills it on the epoll calls, then
+ *   computes for 30 ms between uncontended mutex calls, as OpenSSL does
+ *   under sshd's sandbox: patched, the time slice yielded to the
+ *   scheduler, whose poll killed it with SIGSYS (every ssh login failed
+ *   again).
  * The parent prints how each child ended, and what came through. */
 #include "compat.h"
 
@@ -58,6 +63,42 @@ static void filtered(void)
   _exit(0);
 }
 
+static void no_epoll(void)
+{
+  struct sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_epoll_wait, 4, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_epoll_pwait, 3, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_epoll_pwait2, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_epoll_ctl, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+  };
+  struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  struct timespec t0, t;
+  volatile unsigned long sum = 0;
+  long calls = 0;
+
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+    _exit(3);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  do {
+    for (int i = 0; i < 20000; i++)
+      sum += (unsigned long)i * i;
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+    calls++;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+  } while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec <
+               30000000L ||
+           calls < 256);
+  printf("epoll filtered child: computed between lock calls\n");
+  fflush(stdout);
+  _exit(0);
+}
+
 static void strict(int out)
 {
   static const char msg[] = "strict child: written in strict mode\n";
@@ -79,6 +120,11 @@ int main(void)
   if ((pid = fork()) == 0)
     filtered();
   report("fcntl filtered", pid);
+
+  fflush(stdout);
+  if ((pid = fork()) == 0)
+    no_epoll();
+  report("epoll filtered", pid);
 
   if (pipe(p) != 0)
     return 1;
