@@ -263,6 +263,18 @@ int gp__yield(void)
   return 0;
 }
 
+void gp__yield_cpu(void)
+{
+  struct gp__sched *s = gp__sched_get();
+  /* An MPI rank spinning on sched_yield, on a CPU it shared with the rank
+   * it waited for, held the CPU for the kernel's whole slice without it. */
+  int none_ready = s == NULL || s->nready == 0;
+
+  gp__yield();
+  if (none_ready)
+    gp__real_sched_yield();
+}
+
 static void sleep_unlink(struct gp__wait *w)
 {
   (void)w; /* a sleep waits on nothing but its timer */

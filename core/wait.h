@@ -42,6 +42,11 @@ struct gp__sched;
  * -ECANCELED. */
 int gp__yield(void);
 
+/* sched_yield(2) of a coroutine: gp__yield, then, when no other coroutine
+ * of the OS thread was ready, the OS thread's own yield, so that other
+ * processes and threads on its CPU run, as they would plain. */
+void gp__yield_cpu(void);
+
 /* Called by interposed calls that may wait (poll, I/O, waitpid …) before
  * they start. Threads are preemptive and coroutines are not: a thread that
  * loops on calls that never wait (poll with a zero timeout, reads that say

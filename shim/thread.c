@@ -747,7 +747,7 @@ GP_EXPORT int sched_yield(void)
   if (!gp__shim_active(GP__PATCH_THREAD) ||
       gp__tls_os_thread_code(__builtin_return_address(0)))
     return gp__real_sched_yield();
-  gp__yield();
+  gp__yield_cpu();
   return 0;
 }
 
