@@ -48,6 +48,10 @@ struct gp__config {
   int gc_real_threads;      /* thread patching was left off because
                                Boehm's collector (libgc) is loaded and
                                GPATCH_PATCH was not given */
+  int sandbox_real_threads; /* a lone thread installed a seccomp filter:
+                               the calls it may refuse pass through, so
+                               threads made after it are real
+                               (shim/process.c) */
   int tls;                  /* GPATCH_TLS: enum gp__tls_mode; thread is
                                a thread pointer per coroutine (tp.c) */
 };

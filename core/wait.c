@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "wait.h"
 #include "mem.h"
+#include "config.h"
 #include "coro.h"
 #include "real.h"
 #include "scheduler.h"
@@ -443,7 +444,11 @@ int gp__addr_wait(const uint32_t *addr, uint32_t val, uint64_t deadline,
   struct bucket *b = bucket(addr);
   struct gp__wait w;
 
-  if (co == NULL || co->is_hub || (flags & GP__WAIT_THREAD))
+  /* After a lone thread's seccomp filter it stays the one coroutine, and
+   * its hub's poll is a call the filter may kill: it waits as the real
+   * threads made after it do (shim/process.c). */
+  if (co == NULL || co->is_hub || (flags & GP__WAIT_THREAD) ||
+      __atomic_load_n(&gp__config.sandbox_real_threads, __ATOMIC_RELAXED))
     return addr_wait_kernel(addr, val, deadline);
   gp__wait_init(&w, addr_unlink, flags, what, addr);
   bucket_lock(b);

@@ -215,6 +215,10 @@ void gp__shim_sandbox_leave(int changed, int ok)
      * the thread family's, whose objects keep their state, is left to
      * libc. */
     __atomic_and_fetch(&gp__config.patch, GP__PATCH_THREAD, __ATOMIC_RELEASE);
+    /* A coroutine made now would wait in I/O passed straight through, for
+     * real, and stop every other one of its OS thread: threads made from
+     * now on are real, and share the sync objects with it. */
+    __atomic_store_n(&gp__config.sandbox_real_threads, 1, __ATOMIC_RELEASE);
   }
   errno = saved;
 }

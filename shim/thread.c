@@ -576,7 +576,8 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   /* A handler in the hub (or a child forked there, which lives on in it)
    * makes a real thread: a coroutine of that scheduler would run only once
    * the hub loops again, which such a child never lets it do. */
-  if (!gp__shim_active(GP__PATCH_THREAD) || gp__tls.on_hub) {
+  if (!gp__shim_active(GP__PATCH_THREAD) || gp__tls.on_hub ||
+      __atomic_load_n(&gp__config.sandbox_real_threads, __ATOMIC_ACQUIRE)) {
     struct start *st;
     static int said;
     const char *why =
@@ -587,6 +588,10 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
             ? "a Go program: its runtime waits and sleeps with system calls "
               "of its own, which would stop every thread of a scheduler"
             : NULL;
+    if (why == NULL && gp__config.sandbox_real_threads &&
+        !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+      gp__debug_out(2, "gpatch: threads made after the process installed a "
+                       "seccomp filter are real (see README, seccomp)\n");
     if (why && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
       gp__debug_out(2,
                     "gpatch: %s, so threads stay real, as with "

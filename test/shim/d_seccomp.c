@@ -15,6 +15,11 @@
  *   under sshd's sandbox: patched, the time slice yielded to the
  *   scheduler, whose poll killed it with SIGSYS (every ssh login failed
  *   again).
+ * - A child installs that filter, then makes a thread that waits in a pipe
+ *   read until main writes, and signals main through a condition
+ *   variable: patched, the thread was a coroutine whose read (passed
+ *   straight through after the filter) stopped main for good, or, with
+ *   more schedulers, their polls killed the child.
  * The parent prints how each child ended, and what came through. */
 #include "compat.h"
 
@@ -63,7 +68,7 @@ static void filtered(void)
   _exit(0);
 }
 
-static void no_epoll(void)
+static void deny_epoll(void)
 {
   struct sock_filter f[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
@@ -75,14 +80,20 @@ static void no_epoll(void)
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
   };
   struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+    _exit(3);
+}
+
+static void no_epoll(void)
+{
   pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
   struct timespec t0, t;
   volatile unsigned long sum = 0;
   long calls = 0;
 
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-    _exit(3);
+  deny_epoll();
   clock_gettime(CLOCK_MONOTONIC, &t0);
   do {
     for (int i = 0; i < 20000; i++)
@@ -95,6 +106,48 @@ static void no_epoll(void)
                30000000L ||
            calls < 256);
   printf("epoll filtered child: computed between lock calls\n");
+  fflush(stdout);
+  _exit(0);
+}
+
+static int q[2];
+static pthread_mutex_t qm = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qc = PTHREAD_COND_INITIALIZER;
+static int qdone;
+
+static void *reader(void *arg)
+{
+  char c;
+  ssize_t n = read(q[0], &c, 1);
+  (void)arg;
+  pthread_mutex_lock(&qm);
+  qdone = 1;
+  pthread_cond_signal(&qc);
+  pthread_mutex_unlock(&qm);
+  return (void *)(intptr_t)n;
+}
+
+static void thread_after(void)
+{
+  pthread_t r;
+  void *got;
+
+  if (pipe(q) != 0)
+    _exit(2);
+  deny_epoll();
+  if (pthread_create(&r, NULL, reader, NULL) != 0)
+    _exit(4);
+  usleep(20000); /* the reader waits in read */
+  if (write(q[1], "x", 1) != 1)
+    _exit(5);
+  pthread_mutex_lock(&qm);
+  while (!qdone)
+    pthread_cond_wait(&qc, &qm);
+  pthread_mutex_unlock(&qm);
+  if (pthread_join(r, &got) != 0)
+    _exit(6);
+  printf("thread after the filter: read %ld byte, woke main\n",
+         (long)(intptr_t)got);
   fflush(stdout);
   _exit(0);
 }
@@ -125,6 +178,11 @@ int main(void)
   if ((pid = fork()) == 0)
     no_epoll();
   report("epoll filtered", pid);
+
+  fflush(stdout);
+  if ((pid = fork()) == 0)
+    thread_after();
+  report("a thread after the filter", pid);
 
   if (pipe(p) != 0)
     return 1;
