@@ -136,6 +136,38 @@ static void add_waiter(struct gp__sched *s, struct gp__fd *e,
   __atomic_fetch_add(&s->nfdwait, 1, __ATOMIC_RELAXED);
 }
 
+/* gp__wait_fd_ex for a thread without a scheduler: poll(2) in the kernel,
+ * where it may wait. */
+static int wait_fd_kernel(int fd, uint32_t events, uint64_t deadline, int flags)
+{
+  for (;;) {
+    struct pollfd p = {fd, 0, 0};
+    int ms = -1, r;
+
+    p.events = (short)(((events & EPOLLIN) ? POLLIN : 0) |
+                       ((events & EPOLLOUT) ? POLLOUT : 0));
+    if (deadline != GP__NEVER) {
+      uint64_t now = gp__now();
+      if (now >= deadline)
+        return -ETIMEDOUT;
+      ms = (int)((deadline - now + 999999) / 1000000);
+    }
+    r = gp__real_poll(&p, 1, ms);
+    if (r > 0) {
+      if (p.revents & POLLNVAL)
+        return -EBADF;
+      if (p.revents & (POLLERR | POLLHUP))
+        return (int)(EPOLLIN | EPOLLOUT); /* the retried call sees it */
+      return (int)(((p.revents & POLLIN) ? EPOLLIN : 0) |
+                   ((p.revents & POLLOUT) ? EPOLLOUT : 0));
+    }
+    if (r < 0 && errno == EINTR && (flags & GP__WAIT_INTERRUPTIBLE))
+      return -EINTR;
+    if (r < 0 && errno != EINTR)
+      return -errno;
+  }
+}
+
 int gp__wait_fd_ex(int fd, uint32_t events, uint64_t deadline, int flags)
 {
   struct gp__sched *s = gp__tls.sched;
@@ -145,6 +177,8 @@ int gp__wait_fd_ex(int fd, uint32_t events, uint64_t deadline, int flags)
 
   if (fd < 0)
     return -EBADF;
+  if (s == NULL)
+    return wait_fd_kernel(fd, events, deadline, flags);
   if (e == NULL)
     return -ENOMEM;
   gp__wait_init(&w, fd_unlink, flags & GP__WAIT_INTERRUPTIBLE, "fd", NULL);

@@ -99,7 +99,8 @@ void gp__fd_forget_all(void);
  * as both directions, so that the retried call sees them), or -EBADF (the
  * fd was closed under the wait), -ETIMEDOUT, -GP__EXPIRED, -ECANCELED,
  * -EINTR (when interruptible). An fd that cannot be polled (a regular
- * file) is always ready. */
+ * file) is always ready. A thread without a scheduler (one the runtime
+ * does not own) waits in poll(2), in the kernel, as it may. */
 int gp__wait_fd(int fd, uint32_t events, uint64_t deadline, int interruptible);
 
 /* gp__wait_fd with flags: GP__WAIT_INTERRUPTIBLE, and GP__FD_EXCLUSIVE for

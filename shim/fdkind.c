@@ -128,6 +128,18 @@ static int anon_kind(int fd, struct gp__fdinfo *fi)
   return GP__FD_FILE;
 }
 
+int gp__shim_unowned_blocking(int fd)
+{
+  struct gp__fdinfo *fi;
+
+  if (gp__tls.sched != NULL || gp__tls.depth || fd < 0 ||
+      !(__atomic_load_n(&gp__config.patch, __ATOMIC_RELAXED) &
+        GP__PATCH_SOCKET) ||
+      (fi = gp__fd_info(fd)) == NULL)
+    return 0;
+  return fi->kind == GP__FD_OWNED && !fi->app_nonblock;
+}
+
 /* Looks at an fd the shim has not seen yet. Returns its record, or NULL
  * when it is not open (the real call then reports EBADF). */
 struct gp__fdinfo *gp__shim_classify(int fd)

@@ -669,7 +669,7 @@ static void fresh_passed(const struct msghdr *msg)
 GP_EXPORT ssize_t read(int fd, void *buf, size_t count)
 {
   struct op op = {.kind = OP_READ, .fd = fd, .buf = buf, .len = count};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_read(fd, buf, count);
   return drive(&op);
 }
@@ -678,7 +678,7 @@ GP_EXPORT ssize_t read(int fd, void *buf, size_t count)
 GP_EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
   struct op op = {.kind = OP_WRITE, .fd = fd, .buf = (void *)buf, .len = count};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_write(fd, buf, count);
   return drive(&op);
 }
@@ -688,8 +688,8 @@ GP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
   struct op op = {
       .kind = OP_READV, .fd = fd, .iov = (struct iovec *)iov, .iovcnt = iovcnt};
-  if (!gp__shim_active(GP__PATCH_SOCKET) || iovcnt < 0 || iovcnt > IOV_MAX ||
-      (iovcnt > 0 && iov == NULL))
+  if ((!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd)) ||
+      iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt > 0 && iov == NULL))
     return gp__real_readv(fd, iov, iovcnt); /* and the kernel's EINVAL */
   return drive(&op); /* reads do not advance: the app's array is enough */
 }
@@ -701,7 +701,7 @@ GP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
                   .fd = fd,
                   .iov = (struct iovec *)iov,
                   .iovcnt = iovcnt};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_writev(fd, iov, iovcnt);
   return drive_iov(&op, iov, iovcnt);
 }
@@ -711,7 +711,7 @@ GP_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
   struct op op = {
       .kind = OP_RECV, .fd = fd, .buf = buf, .len = len, .flags = flags};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_recv(fd, buf, len, flags);
   return drive(&op);
 }
@@ -727,7 +727,7 @@ GP_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
                   .flags = flags,
                   .addr = addr,
                   .alen = alen};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_recvfrom(fd, buf, len, flags, addr, alen);
   return drive(&op);
 }
@@ -740,7 +740,7 @@ GP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
   struct op op = {.kind = OP_RECVMSG, .fd = fd, .msg = msg, .flags = flags};
   ssize_t r;
 
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_recvmsg(fd, msg, flags);
   if (msg == NULL || !(flags & MSG_WAITALL)) {
     r = drive(&op);
@@ -765,7 +765,7 @@ GP_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
                   .buf = (void *)buf,
                   .len = len,
                   .flags = flags};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_send(fd, buf, len, flags);
   return drive(&op);
 }
@@ -781,7 +781,7 @@ GP_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
                   .flags = flags,
                   .addr = (struct sockaddr *)addr,
                   .salen = alen};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_sendto(fd, buf, len, flags, addr, alen);
   return drive(&op);
 }
@@ -791,7 +791,7 @@ GP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
   struct msghdr m;
   struct op op = {.kind = OP_SENDMSG, .fd = fd, .msg = &m, .flags = flags};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_sendmsg(fd, msg, flags);
   if (msg == NULL)
     return gp__real_sendmsg(fd, msg, flags); /* EFAULT, from the kernel */

@@ -54,6 +54,14 @@ static inline int gp__shim_active(unsigned family)
  * is a byte stream, its socket timeouts. NULL when fd is not open. */
 struct gp__fdinfo *gp__shim_classify(int fd);
 
+/* Nonzero when the caller is a thread the shim does not own (no
+ * scheduler: made before the library loaded, or by such a thread) and fd
+ * is a socket the process made, non-blocking underneath while the app
+ * believes it blocking. Plain, that thread's call would block; passed
+ * through it would fail with EAGAIN, so the I/O interposers drive it as
+ * for a coroutine, its waits in poll(2) in the kernel (gp__wait_fd). */
+int gp__shim_unowned_blocking(int fd);
+
 /* An fd the process just made: a socket made non-blocking underneath
  * (app_nonblock: the app's view), or with owned 0, anything else, to be
  * classified on first use. Drops state left by an earlier file with the

@@ -80,7 +80,7 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
   int nfd, blocking, type = SOCK_STREAM;
   socklen_t tl = sizeof(type);
 
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_accept4(fd, addr, alen, flags);
   gp__slice();
   fi = gp__shim_classify(fd);
@@ -143,7 +143,7 @@ GP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 /* accept(2). */
 GP_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 {
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_accept(fd, addr, alen);
   return accept4(fd, addr, alen, 0);
 }
@@ -299,7 +299,7 @@ GP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 {
   int saved = errno, r;
 
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_connect(fd, addr, alen);
   /* A connect that waited saw EINPROGRESS first: not left behind. */
   if ((r = connect_op(fd, addr, alen)) == 0)
