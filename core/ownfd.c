@@ -20,6 +20,15 @@ static unsigned long mine[MAX_FD / (8 * sizeof(unsigned long))];
 
 static struct gp__lock hold_lock;
 
+/* Whether a release still takes every fd that appeared above the floor as
+ * the runtime's: only the first, in the process and in each fork's child,
+ * when libuv makes its process-wide signal lock pipe, which has no name
+ * the runtime can reach, and the program has no other thread yet. Later
+ * ones take only the fds their callers name (the loop's): the program's
+ * other threads may open fds up there meanwhile, and a close of one of
+ * those then failed with EBADF (Chromium stopped at a CHECK). */
+static int blanket = 1;
+
 /* The floor: 256, or half the soft limit on fds when that is lower. */
 static int floor_fd(void)
 {
@@ -138,11 +147,12 @@ void gp__ownfd_release(struct gp__ownfd_hold *h)
                      closed = h->open & ~now;
 
   for (int i = 0; i < 64; i++) {
-    if (opened & (1ULL << i))
+    if ((opened & (1ULL << i)) && blanket)
       gp__ownfd_note(floor_fd() + i);
     else if (closed & (1ULL << i))
       gp__ownfd_forget(floor_fd() + i);
   }
+  blanket = 0;
   while (h->n > 0)
     gp__real_close(h->fds[--h->n]);
   gp__unlock(&hold_lock);
@@ -152,4 +162,5 @@ void gp__ownfd_release(struct gp__ownfd_hold *h)
 void gp__ownfd_fork_child(void)
 {
   gp__lock_reset(&hold_lock);
+  blanket = 1;
 }

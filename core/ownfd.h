@@ -28,9 +28,12 @@ int gp__ownfd_next(int from);
 /* While a library makes fds of its own for the runtime (libuv's loop and
  * its process-wide signal lock pipe), every free number below the floor is
  * taken, so that they land above it: gp__ownfd_hold before,
- * gp__ownfd_release after (both under a lock). The fds opened in between
- * just above the floor are noted as the runtime's, and those closed in
- * between are forgotten: a library's fds need not be named one by one. */
+ * gp__ownfd_release after (both under a lock). At the first release (in
+ * the process, and in a fork's child) the fds opened in between just above
+ * the floor are noted as the runtime's, so that a library's fds need not
+ * be named one by one; later, the caller names them (the program's other
+ * threads may open fds there meanwhile). Those closed in between are
+ * forgotten. */
 struct gp__ownfd_hold {
   int fds[256];            /* the numbers taken */
   int n;                   /* how many */
