@@ -33,6 +33,17 @@ extern int gp_spawn(gp_coro_t **co, void *(*fn)(void *), void *arg)
 extern int gp_join(gp_coro_t *co, void **retval) __attribute__((weak));
 extern gp_coro_t *gp_current(void) __attribute__((weak));
 
+/* Runs this program again with name=value in its environment (a setting
+ * the runtime reads as it starts). Returns only when the exec failed: the
+ * exit status for main to return. */
+static inline int rerun_with(const char *name, const char *value, char **argv)
+{
+  setenv(name, value, 1);
+  execv("/proc/self/exe", argv);
+  perror("execv");
+  return 127;
+}
+
 /* Nonzero when libgpatch is preloaded and its runtime started (it says on
  * stderr when it cannot, and the program then runs unpatched). */
 static inline int patched(void)

@@ -27,10 +27,7 @@ int main(int argc, char **argv)
 
   (void)argc;
   if (patched() && (cores == NULL || strcmp(cores, "1") == 0)) {
-    setenv("GPATCH_CORES", "2", 1);
-    execv("/proc/self/exe", argv);
-    perror("execv");
-    return 1;
+    return rerun_with("GPATCH_CORES", "2", argv);
   }
   alarm(20);
   for (int round = 0; round < 3; round++) {

@@ -33,9 +33,7 @@ int main(int argc, char **argv)
 
   (void)argc;
   if (getenv("GPATCH_MAX_BLOCKING_MS") == NULL) {
-    setenv("GPATCH_MAX_BLOCKING_MS", "10000", 1);
-    execv("/proc/self/exe", argv);
-    return 127;
+    return rerun_with("GPATCH_MAX_BLOCKING_MS", "10000", argv);
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   sigemptyset(&usr1);

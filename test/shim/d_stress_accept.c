@@ -61,10 +61,7 @@ int main(int argc, char **argv)
    * the listener began. */
   (void)argc;
   if (patched() && getenv("GPATCH_PREEMPT_MS") == NULL) {
-    setenv("GPATCH_PREEMPT_MS", "1", 1);
-    execv("/proc/self/exe", argv);
-    perror("execv");
-    return 1;
+    return rerun_with("GPATCH_PREEMPT_MS", "1", argv);
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   lfd = tcp_listener(&addr, 0, 4096);

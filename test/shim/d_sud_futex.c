@@ -58,9 +58,7 @@ int main(int argc, char **argv)
 
   (void)argc;
   if (getenv("GPATCH_SUD") == NULL) {
-    setenv("GPATCH_SUD", "on", 1);
-    execv("/proc/self/exe", argv);
-    return 127;
+    return rerun_with("GPATCH_SUD", "on", argv);
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   pthread_create(&t, NULL, waker, NULL);

@@ -191,10 +191,7 @@ int main(int argc, char **argv)
   (void)argc;
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (patched() && getenv("GPATCH_TLS") == NULL) {
-    setenv("GPATCH_TLS", "thread", 1);
-    execv("/proc/self/exe", argv);
-    perror("execv");
-    return 1;
+    return rerun_with("GPATCH_TLS", "thread", argv);
   }
 
   pair(waiter, waker);

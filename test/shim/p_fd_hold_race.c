@@ -56,9 +56,7 @@ int main(int argc, char **argv)
 
   (void)argc;
   if (getenv("GPATCH_PATCH") == NULL) {
-    setenv("GPATCH_PATCH", "-thread", 1);
-    execv("/proc/self/exe", argv);
-    return 3;
+    return rerun_with("GPATCH_PATCH", "-thread", argv);
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048 &&

@@ -33,9 +33,7 @@ int main(int argc, char **argv)
   if (!patched())
     return 0;
   if (getenv("GPATCH_DEBUG") == NULL) {
-    setenv("GPATCH_DEBUG", "SIGUSR2", 1);
-    execv("/proc/self/exe", argv);
-    return 2;
+    return rerun_with("GPATCH_DEBUG", "SIGUSR2", argv);
   }
   (void)argc;
   spawn(&t, other, NULL);

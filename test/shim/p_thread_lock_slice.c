@@ -51,10 +51,7 @@ int main(int argc, char **argv)
     return 1;
   }
   if (cores == NULL) { /* the default, auto: this checks one scheduler */
-    setenv("GPATCH_CORES", "1", 1);
-    execv("/proc/self/exe", argv);
-    perror("execv");
-    return 1;
+    return rerun_with("GPATCH_CORES", "1", argv);
   }
   if (strcmp(cores, "1") != 0) {
     SAY("GPATCH_CORES=%s: the other thread may run on another scheduler "

@@ -34,9 +34,7 @@ int main(int argc, char **argv)
 
   (void)argc;
   if (getenv("GPATCH_PATCH") == NULL) {
-    setenv("GPATCH_PATCH", "-thread", 1);
-    execv("/proc/self/exe", argv);
-    return 3;
+    return rerun_with("GPATCH_PATCH", "-thread", argv);
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   t0 = now_ms();
