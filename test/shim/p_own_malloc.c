@@ -11,108 +11,14 @@
 #include "compat.h"
 
 #include <sched.h>
-#include <sys/mman.h>
 
-/* ---- the program's own allocator: bump allocation from one mapping,
- * under a spin lock; a block's size sits in the 16 bytes before it; free
- * keeps nothing ---- */
-
-static char *arena;
-static size_t used;
-static int arena_lock;
-#define ARENA (256u << 20)
-
-static void *bump(size_t n, size_t align)
+static void own_malloc_enter(void)
 {
-  char *p = NULL;
-  size_t at;
-
-  if (align < 16)
-    align = 16;
-  if (n > ARENA)
-    return NULL;
-  while (__atomic_exchange_n(&arena_lock, 1, __ATOMIC_ACQUIRE))
-    ;
-  if (arena == NULL) {
-    void *m = mmap(NULL, ARENA, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    arena = m == MAP_FAILED ? NULL : m;
-  }
-  if (arena != NULL) {
-    at = (used + 16 + align - 1) & ~(align - 1);
-    if (at + n <= ARENA) {
-      p = arena + at;
-      ((size_t *)p)[-1] = n;
-      used = at + n;
-    }
-  }
-  __atomic_store_n(&arena_lock, 0, __ATOMIC_RELEASE);
-  if (p == NULL)
-    errno = ENOMEM;
-  return p;
 }
-
-void *malloc(size_t n)
+static void own_malloc_leave(void)
 {
-  return bump(n, 16);
 }
-
-void free(void *p)
-{
-  (void)p;
-}
-
-void *calloc(size_t a, size_t b)
-{
-  if (b != 0 && a > (size_t)-1 / b) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  return bump(a * b, 16); /* fresh mapping: already zero */
-}
-
-size_t malloc_usable_size(void *p)
-{
-  return p ? ((size_t *)p)[-1] : 0;
-}
-
-void *realloc(void *p, size_t n)
-{
-  void *q = bump(n, 16);
-  size_t old = malloc_usable_size(p);
-  if (q && p)
-    memcpy(q, p, old < n ? old : n);
-  return q;
-}
-
-int posix_memalign(void **out, size_t align, size_t n)
-{
-  void *p = bump(n, align);
-  if (p == NULL)
-    return ENOMEM;
-  *out = p;
-  return 0;
-}
-
-void *aligned_alloc(size_t align, size_t n)
-{
-  return bump(n, align);
-}
-
-void *memalign(size_t align, size_t n)
-{
-  return bump(n, align);
-}
-
-void *valloc(size_t n)
-{
-  return bump(n, 4096);
-}
-
-void *pvalloc(size_t n)
-{
-  return bump((n + 4095) & ~(size_t)4095, 4096);
-}
+#include "own_malloc.h"
 
 /* ---- the check ---- */
 
