@@ -134,8 +134,8 @@ static void on_exit_hook(struct gp__coro *co)
     run_destructors(t);
     if (t->robust.__next != NULL)
       gp__sync_robust_died(&t->robust);
-    free(t->vals);
-    free(t->seqs);
+    gp__free(t->vals);
+    gp__free(t->seqs);
     t->vals = NULL;
     t->seqs = NULL;
     t->nvals = 0;
@@ -1525,12 +1525,12 @@ GP_EXPORT int pthread_setspecific(pthread_key_t key, const void *val)
     return ENOMEM;
   if (key >= t->nvals) {
     size_t n = key + 16 < NKEYS ? key + 16 : NKEYS;
-    void **v = realloc(t->vals, n * sizeof(*v));
+    void **v = gp__realloc(t->vals, n * sizeof(*v));
     unsigned *s;
     if (v == NULL)
       return ENOMEM;
     t->vals = v;
-    s = realloc(t->seqs, n * sizeof(*s));
+    s = gp__realloc(t->seqs, n * sizeof(*s));
     if (s == NULL)
       return ENOMEM;
     t->seqs = s;
