@@ -809,7 +809,7 @@ GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
       .kind = OP_RECVMMSG, .fd = fd, .vec = vec, .vlen = n, .flags = flags};
   int r;
 
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_recvmmsg(fd, vec, n, flags, timeout);
   r = (int)drive(&op);
   for (int i = 0; i < r; i++)
@@ -825,7 +825,7 @@ GP_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
   unsigned sent = n < UIO_MAXIOV ? n : UIO_MAXIOV; /* the kernel's limit */
   struct mmsghdr *copy;
 
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_sendmmsg(fd, vec, n, flags);
   /* The headers read from a copy: a bad address is the kernel's to say. */
   if (sent > 0 && (copy = malloc(sizeof(*copy) * sent)) != NULL) {
@@ -843,7 +843,7 @@ GP_EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t count)
 {
   struct op op = {
       .kind = OP_SENDFILE, .fd = out, .in = in, .offset = offset, .len = count};
-  if (!gp__shim_active(GP__PATCH_SOCKET))
+  if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(out))
     return gp__real_sendfile(out, in, offset, count);
   return drive(&op);
 }

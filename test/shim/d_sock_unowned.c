@@ -13,20 +13,23 @@
  * another listener, which main alone accepts on: a thread waiting in
  * accept takes a connection before anyone else plain, while here its
  * poll and its accept are two calls); and a
- * read with SO_RCVTIMEO that times out (EAGAIN). Main meanwhile does its
- * part after pauses, then waits on a semaphore the thread posts. */
+ * read with SO_RCVTIMEO that times out (EAGAIN); a recvmmsg (MSG_WAITFORONE)
+ * that waits for main's datagram; a sendfile of a 1 MiB file to the stream
+ * socket, all of it in one call. Main meanwhile does its part after pauses,
+ * then waits on a semaphore the thread posts. */
 #include "compat.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #define BIG (1 << 20)
 
-static int sv[2], lfd, lfd2, cfd, tfd[2];
+static int sv[2], lfd, lfd2, cfd, tfd[2], dg[2], file;
 static struct sockaddr_in addr, addr2;
 static sem_t done;
 static char big[BIG], back[BIG];
@@ -58,6 +61,22 @@ static void notify(union sigval v)
   len += snprintf(report + len, sizeof(report) - len,
                   "read with SO_RCVTIMEO: %zd %s\n", n,
                   n < 0 ? strerror(errno) : "");
+  {
+    struct mmsghdr m[2];
+    struct iovec iv[2] = {{buf, 8}, {buf + 8, 8}};
+    memset(m, 0, sizeof(m));
+    memset(buf, 0, sizeof(buf));
+    m[0].msg_hdr.msg_iov = &iv[0];
+    m[0].msg_hdr.msg_iovlen = 1;
+    m[1].msg_hdr.msg_iov = &iv[1];
+    m[1].msg_hdr.msg_iovlen = 1;
+    c = recvmmsg(dg[0], m, 2, MSG_WAITFORONE, NULL);
+    len += snprintf(report + len, sizeof(report) - len,
+                    "recvmmsg %d, first '%.8s'\n", c, c > 0 ? buf : "");
+  }
+  w = sendfile(sv[0], file, NULL, BIG);
+  len += snprintf(report + len, sizeof(report) - len, "sendfile %zd of %d\n", w,
+                  BIG);
   if (a >= 0)
     close(a);
   sem_post(&done);
@@ -90,7 +109,10 @@ int main(void)
       bind(lfd2, (struct sockaddr *)&addr2, sizeof(addr2)) != 0 ||
       listen(lfd2, 8) != 0 ||
       getsockname(lfd2, (struct sockaddr *)&addr2, &alen) != 0 ||
-      (cfd = socket(AF_INET, SOCK_STREAM, 0)) < 0 || sem_init(&done, 0, 0))
+      (cfd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+      socketpair(AF_UNIX, SOCK_DGRAM, 0, dg) != 0 ||
+      (file = fileno(tmpfile())) < 0 || write(file, big, BIG) != BIG ||
+      lseek(file, 0, SEEK_SET) != 0 || sem_init(&done, 0, 0))
     return 1;
   memset(&ev, 0, sizeof(ev));
   ev.sigev_notify = SIGEV_THREAD;
@@ -117,6 +139,17 @@ int main(void)
     return 4;
   a = accept(lfd2, NULL, NULL); /* the thread's connect */
   printf("main accepted the thread's connection: %s\n", a >= 0 ? "yes" : "no");
+  usleep(200000); /* the thread waits in recvmmsg */
+  if (send(dg[1], "datagram", 8, 0) != 8)
+    return 5;
+  usleep(50000); /* the thread waits in sendfile, the buffer full */
+  for (got = 0; got < BIG;) {
+    ssize_t n = read(sv[1], back, BIG - got);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+  }
+  printf("main drained %zu bytes of the file\n", got);
   sem_wait(&done);
   fputs(report, stdout);
   close(k);
