@@ -236,20 +236,28 @@ static void robust_unlink(pthread_mutex_t *m)
   n->__prev = n->__next = NULL;
 }
 
+/* Gives m's word back (its owner already cleared) and wakes one waiter
+ * if some wait: the end of an unlock, and of a robust mutex's owner. */
+static void word_release(pthread_mutex_t *m)
+{
+  uint32_t *w = mutex_word(m);
+  if (gp__tls.locks_held > 0) /* not when another than the locker unlocks,
+                                 which glibc allows for a normal mutex */
+    gp__tls.locks_held--;
+  if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
+    gp__addr_wake(w, 1);
+}
+
 void gp__sync_robust_died(__pthread_list_t *list)
 {
   while (list->__next != list) {
     pthread_mutex_t *m =
         GP__CONTAINER(list->__next, pthread_mutex_t, __data.__list);
-    uint32_t *w = mutex_word(m);
     robust_unlink(m);
     m->__data.__count = 0;
     robust_set(m, 0); /* the next owner gets EOWNERDEAD, consistent or not */
     set_owner(m, ROBUST_DEAD);
-    if (gp__tls.locks_held > 0)
-      gp__tls.locks_held--;
-    if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
-      gp__addr_wake(w, 1);
+    word_release(m);
   }
 }
 
@@ -394,11 +402,7 @@ static int mutex_unlock(pthread_mutex_t *m)
       return 0;
     }
   }
-  if (gp__tls.locks_held > 0) /* not when another than the locker unlocks,
-                                 which glibc allows for a normal mutex */
-    gp__tls.locks_held--;
-  if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
-    gp__addr_wake(w, 1);
+  word_release(m);
   return 0;
 }
 
