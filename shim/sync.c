@@ -17,7 +17,9 @@
  *            __count recursion; __owner+__nusers (8 bytes) the owner's id;
  *            __kind the type as glibc set it;
  *   cond:    __g_signals[0] a sequence that signals move on, __g_signals[1]
- *            the waiters, __wrefs the clock and process-shared bits;
+ *            one that broadcasts move on, __g_size (8 bytes) the waiters and
+ *            the signals pending, __g_refs[0] the waiters inside for the
+ *            destroy, __wrefs the clock and process-shared bits;
  *   rwlock:  __readers the lock word (readers, WRITER, WAITERS), __writers
  *            writers waiting, __pad3+__pad4 (8 bytes) the writer's id,
  *            __flags the kind;
@@ -33,6 +35,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -567,23 +570,43 @@ static uint32_t *cond_seq(pthread_cond_t *c)
   return &c->__data.__g_signals[0];
 }
 
-static uint32_t *cond_waiters(pthread_cond_t *c)
+/* The waiters and the signals not yet taken, in one 64-bit word (low half
+ * waiters, high half signals), changed together: a waiter that takes a
+ * signal stops being counted in the same step. Counted apart, a signal
+ * made between the two saw the leaving waiter, added a signal for it that
+ * nobody was woken to take, and every later signal found as many pending
+ * as waiters and woke nobody: producers and consumers of a queue all
+ * waited (d_thread_cond_storm). A waiter returns for a signal only by
+ * taking one, so that a signal ends one wait, as glibc's does (a waiter
+ * that had not gone to sleep yet when the sequence moved would otherwise
+ * return too). */
+typedef uint64_t __attribute__((may_alias)) cond_word_t;
+#define COND_WAITER ((uint64_t)1)
+#define COND_SIGNAL ((uint64_t)1 << 32)
+
+_Static_assert(offsetof(pthread_cond_t, __data.__g_size) % 8 == 0 &&
+                   _Alignof(pthread_cond_t) >= 8,
+               "a condition variable's __g_size is one aligned 64-bit word");
+
+static cond_word_t *cond_word(pthread_cond_t *c)
 {
-  return &c->__data.__g_signals[1];
+  return (cond_word_t *)(void *)&c->__data.__g_size[0];
 }
 
-/* Signals not yet taken: a waiter returns for a signal only by taking one,
- * so that a signal ends one wait, as glibc's does (a waiter that had not
- * gone to sleep yet when the sequence moved would otherwise return too). */
-static uint32_t *cond_tokens(pthread_cond_t *c)
+static uint32_t waiters_of(uint64_t v)
 {
-  return &c->__data.__g_size[0];
+  return (uint32_t)v;
+}
+
+static uint32_t signals_of(uint64_t v)
+{
+  return (uint32_t)(v >> 32);
 }
 
 /* Moves on at each broadcast: it ends every wait begun before it. */
 static uint32_t *cond_bcast(pthread_cond_t *c)
 {
-  return &c->__data.__g_size[1];
+  return &c->__data.__g_signals[1];
 }
 
 /* The waiters inside cond_wait, for the destroy. */
@@ -593,7 +616,7 @@ static uint32_t *cond_inside(pthread_cond_t *c)
 }
 
 /* Takes one from the count at w when it is above 0; nonzero if taken
- * (a condition variable's pending signals, a semaphore's value). */
+ * (a semaphore's value). */
 static int take_one(uint32_t *w)
 {
   uint32_t v = __atomic_load_n(w, __ATOMIC_ACQUIRE);
@@ -604,21 +627,26 @@ static int take_one(uint32_t *w)
   return 0;
 }
 
-/* Takes a signal when there is one; nonzero if taken. */
-static int cond_take(pthread_cond_t *c)
+/* A waiter leaves: with a signal when took (one must be pending; nonzero
+ * if one was), else without one, and then no more signals stay pending
+ * than waiters (one leaving by a timeout takes back the one no waiter is
+ * left to take). Returns the signals still pending after it. */
+static uint32_t cond_leave(pthread_cond_t *c, int take, int *took)
 {
-  return take_one(cond_tokens(c));
-}
+  cond_word_t *w = cond_word(c);
+  uint64_t v = __atomic_load_n(w, __ATOMIC_ACQUIRE), n;
 
-/* No more signals pending than waiters: one leaving without a signal
- * (a timeout) takes back one that no waiter is left to take. */
-static void cond_trim(pthread_cond_t *c)
-{
-  uint32_t t = __atomic_load_n(cond_tokens(c), __ATOMIC_ACQUIRE);
-  while (t > __atomic_load_n(cond_waiters(c), __ATOMIC_ACQUIRE))
-    if (__atomic_compare_exchange_n(cond_tokens(c), &t, t - 1, 1,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-      break;
+  do {
+    uint32_t wt = waiters_of(v) - 1, sg = signals_of(v);
+    *took = take && sg > 0;
+    if (take && !*took)
+      return sg; /* none to take: it goes on waiting, still counted */
+    if (*took)
+      sg--;
+    n = ((uint64_t)(sg < wt ? sg : wt) << 32) | wt;
+  } while (!__atomic_compare_exchange_n(w, &v, n, 1, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_ACQUIRE));
+  return signals_of(n);
 }
 
 static int emulated_cond(const pthread_cond_t *c)
@@ -641,7 +669,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
   /* Counted and the sequence read while m is held: a signal made after m
    * is released moves the sequence, and the wait below sees it. */
   inside_enter(cond_inside(c));
-  __atomic_fetch_add(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
+  __atomic_fetch_add(cond_word(c), COND_WAITER, __ATOMIC_SEQ_CST);
   bcast = __atomic_load_n(cond_bcast(c), __ATOMIC_SEQ_CST);
   seq = __atomic_load_n(cond_seq(c), __ATOMIC_SEQ_CST);
   m->__data.__count = 1;
@@ -652,9 +680,13 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
     /* Read before looking for a signal: one made after it moves it, and
      * the next wait returns at once. */
     seq = __atomic_load_n(cond_seq(c), __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(cond_bcast(c), __ATOMIC_SEQ_CST) != bcast ||
-        (took = cond_take(c))) {
+    if (__atomic_load_n(cond_bcast(c), __ATOMIC_SEQ_CST) != bcast) {
       r = 0; /* woken, even if the deadline passed meanwhile (glibc) */
+      break;
+    }
+    cond_leave(c, 1, &took);
+    if (took) {
+      r = 0;
       break;
     }
     if (r != 0 && r != -EAGAIN && r != -EINTR)
@@ -662,15 +694,12 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
     /* A signal handler has run (in the park): the wait goes on, as
      * glibc's does. */
   }
-  __atomic_fetch_sub(cond_waiters(c), 1, __ATOMIC_SEQ_CST);
-  cond_trim(c);
   /* Leaving without a signal (a broadcast, a deadline…): a signal still
    * pending may have spent its wake on this waiter (a broadcast had woken
    * every waiter when it was made), so another is woken to take it; else
    * it would stay pending beside a waiter asleep, and count against later
    * signals as one already given (d_thread_cond_bcast). */
-  if (!took && __atomic_load_n(cond_tokens(c), __ATOMIC_SEQ_CST) > 0 &&
-      __atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) > 0)
+  if (!took && cond_leave(c, 0, &took) > 0)
     cond_wake(c, 1);
   inside_leave(cond_inside(c)); /* the last touch of c */
   lr = mutex_lock(m, GP__NEVER, 0, 0);
@@ -794,31 +823,39 @@ static void cond_wake(pthread_cond_t *c, size_t n)
 
 GP_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
-  uint32_t t, w;
+  cond_word_t *w;
+  uint64_t v;
 
   if (!emulated_cond(c))
     return shared_cond_wake(c, 1);
   /* One more signal to take, unless every waiter has one already. */
-  t = __atomic_load_n(cond_tokens(c), __ATOMIC_ACQUIRE);
+  w = cond_word(c);
+  v = __atomic_load_n(w, __ATOMIC_SEQ_CST);
   do {
-    w = __atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST);
-    if (t >= w)
+    if (signals_of(v) >= waiters_of(v))
       return 0;
-  } while (!__atomic_compare_exchange_n(cond_tokens(c), &t, t + 1, 1,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+  } while (!__atomic_compare_exchange_n(w, &v, v + COND_SIGNAL, 1,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
   cond_wake(c, 1);
   return 0;
 }
 
 GP_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
+  cond_word_t *w;
+  uint64_t v;
+
   if (!emulated_cond(c))
     return shared_cond_wake(c, SIZE_MAX);
-  if (__atomic_load_n(cond_waiters(c), __ATOMIC_SEQ_CST) == 0)
+  w = cond_word(c);
+  v = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+  if (waiters_of(v) == 0)
     return 0;
   /* Every wait begun before this one ends: no signal is left to take. */
   __atomic_fetch_add(cond_bcast(c), 1, __ATOMIC_SEQ_CST);
-  __atomic_store_n(cond_tokens(c), 0, __ATOMIC_RELEASE);
+  while (!__atomic_compare_exchange_n(w, &v, (uint64_t)waiters_of(v), 1,
+                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+    ;
   cond_wake(c, SIZE_MAX);
   return 0;
 }
