@@ -141,8 +141,11 @@ static void on_exit_hook(struct gp__coro *co)
     t->nvals = 0;
   }
   /* The last thread of the process (the first one having gone with a fork
-   * made by another): POSIX has the process exit with status 0. */
-  if (gp__sched_alone())
+   * made by another): POSIX has the process exit with status 0. Only when
+   * threads are coroutines: else the count has none of the real threads
+   * (GPATCH_PATCH=-thread), and the last of two coroutines spawned in one
+   * ended the process. */
+  if ((gp__config.patch & GP__PATCH_THREAD) && gp__sched_alone())
     exit(0);
 }
 

@@ -277,4 +277,25 @@ static int compat_failures __attribute__((unused));
     }                                                                          \
   } while (0)
 
+/* main returns its status through main_done; an exit before that (the
+ * process ended under main's feet) fails with status 1 instead of passing
+ * with whatever status the exit had. Call must_reach_end() first. */
+static int compat_main_done __attribute__((unused));
+static void compat_check_end(void)
+{
+  if (!compat_main_done) {
+    SAY("the process ended before main did\n");
+    _exit(1);
+  }
+}
+static inline void must_reach_end(void)
+{
+  atexit(compat_check_end);
+}
+static inline int main_done(int status)
+{
+  compat_main_done = 1;
+  return status;
+}
+
 #endif /* GP_TEST_COMPAT_H */

@@ -37,6 +37,7 @@ int main(int argc, char **argv)
     return rerun_with("GPATCH_PATCH", "-thread", argv);
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
+  must_reach_end(); /* the last of the coroutines ended the process */
   t0 = now_ms();
   EXPECT("pthread_create makes real threads",
          pthread_create(&t[0], NULL, real_thread, NULL) == 0 &&
@@ -49,5 +50,5 @@ int main(int argc, char **argv)
   EXPECT("each thread's two coroutines slept at the same time",
          r[0] == NULL && r[1] == NULL);
   EXPECT("both threads ran at the same time", now_ms() - t0 < 380);
-  return compat_failures != 0;
+  return main_done(compat_failures != 0);
 }
