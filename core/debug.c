@@ -310,8 +310,10 @@ int gp__debug_thread_init(struct gp__sched *s)
 
   /* The signal stack: only if the thread has none of its own. */
   if (sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE)) {
-    s->altstack = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* A retired scheduler's (gp__sched_retire) serves its next thread. */
+    if (s->altstack == NULL)
+      s->altstack = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (s->altstack != MAP_FAILED) {
       ss.ss_sp = s->altstack;
       ss.ss_size = ALTSTACK_SIZE;
@@ -371,8 +373,10 @@ static void *monitor_main(void *arg)
       struct gp__sched *s = __atomic_load_n(&gp__scheds[i], __ATOMIC_ACQUIRE);
       uint64_t sw, now;
       int polling;
-      if (s == NULL)
+      if (s == NULL || __atomic_load_n(&s->retired, __ATOMIC_ACQUIRE)) {
+        seen[i].last = UINT64_MAX; /* its next thread is seen anew */
         continue;
+      }
       sw = __atomic_load_n(&s->switches, __ATOMIC_RELAXED);
       now = gp__now();
       polling = __atomic_load_n(&s->in_poll, __ATOMIC_RELAXED);

@@ -747,6 +747,50 @@ static void atfork_prepare(void);
 static void atfork_parent(void);
 static void atfork_child(void);
 
+/* The calling thread's running context becomes s's main coroutine, and
+ * the hub's context starts at hub_main on its own stack: at a scheduler's
+ * making, and when a real thread takes one a thread that ended left
+ * (revive). The structs are zeroed here but for what outlives a thread:
+ * the hub's stack and the debuggers' names for it. */
+static void begin_main(struct gp__sched *s)
+{
+  struct gp__coro *hub = s->hub, *main = s->main;
+  struct gp__stack *st = hub->stack;
+#ifdef GP__VALGRIND
+  unsigned vg = hub->vg_stack_id;
+#endif
+#ifdef GP__TSAN
+  void *fiber = hub->tsan_fiber;
+#endif
+
+  memset(hub, 0, sizeof(*hub));
+  memset(main, 0, sizeof(*main));
+  gp__coro_init_struct(s, hub);
+  hub->is_hub = 1;
+  hub->state = GP__RUNNING;
+  hub->started = 1;
+  strcpy(hub->name, "hub");
+  hub->stack = st;
+#ifdef GP__VALGRIND
+  hub->vg_stack_id = vg;
+#endif
+  gp__coro_init_struct(s, main);
+  main->magic = GP__CORO_MAGIC;
+  gp__ctx_adopt(&main->ctx, s->main_uc);
+  main->state = GP__RUNNING;
+  main->started = 1;
+  main->home_tid = s->tid;
+#ifdef GP__TSAN
+  main->tsan_fiber = __tsan_get_current_fiber();
+  hub->tsan_fiber = fiber ? fiber : __tsan_create_fiber(0);
+#endif
+  strcpy(main->name, "main");
+  gp__list_push_back(&s->all, &main->all_link);
+  s->nlive = 1;
+  s->current = main;
+  gp__ctx_make(&hub->ctx, st->lo, st->size, hub_main, s);
+}
+
 /* The thread's running context becomes coroutine 0 (main), and the hub
  * gets a stack of its own; on a worker (no main) the hub is the thread's
  * own context. Returns 0 or -ENOMEM. */
@@ -760,12 +804,12 @@ static int make_coros(struct gp__sched *s, int with_main)
     s->main = gp__calloc(1, sizeof(*s->main));
   if (!s->main_uc || !s->hub || (with_main && !s->main))
     goto fail;
-  gp__coro_init_struct(s, s->hub);
-  s->hub->is_hub = 1;
-  s->hub->state = GP__RUNNING;
-  s->hub->started = 1;
-  strcpy(s->hub->name, "hub");
   if (!with_main) {
+    gp__coro_init_struct(s, s->hub);
+    s->hub->is_hub = 1;
+    s->hub->state = GP__RUNNING;
+    s->hub->started = 1;
+    strcpy(s->hub->name, "hub");
     gp__ctx_adopt(&s->hub->ctx, s->main_uc);
 #ifdef GP__TSAN
     s->hub->tsan_fiber = __tsan_get_current_fiber();
@@ -774,33 +818,19 @@ static int make_coros(struct gp__sched *s, int with_main)
     gp__tls.on_hub = 1;
     return 0;
   }
-  gp__coro_init_struct(s, s->main);
-  s->main->magic = GP__CORO_MAGIC;
-  gp__ctx_adopt(&s->main->ctx, s->main_uc);
-  s->main->state = GP__RUNNING;
-  s->main->started = 1;
-  s->main->home_tid = s->tid;
-#ifdef GP__TSAN
-  s->main->tsan_fiber = __tsan_get_current_fiber();
-  s->hub->tsan_fiber = __tsan_create_fiber(0);
-#endif
-  strcpy(s->main->name, "main");
-  gp__list_push_back(&s->all, &s->main->all_link);
-  s->nlive = 1;
-  s->current = s->main;
   /* A thread's size (a handler that lands in the hub runs the program's
    * code there, and a child it forks lives on there), in a mapping of its
    * own: the first slab waits for the first thread. */
   if (gp__stack_get_own(&st, gp__config.stack_size) < 0)
     goto fail;
   s->hub->stack = st;
-  gp__ctx_make(&s->hub->ctx, st->lo, st->size, hub_main, s);
 #ifdef GP__VALGRIND
   /* Like every coroutine's: without it valgrind takes a switch to the hub
    * for a stack frame of its neighbour in the slab, and marks the hub's
    * saved frame undefined. */
   s->hub->vg_stack_id = VALGRIND_STACK_REGISTER(st->lo, st->lo + st->size);
 #endif
+  begin_main(s);
   return 0;
 
 fail:
@@ -921,6 +951,74 @@ fail_poller:
   return err;
 }
 
+/* Real threads' schedulers whose threads ended (gp__sched_retire), under
+ * sched_lock. */
+static struct gp__sched *retired;
+extern void *__dso_handle __attribute__((visibility("hidden")));
+
+/* Takes a retired scheduler for the calling real thread, or NULL when
+ * there is none. Its loop, fds, hub stack and pools are as its last
+ * thread left them, with nothing waiting on any. */
+static struct gp__sched *revive(void)
+{
+  struct gp__sched *s;
+
+  gp__lock(&sched_lock);
+  if ((s = retired) != NULL)
+    retired = s->retired_next;
+  gp__unlock(&sched_lock);
+  if (s == NULL)
+    return NULL;
+  s->retired_next = NULL;
+  s->tid = gettid();
+  gp__tp_sched_init(s);
+  begin_main(s);
+  s->tls_owner = NULL;
+  s->main_ended = s->main_suspended = 0;
+  s->preempt_asked = s->ncancel_async = s->preempt_closed = 0;
+  s->switches++; /* the monitor's count of it starts again */
+  __atomic_store_n(&s->retired, 0, __ATOMIC_RELEASE);
+  return s;
+}
+
+static void retire_at_exit(void *arg)
+{
+  (void)arg;
+  gp__sched_retire();
+}
+
+void gp__sched_retire(void)
+{
+  struct gp__sched *s = gp__tls.sched;
+  stack_t cur, off = {.ss_flags = SS_DISABLE};
+
+  /* Only a real thread's scheduler with nothing but the ending thread on
+   * it (a coroutine spawned there would be lost with it either way). */
+  if (s == NULL || s->pool || s->main == NULL || s->current != s->main ||
+      s->nlive != 1 || s->nready || s->nheap || s->nfdwait || s->nexternal ||
+      __atomic_load_n(&s->ninbox, __ATOMIC_ACQUIRE) ||
+      __atomic_load_n(&s->nspawn, __ATOMIC_ACQUIRE))
+    return;
+  GP__RUNTIME_ENTER();
+  gp__tls_thread_gone(s);
+  /* The signal stack the runtime gave it is the next thread's. */
+  if (s->altstack && sigaltstack(NULL, &cur) == 0 && cur.ss_sp == s->altstack)
+    sigaltstack(&off, NULL);
+  gp__list_init(&s->all);
+  s->nlive = 0;
+  s->interrupts = 0;
+  s->tid = 0;
+  __atomic_store_n(&s->retired, 1, __ATOMIC_RELEASE);
+  gp__lock(&sched_lock);
+  s->retired_next = retired;
+  retired = s;
+  gp__unlock(&sched_lock);
+  GP__RUNTIME_LEAVE();
+  gp__tls.sched = NULL;
+  gp__tls.foreign = 1; /* what it calls from now on passes through */
+  gp__tls.setup = -1;  /* and never makes a scheduler again */
+}
+
 /* Makes the calling thread's scheduler (pool: one of GPATCH_CORES; with
  * main: the thread's running context becomes coroutine 0). Runs with the
  * re-entry guard up: what it calls back into passes straight to libc.
@@ -929,9 +1027,12 @@ fail_poller:
 static int make_sched(struct gp__sched **out, const char **what, int with_main,
                       int pool)
 {
-  struct gp__sched *s = gp__calloc(1, sizeof(*s));
+  struct gp__sched *s;
   int err;
 
+  if (!pool && with_main && (s = revive()) != NULL)
+    goto made;
+  s = gp__calloc(1, sizeof(*s));
   *what = "allocating the scheduler";
   if (s == NULL)
     return -ENOMEM;
@@ -961,6 +1062,7 @@ static int make_sched(struct gp__sched **out, const char **what, int with_main,
   if (pool)
     __atomic_store_n(&pool_n, pool_n + 1, __ATOMIC_RELEASE);
   gp__unlock(&sched_lock);
+made:
   gp__tls.sched = s;
   gp__tls.app = 1;
   gp__debug_thread_init(s);
@@ -1126,6 +1228,10 @@ struct gp__sched *gp__sched_make(void)
   }
   if (s->main && s->pool && (gp__config.patch & GP__PATCH_THREAD))
     gp__coro_register_main(s->main);
+  /* A real thread's is kept for the next one when the thread ends (after
+   * its C++ thread_local destructors, registered later, run first). */
+  if (!s->pool)
+    gp__real___cxa_thread_atexit_impl(retire_at_exit, NULL, &__dso_handle);
   gp__debug_monitor_start(s);
   GP__RUNTIME_LEAVE();
   gp__tls.setup = 0;
@@ -1169,6 +1275,7 @@ static void atfork_child(void)
   gp__lock_reset(&sched_lock);
   gp__wait_fork_child();
   gp__coro_fork_child(s ? s->current : NULL);
+  retired = NULL; /* their loops are the parent's */
   if (s == NULL) {
     gp__nsched = pool_n = 0;
     gp__ownfd_release(&fork_hold);

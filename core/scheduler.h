@@ -61,6 +61,13 @@ static inline struct gp__sched *gp__sched_get(void)
   return __builtin_expect(s != NULL, 1) ? s : gp__sched_make();
 }
 
+/* At the end of a real thread (one the runtime did not make a coroutine:
+ * GPATCH_PATCH=-thread, libgc, a sandbox), its scheduler is kept for the
+ * next one, with its loop, fds and stacks, rather than lost with the
+ * thread; what the thread calls afterwards (a key's destructor) passes
+ * straight through. Nothing happens on any other thread. */
+void gp__sched_retire(void);
+
 /* The running coroutine of this thread, or NULL when it has no scheduler
  * (never makes one). */
 struct gp__coro *gp__self(void);
@@ -177,6 +184,9 @@ struct gp__sched {
                           cancel asked (preempt.c) */
   int preempt_closed;  /* the signal is blocked again on this thread
                           after gp__preempt_stop */
+  int retired;         /* atomic: a real thread's, whose thread ended; kept
+                          for the next real thread (gp__sched_retire) */
+  struct gp__sched *retired_next; /* the retired list, under its lock */
 };
 
 /* Every scheduler made, by index; the first gp__ncores are the pool. */

@@ -397,6 +397,14 @@ void gp__tls_release(struct gp__sched *s, struct gp__coro *co)
   co->tls = NULL;
 }
 
+void gp__tls_thread_gone(struct gp__sched *s)
+{
+  gp__tls_release(s, s->main);
+  gp__free(s->tls); /* the ended thread's blocks' addresses */
+  s->tls = NULL;
+  s->live_locale = NULL; /* a new thread starts in the global locale */
+}
+
 /* Each coroutine's copy of a thread_local is its own object, with its own
  * destructor to run when the coroutine (the thread it stands in for)
  * exits; glibc would run them all at the OS thread's exit, on one copy. */

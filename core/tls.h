@@ -50,6 +50,10 @@ void gp__tls_switch(struct gp__sched *s, struct gp__coro *to);
 /* Drops the copy of a dead coroutine. */
 void gp__tls_release(struct gp__sched *s, struct gp__coro *co);
 
+/* The OS thread of s ended: its blocks and main's copy are forgotten, for
+ * the next thread to take s (gp__sched_retire). */
+void gp__tls_thread_gone(struct gp__sched *s);
+
 /* __cxa_thread_atexit_impl for the running coroutine: 1 when the runtime
  * took the destructor (run by gp__tls_run_dtors at the coroutine's exit),
  * 0 when it belongs to the OS thread (glibc's, run at its exit), -1 with
