@@ -66,6 +66,8 @@ struct op {
   int iovcnt;            /* its length */
   struct mmsghdr *vec;   /* OP_RECVMMSG, OP_SENDMMSG: the messages */
   unsigned vlen;         /* how many */
+  uint64_t mm_deadline;  /* OP_RECVMMSG: the end of its timeout argument,
+                            looked at after each message (or GP__NEVER) */
   int in;                /* OP_SENDFILE: the file read from */
   off_t *offset;         /* OP_SENDFILE: where, or NULL */
 };
@@ -83,11 +85,18 @@ static int socket_only(const struct op *op)
          op->kind != OP_WRITEV && op->kind != OP_SENDFILE;
 }
 
-/* recvmmsg and sendmmsg return a count of messages, not of bytes: they
- * wait for the first message only. */
+/* recvmmsg and sendmmsg return a count of messages, not of bytes. */
 static int counts_messages(const struct op *op)
 {
   return op->kind == OP_RECVMMSG || op->kind == OP_SENDMMSG;
+}
+
+/* A blocking sendmmsg sends every message, and a blocking recvmmsg takes
+ * vlen of them unless MSG_WAITFORONE asks for what is there once one
+ * came (or its timeout has passed when a message comes). */
+static int messages_all(const struct op *op)
+{
+  return op->kind == OP_SENDMMSG || !(op->flags & MSG_WAITFORONE);
 }
 
 /* One try of the real call. dontwait adds MSG_DONTWAIT (sockets only); read
@@ -162,6 +171,8 @@ static size_t remaining(const struct op *op)
   int n = op->iovcnt;
   size_t sum = 0;
 
+  if (counts_messages(op))
+    return op->vlen;
   if (op->kind == OP_RECVMSG || op->kind == OP_SENDMSG) {
     iov = op->msg->msg_iov;
     n = (int)op->msg->msg_iovlen;
@@ -180,6 +191,11 @@ static void advance(struct op *op, size_t r)
   struct iovec **piov;
   size_t *pn, n;
 
+  if (counts_messages(op)) { /* r messages */
+    op->vec += r;
+    op->vlen -= (unsigned)r;
+    return;
+  }
   if (op->kind == OP_RECVMSG || op->kind == OP_SENDMSG) {
     piov = &op->msg->msg_iov;
     pn = &op->msg->msg_iovlen;
@@ -266,9 +282,11 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
   int out = is_write(op);
   uint64_t timeo = out ? fi->sndtimeo_ns : fi->rcvtimeo_ns;
   uint64_t deadline = timeo ? gp__now() + timeo : GP__NEVER;
-  int all = op->kind == OP_SENDFILE ||
-            (!counts_messages(op) &&
-             (out ? fi->stream : fi->stream && (op->flags & MSG_WAITALL)));
+  int all =
+      op->kind == OP_SENDFILE ||
+      (counts_messages(op)
+           ? messages_all(op)
+           : (out ? fi->stream : fi->stream && (op->flags & MSG_WAITALL)));
   int peek = !out && (op->flags & MSG_PEEK);
   int hint =
       !out &&
@@ -304,6 +322,15 @@ static ssize_t loop(struct op *op, struct gp__fdinfo *fi, int dontwait)
       if (!all || r == 0 || remaining(op) == (size_t)r)
         return (ssize_t)done;
       advance(op, (size_t)r);
+      if (counts_messages(op)) {
+        /* Each message is a call of its own to the kernel: its own
+         * SO_RCVTIMEO or SO_SNDTIMEO; recvmmsg's timeout is looked at
+         * once a message came, never while it waits (recvmmsg(2), BUGS). */
+        if (op->kind == OP_RECVMMSG && op->mm_deadline != GP__NEVER &&
+            gp__now() >= op->mm_deadline)
+          return (ssize_t)done;
+        deadline = timeo ? gp__now() + timeo : GP__NEVER;
+      }
       continue;
     }
     if (errno == EINTR)
@@ -800,24 +827,55 @@ GP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
   return drive_iov(&op, msg->msg_iov, (int)msg->msg_iovlen);
 }
 
-/* recvmmsg(2): waits until the first message can be received, then takes
- * what is there. */
+/* recvmmsg(2): blocking, takes n messages, waiting for each (with
+ * MSG_WAITFORONE, what is there once the first came; with a timeout, what
+ * came by the time it passed, looked at after each message, as the
+ * kernel does). What is left of the timeout is written back. */
 GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
                        struct timespec *timeout)
 {
-  struct op op = {
-      .kind = OP_RECVMMSG, .fd = fd, .vec = vec, .vlen = n, .flags = flags};
+  struct op op = {.kind = OP_RECVMMSG,
+                  .fd = fd,
+                  .vec = vec,
+                  .vlen = n,
+                  .flags = flags,
+                  .mm_deadline = GP__NEVER};
+  struct timespec t;
+  uint64_t start = 0;
   int r;
 
   if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
     return gp__real_recvmmsg(fd, vec, n, flags, timeout);
+  if (timeout) {
+    /* The kernel's answers to a bad timeout, before anything is read. */
+    if (gp__shim_copy_in(&t, timeout, sizeof(t)) != 0) {
+      errno = EFAULT;
+      return -1;
+    }
+    if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000L) {
+      errno = EINVAL;
+      return -1;
+    }
+    start = gp__now();
+    op.mm_deadline =
+        t.tv_sec >= (time_t)((GP__NEVER - start) / 1000000000u)
+            ? GP__NEVER
+            : start + (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+  }
   r = (int)drive(&op);
   for (int i = 0; i < r; i++)
     fresh_passed(&vec[i].msg_hdr);
+  if (r > 0 && timeout && op.mm_deadline != GP__NEVER) {
+    uint64_t now = gp__now(),
+             left = now < op.mm_deadline ? op.mm_deadline - now : 0;
+    t.tv_sec = (time_t)(left / 1000000000u);
+    t.tv_nsec = (long)(left % 1000000000u);
+    *timeout = t;
+  }
   return r;
 }
 
-/* sendmmsg(2): waits until the first message can be sent. */
+/* sendmmsg(2): blocking, sends every message, waiting for room for each. */
 GP_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
 {
   struct op op = {
