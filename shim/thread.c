@@ -121,6 +121,16 @@ static void run_destructors(struct gp__thread *t)
   }
 }
 
+/* What a thread's end does to its own: its keys' destructors run, and the
+ * robust mutexes it still holds go to their next owner as its owner
+ * died. */
+static void thread_gone(struct gp__thread *t)
+{
+  run_destructors(t);
+  if (t->robust.__next != NULL)
+    gp__sync_robust_died(&t->robust);
+}
+
 /* Called by the core when a coroutine exits: its keys' destructors run and
  * their values go; the process ends with its last thread. */
 static void on_exit_hook(struct gp__coro *co)
@@ -131,9 +141,7 @@ static void on_exit_hook(struct gp__coro *co)
   if (t != NULL) {
     /* The record itself stays until the coroutine's does (free_record):
      * a pthread_cancel from another scheduler may be writing to it. */
-    run_destructors(t);
-    if (t->robust.__next != NULL)
-      gp__sync_robust_died(&t->robust);
+    thread_gone(t);
     gp__free(t->vals);
     gp__free(t->seqs);
     t->vals = NULL;
@@ -260,11 +268,8 @@ _Noreturn static void thread_finish(struct gp__coro *co, struct gp__thread *t,
     gp__coro_exit(value);
   /* The process's first thread: POSIX has the process go on until the
    * last thread is gone, then exit with status 0. */
-  if (t) {
-    run_destructors(t);
-    if (t->robust.__next != NULL)
-      gp__sync_robust_died(&t->robust);
-  }
+  if (t)
+    thread_gone(t);
   gp__wait_others();
   exit(0);
 }
