@@ -861,13 +861,17 @@ static int fds_free(int n)
 }
 
 /* libuv's fds, made by uv_loop_init or uv_loop_fork, above the runtime's
- * floor (core/ownfd.h): its epoll set and its async eventfd. */
+ * floor (core/ownfd.h): its epoll set, its async eventfd, and the pipe of
+ * the loop's signal handling (every loop has one, for its child watcher). */
 static void note_loop_fds(struct gp__sched *s)
 {
   gp__ownfd_note(s->loop.backend_fd);
   gp__ownfd_note(s->loop.async_io_watcher.fd);
   if (s->loop.async_wfd >= 0)
     gp__ownfd_note(s->loop.async_wfd);
+  for (int i = 0; i < 2; i++)
+    if (s->loop.signal_pipefd[i] >= 0)
+      gp__ownfd_note(s->loop.signal_pipefd[i]);
 }
 
 /* In a fork's child, the numbers below the floor are held from the first
