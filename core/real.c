@@ -353,6 +353,28 @@ int (*gp__real__IO_ftrylockfile)(FILE *fp);
 int (*gp__real___fsetlocking)(FILE *fp, int type);
 int (*gp__real_waitid)(idtype_t type, id_t id, siginfo_t *info, int options);
 
+DIR *(*gp__real_opendir)(const char *name);
+DIR *(*gp__real_fdopendir)(int fd);
+int (*gp__real_closedir)(DIR *d);
+struct dirent *(*gp__real_readdir)(DIR *d);
+struct dirent64 *(*gp__real_readdir64)(DIR *d);
+int (*gp__real_readdir_r)(DIR *d, struct dirent *entry, struct dirent **result);
+int (*gp__real_readdir64_r)(DIR *d, struct dirent64 *entry,
+                            struct dirent64 **result);
+int (*gp__real_scandir)(const char *dir, struct dirent ***list,
+                        int (*sel)(const struct dirent *),
+                        int (*cmp)(const struct dirent **,
+                                   const struct dirent **));
+int (*gp__real_scandir64)(const char *dir, struct dirent64 ***list,
+                          int (*sel)(const struct dirent64 *),
+                          int (*cmp)(const struct dirent64 **,
+                                     const struct dirent64 **));
+int (*gp__real_scandirat)(int dirfd, const char *dir, struct dirent ***list,
+                          int (*sel)(const struct dirent *),
+                          int (*cmp)(const struct dirent **,
+                                     const struct dirent **));
+ssize_t (*gp__real_getdents64)(int fd, void *buf, size_t len);
+
 int gp__real_ready;
 
 /* One entry of the table: the name and where its address goes. */
@@ -621,6 +643,17 @@ static const struct entry table[] = {
     {"popen", (void **)&gp__real_popen},
     {"waitid", (void **)&gp__real_waitid},
     {"fexecve", (void **)&gp__real_fexecve},
+    {"opendir", (void **)&gp__real_opendir},
+    {"fdopendir", (void **)&gp__real_fdopendir},
+    {"closedir", (void **)&gp__real_closedir},
+    {"readdir", (void **)&gp__real_readdir},
+    {"readdir64", (void **)&gp__real_readdir64},
+    {"readdir_r", (void **)&gp__real_readdir_r},
+    {"readdir64_r", (void **)&gp__real_readdir64_r},
+    {"scandir", (void **)&gp__real_scandir},
+    {"scandir64", (void **)&gp__real_scandir64},
+    {"scandirat", (void **)&gp__real_scandirat},
+    {"getdents64", (void **)&gp__real_getdents64},
 };
 
 /* Writes to stderr without stdio, which may not be usable yet, and

@@ -4,6 +4,7 @@
 #ifndef GP_REAL_H
 #define GP_REAL_H
 
+#include <dirent.h>
 #include <locale.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -204,6 +205,29 @@ extern void (*gp__real___pthread_unregister_cancel)(
     __pthread_unwind_buf_t *buf);
 extern void (*gp__real___pthread_unwind_next)(__pthread_unwind_buf_t *buf);
 extern long (*gp__real_syscall)(long nr, ...);
+extern DIR *(*gp__real_opendir)(const char *name);
+extern DIR *(*gp__real_fdopendir)(int fd);
+extern int (*gp__real_closedir)(DIR *d);
+extern struct dirent *(*gp__real_readdir)(DIR *d);
+extern struct dirent64 *(*gp__real_readdir64)(DIR *d);
+extern int (*gp__real_readdir_r)(DIR *d, struct dirent *entry,
+                                 struct dirent **result);
+extern int (*gp__real_readdir64_r)(DIR *d, struct dirent64 *entry,
+                                   struct dirent64 **result);
+extern int (*gp__real_scandir)(const char *dir, struct dirent ***list,
+                               int (*sel)(const struct dirent *),
+                               int (*cmp)(const struct dirent **,
+                                          const struct dirent **));
+extern int (*gp__real_scandir64)(const char *dir, struct dirent64 ***list,
+                                 int (*sel)(const struct dirent64 *),
+                                 int (*cmp)(const struct dirent64 **,
+                                            const struct dirent64 **));
+extern int (*gp__real_scandirat)(int dirfd, const char *dir,
+                                 struct dirent ***list,
+                                 int (*sel)(const struct dirent *),
+                                 int (*cmp)(const struct dirent **,
+                                            const struct dirent **));
+extern ssize_t (*gp__real_getdents64)(int fd, void *buf, size_t len);
 extern int (*gp__real_getaddrinfo)(const char *node, const char *service,
                                    const struct addrinfo *hints,
                                    struct addrinfo **res);

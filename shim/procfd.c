@@ -1,0 +1,250 @@
+/* procfd.c: the process's listings of its own fds (/proc/self/fd, its
+ * fdinfo, by any of their names) leave the runtime's fds out, as they are
+ * not there unpatched. A program that closes every fd it finds listed (a
+ * crash reporter, a daemon) or counts them (a test for leaked fds) sees
+ * what it sees plain. readdir, readdir_r, scandir and getdents64 are
+ * filtered; a directory stream is looked at once, when it is opened. */
+#define _GNU_SOURCE
+#include "shim.h"
+#include "../core/ownfd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Streams open on such a listing; more at once are left unfiltered. */
+#define LISTINGS 32
+static DIR *listings[LISTINGS];
+static int nlistings; /* atomic: slots that may be in use */
+
+/* Nonzero when dfd is open on this process's fd or fdinfo directory:
+ * /proc/<pid>/fd, /proc/<pid>/task/<tid>/fd (the thread's share the
+ * process's table), or their fdinfo. */
+static int own_listing(int dfd)
+{
+  char path[64], link[128], pid[24];
+  ssize_t n;
+  size_t p;
+
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", dfd);
+  n = readlink(path, link, sizeof(link) - 1);
+  if (n <= 0)
+    return 0;
+  link[n] = '\0';
+  p = (size_t)snprintf(pid, sizeof(pid), "/proc/%d/", (int)getpid());
+  if (strncmp(link, pid, p) != 0)
+    return 0;
+  if (strncmp(link + p, "task/", 5) == 0) {
+    const char *t = strchr(link + p + 5, '/');
+    if (t == NULL)
+      return 0;
+    p = (size_t)(t + 1 - link);
+  }
+  return strcmp(link + p, "fd") == 0 || strcmp(link + p, "fdinfo") == 0;
+}
+
+static void note_listing(DIR *d)
+{
+  if (d == NULL || !own_listing(dirfd(d)))
+    return;
+  for (int i = 0; i < LISTINGS; i++) {
+    DIR *none = NULL;
+    if (__atomic_compare_exchange_n(&listings[i], &none, d, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_RELAXED)) {
+      if (i >= __atomic_load_n(&nlistings, __ATOMIC_RELAXED))
+        __atomic_store_n(&nlistings, i + 1, __ATOMIC_RELEASE);
+      return;
+    }
+  }
+}
+
+/* The slot of d, or -1. One load while no listing is open. */
+static int listing_slot(DIR *d)
+{
+  int n = __atomic_load_n(&nlistings, __ATOMIC_ACQUIRE);
+  for (int i = 0; i < n; i++)
+    if (__atomic_load_n(&listings[i], __ATOMIC_ACQUIRE) == d)
+      return i;
+  return -1;
+}
+
+/* Nonzero when name, an entry of such a listing, is one of the runtime's
+ * fds (the runtime's own listings see everything). */
+static int hidden(const char *name)
+{
+  char *end;
+  long fd;
+
+  if (gp__tls.depth || *name < '0' || *name > '9')
+    return 0;
+  fd = strtol(name, &end, 10);
+  return *end == '\0' && fd <= INT32_MAX && gp__ownfd_is((int)fd);
+}
+
+GP_EXPORT DIR *opendir(const char *name)
+{
+  DIR *d = gp__real_opendir(name);
+  int saved = errno;
+  note_listing(d);
+  errno = saved;
+  return d;
+}
+
+GP_EXPORT DIR *fdopendir(int fd)
+{
+  DIR *d = gp__real_fdopendir(fd);
+  int saved = errno;
+  note_listing(d);
+  errno = saved;
+  return d;
+}
+
+GP_EXPORT int closedir(DIR *d)
+{
+  int i = listing_slot(d);
+  if (i >= 0)
+    __atomic_store_n(&listings[i], NULL, __ATOMIC_RELEASE);
+  return gp__real_closedir(d);
+}
+
+GP_EXPORT struct dirent *readdir(DIR *d)
+{
+  struct dirent *e = gp__real_readdir(d);
+  if (e == NULL || listing_slot(d) < 0)
+    return e;
+  while (e && hidden(e->d_name))
+    e = gp__real_readdir(d);
+  return e;
+}
+
+GP_EXPORT struct dirent64 *readdir64(DIR *d)
+{
+  struct dirent64 *e = gp__real_readdir64(d);
+  if (e == NULL || listing_slot(d) < 0)
+    return e;
+  while (e && hidden(e->d_name))
+    e = gp__real_readdir64(d);
+  return e;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+GP_EXPORT int readdir_r(DIR *d, struct dirent *entry, struct dirent **result)
+{
+  int r;
+  do
+    r = gp__real_readdir_r(d, entry, result);
+  while (r == 0 && *result && listing_slot(d) >= 0 && hidden(entry->d_name));
+  return r;
+}
+
+GP_EXPORT int readdir64_r(DIR *d, struct dirent64 *entry,
+                          struct dirent64 **result)
+{
+  int r;
+  do
+    r = gp__real_readdir64_r(d, entry, result);
+  while (r == 0 && *result && listing_slot(d) >= 0 && hidden(entry->d_name));
+  return r;
+}
+#pragma GCC diagnostic pop
+
+/* Nonzero when path (relative to dirfd) names such a listing. */
+static int listing_at(int dirfd, const char *path)
+{
+  int fd, own;
+
+  if (path == NULL)
+    return 0;
+  fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  own = own_listing(fd);
+  gp__real_close(fd);
+  return own;
+}
+
+/* Drops the runtime's fds from n entries of a scandir result. */
+#define DROP_HIDDEN(list, n)                                                   \
+  do {                                                                         \
+    int kept_ = 0;                                                             \
+    for (int i_ = 0; i_ < (n); i_++) {                                         \
+      if (hidden((list)[i_]->d_name))                                          \
+        free((list)[i_]);                                                      \
+      else                                                                     \
+        (list)[kept_++] = (list)[i_];                                          \
+    }                                                                          \
+    (n) = kept_;                                                               \
+  } while (0)
+
+GP_EXPORT int scandir(const char *dir, struct dirent ***list,
+                      int (*sel)(const struct dirent *),
+                      int (*cmp)(const struct dirent **,
+                                 const struct dirent **))
+{
+  int n = gp__real_scandir(dir, list, sel, cmp), saved = errno;
+  if (n > 0 && listing_at(AT_FDCWD, dir))
+    DROP_HIDDEN(*list, n);
+  errno = saved;
+  return n;
+}
+
+GP_EXPORT int scandir64(const char *dir, struct dirent64 ***list,
+                        int (*sel)(const struct dirent64 *),
+                        int (*cmp)(const struct dirent64 **,
+                                   const struct dirent64 **))
+{
+  int n = gp__real_scandir64(dir, list, sel, cmp), saved = errno;
+  if (n > 0 && listing_at(AT_FDCWD, dir))
+    DROP_HIDDEN(*list, n);
+  errno = saved;
+  return n;
+}
+
+GP_EXPORT int scandirat(int dirfd, const char *dir, struct dirent ***list,
+                        int (*sel)(const struct dirent *),
+                        int (*cmp)(const struct dirent **,
+                                   const struct dirent **))
+{
+  int n = gp__real_scandirat(dirfd, dir, list, sel, cmp), saved = errno;
+  if (n > 0 && listing_at(dirfd, dir))
+    DROP_HIDDEN(*list, n);
+  errno = saved;
+  return n;
+}
+
+/* getdents64(2) through glibc's wrapper: the records of the runtime's fds
+ * are taken out of the buffer. A call that returns only such records
+ * reads on, as if they were not there. */
+GP_EXPORT ssize_t getdents64(int fd, void *buf, size_t len)
+{
+  ssize_t n;
+  int own = -1;
+
+  for (;;) {
+    size_t off = 0, kept = 0;
+    n = gp__real_getdents64(fd, buf, len);
+    if (n <= 0)
+      return n;
+    if (own < 0)
+      own = own_listing(fd);
+    if (!own)
+      return n;
+    while (off < (size_t)n) {
+      struct dirent64 *e = (struct dirent64 *)(void *)((char *)buf + off);
+      unsigned short rec = e->d_reclen;
+      if (!hidden(e->d_name)) {
+        if (kept != off)
+          memmove((char *)buf + kept, e, rec);
+        kept += rec;
+      }
+      off += rec;
+    }
+    if (kept > 0)
+      return (ssize_t)kept;
+  }
+}
