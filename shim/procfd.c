@@ -87,8 +87,12 @@ static int hidden(const char *name)
 
 GP_EXPORT DIR *opendir(const char *name)
 {
-  DIR *d = gp__real_opendir(name);
-  int saved = errno;
+  DIR *d;
+  int saved;
+
+  gp__real_init(); /* a library's constructor may call it before ours */
+  d = gp__real_opendir(name);
+  saved = errno;
   note_listing(d);
   errno = saved;
   return d;
@@ -96,8 +100,12 @@ GP_EXPORT DIR *opendir(const char *name)
 
 GP_EXPORT DIR *fdopendir(int fd)
 {
-  DIR *d = gp__real_fdopendir(fd);
-  int saved = errno;
+  DIR *d;
+  int saved;
+
+  gp__real_init();
+  d = gp__real_fdopendir(fd);
+  saved = errno;
   note_listing(d);
   errno = saved;
   return d;
@@ -106,6 +114,8 @@ GP_EXPORT DIR *fdopendir(int fd)
 GP_EXPORT int closedir(DIR *d)
 {
   int i = listing_slot(d);
+
+  gp__real_init();
   if (i >= 0)
     __atomic_store_n(&listings[i], NULL, __ATOMIC_RELEASE);
   return gp__real_closedir(d);
@@ -113,7 +123,10 @@ GP_EXPORT int closedir(DIR *d)
 
 GP_EXPORT struct dirent *readdir(DIR *d)
 {
-  struct dirent *e = gp__real_readdir(d);
+  struct dirent *e;
+
+  gp__real_init();
+  e = gp__real_readdir(d);
   if (e == NULL || listing_slot(d) < 0)
     return e;
   while (e && hidden(e->d_name))
@@ -123,7 +136,10 @@ GP_EXPORT struct dirent *readdir(DIR *d)
 
 GP_EXPORT struct dirent64 *readdir64(DIR *d)
 {
-  struct dirent64 *e = gp__real_readdir64(d);
+  struct dirent64 *e;
+
+  gp__real_init();
+  e = gp__real_readdir64(d);
   if (e == NULL || listing_slot(d) < 0)
     return e;
   while (e && hidden(e->d_name))
@@ -136,6 +152,8 @@ GP_EXPORT struct dirent64 *readdir64(DIR *d)
 GP_EXPORT int readdir_r(DIR *d, struct dirent *entry, struct dirent **result)
 {
   int r;
+
+  gp__real_init();
   do
     r = gp__real_readdir_r(d, entry, result);
   while (r == 0 && *result && listing_slot(d) >= 0 && hidden(entry->d_name));
@@ -146,6 +164,8 @@ GP_EXPORT int readdir64_r(DIR *d, struct dirent64 *entry,
                           struct dirent64 **result)
 {
   int r;
+
+  gp__real_init();
   do
     r = gp__real_readdir64_r(d, entry, result);
   while (r == 0 && *result && listing_slot(d) >= 0 && hidden(entry->d_name));
@@ -186,7 +206,11 @@ GP_EXPORT int scandir(const char *dir, struct dirent ***list,
                       int (*cmp)(const struct dirent **,
                                  const struct dirent **))
 {
-  int n = gp__real_scandir(dir, list, sel, cmp), saved = errno;
+  int n, saved;
+
+  gp__real_init();
+  n = gp__real_scandir(dir, list, sel, cmp);
+  saved = errno;
   if (n > 0 && listing_at(AT_FDCWD, dir))
     DROP_HIDDEN(*list, n);
   errno = saved;
@@ -198,7 +222,11 @@ GP_EXPORT int scandir64(const char *dir, struct dirent64 ***list,
                         int (*cmp)(const struct dirent64 **,
                                    const struct dirent64 **))
 {
-  int n = gp__real_scandir64(dir, list, sel, cmp), saved = errno;
+  int n, saved;
+
+  gp__real_init();
+  n = gp__real_scandir64(dir, list, sel, cmp);
+  saved = errno;
   if (n > 0 && listing_at(AT_FDCWD, dir))
     DROP_HIDDEN(*list, n);
   errno = saved;
@@ -210,7 +238,11 @@ GP_EXPORT int scandirat(int dirfd, const char *dir, struct dirent ***list,
                         int (*cmp)(const struct dirent **,
                                    const struct dirent **))
 {
-  int n = gp__real_scandirat(dirfd, dir, list, sel, cmp), saved = errno;
+  int n, saved;
+
+  gp__real_init();
+  n = gp__real_scandirat(dirfd, dir, list, sel, cmp);
+  saved = errno;
   if (n > 0 && listing_at(dirfd, dir))
     DROP_HIDDEN(*list, n);
   errno = saved;
@@ -225,6 +257,7 @@ GP_EXPORT ssize_t getdents64(int fd, void *buf, size_t len)
   ssize_t n;
   int own = -1;
 
+  gp__real_init();
   for (;;) {
     size_t off = 0, kept = 0;
     n = gp__real_getdents64(fd, buf, len);
