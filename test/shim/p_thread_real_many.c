@@ -73,14 +73,13 @@ static void *own_altstack(void *arg)
   return (void *)(intptr_t)r;
 }
 
+/* The open fds, the runtime's among them (a listing of /proc/self/fd
+ * leaves those out). */
 static int fds(void)
 {
   int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  while (d && readdir(d))
-    n++;
-  if (d)
-    closedir(d);
+  for (int fd = 0; fd < 4096; fd++)
+    n += fcntl(fd, F_GETFD) != -1;
   return n;
 }
 
