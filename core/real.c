@@ -374,6 +374,14 @@ int (*gp__real_scandirat)(int dirfd, const char *dir, struct dirent ***list,
                           int (*cmp)(const struct dirent **,
                                      const struct dirent **));
 ssize_t (*gp__real_getdents64)(int fd, void *buf, size_t len);
+int (*gp__real_fstat)(int fd, struct stat *st);
+int (*gp__real_fstat64)(int fd, struct stat64 *st);
+int (*gp__real_fstatat)(int dirfd, const char *path, struct stat *st,
+                        int flags);
+int (*gp__real_fstatat64)(int dirfd, const char *path, struct stat64 *st,
+                          int flags);
+int (*gp__real_statx)(int dirfd, const char *path, int flags, unsigned mask,
+                      struct statx *st);
 
 int gp__real_ready;
 
@@ -654,6 +662,11 @@ static const struct entry table[] = {
     {"scandir64", (void **)&gp__real_scandir64},
     {"scandirat", (void **)&gp__real_scandirat},
     {"getdents64", (void **)&gp__real_getdents64},
+    {"fstat", (void **)&gp__real_fstat},
+    {"fstat64", (void **)&gp__real_fstat64},
+    {"fstatat", (void **)&gp__real_fstatat},
+    {"fstatat64", (void **)&gp__real_fstatat64},
+    {"statx", (void **)&gp__real_statx},
 };
 
 /* Writes to stderr without stdio, which may not be usable yet, and

@@ -24,6 +24,7 @@
 #include <semaphore.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 extern ssize_t (*gp__real_read)(int fd, void *buf, size_t count);
@@ -228,6 +229,14 @@ extern int (*gp__real_scandirat)(int dirfd, const char *dir,
                                  int (*cmp)(const struct dirent **,
                                             const struct dirent **));
 extern ssize_t (*gp__real_getdents64)(int fd, void *buf, size_t len);
+extern int (*gp__real_fstat)(int fd, struct stat *st);
+extern int (*gp__real_fstat64)(int fd, struct stat64 *st);
+extern int (*gp__real_fstatat)(int dirfd, const char *path, struct stat *st,
+                               int flags);
+extern int (*gp__real_fstatat64)(int dirfd, const char *path, struct stat64 *st,
+                                 int flags);
+extern int (*gp__real_statx)(int dirfd, const char *path, int flags,
+                             unsigned mask, struct statx *st);
 extern int (*gp__real_getaddrinfo)(const char *node, const char *service,
                                    const struct addrinfo *hints,
                                    struct addrinfo **res);

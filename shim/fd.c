@@ -110,6 +110,10 @@ static void copy_info(int old, int nfd)
 GP_EXPORT int dup(int fd)
 {
   int nfd;
+  if (gp__shim_fd_hidden(fd)) {
+    errno = EBADF;
+    return -1;
+  }
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_dup(fd);
   nfd = gp__real_dup(fd);
@@ -122,6 +126,10 @@ GP_EXPORT int dup(int fd)
 GP_EXPORT int dup2(int fd, int fd2)
 {
   int r;
+  if (gp__shim_fd_hidden(fd)) {
+    errno = EBADF;
+    return -1;
+  }
   if (fd != fd2 && runtime_fd(fd2) && gp__real_fcntl(fd, F_GETFD) >= 0)
     return refuse_onto_runtime_fd(fd2);
   if (!gp__shim_active(GP__PATCH_SOCKET) || fd == fd2)
@@ -139,6 +147,10 @@ GP_EXPORT int dup2(int fd, int fd2)
 GP_EXPORT int dup3(int fd, int fd2, int flags)
 {
   int r;
+  if (fd != fd2 && !(flags & ~O_CLOEXEC) && gp__shim_fd_hidden(fd)) {
+    errno = EBADF;
+    return -1;
+  }
   if (fd != fd2 && !(flags & ~O_CLOEXEC) && runtime_fd(fd2) &&
       gp__real_fcntl(fd, F_GETFD) >= 0)
     return refuse_onto_runtime_fd(fd2);
@@ -165,6 +177,10 @@ GP_EXPORT int fcntl(int fd, int cmd, ...)
   va_start(ap, cmd);
   arg = va_arg(ap, void *);
   va_end(ap);
+  if (gp__shim_fd_hidden(fd)) {
+    errno = EBADF;
+    return -1;
+  }
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_fcntl(fd, cmd, arg);
   switch (cmd) {

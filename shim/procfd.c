@@ -1,9 +1,11 @@
-/* procfd.c: the process's listings of its own fds (/proc/self/fd, its
- * fdinfo, by any of their names) leave the runtime's fds out, as they are
- * not there unpatched. A program that closes every fd it finds listed (a
+/* procfd.c: the process's own view of its fds leaves the runtime's out, as
+ * they are not there unpatched: its listings (/proc/self/fd, its fdinfo,
+ * by any of their names; readdir, readdir_r, scandir and getdents64 are
+ * filtered, and a directory stream is looked at once, when it is opened),
+ * and its probes of one number (fstat, statx and fstatat of an fd; fcntl
+ * and dup, in fd.c) say EBADF. A program that closes every fd it finds (a
  * crash reporter, a daemon) or counts them (a test for leaked fds) sees
- * what it sees plain. readdir, readdir_r, scandir and getdents64 are
- * filtered; a directory stream is looked at once, when it is opened. */
+ * what it sees plain. */
 #define _GNU_SOURCE
 #include "shim.h"
 #include "../core/ownfd.h"
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Streams open on such a listing; more at once are left unfiltered. */
@@ -72,6 +75,11 @@ static int listing_slot(DIR *d)
   return -1;
 }
 
+int gp__shim_fd_hidden(int fd)
+{
+  return fd >= 0 && !gp__tls.depth && gp__ownfd_is(fd);
+}
+
 /* Nonzero when name, an entry of such a listing, is one of the runtime's
  * fds (the runtime's own listings see everything). */
 static int hidden(const char *name)
@@ -79,10 +87,10 @@ static int hidden(const char *name)
   char *end;
   long fd;
 
-  if (gp__tls.depth || *name < '0' || *name > '9')
+  if (*name < '0' || *name > '9')
     return 0;
   fd = strtol(name, &end, 10);
-  return *end == '\0' && fd <= INT32_MAX && gp__ownfd_is((int)fd);
+  return *end == '\0' && fd <= INT32_MAX && gp__shim_fd_hidden((int)fd);
 }
 
 GP_EXPORT DIR *opendir(const char *name)
@@ -280,4 +288,51 @@ GP_EXPORT ssize_t getdents64(int fd, void *buf, size_t len)
     if (kept > 0)
       return (ssize_t)kept;
   }
+}
+
+/* A probe of fd (an fstat; a *at call that names it with an empty or a
+ * relative path): one of the runtime's says EBADF, as an fd not open
+ * does. */
+static int probe_hidden(int fd, const char *path)
+{
+  if (fd == AT_FDCWD || (path && path[0] == '/') || !gp__shim_fd_hidden(fd))
+    return 0;
+  errno = EBADF;
+  return 1;
+}
+
+GP_EXPORT int fstat(int fd, struct stat *st)
+{
+  gp__real_init();
+  return probe_hidden(fd, NULL) ? -1 : gp__real_fstat(fd, st);
+}
+
+GP_EXPORT int fstat64(int fd, struct stat64 *st)
+{
+  gp__real_init();
+  return probe_hidden(fd, NULL) ? -1 : gp__real_fstat64(fd, st);
+}
+
+GP_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+  gp__real_init();
+  return probe_hidden(dirfd, path) ? -1
+                                   : gp__real_fstatat(dirfd, path, st, flags);
+}
+
+GP_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st,
+                        int flags)
+{
+  gp__real_init();
+  return probe_hidden(dirfd, path) ? -1
+                                   : gp__real_fstatat64(dirfd, path, st, flags);
+}
+
+GP_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask,
+                    struct statx *st)
+{
+  gp__real_init();
+  return probe_hidden(dirfd, path)
+             ? -1
+             : gp__real_statx(dirfd, path, flags, mask, st);
 }

@@ -54,6 +54,11 @@ static inline int gp__shim_active(unsigned family)
  * is a byte stream, its socket timeouts. NULL when fd is not open. */
 struct gp__fdinfo *gp__shim_classify(int fd);
 
+/* Nonzero when fd, named by the program (not the runtime itself), is one
+ * of the runtime's fds: unpatched that number is not open, so a probe of
+ * it (fstat, fcntl, dup) says EBADF (procfd.c). */
+int gp__shim_fd_hidden(int fd);
+
 /* Nonzero when the caller is a thread the shim does not own (no
  * scheduler: made before the library loaded, or by such a thread) and fd
  * is a socket the process made, non-blocking underneath while the app

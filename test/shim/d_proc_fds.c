@@ -1,13 +1,16 @@
 /* d_proc_fds: the process's own listings of its fds (/proc/self/fd by
  * opendir and readdir, readdir_r, scandir, getdents64, fdopendir on
  * /dev/fd, /proc/self/fdinfo) hold the fds the program opened and nothing
- * else, and closing every fd listed above stderr, as a crash reporter
- * does before it execs, succeeds for each. The runtime's own fds (its
+ * else, and so do probes of each number (fstat, fcntl, fstatat, statx,
+ * dup; and fstat in an exec'd child, as CPython's test_subprocess does);
+ * closing every fd listed above stderr, as a crash reporter does before
+ * it execs, succeeds for each. The runtime's own fds (its
  * epoll sets, eventfds, libuv's pipes) showed in every listing, and their
  * close said EBADF (chromium's crashpad printed it eight times). */
 #include "compat.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 /* The fds a listing names, in order, as one line. */
@@ -102,6 +105,63 @@ static void by_getdents(void)
   say_list("getdents64", fds, n);
 }
 
+/* Which of the numbers 0..1023 a probe finds open. */
+static void by_probe(const char *label, int (*open_fd)(int fd))
+{
+  int fds[1024], n = 0;
+  for (int fd = 0; fd < 1024; fd++)
+    if (open_fd(fd))
+      fds[n++] = fd;
+  say_list(label, fds, n);
+}
+
+static int fstat_open(int fd)
+{
+  struct stat st;
+  return fstat(fd, &st) == 0 || errno != EBADF;
+}
+
+static int fcntl_open(int fd)
+{
+  return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
+}
+
+static int fstatat_open(int fd)
+{
+  struct stat st;
+  return fstatat(fd, "", &st, AT_EMPTY_PATH) == 0 || errno != EBADF;
+}
+
+static int statx_open(int fd)
+{
+  struct statx st;
+  return statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &st) == 0 ||
+         errno != EBADF;
+}
+
+static int dup_open(int fd)
+{
+  int d = dup(fd);
+  if (d >= 0)
+    close(d);
+  return d >= 0 || errno != EBADF;
+}
+
+/* As CPython's test_subprocess runs its fd_status.py in a child: fstat
+ * of every number, after an exec (the child's runtime is its own). */
+static void child_probe(void)
+{
+  pid_t pid = fork();
+  int status;
+
+  if (pid == 0) {
+    execl("/proc/self/exe", "d_proc_fds", "probe", (char *)NULL);
+    _exit(127);
+  }
+  waitpid(pid, &status, 0);
+  SAY("the child's probe ended with %d\n", WEXITSTATUS(status));
+}
+
 /* Closes every fd above stderr a listing names, as crashpad does. */
 static void close_listed(void)
 {
@@ -129,12 +189,16 @@ static void *nap(void *arg)
   return arg;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
   int sv[2], p[2];
   pthread_t t;
 
   setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc > 1) {
+    by_probe("the exec'd child's fstat", fstat_open);
+    return 0;
+  }
   /* Fds of every kind the runtime handles, and a thread (a scheduler of
    * its own under GPATCH_CORES, with its fds). */
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || pipe(p) != 0)
@@ -148,6 +212,12 @@ int main(void)
   by_readdir_r();
   by_scandir();
   by_getdents();
+  by_probe("fstat", fstat_open);
+  by_probe("fcntl F_GETFD", fcntl_open);
+  by_probe("fstatat AT_EMPTY_PATH", fstatat_open);
+  by_probe("statx AT_EMPTY_PATH", statx_open);
+  by_probe("dup", dup_open);
+  child_probe();
   close_listed();
   return compat_failures != 0;
 }

@@ -1,11 +1,13 @@
 /* p_fd_runtime (patched only): the runtime's own fds (its epoll sets and
  * eventfds) sit above the floor (fd 256), and the program cannot close or
  * replace them: close gives EBADF, dup2 and dup3 onto one give EBUSY (and
- * a notice), and the runtime goes on waiting and waking. */
+ * a notice), fcntl sees no such fd (EBADF, as plain), and the runtime goes
+ * on waiting and waking. */
 #include "compat.h"
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/syscall.h>
 
 /* The lowest fd >= 256 whose file is an epoll set or an eventfd, or -1. */
 static int runtime_fd(void)
@@ -68,7 +70,11 @@ int main(void)
   EXPECT("dup3 refused", dup3(0, fd, O_CLOEXEC) == -1 && errno == EBUSY);
   errno = 0;
   EXPECT("dup2 of a bad fd: EBADF first", dup2(-5, fd) == -1 && errno == EBADF);
-  EXPECT("still open", fcntl(fd, F_GETFD) >= 0);
+  EXPECT("still open, as the kernel says",
+         syscall(SYS_fcntl, fd, F_GETFD) >= 0);
+  errno = 0;
+  EXPECT("not open, as fcntl says to the program",
+         fcntl(fd, F_GETFD) == -1 && errno == EBADF);
   EXPECT("pipe", pipe(p) == 0);
   spawn(&t, write_later, &p[1]);
   EXPECT("woken", read(p[0], &c, 1) == 1 && c == 'x' && join(&t) == NULL);
