@@ -15,21 +15,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* One of the runtime's own fds (core/ownfd.h), named by the program: a
- * number that, unpatched, would not be open. The runtime's own calls (libuv
- * closing its loop) are not the program's. */
-static int runtime_fd(int fd)
-{
-  return !gp__tls.depth && gp__ownfd_is(fd);
-}
-
 /* close(2): waiters on fd wake with EBADF and its registration goes before
  * the number can be reused. One of the runtime's fds is not closed: the
  * program (a daemon closing every number) gets the EBADF it gets
  * unpatched, where the number is not open. */
 GP_EXPORT int close(int fd)
 {
-  if (runtime_fd(fd)) {
+  if (gp__shim_fd_hidden(fd)) {
     errno = EBADF;
     return -1;
   }
@@ -130,7 +122,7 @@ GP_EXPORT int dup2(int fd, int fd2)
     errno = EBADF;
     return -1;
   }
-  if (fd != fd2 && runtime_fd(fd2) && gp__real_fcntl(fd, F_GETFD) >= 0)
+  if (fd != fd2 && gp__shim_fd_hidden(fd2) && gp__real_fcntl(fd, F_GETFD) >= 0)
     return refuse_onto_runtime_fd(fd2);
   if (!gp__shim_active(GP__PATCH_SOCKET) || fd == fd2)
     return gp__real_dup2(fd, fd2);
@@ -151,7 +143,7 @@ GP_EXPORT int dup3(int fd, int fd2, int flags)
     errno = EBADF;
     return -1;
   }
-  if (fd != fd2 && !(flags & ~O_CLOEXEC) && runtime_fd(fd2) &&
+  if (fd != fd2 && !(flags & ~O_CLOEXEC) && gp__shim_fd_hidden(fd2) &&
       gp__real_fcntl(fd, F_GETFD) >= 0)
     return refuse_onto_runtime_fd(fd2);
   if (!gp__shim_active(GP__PATCH_SOCKET) || fd == fd2 ||
