@@ -747,6 +747,16 @@ static void atfork_prepare(void);
 static void atfork_parent(void);
 static void atfork_child(void);
 
+/* s's hub struct, fresh (zeroed) or cleared, as a running hub's. */
+static void init_hub(struct gp__sched *s)
+{
+  gp__coro_init_struct(s, s->hub);
+  s->hub->is_hub = 1;
+  s->hub->state = GP__RUNNING;
+  s->hub->started = 1;
+  strcpy(s->hub->name, "hub");
+}
+
 /* The calling thread's running context becomes s's main coroutine, and
  * the hub's context starts at hub_main on its own stack: at a scheduler's
  * making, and when a real thread takes one a thread that ended left
@@ -765,11 +775,7 @@ static void begin_main(struct gp__sched *s)
 
   memset(hub, 0, sizeof(*hub));
   memset(main, 0, sizeof(*main));
-  gp__coro_init_struct(s, hub);
-  hub->is_hub = 1;
-  hub->state = GP__RUNNING;
-  hub->started = 1;
-  strcpy(hub->name, "hub");
+  init_hub(s);
   hub->stack = st;
 #ifdef GP__VALGRIND
   hub->vg_stack_id = vg;
@@ -805,11 +811,7 @@ static int make_coros(struct gp__sched *s, int with_main)
   if (!s->main_uc || !s->hub || (with_main && !s->main))
     goto fail;
   if (!with_main) {
-    gp__coro_init_struct(s, s->hub);
-    s->hub->is_hub = 1;
-    s->hub->state = GP__RUNNING;
-    s->hub->started = 1;
-    strcpy(s->hub->name, "hub");
+    init_hub(s);
     gp__ctx_adopt(&s->hub->ctx, s->main_uc);
 #ifdef GP__TSAN
     s->hub->tsan_fiber = __tsan_get_current_fiber();
