@@ -50,22 +50,33 @@ static int own_listing(int dfd)
   return strcmp(link + p, "fd") == 0 || strcmp(link + p, "fdinfo") == 0;
 }
 
-static void note_listing(DIR *d)
+/* Notes d when it is open on such a listing; returns d, errno as it was. */
+static DIR *note_listing(DIR *d)
 {
+  int saved = errno;
+
   if (d == NULL || !own_listing(dirfd(d)))
-    return;
+    goto out;
   for (int i = 0; i < LISTINGS; i++) {
     DIR *none = NULL;
     if (__atomic_compare_exchange_n(&listings[i], &none, d, 0, __ATOMIC_ACQ_REL,
                                     __ATOMIC_RELAXED)) {
-      if (i >= __atomic_load_n(&nlistings, __ATOMIC_RELAXED))
-        __atomic_store_n(&nlistings, i + 1, __ATOMIC_RELEASE);
-      return;
+      /* nlistings only grows, to past the highest slot taken: two taking
+       * slots at once must not leave it short of either. */
+      int n = __atomic_load_n(&nlistings, __ATOMIC_RELAXED);
+      while (n < i + 1 &&
+             !__atomic_compare_exchange_n(&nlistings, &n, i + 1, 1,
+                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        ;
+      break;
     }
   }
+out:
+  errno = saved;
+  return d;
 }
 
-/* The slot of d, or -1. One load while no listing is open. */
+/* The slot of d, or -1. One load until a listing has been opened. */
 static int listing_slot(DIR *d)
 {
   int n = __atomic_load_n(&nlistings, __ATOMIC_ACQUIRE);
@@ -95,28 +106,14 @@ static int hidden(const char *name)
 
 GP_EXPORT DIR *opendir(const char *name)
 {
-  DIR *d;
-  int saved;
-
   gp__real_init(); /* a library's constructor may call it before ours */
-  d = gp__real_opendir(name);
-  saved = errno;
-  note_listing(d);
-  errno = saved;
-  return d;
+  return note_listing(gp__real_opendir(name));
 }
 
 GP_EXPORT DIR *fdopendir(int fd)
 {
-  DIR *d;
-  int saved;
-
   gp__real_init();
-  d = gp__real_fdopendir(fd);
-  saved = errno;
-  note_listing(d);
-  errno = saved;
-  return d;
+  return note_listing(gp__real_fdopendir(fd));
 }
 
 GP_EXPORT int closedir(DIR *d)
@@ -181,18 +178,22 @@ GP_EXPORT int readdir64_r(DIR *d, struct dirent64 *entry,
 }
 #pragma GCC diagnostic pop
 
-/* Nonzero when path (relative to dirfd) names such a listing. */
+/* Nonzero when path (relative to dirfd) names such a listing; errno stays
+ * as it was. */
 static int listing_at(int dirfd, const char *path)
 {
-  int fd, own;
+  int fd, own, saved = errno;
 
   if (path == NULL)
     return 0;
   fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0) {
+    errno = saved;
     return 0;
+  }
   own = own_listing(fd);
   gp__real_close(fd);
+  errno = saved;
   return own;
 }
 
@@ -214,14 +215,12 @@ GP_EXPORT int scandir(const char *dir, struct dirent ***list,
                       int (*cmp)(const struct dirent **,
                                  const struct dirent **))
 {
-  int n, saved;
+  int n;
 
   gp__real_init();
   n = gp__real_scandir(dir, list, sel, cmp);
-  saved = errno;
   if (n > 0 && listing_at(AT_FDCWD, dir))
-    DROP_HIDDEN(*list, n);
-  errno = saved;
+    DROP_HIDDEN(*list, n); /* free leaves errno as it is */
   return n;
 }
 
@@ -230,14 +229,12 @@ GP_EXPORT int scandir64(const char *dir, struct dirent64 ***list,
                         int (*cmp)(const struct dirent64 **,
                                    const struct dirent64 **))
 {
-  int n, saved;
+  int n;
 
   gp__real_init();
   n = gp__real_scandir64(dir, list, sel, cmp);
-  saved = errno;
   if (n > 0 && listing_at(AT_FDCWD, dir))
-    DROP_HIDDEN(*list, n);
-  errno = saved;
+    DROP_HIDDEN(*list, n); /* free leaves errno as it is */
   return n;
 }
 
@@ -246,14 +243,12 @@ GP_EXPORT int scandirat(int dirfd, const char *dir, struct dirent ***list,
                         int (*cmp)(const struct dirent **,
                                    const struct dirent **))
 {
-  int n, saved;
+  int n;
 
   gp__real_init();
   n = gp__real_scandirat(dirfd, dir, list, sel, cmp);
-  saved = errno;
   if (n > 0 && listing_at(dirfd, dir))
-    DROP_HIDDEN(*list, n);
-  errno = saved;
+    DROP_HIDDEN(*list, n); /* free leaves errno as it is */
   return n;
 }
 
