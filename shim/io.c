@@ -841,7 +841,7 @@ GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
                   .flags = flags,
                   .mm_deadline = GP__NEVER};
   struct timespec t;
-  uint64_t start = 0;
+  int64_t ns;
   int r;
 
   if (!gp__shim_active(GP__PATCH_SOCKET) && !gp__shim_unowned_blocking(fd))
@@ -852,20 +852,16 @@ GP_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
       errno = EFAULT;
       return -1;
     }
-    if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000L) {
+    if ((ns = gp__ts_to_ns(&t)) < 0) {
       errno = EINVAL;
       return -1;
     }
-    start = gp__now();
-    op.mm_deadline =
-        t.tv_sec >= (time_t)((GP__NEVER - start) / 1000000000u)
-            ? GP__NEVER
-            : start + (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+    op.mm_deadline = gp__now() + (uint64_t)ns; /* saturated: no overflow */
   }
   r = (int)drive(&op);
   for (int i = 0; i < r; i++)
     fresh_passed(&vec[i].msg_hdr);
-  if (r > 0 && timeout && op.mm_deadline != GP__NEVER) {
+  if (r > 0 && timeout) {
     uint64_t now = gp__now(),
              left = now < op.mm_deadline ? op.mm_deadline - now : 0;
     t.tv_sec = (time_t)(left / 1000000000u);
