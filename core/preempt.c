@@ -277,6 +277,7 @@ void gp__preempt_start(void)
   if (main_closed)
     gp__real_pthread_sigmask(SIG_UNBLOCK, &one, NULL);
   __atomic_store_n(&gp__preempt_on, 1, __ATOMIC_RELEASE);
+  gp__preempt_mask_changed();
   gp__debug_monitor_run();
 #endif
 }
@@ -293,6 +294,7 @@ void gp__preempt_stop(void)
   __atomic_store_n(&stopped, 1, __ATOMIC_RELEASE);
   __atomic_store_n(&gp__preempt_on, 0, __ATOMIC_RELEASE);
   installed = 0;
+  gp__preempt_mask_changed();
   if (was_on) {
     __atomic_store_n(&gp__preempt_closing, 1, __ATOMIC_RELEASE);
     gp__sched_kick_all(); /* each hub closes the signal again */
@@ -314,6 +316,7 @@ void gp__preempt_hub_turn(struct gp__sched *s)
     sigemptyset(&one);
     sigaddset(&one, GP__PREEMPT_SIGNAL);
     gp__real_pthread_sigmask(SIG_BLOCK, &one, NULL);
+    gp__preempt_mask_changed();
   }
 }
 
@@ -368,7 +371,7 @@ uint64_t gp__preempt_period_ns(void)
   return (uint64_t)gp__config.preempt_ms * 1000000u / 2;
 }
 
-int gp__preempt_main_sigmask(int how, const sigset_t *set, sigset_t *old)
+static int main_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
   sigset_t mine;
   int was = main_closed, r;
@@ -396,10 +399,46 @@ int gp__preempt_main_sigmask(int how, const sigset_t *set, sigset_t *old)
   return r;
 }
 
+int gp__preempt_main_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+  int r = main_sigmask(how, set, old);
+  if (set)
+    gp__preempt_mask_changed();
+  return r;
+}
+
 void gp__preempt_main_view(sigset_t *mask)
 {
   if (__atomic_load_n(&gp__preempt_on, __ATOMIC_ACQUIRE) && main_closed)
     sigaddset(mask, GP__PREEMPT_SIGNAL);
+}
+
+/* Bumped by every possible change of any OS thread's mask: a thread's copy
+ * read at an older count is read again (a change on another OS thread
+ * costs this one a read, no more). */
+static unsigned long mask_gen = 1;
+static __thread unsigned long mask_seen
+    __attribute__((tls_model("initial-exec")));
+static __thread sigset_t mask_kept __attribute__((tls_model("initial-exec")));
+
+void gp__preempt_mask_changed(void)
+{
+  __atomic_fetch_add(&mask_gen, 1, __ATOMIC_RELEASE);
+}
+
+void gp__preempt_main_mask(sigset_t *out)
+{
+  unsigned long gen = __atomic_load_n(&mask_gen, __ATOMIC_ACQUIRE);
+
+  /* A change between the count's read and the mask's leaves the copy
+   * marked with the older count: read again next time. */
+  if (mask_seen != gen) {
+    sigemptyset(&mask_kept);
+    gp__real_pthread_sigmask(SIG_BLOCK, NULL, &mask_kept);
+    gp__preempt_main_view(&mask_kept);
+    mask_seen = gen;
+  }
+  *out = mask_kept;
 }
 
 void gp__preempt_exec(int enter)
@@ -412,6 +451,7 @@ void gp__preempt_exec(int enter)
   sigemptyset(&one);
   sigaddset(&one, GP__PREEMPT_SIGNAL);
   gp__real_pthread_sigmask(enter ? SIG_BLOCK : SIG_UNBLOCK, &one, NULL);
+  gp__preempt_mask_changed();
 }
 
 void gp__preempt_fork_child(int first_thread)
@@ -421,6 +461,7 @@ void gp__preempt_fork_child(int first_thread)
   __atomic_store_n(&gp__preempt_on, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&started, 0, __ATOMIC_RELAXED);
   main_closed = 0;
+  gp__preempt_mask_changed();
 }
 
 uint64_t gp__preempt_count(void)

@@ -66,6 +66,16 @@ int gp__preempt_main_sigmask(int how, const sigset_t *set, sigset_t *old);
 /* Adds the signal to mask when the first thread's view blocks it. */
 void gp__preempt_main_view(sigset_t *mask);
 
+/* The calling OS thread's mask as its main coroutine sees it (the real
+ * mask, with gp__preempt_main_view), for a thread that coroutine creates.
+ * Read with a system call once per change, not once per pthread_create:
+ * every path that may change an OS thread's mask other than the kernel's
+ * own restore at a handler's end calls gp__preempt_mask_changed (the
+ * first thread's pthread_sigmask, a longjmp, setcontext, a raw
+ * rt_sigprocmask, the runtime's own changes). Async-signal-safe. */
+void gp__preempt_main_mask(sigset_t *out);
+void gp__preempt_mask_changed(void);
+
 /* Around an exec or a fork's child from the first thread's OS thread:
  * enter 1 blocks the signal for real when the program's view blocks it
  * (what the new program or the child inherits), enter 0 (an exec that

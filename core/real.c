@@ -210,6 +210,10 @@ int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
                              const struct timespec *tmo);
 int (*gp__real_pause)(void);
 int (*gp__real_sigsuspend)(const sigset_t *mask);
+void (*gp__real_siglongjmp)(sigjmp_buf env, int val);
+void (*gp__real___longjmp_chk)(sigjmp_buf env, int val);
+int (*gp__real_setcontext)(const ucontext_t *uc);
+int (*gp__real_swapcontext)(ucontext_t *from, const ucontext_t *to);
 int (*gp__real_prctl)(int option, unsigned long a2, unsigned long a3,
                       unsigned long a4, unsigned long a5);
 int (*gp__real_execve)(const char *path, char *const argv[],
@@ -525,6 +529,10 @@ static const struct entry table[] = {
     {"sigtimedwait", (void **)&gp__real_sigtimedwait},
     {"pause", (void **)&gp__real_pause},
     {"sigsuspend", (void **)&gp__real_sigsuspend},
+    {"siglongjmp", (void **)&gp__real_siglongjmp},
+    {"__longjmp_chk", (void **)&gp__real___longjmp_chk},
+    {"setcontext", (void **)&gp__real_setcontext},
+    {"swapcontext", (void **)&gp__real_swapcontext},
     {"execve", (void **)&gp__real_execve},
     {"prctl", (void **)&gp__real_prctl},
     {"execvpe", (void **)&gp__real_execvpe},

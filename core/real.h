@@ -22,10 +22,12 @@
 #include <sys/uio.h>
 #include <netdb.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <ucontext.h>
 
 extern ssize_t (*gp__real_read)(int fd, void *buf, size_t count);
 extern ssize_t (*gp__real_write)(int fd, const void *buf, size_t count);
@@ -262,6 +264,11 @@ extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
                                     const struct timespec *tmo);
 extern int (*gp__real_pause)(void);
 extern int (*gp__real_sigsuspend)(const sigset_t *mask);
+/* glibc's longjmp and _longjmp are siglongjmp under other names. */
+extern void (*gp__real_siglongjmp)(sigjmp_buf env, int val);
+extern void (*gp__real___longjmp_chk)(sigjmp_buf env, int val);
+extern int (*gp__real_setcontext)(const ucontext_t *uc);
+extern int (*gp__real_swapcontext)(ucontext_t *from, const ucontext_t *to);
 extern int (*gp__real_prctl)(int option, unsigned long a2, unsigned long a3,
                              unsigned long a4, unsigned long a5);
 extern int (*gp__real_execve)(const char *path, char *const argv[],

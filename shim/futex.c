@@ -117,6 +117,8 @@ static long futex_wake(uint32_t *addr, long nr, const long *a)
  * core/tls.c), so it waits as a thread does. */
 static int emulate(long nr, const long a[6], long *ret, int thread)
 {
+  if (nr == SYS_rt_sigprocmask && a[1] != 0)
+    gp__preempt_mask_changed(); /* thread.c's kept copy of the mask */
   if (nr == SYS_io_uring_enter)
     return gp__shim_uring_enter(a, ret);
   if (nr == SYS_futex && (gp__config.patch & GP__PATCH_THREAD)) {

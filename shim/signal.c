@@ -65,6 +65,9 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
   else if (a.sa_handler != SIG_IGN && a.sa_handler != SIG_DFL)
     a.sa_handler(sig);
   gp__handler_leave(&mark);
+  /* The kernel's return sets the mask uc holds, which the handler may
+   * have changed (thread.c's creator_mask reads it again). */
+  gp__preempt_mask_changed();
 }
 
 /* Sends sig to the calling OS thread (with info: as it came; NULL: as

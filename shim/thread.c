@@ -468,10 +468,9 @@ static void creator_mask(sigset_t *mask)
   struct gp__thread *t;
 
   sigemptyset(mask);
-  if (gp__coro_is_main(co)) {
-    gp__real_pthread_sigmask(SIG_BLOCK, NULL, mask);
-    gp__preempt_main_view(mask);
-  } else if ((t = *gp__coro_local(co)) != NULL)
+  if (gp__coro_is_main(co))
+    gp__preempt_main_mask(mask);
+  else if ((t = *gp__coro_local(co)) != NULL)
     *mask = t->sigmask;
 }
 
@@ -1144,6 +1143,134 @@ GP_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
     return 0;
   errno = r;
   return -1;
+}
+
+/* The System V and BSD calls on the mask. glibc makes them with its own
+ * sigprocmask and sigaction, which the shim does not see: here they go
+ * through this file's sigprocmask (a thread's own mask, the first
+ * thread's kept copy read again) and signal.c's sigaction. */
+static int mask_one(int how, int sig)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  if (sigaddset(&set, sig) < 0)
+    return -1; /* EINVAL */
+  return sigprocmask(how, &set, NULL);
+}
+
+GP_EXPORT int sighold(int sig)
+{
+  return mask_one(SIG_BLOCK, sig);
+}
+
+GP_EXPORT int sigrelse(int sig)
+{
+  return mask_one(SIG_UNBLOCK, sig);
+}
+
+GP_EXPORT sighandler_t sigset(int sig, sighandler_t disp)
+{
+  struct sigaction act, oact;
+  sigset_t set, oset;
+
+  sigemptyset(&set);
+  if (sigaddset(&set, sig) < 0)
+    return SIG_ERR;
+  if (disp == SIG_HOLD) {
+    if (sigprocmask(SIG_BLOCK, &set, &oset) < 0)
+      return SIG_ERR;
+    if (sigismember(&oset, sig))
+      return SIG_HOLD;
+    if (sigaction(sig, NULL, &oact) < 0)
+      return SIG_ERR;
+    return oact.sa_handler;
+  }
+  memset(&act, 0, sizeof(act));
+  act.sa_handler = disp;
+  if (sigaction(sig, &act, &oact) < 0 ||
+      sigprocmask(SIG_UNBLOCK, &set, &oset) < 0)
+    return SIG_ERR;
+  return sigismember(&oset, sig) ? SIG_HOLD : oact.sa_handler;
+}
+
+/* The BSD masks: bit n - 1 is signal n, for signals 1 to 32. */
+static int bsd_mask(int how, int mask)
+{
+  sigset_t set, old;
+  int r = 0;
+
+  sigemptyset(&set);
+  for (int s = 1; s <= 32; s++)
+    if ((unsigned)mask & (1u << (s - 1)))
+      sigaddset(&set, s); /* 32, glibc's own: refused, as glibc drops it */
+  if (sigprocmask(how, &set, &old) < 0)
+    return -1;
+  for (int s = 1; s <= 32; s++)
+    if (sigismember(&old, s) == 1)
+      r = (int)((unsigned)r | (1u << (s - 1)));
+  return r;
+}
+
+GP_EXPORT int sigblock(int mask)
+{
+  return bsd_mask(SIG_BLOCK, mask);
+}
+
+GP_EXPORT int sigsetmask(int mask)
+{
+  return bsd_mask(SIG_SETMASK, mask);
+}
+
+GP_EXPORT int siggetmask(void)
+{
+  return bsd_mask(SIG_BLOCK, 0);
+}
+
+/* A longjmp may restore the mask its sigsetjmp saved, or leave a handler
+ * with the handler's mask in force; setcontext and swapcontext set the
+ * mask their context holds. Each may change the OS thread's mask, which
+ * creator_mask reads again after. (glibc's longjmp and _longjmp are
+ * siglongjmp under other names.) */
+GP_EXPORT _Noreturn void siglongjmp(sigjmp_buf env, int val)
+{
+  gp__real_init();
+  gp__preempt_mask_changed();
+  gp__real_siglongjmp(env, val);
+  abort(); /* not reached */
+}
+
+GP_EXPORT _Noreturn void longjmp(jmp_buf env, int val)
+{
+  siglongjmp(env, val);
+}
+
+GP_EXPORT _Noreturn void _longjmp(jmp_buf env, int val)
+{
+  siglongjmp(env, val);
+}
+
+/* _FORTIFY_SOURCE's longjmp. */
+GP_EXPORT _Noreturn void __longjmp_chk(sigjmp_buf env, int val);
+GP_EXPORT _Noreturn void __longjmp_chk(sigjmp_buf env, int val)
+{
+  gp__real_init();
+  gp__preempt_mask_changed();
+  gp__real___longjmp_chk(env, val);
+  abort(); /* not reached */
+}
+
+GP_EXPORT int setcontext(const ucontext_t *uc)
+{
+  gp__real_init();
+  gp__preempt_mask_changed();
+  return gp__real_setcontext(uc);
+}
+
+GP_EXPORT int swapcontext(ucontext_t *from, const ucontext_t *to)
+{
+  gp__real_init();
+  gp__preempt_mask_changed();
+  return gp__real_swapcontext(from, to);
 }
 
 int gp__thread_suspend_mask(const sigset_t *set, sigset_t *old)
