@@ -426,7 +426,7 @@ void gp__preempt_mask_changed(void)
   __atomic_fetch_add(&mask_gen, 1, __ATOMIC_RELEASE);
 }
 
-void gp__preempt_main_mask(sigset_t *out)
+const sigset_t *gp__preempt_main_mask(void)
 {
   unsigned long gen = __atomic_load_n(&mask_gen, __ATOMIC_ACQUIRE);
 
@@ -438,7 +438,7 @@ void gp__preempt_main_mask(sigset_t *out)
     gp__preempt_main_view(&mask_kept);
     mask_seen = gen;
   }
-  *out = mask_kept;
+  return &mask_kept;
 }
 
 void gp__preempt_exec(int enter)

@@ -73,7 +73,7 @@ void gp__preempt_main_view(sigset_t *mask);
  * own restore at a handler's end calls gp__preempt_mask_changed (the
  * first thread's pthread_sigmask, a longjmp, setcontext, a raw
  * rt_sigprocmask, the runtime's own changes). Async-signal-safe. */
-void gp__preempt_main_mask(sigset_t *out);
+const sigset_t *gp__preempt_main_mask(void);
 void gp__preempt_mask_changed(void);
 
 /* Around an exec or a fork's child from the first thread's OS thread:

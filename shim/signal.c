@@ -423,13 +423,12 @@ void gp__signal_watch(void)
 {
   static int done;
   sigset_t set;
-  uint64_t bits = routable();
 
   if (__atomic_load_n(&done, __ATOMIC_RELAXED) ||
       __atomic_exchange_n(&done, 1, __ATOMIC_RELAXED))
     return;
   sigemptyset(&set);
-  gp__sig_add_bits(&set, bits);
+  gp__sig_add_bits(&set, routable());
   gp__sched_watch_signals(&set, route);
 }
 

@@ -460,18 +460,17 @@ static const char *creator_name(void)
   return first_name;
 }
 
-/* The calling thread's signal mask: the first thread's is the OS
- * thread's; the others' are kept per coroutine. */
-static void creator_mask(sigset_t *mask)
+/* The calling thread's signal mask (NULL: none blocked): the first
+ * thread's is the OS thread's; the others' are kept per coroutine. */
+static const sigset_t *creator_mask(void)
 {
   struct gp__coro *co = current();
   struct gp__thread *t;
 
-  sigemptyset(mask);
   if (gp__coro_is_main(co))
-    gp__preempt_main_mask(mask);
-  else if ((t = *gp__coro_local(co)) != NULL)
-    *mask = t->sigmask;
+    return gp__preempt_main_mask();
+  t = *gp__coro_local(co);
+  return t != NULL ? &t->sigmask : NULL;
 }
 
 /* OpenMP's runtime (libgomp) keeps a pointer to each of its threads'
@@ -578,7 +577,7 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
   struct gp__spawn_opts o = {0};
   struct gp__thread *t = NULL;
   int detach = PTHREAD_CREATE_JOINABLE;
-  sigset_t mask;
+  const sigset_t *mask;
 
   /* A handler in the hub (or a child forked there, which lives on in it)
    * makes a real thread: a coroutine of that scheduler would run only once
@@ -643,11 +642,11 @@ GP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
    * are made with the preemption signal open. */
   gp__preempt_start();
   /* A new thread starts with its creator's signal mask. */
-  creator_mask(&mask);
-  if (!sigisemptyset(&mask)) {
+  mask = creator_mask();
+  if (mask != NULL && !sigisemptyset(mask)) {
     if ((t = gp__calloc(1, sizeof(*t))) == NULL)
       return EAGAIN;
-    t->sigmask = mask;
+    t->sigmask = *mask;
     o.local = t;
   }
   /* As glibc's: libstdc++ then makes shared_ptr counts atomic, and its
