@@ -67,12 +67,13 @@ int gp__preempt_main_sigmask(int how, const sigset_t *set, sigset_t *old);
 void gp__preempt_main_view(sigset_t *mask);
 
 /* The calling OS thread's mask as its main coroutine sees it (the real
- * mask, with gp__preempt_main_view), for a thread that coroutine creates.
- * Read with a system call once per change, not once per pthread_create:
- * every path that may change an OS thread's mask other than the kernel's
- * own restore at a handler's end calls gp__preempt_mask_changed (the
- * first thread's pthread_sigmask, a longjmp, setcontext, a raw
- * rt_sigprocmask, the runtime's own changes). Async-signal-safe. */
+ * mask, with gp__preempt_main_view), for a thread that coroutine creates;
+ * the thread's own copy, good until its next call. Read with a system call
+ * once per change, not once per pthread_create: every path that may
+ * change an OS thread's mask calls gp__preempt_mask_changed (the first
+ * thread's pthread_sigmask, a longjmp, setcontext, the end of a program's
+ * handler, a raw rt_sigprocmask, the runtime's own changes), which is
+ * async-signal-safe. */
 const sigset_t *gp__preempt_main_mask(void);
 void gp__preempt_mask_changed(void);
 
