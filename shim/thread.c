@@ -1193,15 +1193,20 @@ GP_EXPORT sighandler_t sigset(int sig, sighandler_t disp)
 }
 
 /* The BSD masks: bit n - 1 is signal n, for signals 1 to 32. */
+static void from_bsd(sigset_t *set, int mask)
+{
+  sigemptyset(set);
+  for (int s = 1; s <= 32; s++)
+    if ((unsigned)mask & (1u << (s - 1)))
+      sigaddset(set, s); /* 32, glibc's own: refused, as glibc drops it */
+}
+
 static int bsd_mask(int how, int mask)
 {
   sigset_t set, old;
   int r = 0;
 
-  sigemptyset(&set);
-  for (int s = 1; s <= 32; s++)
-    if ((unsigned)mask & (1u << (s - 1)))
-      sigaddset(&set, s); /* 32, glibc's own: refused, as glibc drops it */
+  from_bsd(&set, mask);
   if (sigprocmask(how, &set, &old) < 0)
     return -1;
   for (int s = 1; s <= 32; s++)
@@ -1223,6 +1228,36 @@ GP_EXPORT int sigsetmask(int mask)
 GP_EXPORT int siggetmask(void)
 {
   return bsd_mask(SIG_BLOCK, 0);
+}
+
+/* sigpause: the caller's mask without sig (X/Open), or the BSD mask
+ * given, for a sigsuspend (signal.c's: glibc's own would suspend the OS
+ * thread, and the scheduler with it, in a thread other than the first). */
+GP_EXPORT int __sigpause(int sig_or_mask, int is_sig)
+{
+  sigset_t set;
+
+  if (is_sig) {
+    if (sigprocmask(SIG_BLOCK, NULL, &set) < 0 ||
+        sigdelset(&set, sig_or_mask) < 0)
+      return -1;
+  } else {
+    from_bsd(&set, sig_or_mask);
+  }
+  return sigsuspend(&set);
+}
+
+GP_EXPORT int __xpg_sigpause(int sig)
+{
+  return __sigpause(sig, 1);
+}
+
+/* glibc's default sigpause is the BSD one; <signal.h> names
+ * __xpg_sigpause for X/Open programs. */
+GP_EXPORT int bsd_sigpause(int mask) __asm__("sigpause");
+GP_EXPORT int bsd_sigpause(int mask)
+{
+  return __sigpause(mask, 0);
 }
 
 /* A longjmp may restore the mask its sigsetjmp saved, or leave a handler
