@@ -264,6 +264,8 @@ extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
                                     const struct timespec *tmo);
 extern int (*gp__real_pause)(void);
 extern int (*gp__real_sigsuspend)(const sigset_t *mask);
+extern __sighandler_t (*gp__real___sysv_signal)(int sig,
+                                                __sighandler_t handler);
 /* glibc's longjmp and _longjmp are siglongjmp under other names. */
 extern void (*gp__real_siglongjmp)(sigjmp_buf env, int val);
 extern void (*gp__real___longjmp_chk)(sigjmp_buf env, int val);

@@ -257,25 +257,101 @@ GP_EXPORT int sigaction(int sig, const struct sigaction *act,
   return r;
 }
 
-/* signal(2): glibc's semantics (BSD: SA_RESTART, the signal blocked in its
- * handler), through sigaction above. */
-GP_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+/* Signals siginterrupt made interrupting (bit sig - 1): signal() leaves
+ * SA_RESTART out for them, as glibc's does. */
+static uint64_t interrupting;
+
+/* signal(2) and its other names, through sigaction above, with glibc's
+ * checks: flags, and whether the signal is blocked in its handler. */
+static sighandler_t install(int sig, sighandler_t handler, int flags,
+                            int self_blocked)
 {
   struct sigaction a, old;
 
+  /* SIG_ERR, or glibc's own signals (32, 33), which sigaddset refuses */
+  memset(&a, 0, sizeof(a));
+  if (handler == SIG_ERR || sig < 1 || sig >= NSIG ||
+      sigaddset(&a.sa_mask, sig) < 0) {
+    errno = EINVAL;
+    return SIG_ERR;
+  }
+  if (!self_blocked)
+    sigemptyset(&a.sa_mask);
+  a.sa_handler = handler;
+  a.sa_flags = flags;
+  if (sigaction(sig, &a, &old) != 0)
+    return SIG_ERR;
+  return old.sa_handler;
+}
+
+/* signal(2): glibc's semantics (BSD: SA_RESTART unless siginterrupt said
+ * otherwise, the signal blocked in its handler). bsd_signal and ssignal
+ * are the same function in glibc. */
+GP_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
   if (gp__tls.depth && !shared_child()) {
     gp__real_init();
     return gp__real_signal(sig, handler);
   }
+  int intr =
+      sig > 0 && sig <= 64 &&
+      (__atomic_load_n(&interrupting, __ATOMIC_RELAXED) & (1ull << (sig - 1)));
+  return install(sig, handler, intr ? 0 : SA_RESTART, 1);
+}
+
+GP_EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler)
+{
+  return signal(sig, handler);
+}
+
+GP_EXPORT sighandler_t ssignal(int sig, sighandler_t handler)
+{
+  return signal(sig, handler);
+}
+
+/* System V's signal, which <signal.h> names for signal in a strict
+ * standard mode (-std=c99, _POSIX_C_SOURCE): reset to SIG_DFL when
+ * caught, not blocked in its handler, no SA_RESTART. glibc's installs
+ * the handler past the trampoline, where the runtime never hears of it. */
+GP_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t handler)
+{
+  if (gp__tls.depth && !shared_child()) {
+    gp__real_init();
+    return gp__real___sysv_signal(sig, handler);
+  }
+  return install(sig, handler, SA_RESETHAND | SA_NODEFER, 0);
+}
+
+GP_EXPORT sighandler_t sysv_signal(int sig, sighandler_t handler)
+{
+  return __sysv_signal(sig, handler);
+}
+
+/* siginterrupt(3): glibc's changes SA_RESTART with its own sigaction,
+ * which left the runtime's copy of the flags (app[]) as it was. */
+GP_EXPORT int siginterrupt(int sig, int interrupt)
+{
+  struct sigaction a;
+
+  if (sigaction(sig, NULL, &a) < 0)
+    return -1;
+  if (interrupt) {
+    __atomic_fetch_or(&interrupting, 1ull << (sig - 1), __ATOMIC_RELAXED);
+    a.sa_flags &= ~SA_RESTART;
+  } else {
+    __atomic_fetch_and(&interrupting, ~(1ull << (sig - 1)), __ATOMIC_RELAXED);
+    a.sa_flags |= SA_RESTART;
+  }
+  return sigaction(sig, &a, NULL) < 0 ? -1 : 0;
+}
+
+/* sigignore(3), through sigaction above (glibc's uses its own). */
+GP_EXPORT int sigignore(int sig)
+{
+  struct sigaction a;
   memset(&a, 0, sizeof(a));
-  a.sa_handler = handler;
-  sigemptyset(&a.sa_mask);
-  if (sig > 0 && sig < NSIG)
-    sigaddset(&a.sa_mask, sig);
-  a.sa_flags = SA_RESTART;
-  if (sigaction(sig, &a, &old) != 0)
-    return SIG_ERR;
-  return old.sa_handler;
+  a.sa_handler = SIG_IGN;
+  return sigaction(sig, &a, NULL);
 }
 
 /* ---- signals sent to the process that main blocks ----
