@@ -210,6 +210,8 @@ int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
                              const struct timespec *tmo);
 int (*gp__real_pause)(void);
 int (*gp__real_sigsuspend)(const sigset_t *mask);
+int (*gp__real_flock)(int fd, int op);
+int (*gp__real_lockf)(int fd, int cmd, off_t len);
 __sighandler_t (*gp__real___sysv_signal)(int sig, __sighandler_t handler);
 void (*gp__real_siglongjmp)(sigjmp_buf env, int val);
 void (*gp__real___longjmp_chk)(sigjmp_buf env, int val);
@@ -530,6 +532,8 @@ static const struct entry table[] = {
     {"sigtimedwait", (void **)&gp__real_sigtimedwait},
     {"pause", (void **)&gp__real_pause},
     {"sigsuspend", (void **)&gp__real_sigsuspend},
+    {"flock", (void **)&gp__real_flock},
+    {"lockf", (void **)&gp__real_lockf},
     {"__sysv_signal", (void **)&gp__real___sysv_signal},
     {"siglongjmp", (void **)&gp__real_siglongjmp},
     {"__longjmp_chk", (void **)&gp__real___longjmp_chk},

@@ -264,6 +264,8 @@ extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
                                     const struct timespec *tmo);
 extern int (*gp__real_pause)(void);
 extern int (*gp__real_sigsuspend)(const sigset_t *mask);
+extern int (*gp__real_flock)(int fd, int op);
+extern int (*gp__real_lockf)(int fd, int cmd, off_t len);
 extern __sighandler_t (*gp__real___sysv_signal)(int sig,
                                                 __sighandler_t handler);
 /* glibc's longjmp and _longjmp are siglongjmp under other names. */

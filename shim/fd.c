@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <stdarg.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -159,6 +161,111 @@ GP_EXPORT int dup3(int fd, int fd2, int flags)
 /* fcntl(2): F_GETFL and F_SETFL show and change the app's view of
  * O_NONBLOCK on sockets the shim made non-blocking underneath; F_DUPFD
  * copies the record. Everything else passes through. */
+/* ---- file locks ----
+ *
+ * flock, fcntl's F_SETLKW and F_OFD_SETLKW, and lockf's F_LOCK wait in the
+ * kernel for a lock held elsewhere, and no fd says when it is free: in a
+ * coroutine, that wait held its OS thread, and when the holder was a
+ * thread of the same scheduler, both waited for good. So a coroutine asks
+ * without waiting and, while the lock is held, parks for a while and asks
+ * again (1 ms, doubling to 16 ms), its scheduler's other coroutines
+ * running meanwhile. A caught signal ends the wait as it ends the
+ * kernel's (EINTR, or on with SA_RESTART); a cancel ends an fcntl or
+ * lockf wait, which glibc makes cancellation points, and not a flock one.
+ * What differs (README): the lock is had up to 16 ms after it is freed,
+ * not in turn with the kernel's own waiters, and a deadlock between
+ * processes' record locks (EDEADLK) is not detected. */
+#define LOCK_RETRY_FIRST_NS 1000000
+#define LOCK_RETRY_MAX_NS   16000000
+
+/* Nonzero when the caller is a coroutine whose lock waits must park. */
+static int parks_for_locks(void)
+{
+  return gp__shim_active(GP__PATCH_THREAD) && gp__self() != NULL &&
+         !gp__tls.on_hub;
+}
+
+/* Calls again(fd, arg), which asks without waiting, until it says
+ * anything but "held elsewhere". */
+static int lock_wait(int fd, int (*again)(int fd, void *arg), void *arg,
+                     int cancel_point)
+{
+  uint64_t pause = LOCK_RETRY_FIRST_NS;
+
+  for (;;) {
+    int r = again(fd, arg), w;
+    if (r == 0 || (errno != EWOULDBLOCK && errno != EAGAIN && errno != EACCES))
+      return r;
+    w = gp__sleep_until(gp__now() + pause, 1);
+    if (w == -ECANCELED && !cancel_point)
+      w = 0; /* a pthread_cancel waits for the next cancellation point */
+    if (w < 0 && !gp__shim_wait_failed(w, 0, EINTR))
+      return -1;
+    if (pause < LOCK_RETRY_MAX_NS)
+      pause *= 2;
+  }
+}
+
+static int flock_now(int fd, void *arg)
+{
+  return gp__real_flock(fd, *(int *)arg | LOCK_NB);
+}
+
+/* flock(2). */
+GP_EXPORT int flock(int fd, int op)
+{
+  gp__real_init();
+  if (gp__shim_fd_hidden(fd)) {
+    errno = EBADF;
+    return -1;
+  }
+  if ((op & LOCK_NB) || !(op & (LOCK_SH | LOCK_EX)) || !parks_for_locks())
+    return gp__real_flock(fd, op);
+  return lock_wait(fd, flock_now, &op, 0);
+}
+
+struct record_lock {
+  int cmd; /* F_SETLK or F_OFD_SETLK */
+  void *lk;
+};
+
+static int record_lock_now(int fd, void *arg)
+{
+  struct record_lock *l = arg;
+  return gp__real_fcntl(fd, l->cmd, l->lk);
+}
+
+/* fcntl's F_SETLKW and F_OFD_SETLKW. */
+static int record_lock_wait(int fd, int cmd, void *lk)
+{
+  struct record_lock l = {cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, lk};
+  if (!parks_for_locks())
+    return gp__real_fcntl(fd, cmd, lk);
+  gp__thread_cancel_point(); /* as glibc's, before the call */
+  return lock_wait(fd, record_lock_now, &l, 1);
+}
+
+/* lockf(3): glibc's F_LOCK is its own fcntl's F_SETLKW, which the shim
+ * does not see. */
+GP_EXPORT int lockf(int fd, int cmd, off_t len)
+{
+  struct flock lk;
+
+  gp__real_init();
+  if (cmd != F_LOCK)
+    return gp__real_lockf(fd, cmd, len);
+  memset(&lk, 0, sizeof(lk));
+  lk.l_type = F_WRLCK;
+  lk.l_whence = SEEK_CUR;
+  lk.l_len = len;
+  return fcntl(fd, F_SETLKW, &lk);
+}
+
+GP_EXPORT int lockf64(int fd, int cmd, off_t len)
+{
+  return lockf(fd, cmd, len);
+}
+
 GP_EXPORT int fcntl(int fd, int cmd, ...)
 {
   struct gp__fdinfo *fi;
@@ -173,6 +280,8 @@ GP_EXPORT int fcntl(int fd, int cmd, ...)
     errno = EBADF;
     return -1;
   }
+  if (cmd == F_SETLKW || cmd == F_OFD_SETLKW)
+    return record_lock_wait(fd, cmd, arg);
   if (!gp__shim_active(GP__PATCH_SOCKET))
     return gp__real_fcntl(fd, cmd, arg);
   switch (cmd) {
