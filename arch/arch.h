@@ -99,6 +99,17 @@ void gp__ctx_adopt(struct gp__ctx *ctx, void *uc_storage);
 void gp__ctx_switch_asm(void **save_sp, void *load_sp);
 void gp__ctx_switch_uc(struct gp__ctx *from, struct gp__ctx *to);
 
+/* Nonzero when a switch sets the signal mask (the fallback's swapcontext
+ * sets the one the context it resumes saved). */
+static inline int gp__ctx_switch_sets_mask(void)
+{
+#if GP__HAVE_ASM
+  return !gp__ctx_use_asm;
+#else
+  return 1;
+#endif
+}
+
 static inline void gp__ctx_switch(struct gp__ctx *from, struct gp__ctx *to)
 {
 #if GP__HAVE_ASM

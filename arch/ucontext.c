@@ -2,8 +2,10 @@
  * swapcontext. Slower (swapcontext changes the signal mask with a system
  * call) but needs no assembly: GPATCH_CONTEXT=ucontext at run time, or
  * make CONTEXT=ucontext to build without the assembly at all. */
+#define _GNU_SOURCE
 #include "arch.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -49,7 +51,17 @@ int gp__ctx_make_uc(struct gp__ctx *ctx, void *lo, char *top, gp__ctx_fn fn,
   return 0;
 }
 
+/* libc's swapcontext, not the shim's, which the runtime never calls (it
+ * notes a change of the mask; the scheduler notes its own switches'). */
+static int (*libc_swapcontext)(ucontext_t *from, const ucontext_t *to);
+
 void gp__ctx_switch_uc(struct gp__ctx *from, struct gp__ctx *to)
 {
-  swapcontext(from->uc, to->uc);
+  if (libc_swapcontext == NULL) {
+    void *f = dlsym(RTLD_NEXT, "swapcontext");
+    if (f == NULL)
+      f = dlsym(RTLD_DEFAULT, "swapcontext");
+    libc_swapcontext = (int (*)(ucontext_t *, const ucontext_t *))f;
+  }
+  libc_swapcontext(from->uc, to->uc);
 }

@@ -150,6 +150,8 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
 #ifdef GP__TSAN
   __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
+  if (gp__ctx_switch_sets_mask())
+    gp__preempt_mask_changed(); /* the thread's kept copy (preempt.h) */
   gp__ctx_switch(&from->ctx, &to->ctx);
 #ifdef GP__ASAN
   {
