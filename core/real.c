@@ -211,6 +211,10 @@ int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
 int (*gp__real_pause)(void);
 int (*gp__real_sigsuspend)(const sigset_t *mask);
 int (*gp__real_flock)(int fd, int op);
+ssize_t (*gp__real_mq_timedreceive)(mqd_t mq, char *buf, size_t len,
+                                    unsigned *prio, const struct timespec *abs);
+int (*gp__real_mq_timedsend)(mqd_t mq, const char *buf, size_t len,
+                             unsigned prio, const struct timespec *abs);
 int (*gp__real_lockf)(int fd, int cmd, off_t len);
 __sighandler_t (*gp__real___sysv_signal)(int sig, __sighandler_t handler);
 void (*gp__real_siglongjmp)(sigjmp_buf env, int val);
@@ -533,6 +537,8 @@ static const struct entry table[] = {
     {"pause", (void **)&gp__real_pause},
     {"sigsuspend", (void **)&gp__real_sigsuspend},
     {"flock", (void **)&gp__real_flock},
+    {"mq_timedreceive", (void **)&gp__real_mq_timedreceive},
+    {"mq_timedsend", (void **)&gp__real_mq_timedsend},
     {"lockf", (void **)&gp__real_lockf},
     {"__sysv_signal", (void **)&gp__real___sysv_signal},
     {"siglongjmp", (void **)&gp__real_siglongjmp},

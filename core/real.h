@@ -20,6 +20,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <mqueue.h>
 #include <netdb.h>
 #include <semaphore.h>
 #include <setjmp.h>
@@ -265,6 +266,11 @@ extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
 extern int (*gp__real_pause)(void);
 extern int (*gp__real_sigsuspend)(const sigset_t *mask);
 extern int (*gp__real_flock)(int fd, int op);
+extern ssize_t (*gp__real_mq_timedreceive)(mqd_t mq, char *buf, size_t len,
+                                           unsigned *prio,
+                                           const struct timespec *abs);
+extern int (*gp__real_mq_timedsend)(mqd_t mq, const char *buf, size_t len,
+                                    unsigned prio, const struct timespec *abs);
 extern int (*gp__real_lockf)(int fd, int cmd, off_t len);
 extern __sighandler_t (*gp__real___sysv_signal)(int sig,
                                                 __sighandler_t handler);
