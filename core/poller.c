@@ -78,7 +78,7 @@ int gp__poller_wait(struct gp__poller *p, struct epoll_event *ev, int max,
   if (timeout_ns > 0 && !__atomic_load_n(&no_pwait2, __ATOMIC_RELAXED)) {
     struct timespec ts = {.tv_sec = timeout_ns / 1000000000,
                           .tv_nsec = timeout_ns % 1000000000};
-    n = epoll_pwait2(p->epfd, ev, max, &ts, NULL);
+    n = gp__real_epoll_pwait2(p->epfd, ev, max, &ts, NULL);
     if (n >= 0 || errno != ENOSYS)
       return n < 0 ? -errno : n;
     __atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);

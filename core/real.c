@@ -84,6 +84,9 @@ int (*gp__real_pselect)(int nfds, fd_set *r, fd_set *w, fd_set *e,
                         const struct timespec *tmo, const sigset_t *mask);
 int (*gp__real_epoll_pwait)(int epfd, struct epoll_event *events, int maxevents,
                             int timeout, const sigset_t *mask);
+int (*gp__real_epoll_pwait2)(int epfd, struct epoll_event *events,
+                             int maxevents, const struct timespec *tmo,
+                             const sigset_t *mask);
 sighandler_t (*gp__real_signal)(int sig, sighandler_t handler);
 
 int (*gp__real_pthread_join)(pthread_t th, void **ret);
@@ -443,6 +446,7 @@ static const struct entry table[] = {
     {"select", (void **)&gp__real_select},
     {"pselect", (void **)&gp__real_pselect},
     {"epoll_pwait", (void **)&gp__real_epoll_pwait},
+    {"epoll_pwait2", (void **)&gp__real_epoll_pwait2},
     {"signal", (void **)&gp__real_signal},
     {"pthread_join", (void **)&gp__real_pthread_join},
     {"pthread_tryjoin_np", (void **)&gp__real_pthread_tryjoin_np},

@@ -95,6 +95,9 @@ extern int (*gp__real_pselect)(int nfds, fd_set *r, fd_set *w, fd_set *e,
 extern int (*gp__real_epoll_pwait)(int epfd, struct epoll_event *events,
                                    int maxevents, int timeout,
                                    const sigset_t *mask);
+extern int (*gp__real_epoll_pwait2)(int epfd, struct epoll_event *events,
+                                    int maxevents, const struct timespec *tmo,
+                                    const sigset_t *mask);
 extern sighandler_t (*gp__real_signal)(int sig, sighandler_t handler);
 
 /* The thread family (shim/thread.c, shim/sync.c). */

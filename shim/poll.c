@@ -1,4 +1,5 @@
-/* poll.c: poll, ppoll, select, pselect, epoll_wait, epoll_pwait.
+/* poll.c: poll, ppoll, select, pselect, epoll_wait, epoll_pwait,
+ * epoll_pwait2.
  *
  * Each first asks the kernel with a zero timeout; if nothing is ready and
  * the caller would wait, the coroutine parks on all the fds at once and asks
@@ -447,10 +448,9 @@ GP_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 }
 
 /* The cooperative epoll_wait: the app's epoll fd is itself pollable. */
-static int coop_epoll(int epfd, struct epoll_event *ev, int max, int timeout)
+static int coop_epoll(int epfd, struct epoll_event *ev, int max,
+                      uint64_t deadline)
 {
-  uint64_t deadline = timeout < 0 ? GP__NEVER : gp__deadline_ms(timeout);
-
   for (;;) {
     int r = gp__real_epoll_wait(epfd, ev, max, 0), w;
     if (r != 0)
@@ -470,24 +470,55 @@ GP_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
   if (!coop(timeout == 0))
     return gp__real_epoll_wait(epfd, ev, max, timeout);
-  return coop_epoll(epfd, ev, max, timeout);
+  return coop_epoll(epfd, ev, max,
+                    timeout < 0 ? GP__NEVER : gp__deadline_ms(timeout));
+}
+
+/* What epoll_pwait and epoll_pwait2 share: the mask for the wait. */
+static int coop_epoll_mask(int epfd, struct epoll_event *ev, int max,
+                           uint64_t deadline, const sigset_t *mask)
+{
+  sigset_t old;
+  int r, saved;
+
+  if (mask_in(mask, &old))
+    return -1;
+  r = coop_epoll(epfd, ev, max, deadline);
+  saved = errno;
+  if (mask)
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = saved;
+  return r;
 }
 
 /* epoll_pwait(2). */
 GP_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
                           int timeout, const sigset_t *mask)
 {
-  sigset_t old;
-  int r, saved;
-
   if (!coop(timeout == 0))
     return gp__real_epoll_pwait(epfd, ev, max, timeout, mask);
-  if (mask_in(mask, &old))
+  return coop_epoll_mask(
+      epfd, ev, max, timeout < 0 ? GP__NEVER : gp__deadline_ms(timeout), mask);
+}
+
+/* epoll_pwait2(2) (glibc 2.35): epoll_pwait with a timespec; NULL waits
+ * for good. The timeout is checked first (EFAULT, EINVAL), as the
+ * kernel checks it. */
+GP_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
+                           const struct timespec *tmo, const sigset_t *mask)
+{
+  struct timespec t;
+  int64_t ns = 0;
+
+  gp__real_init();
+  if (tmo != NULL && gp__shim_copy_in(&t, tmo, sizeof(t)) != 0)
+    return gp__real_epoll_pwait2(epfd, ev, max, tmo, mask); /* EFAULT */
+  if (!coop(tmo != NULL && t.tv_sec == 0 && t.tv_nsec == 0))
+    return gp__real_epoll_pwait2(epfd, ev, max, tmo, mask);
+  if (tmo != NULL && (ns = gp__ts_to_ns(&t)) < 0) {
+    errno = EINVAL;
     return -1;
-  r = coop_epoll(epfd, ev, max, timeout);
-  saved = errno;
-  if (mask)
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-  errno = saved;
-  return r;
+  }
+  return coop_epoll_mask(
+      epfd, ev, max, tmo != NULL ? gp__now() + (uint64_t)ns : GP__NEVER, mask);
 }
