@@ -175,8 +175,6 @@ GP_EXPORT int dup3(int fd, int fd2, int flags)
  * What differs (README): the lock is had up to 16 ms after it is freed,
  * not in turn with the kernel's own waiters, and a deadlock between
  * processes' record locks (EDEADLK) is not detected. */
-#define LOCK_RETRY_FIRST_NS 1000000
-#define LOCK_RETRY_MAX_NS   16000000
 
 /* Nonzero when the caller is a coroutine whose lock waits must park. */
 static int parks_for_locks(void)
@@ -185,30 +183,14 @@ static int parks_for_locks(void)
          !gp__tls.on_hub;
 }
 
-/* Calls again(fd, arg), which asks without waiting, until it says
- * anything but "held elsewhere". */
-static int lock_wait(int fd, int (*again)(int fd, void *arg), void *arg,
-                     int cancel_point)
-{
-  uint64_t pause = LOCK_RETRY_FIRST_NS;
+struct flock_try {
+  int fd, op;
+};
 
-  for (;;) {
-    int r = again(fd, arg), w;
-    if (r == 0 || (errno != EWOULDBLOCK && errno != EAGAIN && errno != EACCES))
-      return r;
-    w = gp__sleep_until(gp__now() + pause, 1);
-    if (w == -ECANCELED && !cancel_point)
-      w = 0; /* a pthread_cancel waits for the next cancellation point */
-    if (w < 0 && !gp__shim_wait_failed(w, 0, EINTR))
-      return -1;
-    if (pause < LOCK_RETRY_MAX_NS)
-      pause *= 2;
-  }
-}
-
-static int flock_now(int fd, void *arg)
+static long flock_now(void *arg)
 {
-  return gp__real_flock(fd, *(int *)arg | LOCK_NB);
+  struct flock_try *f = arg;
+  return gp__real_flock(f->fd, f->op | LOCK_NB);
 }
 
 /* flock(2). */
@@ -221,28 +203,35 @@ GP_EXPORT int flock(int fd, int op)
   }
   if ((op & LOCK_NB) || !(op & (LOCK_SH | LOCK_EX)) || !parks_for_locks())
     return gp__real_flock(fd, op);
-  return lock_wait(fd, flock_now, &op, 0);
+  struct flock_try f = {fd, op};
+  return (int)gp__shim_retry(flock_now, &f, EWOULDBLOCK, GP__NEVER,
+                             GP__RETRY_RESTARTS, EINTR);
 }
 
 struct record_lock {
+  int fd;
   int cmd; /* F_SETLK or F_OFD_SETLK */
   void *lk;
 };
 
-static int record_lock_now(int fd, void *arg)
+/* A record lock held elsewhere: EAGAIN or EACCES, as fcntl(2) allows. */
+static long record_lock_now(void *arg)
 {
   struct record_lock *l = arg;
-  return gp__real_fcntl(fd, l->cmd, l->lk);
+  long r = gp__real_fcntl(l->fd, l->cmd, l->lk);
+  if (r < 0 && errno == EACCES)
+    errno = EAGAIN;
+  return r;
 }
 
-/* fcntl's F_SETLKW and F_OFD_SETLKW. */
+/* fcntl's F_SETLKW and F_OFD_SETLKW: cancellation points in glibc. */
 static int record_lock_wait(int fd, int cmd, void *lk)
 {
-  struct record_lock l = {cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, lk};
+  struct record_lock l = {fd, cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, lk};
   if (!parks_for_locks())
     return gp__real_fcntl(fd, cmd, lk);
-  gp__thread_cancel_point(); /* as glibc's, before the call */
-  return lock_wait(fd, record_lock_now, &l, 1);
+  return (int)gp__shim_retry(record_lock_now, &l, EAGAIN, GP__NEVER,
+                             GP__RETRY_RESTARTS | GP__RETRY_CANCEL, EINTR);
 }
 
 /* lockf(3): glibc's F_LOCK is its own fcntl's F_SETLKW, which the shim

@@ -56,6 +56,42 @@ __attribute__((destructor)) static void shim_fini(void)
   gp__stdio_exit(); /* glibc's exit-time flush sees the shim's streams */
 }
 
+#define RETRY_FIRST_NS 1000000
+#define RETRY_MAX_NS   16000000
+
+long gp__shim_retry(long (*again)(void *arg), void *arg, int busy,
+                    uint64_t deadline, int flags, int timeout_errno)
+{
+  uint64_t pause = RETRY_FIRST_NS;
+
+  if (flags & GP__RETRY_CANCEL)
+    gp__thread_cancel_point(); /* as glibc's, before the call */
+  for (;;) {
+    long r = again(arg);
+    uint64_t now, until;
+    int w;
+    if (r >= 0 || errno != busy)
+      return r;
+    now = gp__now();
+    if (now >= deadline) {
+      errno = timeout_errno;
+      return -1;
+    }
+    until = deadline - now < pause ? deadline : now + pause;
+    w = gp__sleep_until(until, 1);
+    if (w == -ECANCELED && !(flags & GP__RETRY_CANCEL))
+      w = 0; /* a pthread_cancel waits for the next cancellation point */
+    if (w == -EINTR && !(flags & GP__RETRY_RESTARTS)) {
+      errno = EINTR; /* never restarted, SA_RESTART or not */
+      return -1;
+    }
+    if (w < 0 && !gp__shim_wait_failed(w, 0, timeout_errno))
+      return -1;
+    if (pause < RETRY_MAX_NS)
+      pause *= 2;
+  }
+}
+
 int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno)
 {
   switch (w) {

@@ -153,6 +153,20 @@ int gp__signal_restarts(void);
  * gp_timeout block, or the wait's own error. */
 int gp__shim_wait_failed(int w, uint64_t timeo, int timeout_errno);
 
+/* For a wait with a form that does not wait and no fd that says when to
+ * try again (file locks, System V IPC): calls again(arg), which asks
+ * without waiting, until it returns >= 0 or fails with an errno other
+ * than busy, parking 1 ms, then 2, 4, 8 and 16 ms between tries, until
+ * deadline (then -1 with errno timeout_errno). A caught signal ends it
+ * with EINTR, or goes on when GP__RETRY_RESTARTS and the handler has
+ * SA_RESTART; a pthread_cancel ends the thread when GP__RETRY_CANCEL
+ * (a cancellation point), else waits for the next cancellation point.
+ * Returns what again returned, or -1 with errno. */
+#define GP__RETRY_RESTARTS 1
+#define GP__RETRY_CANCEL   2
+long gp__shim_retry(long (*again)(void *arg), void *arg, int busy,
+                    uint64_t deadline, int flags, int timeout_errno);
+
 /* Nonzero in a vfork child (process.c), which shares the parent's memory
  * until it execs or exits: every interposer passes straight through there
  * (gp__tls.depth is raised), and nothing of the parent's state may change. */
