@@ -214,6 +214,10 @@ int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
 int (*gp__real_pause)(void);
 int (*gp__real_sigsuspend)(const sigset_t *mask);
 int (*gp__real_flock)(int fd, int op);
+ssize_t (*gp__real_msgrcv)(int id, void *msgp, size_t sz, long type, int flg);
+int (*gp__real_msgsnd)(int id, const void *msgp, size_t sz, int flg);
+int (*gp__real_semtimedop)(int id, struct sembuf *sops, size_t n,
+                           const struct timespec *tmo);
 ssize_t (*gp__real_mq_timedreceive)(mqd_t mq, char *buf, size_t len,
                                     unsigned *prio, const struct timespec *abs);
 int (*gp__real_mq_timedsend)(mqd_t mq, const char *buf, size_t len,
@@ -541,6 +545,9 @@ static const struct entry table[] = {
     {"pause", (void **)&gp__real_pause},
     {"sigsuspend", (void **)&gp__real_sigsuspend},
     {"flock", (void **)&gp__real_flock},
+    {"msgrcv", (void **)&gp__real_msgrcv},
+    {"msgsnd", (void **)&gp__real_msgsnd},
+    {"semtimedop", (void **)&gp__real_semtimedop},
     {"mq_timedreceive", (void **)&gp__real_mq_timedreceive},
     {"mq_timedsend", (void **)&gp__real_mq_timedsend},
     {"lockf", (void **)&gp__real_lockf},

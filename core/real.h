@@ -26,6 +26,7 @@
 #include <setjmp.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <ucontext.h>
@@ -269,6 +270,11 @@ extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
 extern int (*gp__real_pause)(void);
 extern int (*gp__real_sigsuspend)(const sigset_t *mask);
 extern int (*gp__real_flock)(int fd, int op);
+extern ssize_t (*gp__real_msgrcv)(int id, void *msgp, size_t sz, long type,
+                                  int flg);
+extern int (*gp__real_msgsnd)(int id, const void *msgp, size_t sz, int flg);
+extern int (*gp__real_semtimedop)(int id, struct sembuf *sops, size_t n,
+                                  const struct timespec *tmo);
 extern ssize_t (*gp__real_mq_timedreceive)(mqd_t mq, char *buf, size_t len,
                                            unsigned *prio,
                                            const struct timespec *abs);
