@@ -20,12 +20,6 @@ static int fds[2];
 static pthread_t main_thread;
 static volatile sig_atomic_t caught;
 
-static void pause_ms(int ms)
-{
-  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
-  nanosleep(&t, NULL);
-}
-
 static void said(const char *what, int r)
 {
   int e = errno;
@@ -35,7 +29,7 @@ static void said(const char *what, int r)
 static void *writer(void *arg)
 {
   (void)arg;
-  pause_ms(100);
+  sleep_ms(100);
   if (write(fds[1], "x", 1) != 1)
     exit(1);
   return NULL;
@@ -44,9 +38,9 @@ static void *writer(void *arg)
 static void *kicker(void *arg)
 {
   (void)arg;
-  pause_ms(100);
+  sleep_ms(100);
   pthread_kill(main_thread, SIGUSR1);
-  pause_ms(100);
+  sleep_ms(100);
   if (write(fds[1], "y", 1) != 1) /* ends a wait the signal did not */
     exit(1);
   return NULL;
@@ -113,7 +107,7 @@ int main(void)
   pthread_join(t, NULL);
   if (read(fds[0], &c, 1) != 1)
     return 1;
-  pause_ms(10);
+  sleep_ms(10);
   printf("handler ran %d\n", (int)caught);
   return 0;
 }

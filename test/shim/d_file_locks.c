@@ -30,12 +30,6 @@ static void say(const char *what)
   pthread_mutex_unlock(&log_lock);
 }
 
-static void pause_ms(int ms)
-{
-  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
-  nanosleep(&t, NULL);
-}
-
 static int open_file(void)
 {
   int fd = open(path, O_RDWR | O_CREAT, 0600);
@@ -82,7 +76,7 @@ static void *holder(void *arg)
 static void *releaser(void *arg)
 {
   (void)arg;
-  pause_ms(100);
+  sleep_ms(100);
   signal_pipe(release_now);
   return NULL;
 }
@@ -157,9 +151,9 @@ static void on_usr1(int sig)
 static void *interrupter(void *arg)
 {
   (void)arg;
-  pause_ms(100);
+  sleep_ms(100);
   pthread_kill(main_thread, SIGUSR1);
-  pause_ms(100);
+  sleep_ms(100);
   signal_pipe(release_now);
   return NULL;
 }

@@ -21,12 +21,6 @@
 static mqd_t q;
 static char name[64];
 
-static void pause_ms(int ms)
-{
-  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
-  nanosleep(&t, NULL);
-}
-
 static void said(const char *what, long r)
 {
   int e = errno;
@@ -74,7 +68,7 @@ static void on_usr1(int sig)
 static void *kicker(void *arg)
 {
   (void)arg;
-  pause_ms(100);
+  sleep_ms(100);
   pthread_kill(main_thread, SIGUSR1);
   return NULL;
 }
@@ -95,7 +89,7 @@ int main(void)
   }
 
   pthread_create(&t, NULL, receiver, NULL);
-  pause_ms(100);
+  sleep_ms(100);
   said("main: mq_send", mq_send(q, "hello", 6, 3));
   pthread_join(t, NULL);
   thread_said("receiver: mq_receive");
@@ -104,7 +98,7 @@ int main(void)
   said("main: fill 1", mq_send(q, "a", 2, 0));
   said("main: fill 2", mq_send(q, "b", 2, 0));
   pthread_create(&t, NULL, sender, NULL);
-  pause_ms(100);
+  sleep_ms(100);
   said("main: mq_receive makes room", mq_receive(q, buf, sizeof(buf), NULL));
   pthread_join(t, NULL);
   thread_said("sender: mq_send into the full queue");

@@ -31,12 +31,6 @@ static long got_r;
 static int got_errno;
 static struct msg got;
 
-static void pause_ms(int ms)
-{
-  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
-  nanosleep(&t, NULL);
-}
-
 static void said(const char *what, long r)
 {
   int e = errno;
@@ -84,7 +78,7 @@ static void on_usr1(int sig)
 static void *kicker(void *arg)
 {
   (void)arg;
-  pause_ms(100);
+  sleep_ms(100);
   pthread_kill(main_thread, SIGUSR1);
   return NULL;
 }
@@ -105,7 +99,7 @@ int main(void)
   }
 
   pthread_create(&t, NULL, receiver, NULL);
-  pause_ms(100);
+  sleep_ms(100);
   said("main: msgsnd", msgsnd(mq, &m, sizeof(m.text), 0));
   pthread_join(t, NULL);
   thread_said("receiver: msgrcv");
@@ -117,7 +111,7 @@ int main(void)
   said("msgctl IPC_SET", msgctl(mq, IPC_SET, &ds));
   said("main: fill", msgsnd(mq, &m, sizeof(m.text), 0));
   pthread_create(&t, NULL, sender, NULL);
-  pause_ms(100);
+  sleep_ms(100);
   said("main: msgrcv makes room", msgrcv(mq, &buf, sizeof(buf.text), 0, 0));
   pthread_join(t, NULL);
   thread_said("sender: msgsnd into the full queue");
@@ -127,7 +121,7 @@ int main(void)
        msgrcv(mq, &buf, sizeof(buf.text), 0, IPC_NOWAIT));
 
   pthread_create(&t, NULL, downer, NULL);
-  pause_ms(100);
+  sleep_ms(100);
   struct sembuf up = {0, 1, 0};
   said("main: semop up", semop(sem, &up, 1));
   pthread_join(t, NULL);
@@ -158,12 +152,12 @@ int main(void)
 
   /* removed under a wait: EIDRM */
   pthread_create(&t, NULL, receiver, NULL);
-  pause_ms(100);
+  sleep_ms(100);
   msgctl(mq, IPC_RMID, NULL);
   pthread_join(t, NULL);
   thread_said("receiver: queue removed under msgrcv");
   pthread_create(&t, NULL, downer, NULL);
-  pause_ms(100);
+  sleep_ms(100);
   semctl(sem, 0, IPC_RMID);
   pthread_join(t, NULL);
   thread_said("downer: set removed under semop");
