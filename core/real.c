@@ -218,6 +218,7 @@ ssize_t (*gp__real_msgrcv)(int id, void *msgp, size_t sz, long type, int flg);
 int (*gp__real_msgsnd)(int id, const void *msgp, size_t sz, int flg);
 int (*gp__real_semtimedop)(int id, struct sembuf *sops, size_t n,
                            const struct timespec *tmo);
+mqd_t (*gp__real_mq_open)(const char *name, int flags, ...);
 ssize_t (*gp__real_mq_timedreceive)(mqd_t mq, char *buf, size_t len,
                                     unsigned *prio, const struct timespec *abs);
 int (*gp__real_mq_timedsend)(mqd_t mq, const char *buf, size_t len,
@@ -548,6 +549,7 @@ static const struct entry table[] = {
     {"msgrcv", (void **)&gp__real_msgrcv},
     {"msgsnd", (void **)&gp__real_msgsnd},
     {"semtimedop", (void **)&gp__real_semtimedop},
+    {"mq_open", (void **)&gp__real_mq_open},
     {"mq_timedreceive", (void **)&gp__real_mq_timedreceive},
     {"mq_timedsend", (void **)&gp__real_mq_timedsend},
     {"lockf", (void **)&gp__real_lockf},

@@ -275,6 +275,7 @@ extern ssize_t (*gp__real_msgrcv)(int id, void *msgp, size_t sz, long type,
 extern int (*gp__real_msgsnd)(int id, const void *msgp, size_t sz, int flg);
 extern int (*gp__real_semtimedop)(int id, struct sembuf *sops, size_t n,
                                   const struct timespec *tmo);
+extern mqd_t (*gp__real_mq_open)(const char *name, int flags, ...);
 extern ssize_t (*gp__real_mq_timedreceive)(mqd_t mq, char *buf, size_t len,
                                            unsigned *prio,
                                            const struct timespec *abs);

@@ -6,14 +6,46 @@
  * already past, which takes a message (or room) that is there and says
  * ETIMEDOUT instead of waiting; a queue opened O_NONBLOCK says EAGAIN as
  * it would. The timed calls' own deadline is checked first (EFAULT,
- * EINVAL), as the kernel checks it before anything else. */
+ * EINVAL), as the kernel checks it before anything else. mq_open and
+ * mq_close make and close an fd as open and close do, so they go through
+ * the shim's records: glibc's close the fd with its own close, and the
+ * next queue given that number was waited on through the old one's
+ * registration, for good. */
 #define _GNU_SOURCE
 #include "shim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <mqueue.h>
+#include <stdarg.h>
+#include <unistd.h>
 #include <sys/epoll.h>
 #include <time.h>
+
+GP_EXPORT mqd_t mq_open(const char *name, int flags, ...)
+{
+  mode_t mode = 0;
+  struct mq_attr *attr = NULL;
+  mqd_t mq;
+
+  if (flags & O_CREAT) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = va_arg(ap, mode_t);
+    attr = va_arg(ap, struct mq_attr *);
+    va_end(ap);
+  }
+  gp__real_init();
+  mq = gp__real_mq_open(name, flags, mode, attr);
+  if (mq >= 0 && gp__shim_active(GP__PATCH_SOCKET))
+    gp__shim_fresh_fd(mq, 0, 0);
+  return mq;
+}
+
+GP_EXPORT int mq_close(mqd_t mq)
+{
+  return close(mq); /* glibc's is the close system call */
+}
 
 /* The epoch: a deadline that has passed. */
 static const struct timespec past;

@@ -12,7 +12,10 @@
  *   it.
  * - A signal whose handler lacks SA_RESTART ends a wait with EINTR.
  * - O_NONBLOCK: EAGAIN; a buffer smaller than the message size:
- *   EMSGSIZE; a bad descriptor: EBADF. */
+ *   EMSGSIZE; a bad descriptor: EBADF.
+ * - Queues opened and closed in turn, each given the same fd number: a
+ *   wait on each. Patched, glibc's mq_close left the runtime's record of
+ *   the fd, and the wait on the next queue never ended. */
 #include "compat.h"
 
 #include <mqueue.h>
@@ -140,5 +143,20 @@ int main(void)
   mq_close(nb);
   mq_close(q);
   mq_unlink(name);
+
+  /* queues opened and closed in turn get the same fd number: each wait is
+   * on its own queue */
+  for (int round = 0; round < 3; round++) {
+    q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+    pthread_create(&t, NULL, receiver, NULL);
+    sleep_ms(50);
+    mq_send(q, "again", 6, round);
+    pthread_join(t, NULL);
+    thread_said("receiver, a queue reopened");
+    printf("round %d: \"%s\" prio %u\n", round, got, got_prio);
+    said("mq_close", mq_close(q));
+    mq_unlink(name);
+  }
+  said("mq_close, closed", mq_close(q));
   return 0;
 }
