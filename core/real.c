@@ -214,6 +214,11 @@ int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
 int (*gp__real_pause)(void);
 int (*gp__real_sigsuspend)(const sigset_t *mask);
 int (*gp__real_flock)(int fd, int op);
+ssize_t (*gp__real_splice)(int in, loff_t *in_off, int out, loff_t *out_off,
+                           size_t len, unsigned flags);
+ssize_t (*gp__real_tee)(int in, int out, size_t len, unsigned flags);
+ssize_t (*gp__real_vmsplice)(int fd, const struct iovec *iov, size_t n,
+                             unsigned flags);
 ssize_t (*gp__real_msgrcv)(int id, void *msgp, size_t sz, long type, int flg);
 int (*gp__real_msgsnd)(int id, const void *msgp, size_t sz, int flg);
 int (*gp__real_semtimedop)(int id, struct sembuf *sops, size_t n,
@@ -546,6 +551,9 @@ static const struct entry table[] = {
     {"pause", (void **)&gp__real_pause},
     {"sigsuspend", (void **)&gp__real_sigsuspend},
     {"flock", (void **)&gp__real_flock},
+    {"splice", (void **)&gp__real_splice},
+    {"tee", (void **)&gp__real_tee},
+    {"vmsplice", (void **)&gp__real_vmsplice},
     {"msgrcv", (void **)&gp__real_msgrcv},
     {"msgsnd", (void **)&gp__real_msgsnd},
     {"semtimedop", (void **)&gp__real_semtimedop},

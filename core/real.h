@@ -270,6 +270,11 @@ extern int (*gp__real_sigtimedwait)(const sigset_t *set, siginfo_t *info,
 extern int (*gp__real_pause)(void);
 extern int (*gp__real_sigsuspend)(const sigset_t *mask);
 extern int (*gp__real_flock)(int fd, int op);
+extern ssize_t (*gp__real_splice)(int in, loff_t *in_off, int out,
+                                  loff_t *out_off, size_t len, unsigned flags);
+extern ssize_t (*gp__real_tee)(int in, int out, size_t len, unsigned flags);
+extern ssize_t (*gp__real_vmsplice)(int fd, const struct iovec *iov, size_t n,
+                                    unsigned flags);
 extern ssize_t (*gp__real_msgrcv)(int id, void *msgp, size_t sz, long type,
                                   int flg);
 extern int (*gp__real_msgsnd)(int id, const void *msgp, size_t sz, int flg);
