@@ -176,13 +176,6 @@ GP_EXPORT int dup3(int fd, int fd2, int flags)
  * not in turn with the kernel's own waiters, and a deadlock between
  * processes' record locks (EDEADLK) is not detected. */
 
-/* Nonzero when the caller is a coroutine whose lock waits must park. */
-static int parks_for_locks(void)
-{
-  return gp__shim_active(GP__PATCH_THREAD) && gp__self() != NULL &&
-         !gp__tls.on_hub;
-}
-
 struct flock_try {
   int fd, op;
 };
@@ -201,7 +194,8 @@ GP_EXPORT int flock(int fd, int op)
     errno = EBADF;
     return -1;
   }
-  if ((op & LOCK_NB) || !(op & (LOCK_SH | LOCK_EX)) || !parks_for_locks())
+  if ((op & LOCK_NB) || !(op & (LOCK_SH | LOCK_EX)) ||
+      !gp__shim_parks(GP__PATCH_THREAD))
     return gp__real_flock(fd, op);
   struct flock_try f = {fd, op};
   return (int)gp__shim_retry(flock_now, &f, EWOULDBLOCK, GP__NEVER,
@@ -228,7 +222,7 @@ static long record_lock_now(void *arg)
 static int record_lock_wait(int fd, int cmd, void *lk)
 {
   struct record_lock l = {fd, cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, lk};
-  if (!parks_for_locks())
+  if (!gp__shim_parks(GP__PATCH_THREAD))
     return gp__real_fcntl(fd, cmd, lk);
   return (int)gp__shim_retry(record_lock_now, &l, EAGAIN, GP__NEVER,
                              GP__RETRY_RESTARTS | GP__RETRY_CANCEL, EINTR);

@@ -50,13 +50,6 @@ GP_EXPORT int mq_close(mqd_t mq)
 /* The epoch: a deadline that has passed. */
 static const struct timespec past;
 
-/* Nonzero when the caller is a coroutine whose waits must park. */
-static int parks(void)
-{
-  return gp__shim_active(GP__PATCH_SOCKET) && gp__self() != NULL &&
-         !gp__tls.on_hub;
-}
-
 /* The deadline of a timed call (GP__NEVER for none), or -1 with errno set
  * for a bad one. */
 static int deadline_of(const struct timespec *abs, uint64_t *deadline)
@@ -95,7 +88,7 @@ static ssize_t queue_receive(mqd_t mq, char *buf, size_t len, unsigned *prio,
   ssize_t r;
 
   gp__real_init();
-  if (!parks())
+  if (!gp__shim_parks(GP__PATCH_SOCKET))
     return gp__real_mq_timedreceive(mq, buf, len, prio, abs);
   gp__thread_cancel_point(); /* a cancellation point, as glibc's */
   if (deadline_of(abs, &deadline) < 0)
@@ -115,7 +108,7 @@ static int queue_send(mqd_t mq, const char *buf, size_t len, unsigned prio,
   int r;
 
   gp__real_init();
-  if (!parks())
+  if (!gp__shim_parks(GP__PATCH_SOCKET))
     return gp__real_mq_timedsend(mq, buf, len, prio, abs);
   gp__thread_cancel_point();
   if (deadline_of(abs, &deadline) < 0)

@@ -48,6 +48,14 @@ static inline int gp__shim_active(unsigned family)
   return gp__shim_adopt(family);
 }
 
+/* gp__shim_active, for a coroutine that may park (not a handler in the
+ * hub): what the waits with no fd of their own ask (fd.c's file locks,
+ * mqueue.c, splice.c, sysvipc.c) before they wait the runtime's way. */
+static inline int gp__shim_parks(unsigned family)
+{
+  return gp__shim_active(family) && gp__self() != NULL && !gp__tls.on_hub;
+}
+
 /* ---- fd kinds (fdkind.c) ---- */
 
 /* The shim's record of fd, classified on first sight: its kind, whether it

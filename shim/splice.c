@@ -17,13 +17,6 @@
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
-/* Nonzero when the caller is a coroutine whose waits must park. */
-static int parks(void)
-{
-  return gp__shim_active(GP__PATCH_SOCKET) && gp__self() != NULL &&
-         !gp__tls.on_hub;
-}
-
 /* Whether the program sees fd as non-blocking: the shim's fcntl gives its
  * view of a socket it made non-blocking underneath. */
 static int app_nonblock(int fd)
@@ -66,7 +59,7 @@ GP_EXPORT ssize_t splice(int in, loff_t *in_off, int out, loff_t *out_off,
                          size_t len, unsigned flags)
 {
   gp__real_init();
-  if (!parks())
+  if (!gp__shim_parks(GP__PATCH_SOCKET))
     return gp__real_splice(in, in_off, out, out_off, len, flags);
   if ((flags & SPLICE_F_NONBLOCK) || nonblock_ends(in, out))
     return gp__real_splice(in, in_off, out, out_off, len,
@@ -84,7 +77,7 @@ GP_EXPORT ssize_t splice(int in, loff_t *in_off, int out, loff_t *out_off,
 GP_EXPORT ssize_t tee(int in, int out, size_t len, unsigned flags)
 {
   gp__real_init();
-  if (!parks())
+  if (!gp__shim_parks(GP__PATCH_SOCKET))
     return gp__real_tee(in, out, len, flags);
   if ((flags & SPLICE_F_NONBLOCK) || nonblock_ends(in, out))
     return gp__real_tee(in, out, len, flags | SPLICE_F_NONBLOCK);
@@ -104,7 +97,7 @@ GP_EXPORT ssize_t vmsplice(int fd, const struct iovec *iov, size_t n,
   int fl;
 
   gp__real_init();
-  if ((flags & SPLICE_F_NONBLOCK) || !parks() ||
+  if ((flags & SPLICE_F_NONBLOCK) || !gp__shim_parks(GP__PATCH_SOCKET) ||
       (fl = gp__real_fcntl(fd, F_GETFL)) < 0 || (fl & O_NONBLOCK))
     return gp__real_vmsplice(fd, iov, n, flags);
   for (;;) {

@@ -23,13 +23,6 @@
  * is 500); past it, or with none, the kernel's own call says why not. */
 #define MAX_SOPS 500
 
-/* Nonzero when the caller is a coroutine whose waits must park. */
-static int parks(void)
-{
-  return gp__shim_active(GP__PATCH_THREAD) && gp__self() != NULL &&
-         !gp__tls.on_hub;
-}
-
 /* r, with EINVAL after a first try (the id was good then) made EIDRM. */
 static long removed(long r, int *tried)
 {
@@ -64,7 +57,7 @@ static long msgsnd_now(void *arg)
 GP_EXPORT ssize_t msgrcv(int id, void *msgp, size_t sz, long type, int flg)
 {
   gp__real_init();
-  if ((flg & IPC_NOWAIT) || !parks())
+  if ((flg & IPC_NOWAIT) || !gp__shim_parks(GP__PATCH_THREAD))
     return gp__real_msgrcv(id, msgp, sz, type, flg);
   struct msg_try m = {id, flg, 0, msgp, sz, type};
   return gp__shim_retry(msgrcv_now, &m, ENOMSG, GP__NEVER, GP__RETRY_CANCEL,
@@ -74,7 +67,7 @@ GP_EXPORT ssize_t msgrcv(int id, void *msgp, size_t sz, long type, int flg)
 GP_EXPORT int msgsnd(int id, const void *msgp, size_t sz, int flg)
 {
   gp__real_init();
-  if ((flg & IPC_NOWAIT) || !parks())
+  if ((flg & IPC_NOWAIT) || !gp__shim_parks(GP__PATCH_THREAD))
     return gp__real_msgsnd(id, msgp, sz, flg);
   struct msg_try m = {id, flg, 0, (void *)msgp, sz, 0};
   return (int)gp__shim_retry(msgsnd_now, &m, EAGAIN, GP__NEVER,
@@ -104,7 +97,7 @@ GP_EXPORT int semtimedop(int id, struct sembuf *sops, size_t n,
 
   gp__real_init();
   __asm__("" : "+r"(tmo));
-  if (!parks() || n < 1 || n > MAX_SOPS)
+  if (!gp__shim_parks(GP__PATCH_THREAD) || n < 1 || n > MAX_SOPS)
     return gp__real_semtimedop(id, sops, n, tmo);
   if (tmo != NULL) {
     if (gp__shim_copy_in(&t, tmo, sizeof(t)) != 0)
