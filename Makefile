@@ -4,6 +4,7 @@
 # CONTEXT=ucontext builds without the assembly switch. SAN=1 builds with
 # AddressSanitizer and UBSan into build-asan/ (make check-asan does this),
 # SAN=tsan with ThreadSanitizer into build-tsan/ (make check-tsan).
+# DEBUG=1 adds the runtime's hot-path checks (on in the sanitizer builds).
 
 PREFIX ?= /usr/local
 CONTEXT ?= asm
@@ -24,6 +25,7 @@ SANFLAGS := $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined -fno-omi
   $(if $(filter tsan,$(SAN)),-fsanitize=thread)
 ALL_CFLAGS = -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARN) \
   $(PKG_CFLAGS) $(SANFLAGS) $(if $(filter ucontext,$(CONTEXT)),-DGP_FORCE_UCONTEXT) \
+  $(if $(filter 1,$(DEBUG)),-DGP_DEBUG) \
   -Iinclude $(CFLAGS)
 LIBS = $(PKG_LIBS) -ldl -pthread
 

@@ -47,6 +47,14 @@
   ((cond) ? (void)0 : gp__assert_fail(#cond, __FILE__, __LINE__))
 _Noreturn void gp__assert_fail(const char *expr, const char *file, int line);
 
+/* The same, for a check on a hot path too costly for release builds: on in
+ * the sanitizer builds and with make DEBUG=1 (-DGP_DEBUG). */
+#if defined(GP_DEBUG) || defined(GP__ASAN) || defined(GP__TSAN)
+#define GP__DEBUG_ASSERT(cond) GP__ASSERT(cond)
+#else
+#define GP__DEBUG_ASSERT(cond) ((void)0)
+#endif
+
 /* Process-wide set-up: the real-function table, the configuration, the
  * context mechanism. Idempotent, and safe from any thread. */
 void gp__runtime_init(void);

@@ -420,6 +420,7 @@ static unsigned long mask_gen = 1;
 static __thread unsigned long mask_seen
     __attribute__((tls_model("initial-exec")));
 static __thread sigset_t mask_kept __attribute__((tls_model("initial-exec")));
+static __thread int mask_empty __attribute__((tls_model("initial-exec")));
 
 void gp__preempt_mask_changed(void)
 {
@@ -436,9 +437,10 @@ const sigset_t *gp__preempt_main_mask(void)
     sigemptyset(&mask_kept);
     gp__real_pthread_sigmask(SIG_BLOCK, NULL, &mask_kept);
     gp__preempt_main_view(&mask_kept);
+    mask_empty = sigisemptyset(&mask_kept);
     mask_seen = gen;
   }
-  return &mask_kept;
+  return mask_empty ? NULL : &mask_kept;
 }
 
 void gp__preempt_exec(int enter)

@@ -73,7 +73,8 @@ void gp__preempt_main_view(sigset_t *mask);
  * change an OS thread's mask calls gp__preempt_mask_changed (the first
  * thread's pthread_sigmask, a longjmp, setcontext, the end of a program's
  * handler, a raw rt_sigprocmask, the runtime's own changes), which is
- * async-signal-safe. */
+ * async-signal-safe. NULL when the mask is empty (the common case, then
+ * checked once per change rather than once per pthread_create). */
 const sigset_t *gp__preempt_main_mask(void);
 void gp__preempt_mask_changed(void);
 

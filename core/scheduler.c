@@ -125,20 +125,25 @@ void gp__lock_slow(struct gp__lock *l)
 static void switch_to(struct gp__sched *s, struct gp__coro *to)
 {
   struct gp__coro *from = s->current;
+  /* from's errno, the same address when it is back: a call to find it
+   * only when each coroutine has a thread pointer of its own */
+  int *err = gp__tp_on ? &errno : s->errno_at;
 
-  from->saved_errno = errno;
+  from->saved_errno = *err;
   from->saved_locks = gp__tls.locks_held;
   from->slice_start = 0;
   if (from->stack && gp__stack_canary_dead(from->stack))
     gp__debug_overflow(from); /* does not return */
-  /* Never migrated once started: its TLS and &errno live on this thread. */
-  GP__ASSERT(!to->started || to->home_tid == 0 || to->home_tid == s->tid);
+  /* Never migrated once started: its TLS and &errno live on this thread
+   * (checked in debug builds: four switches a thread's create and join). */
+  GP__DEBUG_ASSERT(!to->started || to->home_tid == 0 || to->home_tid == s->tid);
   if (gp__tp_on)
     gp__tp_switch(s, to);
   else
     gp__tls_switch(s, to);
   s->prev = from;
   s->current = to;
+  gp__tls.current = to;
   gp__tls.on_hub = to->is_hub;
   __atomic_store_n(&s->switches, s->switches + 1, __ATOMIC_RELAXED);
 #ifdef GP__ASAN
@@ -164,7 +169,7 @@ static void switch_to(struct gp__sched *s, struct gp__coro *to)
     }
   }
 #endif
-  errno = from->saved_errno;
+  *err = from->saved_errno;
   gp__tls.locks_held = from->saved_locks;
 }
 
@@ -1071,6 +1076,8 @@ static int make_sched(struct gp__sched **out, const char **what, int with_main,
     __atomic_store_n(&pool_n, pool_n + 1, __ATOMIC_RELEASE);
   gp__unlock(&sched_lock);
 made:
+  s->errno_at = &errno;
+  gp__tls.current = s->current;
   gp__tls.sched = s;
   gp__tls.app = 1;
   gp__debug_thread_init(s);
@@ -1344,11 +1351,6 @@ static void atfork_child(void)
 }
 
 /* ---- what the rest asks ---- */
-
-struct gp__coro *gp__self(void)
-{
-  return gp__tls.sched ? gp__tls.sched->current : NULL;
-}
 
 uint64_t gp__self_id(void)
 {

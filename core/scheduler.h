@@ -44,6 +44,9 @@ struct gp__tls {
    * interposers make their calls as they are (a wait blocks the thread:
    * the hub cannot park). */
   int on_hub;
+  /* sched->current, kept here too (set at each switch) for the shim's
+   * gp__self, a TLS load rather than a call. */
+  struct gp__coro *current;
 };
 extern __thread struct gp__tls gp__tls
     __attribute__((tls_model("initial-exec")));
@@ -70,7 +73,10 @@ void gp__sched_retire(void);
 
 /* The running coroutine of this thread, or NULL when it has no scheduler
  * (never makes one). */
-struct gp__coro *gp__self(void);
+static inline struct gp__coro *gp__self(void)
+{
+  return gp__tls.sched ? gp__tls.current : NULL;
+}
 /* Its id plus one (never 0; an id is never used again, as the struct is),
  * or 0 when this thread has no scheduler. */
 uint64_t gp__self_id(void);
@@ -130,6 +136,9 @@ struct gp__sched {
   struct gp__coro *main;      /* the thread's original context, id 0, or
                                  NULL on a worker (its hub runs there) */
   struct gp__coro *prev;      /* the coroutine switched away from last */
+  int *errno_at;              /* &errno on its OS thread: every coroutine's
+                                 with TLS copies (tls.c), not with a thread
+                                 pointer each (tp.c) */
   struct gp__coro *tls_owner; /* whose TLS is in the live blocks (tls.c) */
   struct gp__tls_blocks *tls; /* this thread's TLS blocks (tls.c) */
   void *os_tp;                /* the OS thread's own thread pointer (tp.c) */

@@ -55,8 +55,6 @@
 /* How far below a stack a frame too large for it may move the stack
  * pointer and still be taken for that stack's overflow. */
 #define OVERFLOW_REACH ((uintptr_t)64 << 20)
-/* The value of the canary word. */
-#define CANARY 0x6770617463686564ULL /* "gpatched" */
 
 static struct {
   int lock;                       /* spinlock: schedulers of several threads */
@@ -189,7 +187,7 @@ static void guard(struct gp__stack *st)
   st->kind = GP__GUARD_CANARY;
   st->canary = 1;
   pool.stats.canary++;
-  *(volatile uint64_t *)st->lo = CANARY;
+  *(volatile uint64_t *)st->lo = GP__STACK_CANARY;
   if (!pool.warned) {
     pool.warned = 1;
     gp__debug_out(
@@ -287,7 +285,7 @@ static int get_locked(struct gp__stack **out, size_t size)
 static void put_locked(struct gp__stack *st)
 {
   if (st->canary)
-    *(volatile uint64_t *)st->lo = CANARY;
+    *(volatile uint64_t *)st->lo = GP__STACK_CANARY;
   if (!st->own_mapping) {
     /* Past the first POOL_KEEP free stacks, memory goes back to the kernel
      * later, when the hub is idle (gp__stack_trim). */
@@ -363,11 +361,6 @@ size_t gp__stack_trim(size_t max)
     pool.to_trim -= n;
   unlock();
   return n;
-}
-
-int gp__stack_canary_dead(const struct gp__stack *st)
-{
-  return st->canary && *(const volatile uint64_t *)st->lo != CANARY;
 }
 
 int gp__stack_guard_hit(const struct gp__stack *st, const void *addr)

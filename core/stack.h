@@ -46,8 +46,15 @@ void gp__stack_put(struct gp__stack *st);
  * Returns how many stacks were trimmed. */
 size_t gp__stack_trim(size_t max);
 
-/* Nonzero when the canary of a canary-guarded stack was overwritten. */
-int gp__stack_canary_dead(const struct gp__stack *st);
+/* The value of a canary word. */
+#define GP__STACK_CANARY 0x6770617463686564ULL /* "gpatched" */
+
+/* Nonzero when the canary of a canary-guarded stack was overwritten
+ * (checked at every switch). */
+static inline int gp__stack_canary_dead(const struct gp__stack *st)
+{
+  return st->canary && *(const volatile uint64_t *)st->lo != GP__STACK_CANARY;
+}
 
 /* Nonzero when addr lies in the guard region of st (or, for a canary stack,
  * in its lowest page). */
