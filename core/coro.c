@@ -35,6 +35,18 @@ void (*gp__coro_exit_hook)(struct gp__coro *co);
 void (*gp__coro_local_free_hook)(void *local);
 
 uint32_t gp__live;
+
+/* gp__live += d: seq_cst (gp__coro_exit), or plain while one thread uses
+ * the runtime (mt.h). */
+static void live_add(int d)
+{
+  if (gp__mt_plain_begin()) {
+    gp__mt_plain_add(&gp__live, (unsigned)d);
+    gp__mt_plain_end();
+  } else {
+    __atomic_fetch_add(&gp__live, (uint32_t)d, __ATOMIC_SEQ_CST);
+  }
+}
 int gp__live_waited;
 
 /* Ids of coroutines, process-wide: a scheduler takes them ID_BLOCK at a
@@ -190,8 +202,16 @@ static void pool_coro(struct gp__coro *co)
  * queueing it again. */
 static void free_coro(struct gp__coro *co)
 {
+  int posted;
+
   __atomic_store_n(&co->magic, 0, __ATOMIC_RELEASE);
-  if (__atomic_fetch_or(&co->posted, GP__POST_FREE, __ATOMIC_ACQ_REL) != 0)
+  if (gp__mt_plain_begin()) { /* no other thread can post it (mt.h) */
+    posted = gp__mt_plain_or(&co->posted, GP__POST_FREE);
+    gp__mt_plain_end();
+  } else {
+    posted = __atomic_fetch_or(&co->posted, GP__POST_FREE, __ATOMIC_ACQ_REL);
+  }
+  if (posted != 0)
     return;
   pool_coro(co);
 }
@@ -260,7 +280,7 @@ int gp__coro_spawn(struct gp__coro **out, void *(*fn)(void *), void *arg,
   if (opts)
     co->local = opts->local;
   __atomic_store_n(&co->magic, GP__CORO_MAGIC, __ATOMIC_RELEASE);
-  __atomic_fetch_add(&gp__live, 1, __ATOMIC_RELAXED);
+  live_add(1);
   if (out)
     *out = co; /* before it can run: it may look at its own handle */
   to = opts && opts->place ? gp__sched_place() : s;
@@ -335,8 +355,8 @@ void gp__coro_exit(void *retval)
   if (gp__config.cores > 1)
     __atomic_fetch_sub(&s->load, 1, __ATOMIC_RELAXED);
   /* seq_cst, with gp__wait_others's store and load: one of the two sees
-   * the other's */
-  __atomic_fetch_sub(&gp__live, 1, __ATOMIC_SEQ_CST);
+   * the other's (plain only while that waiter is this thread, mt.h) */
+  live_add(-1);
   if (__atomic_load_n(&gp__live_waited, __ATOMIC_SEQ_CST))
     gp__addr_wake(&gp__live, SIZE_MAX);
   gp__sched_leave_dead(s);
@@ -462,7 +482,7 @@ void gp__coro_fork_child(struct gp__coro *self)
 void gp__coro_register_main(struct gp__coro *co)
 {
   reg_add(co);
-  __atomic_fetch_add(&gp__live, 1, __ATOMIC_RELAXED);
+  live_add(1);
 }
 
 int gp__coro_is_main(const struct gp__coro *co)

@@ -6,6 +6,8 @@
 #ifndef GP_LOCK_H
 #define GP_LOCK_H
 
+#include "mt.h"
+
 struct gp__lock {
   int v; /* 1 while held */
 };
@@ -13,14 +15,28 @@ struct gp__lock {
 /* Spins, then yields the CPU, until l is free; core/scheduler.c. */
 void gp__lock_slow(struct gp__lock *l);
 
+/* Without a locked instruction while one thread uses the runtime (mt.h):
+ * 1 if taken, 0 if l is held (by this very thread, in a signal handler
+ * say: it waits as it would have). */
+static inline int gp__lock_plain(struct gp__lock *l)
+{
+  int held = gp__mt_plain_set(&l->v);
+  gp__mt_plain_end();
+  return !held;
+}
+
 static inline void gp__lock(struct gp__lock *l)
 {
+  if (gp__mt_plain_begin() && gp__lock_plain(l))
+    return;
   if (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE))
     gp__lock_slow(l);
 }
 
 static inline int gp__trylock(struct gp__lock *l)
 {
+  if (gp__mt_plain_begin())
+    return gp__lock_plain(l);
   return !__atomic_load_n(&l->v, __ATOMIC_RELAXED) &&
          !__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE);
 }

@@ -227,6 +227,7 @@ void gp__sched_post(struct gp__coro *co, int what)
 {
   struct gp__sched *s = __atomic_load_n(&co->sched, __ATOMIC_ACQUIRE);
 
+  gp__mt_need(); /* co's hub may free it with plain instructions (mt.h) */
   if (__atomic_fetch_or(&co->posted, what, __ATOMIC_ACQ_REL) != 0)
     return; /* queued already: the hub takes every bit at once */
   gp__lock(&s->inbox_lock);
@@ -1076,6 +1077,7 @@ static int make_sched(struct gp__sched **out, const char **what, int with_main,
     __atomic_store_n(&pool_n, pool_n + 1, __ATOMIC_RELEASE);
   gp__unlock(&sched_lock);
 made:
+  gp__mt_need(); /* a scheduler on another thread: locked instructions */
   s->errno_at = &errno;
   gp__tls.current = s->current;
   gp__tls.sched = s;
@@ -1285,6 +1287,7 @@ static void atfork_child(void)
   struct gp__list *l, *next;
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = POLL_KICK};
 
+  gp__mt_fork_child();
   gp__tp_fork(gp__tls.sched, 0, 1);
   gp__stack_fork_done();
   gp__lock_reset(&sched_lock);

@@ -643,6 +643,9 @@ void gp__wait_others(void)
   struct gp__sched *s = gp__tls.sched;
 
   s->main_ended = 1;
+  /* From a thread other than the first, the exits' plain decrements would
+   * not order against this store: locked instructions from now (mt.h). */
+  gp__mt_need();
   __atomic_store_n(&gp__live_waited, 1, __ATOMIC_SEQ_CST);
   for (;;) {
     uint32_t live = __atomic_load_n(&gp__live, __ATOMIC_SEQ_CST);

@@ -199,6 +199,11 @@ void gp__wait_init(struct gp__wait *w, void (*unlink)(struct gp__wait *w),
  * (unlink, then gp__wake), 0 if someone else already is. */
 static inline int gp__wait_claim(struct gp__wait *w)
 {
+  if (gp__mt_plain_begin()) { /* one thread (mt.h) */
+    int was = gp__mt_plain_set(&w->claimed);
+    gp__mt_plain_end();
+    return !was;
+  }
   return !__atomic_exchange_n(&w->claimed, 1, __ATOMIC_ACQ_REL);
 }
 

@@ -197,6 +197,9 @@ static void exec_failed(int changed)
 
 int gp__shim_sandbox_enter(void)
 {
+  /* The filter may forbid membarrier, which a later switch from plain to
+   * locked instructions needs (core/mt.h): switch now. */
+  gp__mt_force();
   if (gp__tls.depth || !gp__sched_alone())
     return -1;
   return has_sockets() ? unblock_for_child(0, 0) : 0;
