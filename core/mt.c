@@ -14,9 +14,9 @@ int gp__mt_ready;
 unsigned gp__mt_busy;
 __thread int gp__mt_role __attribute__((tls_model("initial-exec")));
 
-/* 1 once a thread has become the first one; the process it did in (a
- * fork's child, before gp__mt_fork_child, still has its parent's). */
-static int first_taken;
+/* The process in which a thread became the first one, 0 before: taking
+ * it makes a thread the first (a fork's child, before gp__mt_fork_child,
+ * still has its parent's, so its thread is alone). */
 static pid_t first_pid;
 
 static long membarrier_cmd(int cmd)
@@ -69,7 +69,7 @@ static void switch_to_locked(void)
 {
   /* In a fork's child, before gp__mt_fork_child, the first thread (and a
    * switch under way in the parent) stayed behind: this thread is alone. */
-  int alone = getpid() != __atomic_load_n(&first_pid, __ATOMIC_RELAXED);
+  int alone = getpid() != __atomic_load_n(&first_pid, __ATOMIC_ACQUIRE);
 
   if (__atomic_exchange_n(&gp__mt, 1, __ATOMIC_SEQ_CST) == 0 || alone) {
     barrier_all();
@@ -85,14 +85,16 @@ static void switch_to_locked(void)
 /* A thread's first word: the first thread to come is the first one. */
 static void take_role(void)
 {
+  pid_t none = 0;
+
   if (gp__mt_role != 0)
     return;
-  if (__atomic_exchange_n(&first_taken, 1, __ATOMIC_ACQ_REL)) {
+  if (!__atomic_compare_exchange_n(&first_pid, &none, getpid(), 0,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
     gp__mt_role = -1;
     return;
   }
   gp__mt_role = 1;
-  __atomic_store_n(&first_pid, getpid(), __ATOMIC_RELAXED);
   /* Known unusable now: locked instructions from the start. Not known yet
    * (before libc's functions): the switch finds out. */
   if (gp__real_syscall != NULL && !barrier_usable())
@@ -134,6 +136,5 @@ void gp__mt_fork_child(void)
     gp__mt_ready = 1; /* a switch under way in the parent is complete */
     return;
   }
-  first_taken = 1;
   gp__mt_role = 1;
 }
