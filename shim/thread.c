@@ -1533,8 +1533,10 @@ GP_EXPORT int pthread_cancel(pthread_t th)
 
 GP_EXPORT int pthread_setcancelstate(int state, int *old)
 {
+  struct gp__coro *co = current();
   struct gp__thread *t;
-  if (!gp__shim_active(GP__PATCH_THREAD) || (t = thread_of(current())) == NULL)
+  if (!gp__shim_active(GP__PATCH_THREAD) || co == NULL ||
+      (t = thread_of(co)) == NULL)
     return gp__real_pthread_setcancelstate(state, old);
   if (state != PTHREAD_CANCEL_ENABLE && state != PTHREAD_CANCEL_DISABLE)
     return EINVAL;
@@ -1543,7 +1545,7 @@ GP_EXPORT int pthread_setcancelstate(int state, int *old)
   t->cancel_disabled = state == PTHREAD_CANCEL_DISABLE;
   cancel_async_now(t);
   if (!t->cancel_disabled && t->cancel_pending)
-    gp__coro_cancel(current()); /* the next wait acts on it */
+    gp__coro_cancel(co); /* the next wait acts on it */
   return 0;
 }
 
