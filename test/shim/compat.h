@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +239,15 @@ static inline void *write_later(void *arg)
   check_threads(1);
   if (write(fd, "x", 1) != 1)
     return (void *)1;
+  return NULL;
+}
+
+/* A task that sends SIGUSR1 to the thread *arg (a pthread_t) after 100 ms:
+ * a signal that lands while that thread waits. */
+static inline void *kill_later(void *arg)
+{
+  sleep_ms(100);
+  pthread_kill(*(pthread_t *)arg, SIGUSR1);
   return NULL;
 }
 

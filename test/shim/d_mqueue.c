@@ -68,14 +68,6 @@ static void on_usr1(int sig)
   caught++;
 }
 
-static void *kicker(void *arg)
-{
-  (void)arg;
-  sleep_ms(100);
-  pthread_kill(main_thread, SIGUSR1);
-  return NULL;
-}
-
 int main(void)
 {
   struct mq_attr attr = {.mq_maxmsg = 2, .mq_msgsize = 64};
@@ -131,7 +123,7 @@ int main(void)
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_usr1;
   sigaction(SIGUSR1, &sa, NULL);
-  pthread_create(&t, NULL, kicker, NULL);
+  pthread_create(&t, NULL, kill_later, &main_thread);
   said("mq_receive with a signal", mq_receive(q, buf, sizeof(buf), NULL));
   pthread_join(t, NULL);
   printf("handler ran %d\n", (int)caught);

@@ -75,14 +75,6 @@ static void on_usr1(int sig)
   caught++;
 }
 
-static void *kicker(void *arg)
-{
-  (void)arg;
-  sleep_ms(100);
-  pthread_kill(main_thread, SIGUSR1);
-  return NULL;
-}
-
 int main(void)
 {
   struct msg m = {1, "first"}, buf;
@@ -141,11 +133,11 @@ int main(void)
   sa.sa_handler = on_usr1;
   sa.sa_flags = SA_RESTART;
   sigaction(SIGUSR1, &sa, NULL);
-  pthread_create(&t, NULL, kicker, NULL);
+  pthread_create(&t, NULL, kill_later, &main_thread);
   said("msgrcv, a signal (SA_RESTART)",
        msgrcv(mq, &buf, sizeof(buf.text), 0, 0));
   pthread_join(t, NULL);
-  pthread_create(&t, NULL, kicker, NULL);
+  pthread_create(&t, NULL, kill_later, &main_thread);
   said("semop, a signal (SA_RESTART)", semop(sem, &down, 1));
   pthread_join(t, NULL);
   printf("handler ran %d\n", (int)caught);
